@@ -1,0 +1,12 @@
+DROP TRIGGER audit_events_no_update ON audit_events;
+DROP TRIGGER audit_events_no_truncate ON audit_events;
+DROP TABLE audit_events;
+DROP TABLE incident_members;
+DROP TABLE subjects;
+DROP TABLE victims;
+DROP TABLE incident_ai_modalities;
+DROP TABLE incidents;
+DROP TABLE write_sequencer;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP FUNCTION custos_refuse_change();

@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE incident_members;
+DROP TABLE subjects;
+DROP TABLE victims;
+DROP TABLE incident_ai_modalities;
+DROP TABLE incidents;
+DROP TABLE write_sequencer;
+DROP TABLE api_tokens;
+DROP TABLE users;

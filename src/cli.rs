@@ -1,0 +1,233 @@
+//! The command line: what an operator scripts. Command and flag names are a fixed contract.
+
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::config::{FileSettings, Overrides, Settings};
+use crate::domain::user::{NewPassword, Role};
+use crate::{demo, services, startup, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "custos", version, about = "Case management for prosecuting AI-enabled cybercrime")]
+pub struct Cli {
+    /// Data directory: SQLite database, keys, evidence blobs [default: ./custos-data]
+    #[arg(long, global = true, env = "CUSTOS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: postgres://... for PostgreSQL, or a SQLite file path [default: SQLite in the data directory]
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Settings file (TOML; keys as the long flags with '_' for '-') [default: ./custos.toml if present]
+    #[arg(long, global = true, env = "CUSTOS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs the web application
+    Serve(ServeArgs),
+    /// Applies pending database migrations
+    Migrate,
+    /// Manages users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manages API bearer tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "CUSTOS_BIND", value_name = "ADDR:PORT")]
+    pub bind: Option<String>,
+    /// HTTP worker threads [default: 2]
+    #[arg(long, env = "CUSTOS_WORKERS")]
+    pub workers: Option<usize>,
+    /// Database connections in the pool [default: 8]
+    #[arg(long, env = "CUSTOS_POOL_SIZE")]
+    pub pool_size: Option<u32>,
+    /// Minutes a sign-in lasts, 5 to 10080 [default: 480]
+    #[arg(long, env = "CUSTOS_SESSION_TTL_MINUTES", value_name = "MINUTES")]
+    pub session_ttl_minutes: Option<u64>,
+    /// Send the session cookie only over HTTPS (set true behind TLS) [default: false]
+    #[arg(long, env = "CUSTOS_SECURE_COOKIES", value_name = "true|false")]
+    pub secure_cookies: Option<bool>,
+    /// Log filter, e.g. info or custos=debug [default: info]
+    #[arg(long, env = "CUSTOS_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Load the demo dataset (users, incidents) into an empty data directory
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a user; the password is read from a prompt or, with --password-stdin, stdin
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Full name as shown to colleagues [default: the username]
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Prints a new API bearer token for the user, and nothing else, on stdout
+    Create {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value.parse()
+}
+
+/// Exit codes: 0 done; 1 the command ran and refused (bad input, conflict); 2 could not run.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let log = match &cli.command {
+        Command::Serve(args) => args.log.clone(),
+        _ => None,
+    };
+    let settings = match settings(&cli) {
+        Ok(s) => s,
+        Err(message) => return fail(2, &message),
+    };
+    telemetry::init(log.as_deref().unwrap_or(match cli.command {
+        Command::Serve(_) => settings.log.as_str(),
+        _ => "warn",
+    }));
+    match cli.command {
+        Command::Serve(args) => serve(settings, args.demo),
+        Command::Migrate => match startup::open_database(&settings) {
+            Ok(_) => {
+                println!("database {} is up to date", settings.database.redacted());
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(2, &message),
+        },
+        Command::User(UserCommand::Add { username, role, full_name, password_stdin }) => {
+            let password = match read_password(password_stdin) {
+                Ok(p) => p,
+                Err(message) => return fail(1, &message),
+            };
+            with_connection(&settings, |conn| {
+                let full_name = full_name.clone().unwrap_or_else(|| username.clone());
+                services::users::create(conn, None, &username, &full_name, role, password)
+                    .map(|user| println!("created {} ({})", user.username, user.role))
+            })
+        }
+        Command::Token(TokenCommand::Create { username }) => {
+            with_connection(&settings, |conn| services::users::create_token(conn, &username).map(|token| println!("{token}")))
+        }
+    }
+}
+
+fn settings(cli: &Cli) -> Result<Settings, String> {
+    let file = FileSettings::read(cli.config.as_deref())?;
+    let mut overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..Default::default()
+    };
+    if let Command::Serve(args) = &cli.command {
+        overrides.bind = args.bind.clone();
+        overrides.workers = args.workers;
+        overrides.pool_size = args.pool_size;
+        overrides.session_ttl_minutes = args.session_ttl_minutes;
+        overrides.secure_cookies = args.secure_cookies;
+        overrides.log = args.log.clone();
+    }
+    Settings::resolve(file, overrides)
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("custos: {message}");
+    ExitCode::from(code)
+}
+
+fn with_connection(
+    settings: &Settings,
+    work: impl FnOnce(&mut crate::db::DbConnection) -> Result<(), crate::error::AppError>,
+) -> ExitCode {
+    let pool = match startup::open_database(settings) {
+        Ok(pool) => pool,
+        Err(message) => return fail(2, &message),
+    };
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    match work(&mut conn) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(crate::error::AppError::Internal(cause)) => fail(2, &cause),
+        Err(error) => fail(1, &error.to_string()),
+    }
+}
+
+fn read_password(from_stdin: bool) -> Result<NewPassword, String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err("no terminal to prompt for the password; use --password-stdin".into());
+        }
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let second = rpassword::prompt_password("Repeat password: ").map_err(|e| e.to_string())?;
+        if first != second {
+            return Err("the passwords differ".into());
+        }
+        first
+    };
+    NewPassword::parse(password).map_err(|e| format!("password {e}"))
+}
+
+fn serve(settings: Settings, load_demo: bool) -> ExitCode {
+    let system = actix_web::rt::System::new();
+    system.block_on(async move {
+        let pool = match startup::open_database(&settings) {
+            Ok(pool) => pool,
+            Err(message) => return fail(2, &message),
+        };
+        if load_demo {
+            let loaded = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| demo::load_if_empty(&mut conn).map_err(|e| e.to_string()));
+            match loaded {
+                Ok(Some(summary)) => {
+                    println!("Loaded the demo dataset: {} incidents, {} users.", summary.incidents, summary.users.len());
+                    println!("Demo sign-ins (password for all: {}):", demo::DEMO_PASSWORD);
+                    for (username, role) in &summary.users {
+                        println!("  {username:<16} {role}");
+                    }
+                }
+                Ok(None) => println!("The data directory already holds data; the demo dataset was not loaded."),
+                Err(message) => return fail(2, &format!("loading the demo dataset: {message}")),
+            }
+        }
+        let bind = settings.bind.clone();
+        let app = match startup::Application::build_with_pool(settings, pool) {
+            Ok(app) => app,
+            Err(message) => return fail(2, &message),
+        };
+        let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        let host = if host == "0.0.0.0" || host == "[::]" { "127.0.0.1" } else { host };
+        println!("Custos is serving on http://{host}:{}/", app.port());
+        match app.run_until_stopped().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(2, &e.to_string()),
+        }
+    })
+}

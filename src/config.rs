@@ -1,0 +1,124 @@
+//! Settings, layered: built-in defaults < `custos.toml` < `CUSTOS_*` environment < flags.
+//! The environment and flag layers are read by clap (each flag names its variable); this
+//! module adds the file layer beneath them. Secrets (database passwords) are never logged.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::db::DatabaseTarget;
+
+pub const DEFAULT_DATA_DIR: &str = "./custos-data";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_CONFIG_FILE: &str = "custos.toml";
+
+/// The optional `custos.toml`; every key may be left out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub workers: Option<usize>,
+    pub pool_size: Option<u32>,
+    pub session_ttl_minutes: Option<u64>,
+    pub secure_cookies: Option<bool>,
+    pub log: Option<String>,
+}
+
+impl FileSettings {
+    /// Reads `path`; a missing default file is no error, a missing named file is.
+    pub fn read(path: Option<&Path>) -> Result<FileSettings, String> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileSettings::default()),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+/// Values given by flag or environment; `None` falls through to the file, then the default.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub bind: Option<String>,
+    pub workers: Option<usize>,
+    pub pool_size: Option<u32>,
+    pub session_ttl_minutes: Option<u64>,
+    pub secure_cookies: Option<bool>,
+    pub log: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub database: DatabaseTarget,
+    pub bind: String,
+    pub workers: usize,
+    pub pool_size: u32,
+    pub session_ttl: Duration,
+    pub secure_cookies: bool,
+    pub log: String,
+}
+
+impl Settings {
+    pub fn resolve(file: FileSettings, overrides: Overrides) -> Result<Settings, String> {
+        let data_dir = overrides.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database = match overrides.database_url.or(file.database_url).filter(|u| !u.trim().is_empty()) {
+            Some(url) => DatabaseTarget::from_url(url.trim()),
+            None => DatabaseTarget::Sqlite(data_dir.join("custos.db")),
+        };
+        let session_ttl_minutes = overrides.session_ttl_minutes.or(file.session_ttl_minutes).unwrap_or(8 * 60);
+        if !(5..=7 * 24 * 60).contains(&session_ttl_minutes) {
+            return Err("session_ttl_minutes must be between 5 and 10080 (one week)".into());
+        }
+        let workers = overrides.workers.or(file.workers).unwrap_or(2);
+        if !(1..=256).contains(&workers) {
+            return Err("workers must be between 1 and 256".into());
+        }
+        Ok(Settings {
+            data_dir,
+            database,
+            bind: overrides.bind.or(file.bind).unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+            workers,
+            pool_size: overrides.pool_size.or(file.pool_size).unwrap_or(8).clamp(1, 256),
+            session_ttl: Duration::from_secs(session_ttl_minutes * 60),
+            secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            log: overrides.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let file: FileSettings = toml::from_str("bind = \"0.0.0.0:9000\"\nworkers = 4\nlog = \"debug\"").unwrap();
+        let overrides = Overrides { workers: Some(3), ..Default::default() };
+        let s = Settings::resolve(file, overrides).unwrap();
+        assert_eq!(s.bind, "0.0.0.0:9000");
+        assert_eq!(s.workers, 3);
+        assert_eq!(s.log, "debug");
+        assert_eq!(s.database, DatabaseTarget::Sqlite(PathBuf::from(DEFAULT_DATA_DIR).join("custos.db")));
+    }
+
+    #[test]
+    fn unknown_file_keys_are_refused() {
+        assert!(toml::from_str::<FileSettings>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn database_url_selects_postgres() {
+        let overrides = Overrides { database_url: Some("postgres://localhost/custos".into()), ..Default::default() };
+        let s = Settings::resolve(FileSettings::default(), overrides).unwrap();
+        assert_eq!(s.database.backend_name(), "postgresql");
+    }
+}

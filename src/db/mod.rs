@@ -1,0 +1,185 @@
+//! The database: one connection type over SQLite and PostgreSQL, its pool and migrations.
+//! Repository functions in `repo/` take a connection and return `QueryResult`.
+
+pub mod repo;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A connection to either backend. One `schema.rs` and one set of repository functions
+/// serve both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledDb = PooledConnection<ConnectionManager>;
+
+/// Which database to open. Chosen from the URL's scheme, never by trial: a PostgreSQL server
+/// that is down must be an error, not a new SQLite file named after its URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+impl DatabaseTarget {
+    pub fn from_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DatabaseTarget::Postgres(url.to_owned())
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            DatabaseTarget::Sqlite(PathBuf::from(path))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseTarget::Postgres(_) => "postgresql",
+            DatabaseTarget::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// The target with any password hidden, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite(path) => path.display().to_string(),
+            DatabaseTarget::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let userinfo = &url[scheme_end + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{}{}@{}", &url[..scheme_end + 3], user, &url[at + 1..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// Opens connections of the configured backend.
+#[derive(Debug, Clone)]
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        match &self.target {
+            DatabaseTarget::Postgres(url) => diesel::PgConnection::establish(url).map(DbConnection::Postgresql),
+            DatabaseTarget::Sqlite(path) => {
+                diesel::SqliteConnection::establish(&path.to_string_lossy()).map(DbConnection::Sqlite)
+            }
+        }
+        .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// SQLite settings for every new connection: write-ahead log, enforced foreign keys, a wait
+/// rather than an error when another writer holds the lock, and full fsync on commit,
+/// because a custody record acknowledged to a user must survive a power cut.
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(conn) = conn {
+            conn.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the pool. SQLite's file and folder are created as needed.
+pub fn connect(target: &DatabaseTarget, max_size: u32) -> Result<DbPool, String> {
+    if let DatabaseTarget::Sqlite(path) = target {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+        }
+    }
+    Pool::builder()
+        .max_size(max_size.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(15))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(ConnectionManager { target: target.clone() })
+        .map_err(|e| format!("cannot open the database {}: {e}", target.redacted()))
+}
+
+/// Applies pending migrations; returns the names of those applied.
+pub fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| format!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Runs `f` as the only writer: the first statement of the transaction takes the sequencer
+/// row, so on both backends writes run one at a time and in one order. On SQLite this also
+/// takes the write lock up front, where `busy_timeout` waits for it, instead of failing a
+/// read-then-write transaction halfway.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        use schema::write_sequencer::dsl::*;
+        diesel::update(write_sequencer.filter(id.eq(1)))
+            .set(generation.eq(generation + 1))
+            .execute(conn)?;
+        f(conn)
+    })
+}
+
+/// Whether an error is a unique-constraint violation (a duplicate name or number).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_chosen_by_scheme() {
+        assert_eq!(
+            DatabaseTarget::from_url("postgres://u:secret@h/db"),
+            DatabaseTarget::Postgres("postgres://u:secret@h/db".into())
+        );
+        assert_eq!(DatabaseTarget::from_url("data/custos.db"), DatabaseTarget::Sqlite("data/custos.db".into()));
+        assert_eq!(DatabaseTarget::from_url("postgres://u:secret@h/db").redacted(), "postgres://u@h/db");
+    }
+}

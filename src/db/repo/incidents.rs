@@ -1,0 +1,346 @@
+use diesel::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use time::{Date, PrimitiveDateTime};
+
+use super::corrupt;
+use crate::db::schema::{incident_ai_modalities, incident_members, incidents, subjects, users, victims};
+use crate::db::{DbConnection, MultiBackend};
+use crate::domain::ids::{IncidentId, IncidentNumber, UserId};
+use crate::domain::incident::{
+    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentStatus, IncidentSummary, Member, Page, Subject, Victim,
+};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = incidents)]
+pub struct IncidentRow {
+    pub id: String,
+    pub number: String,
+    pub year: i32,
+    pub seq: i32,
+    pub title: String,
+    pub summary: String,
+    pub status: String,
+    pub district: Option<String>,
+    pub first_offense_date: Option<Date>,
+    pub last_offense_date: Option<Date>,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: PrimitiveDateTime,
+    pub updated_by: String,
+    pub updated_at: PrimitiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = incidents)]
+pub struct NewIncidentRow<'a> {
+    pub id: String,
+    pub number: String,
+    pub year: i32,
+    pub seq: i32,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub status: &'a str,
+    pub district: Option<&'a str>,
+    pub first_offense_date: Option<Date>,
+    pub last_offense_date: Option<Date>,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: PrimitiveDateTime,
+    pub updated_by: String,
+    pub updated_at: PrimitiveDateTime,
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = incidents, treat_none_as_null = true)]
+pub struct IncidentChangeset<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub status: &'a str,
+    pub district: Option<&'a str>,
+    pub first_offense_date: Option<Date>,
+    pub last_offense_date: Option<Date>,
+    pub version: i32,
+    pub updated_by: String,
+    pub updated_at: PrimitiveDateTime,
+}
+
+/// The next free sequence number in `year` (run inside a write transaction).
+pub fn next_seq(conn: &mut DbConnection, year: i32) -> QueryResult<i32> {
+    let max: Option<i32> = incidents::table
+        .filter(incidents::year.eq(year))
+        .select(diesel::dsl::max(incidents::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewIncidentRow<'_>) -> QueryResult<usize> {
+    diesel::insert_into(incidents::table).values(row).execute(conn)
+}
+
+/// Applies the change only if the stored version is still `expected_version`; returns the
+/// number of rows changed (0 means someone else saved first).
+pub fn update(
+    conn: &mut DbConnection,
+    id: IncidentId,
+    expected_version: i32,
+    changes: &IncidentChangeset<'_>,
+) -> QueryResult<usize> {
+    diesel::update(
+        incidents::table
+            .filter(incidents::id.eq(id.to_string()))
+            .filter(incidents::version.eq(expected_version)),
+    )
+    .set(changes)
+    .execute(conn)
+}
+
+/// Replaces the AI modalities, victims and subjects with those of `draft`.
+pub fn replace_parties(conn: &mut DbConnection, id: IncidentId, draft: &IncidentDraft) -> QueryResult<()> {
+    let incident_id = id.to_string();
+    diesel::delete(incident_ai_modalities::table.filter(incident_ai_modalities::incident_id.eq(&incident_id)))
+        .execute(conn)?;
+    diesel::delete(victims::table.filter(victims::incident_id.eq(&incident_id))).execute(conn)?;
+    diesel::delete(subjects::table.filter(subjects::incident_id.eq(&incident_id))).execute(conn)?;
+
+    // One statement per row: batch inserts are not available through MultiConnection.
+    for modality in &draft.ai_modalities {
+        diesel::insert_into(incident_ai_modalities::table)
+            .values((
+                incident_ai_modalities::incident_id.eq(&incident_id),
+                incident_ai_modalities::modality.eq(modality.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    for (position, victim) in (0..).zip(&draft.victims) {
+        diesel::insert_into(victims::table)
+            .values((
+                victims::id.eq(uuid::Uuid::new_v4().to_string()),
+                victims::incident_id.eq(&incident_id),
+                victims::position.eq(position),
+                victims::name.eq(&victim.name),
+                victims::kind.eq(victim.kind.as_str()),
+                victims::estimated_loss_cents.eq(victim.estimated_loss_cents),
+            ))
+            .execute(conn)?;
+    }
+    for (position, subject) in (0..).zip(&draft.subjects) {
+        diesel::insert_into(subjects::table)
+            .values((
+                subjects::id.eq(uuid::Uuid::new_v4().to_string()),
+                subjects::incident_id.eq(&incident_id),
+                subjects::position.eq(position),
+                subjects::name.eq(&subject.name),
+                subjects::description.eq(&subject.description),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn add_member(conn: &mut DbConnection, id: IncidentId, user: UserId, added_by: UserId, at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::insert_into(incident_members::table)
+        .values((
+            incident_members::incident_id.eq(id.to_string()),
+            incident_members::user_id.eq(user.to_string()),
+            incident_members::added_by.eq(added_by.to_string()),
+            incident_members::added_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn find_id_by_number(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Option<IncidentId>> {
+    let id: Option<String> = incidents::table
+        .filter(incidents::number.eq(number.to_string()))
+        .select(incidents::id)
+        .first(conn)
+        .optional()?;
+    id.map(|id| id.parse().map_err(|_| corrupt("incident id", &id))).transpose()
+}
+
+/// The whole incident: details, parties, team, and who created and last changed it.
+pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Option<Incident>> {
+    let Some(row) = incidents::table
+        .filter(incidents::number.eq(number.to_string()))
+        .select(IncidentRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let modalities = modalities_of(conn, std::slice::from_ref(&row.id))?.remove(&row.id).unwrap_or_default();
+    let victim_rows: Vec<(String, String, Option<i64>)> = victims::table
+        .filter(victims::incident_id.eq(&row.id))
+        .order(victims::position.asc())
+        .select((victims::name, victims::kind, victims::estimated_loss_cents))
+        .load(conn)?;
+    let victims = victim_rows
+        .into_iter()
+        .map(|(name, kind, loss)| {
+            Ok(Victim { kind: kind.parse().map_err(|_| corrupt("victim kind", &kind))?, name, estimated_loss_cents: loss })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    let subjects: Vec<Subject> = subjects::table
+        .filter(subjects::incident_id.eq(&row.id))
+        .order(subjects::position.asc())
+        .select((subjects::name, subjects::description))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .map(|(name, description)| Subject { name, description })
+        .collect();
+    let member_rows: Vec<(String, String, String, String, PrimitiveDateTime)> = incident_members::table
+        .inner_join(users::table.on(users::id.eq(incident_members::user_id)))
+        .filter(incident_members::incident_id.eq(&row.id))
+        .order(incident_members::added_at.asc())
+        .select((users::id, users::username, users::full_name, users::role, incident_members::added_at))
+        .load(conn)?;
+    let members = member_rows
+        .into_iter()
+        .map(|(id, username, full_name, role, added_at)| {
+            Ok(Member {
+                user_id: id.parse().map_err(|_| corrupt("user id", &id))?,
+                role: role.parse().map_err(|_| corrupt("role", &role))?,
+                username,
+                full_name,
+                added_at,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    let created_by = username_of(conn, &row.created_by)?;
+    let updated_by = username_of(conn, &row.updated_by)?;
+
+    Ok(Some(Incident {
+        id: row.id.parse().map_err(|_| corrupt("incident id", &row.id))?,
+        number: row.number.parse().map_err(|_: String| corrupt("incident number", &row.number))?,
+        status: row.status.parse().map_err(|_| corrupt("status", &row.status))?,
+        details: IncidentDraft {
+            title: row.title,
+            summary: row.summary,
+            district: row.district,
+            ai_modalities: modalities.into_iter().collect::<BTreeSet<_>>(),
+            victims,
+            subjects,
+            first_offense_date: row.first_offense_date,
+            last_offense_date: row.last_offense_date,
+        },
+        version: row.version,
+        created_by,
+        created_at: row.created_at,
+        updated_by,
+        updated_at: row.updated_at,
+        members,
+    }))
+}
+
+fn username_of(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
+    users::table.filter(users::id.eq(id)).select(users::username).first(conn)
+}
+
+fn modalities_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, Vec<AiModality>>> {
+    let rows: Vec<(String, String)> = incident_ai_modalities::table
+        .filter(incident_ai_modalities::incident_id.eq_any(ids))
+        .select((incident_ai_modalities::incident_id, incident_ai_modalities::modality))
+        .load(conn)?;
+    let mut by_incident: HashMap<String, Vec<AiModality>> = HashMap::new();
+    for (incident_id, code) in rows {
+        let modality = code.parse().map_err(|_| corrupt("AI modality", &code))?;
+        by_incident.entry(incident_id).or_default().push(modality);
+    }
+    for list in by_incident.values_mut() {
+        list.sort();
+    }
+    Ok(by_incident)
+}
+
+/// Who is asking for a list: supervisors see everything, anyone else only their teams'.
+#[derive(Debug, Clone, Copy)]
+pub enum Visibility {
+    All,
+    MemberOf(UserId),
+}
+
+fn filtered<'a>(filter: &'a IncidentFilter, visibility: Visibility) -> incidents::BoxedQuery<'a, MultiBackend> {
+    let mut query = incidents::table.into_boxed::<MultiBackend>();
+    if let Visibility::MemberOf(user) = visibility {
+        query = query.filter(
+            incidents::id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(incidents::status.eq(status.as_str()));
+    }
+    if let Some(modality) = filter.ai_modality {
+        query = query.filter(
+            incidents::id.eq_any(
+                incident_ai_modalities::table
+                    .filter(incident_ai_modalities::modality.eq(modality.as_str()))
+                    .select(incident_ai_modalities::incident_id),
+            ),
+        );
+    }
+    if let Some(district) = &filter.district {
+        query = query.filter(lower(incidents::district.assume_not_null()).eq(district.to_lowercase()));
+    }
+    if let Some(assignee) = &filter.assignee {
+        query = query.filter(
+            incidents::id.eq_any(
+                incident_members::table
+                    .inner_join(users::table.on(users::id.eq(incident_members::user_id)))
+                    .filter(users::username.eq(assignee.to_lowercase()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    if let Some(text) = &filter.text {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        query = query.filter(
+            lower(incidents::title)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(incidents::summary).like(pattern).escape('\\')),
+        );
+    }
+    query
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// One page of incidents matching `filter`, newest number first.
+pub fn list(conn: &mut DbConnection, filter: &IncidentFilter, visibility: Visibility) -> QueryResult<Page<IncidentSummary>> {
+    let total: i64 = filtered(filter, visibility).count().get_result(conn)?;
+    let rows: Vec<IncidentRow> = filtered(filter, visibility)
+        .order((incidents::year.desc(), incidents::seq.desc()))
+        .limit(filter.per_page)
+        .offset((filter.page - 1) * filter.per_page)
+        .select(IncidentRow::as_select())
+        .load(conn)?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut modalities = modalities_of(conn, &ids)?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            Ok(IncidentSummary {
+                number: row.number.parse().map_err(|_: String| corrupt("incident number", &row.number))?,
+                status: row.status.parse::<IncidentStatus>().map_err(|_| corrupt("status", &row.status))?,
+                ai_modalities: modalities.remove(&row.id).unwrap_or_default(),
+                title: row.title,
+                district: row.district,
+                first_offense_date: row.first_offense_date,
+                last_offense_date: row.last_offense_date,
+                updated_at: row.updated_at,
+            })
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    Ok(Page { items, total, page: filter.page, per_page: filter.per_page })
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    incidents::table.count().get_result(conn)
+}

@@ -1,0 +1,11 @@
+//! Repository functions: one module per aggregate, each taking a connection and returning
+//! `QueryResult`. Row structs mirror tables; conversion to domain types happens here.
+
+pub mod audit;
+pub mod incidents;
+pub mod users;
+
+/// A stored value that does not parse is corrupt data, reported as a deserialization error.
+pub(crate) fn corrupt(what: &str, value: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("stored {what} '{value}' is not valid").into())
+}

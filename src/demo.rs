@@ -1,0 +1,116 @@
+//! The demo dataset of `custos serve --demo`: users for every role and realistic AI-enabled
+//! incidents, loaded through the same services a person would use, so every record carries
+//! its audit trail.
+
+use serde::Deserialize;
+
+use crate::db::DbConnection;
+use crate::db::repo::{incidents as incident_repo, users as user_repo};
+use crate::domain::incident::{IncidentPatch, IncidentStatus, RawIncident, RawSubject, RawVictim};
+use crate::domain::user::{NewPassword, Role, User};
+use crate::error::AppError;
+use crate::services;
+
+/// Every demo user's password. Demo data only: never for a real deployment.
+pub const DEMO_PASSWORD: &str = "custos-demo-2026";
+
+const USERS: &str = include_str!("../fixtures/demo/users.json");
+const INCIDENTS: &str = include_str!("../fixtures/demo/incidents.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoUser {
+    username: String,
+    full_name: String,
+    role: Role,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoVictim {
+    name: String,
+    kind: String,
+    estimated_loss_usd: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoSubject {
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoIncident {
+    opened_by: String,
+    title: String,
+    summary: String,
+    district: String,
+    ai_modalities: Vec<String>,
+    victims: Vec<DemoVictim>,
+    subjects: Vec<DemoSubject>,
+    first_offense_date: String,
+    last_offense_date: String,
+    members: Vec<String>,
+    statuses: Vec<IncidentStatus>,
+}
+
+pub struct DemoSummary {
+    pub users: Vec<(String, Role)>,
+    pub incidents: usize,
+}
+
+/// Loads the demo dataset if the database holds no users and no incidents; `None` otherwise.
+pub fn load_if_empty(conn: &mut DbConnection) -> Result<Option<DemoSummary>, AppError> {
+    if user_repo::count(conn)? > 0 || incident_repo::count(conn)? > 0 {
+        return Ok(None);
+    }
+    load(conn).map(Some)
+}
+
+fn bad_fixture(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("demo fixture: {e}"))
+}
+
+pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
+    let demo_users: Vec<DemoUser> = serde_json::from_str(USERS).map_err(bad_fixture)?;
+    let demo_incidents: Vec<DemoIncident> = serde_json::from_str(INCIDENTS).map_err(bad_fixture)?;
+    let mut users: Vec<User> = Vec::new();
+    for u in &demo_users {
+        let password = NewPassword::parse(DEMO_PASSWORD.to_owned()).map_err(bad_fixture)?;
+        users.push(services::users::create(conn, None, &u.username, &u.full_name, u.role, password)?);
+    }
+    let find = |username: &str| users.iter().find(|u| u.username == username).cloned().ok_or_else(|| bad_fixture(format!("no demo user {username}")));
+    // A supervisor moves cases through charging decisions; the opener does the rest.
+    let supervisor = users.iter().find(|u| u.role == Role::Supervisor).cloned().ok_or_else(|| bad_fixture("no supervisor"))?;
+    for i in &demo_incidents {
+        let opener = find(&i.opened_by)?;
+        let raw = RawIncident {
+            title: i.title.clone(),
+            summary: i.summary.clone(),
+            district: i.district.clone(),
+            ai_modalities: i.ai_modalities.clone(),
+            victims: i
+                .victims
+                .iter()
+                .map(|v| RawVictim { name: v.name.clone(), kind: v.kind.clone(), estimated_loss: v.estimated_loss_usd.clone() })
+                .collect(),
+            subjects: i.subjects.iter().map(|s| RawSubject { name: s.name.clone(), description: s.description.clone() }).collect(),
+            first_offense_date: i.first_offense_date.clone(),
+            last_offense_date: i.last_offense_date.clone(),
+        };
+        let mut incident = services::incidents::create(conn, &opener, &raw)?;
+        for member in &i.members {
+            incident = services::incidents::add_member(conn, &opener, incident.number, member)?;
+        }
+        for status in &i.statuses {
+            let actor = if status.is_charging_decision() { &supervisor } else { &opener };
+            incident = services::incidents::update(conn, actor, incident.number, incident.version, Some(*status), &IncidentPatch::default())?;
+        }
+    }
+    Ok(DemoSummary {
+        users: users.iter().map(|u| (u.username.clone(), u.role)).collect(),
+        incidents: demo_incidents.len(),
+    })
+}

@@ -1,0 +1,594 @@
+//! Incidents: the catalog entry a case is built around.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use time::Date;
+
+use super::{ValidationErrors, bounded_text, required_line};
+
+/// Declares a closed set of values with their stored name and human label, so the list of
+/// values, their parsing and their display live in one place.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $code)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn label(&self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("'{}' is not {} (one of: {})", s, $what, names.join(", "))
+                })
+            }
+        }
+    };
+}
+
+vocabulary!(
+    /// Where an incident stands. Moves only along `can_move_to`.
+    IncidentStatus, "a status" {
+        Intake => ("intake", "Intake"),
+        Investigating => ("investigating", "Investigating"),
+        ChargingReview => ("charging_review", "Charging review"),
+        Charged => ("charged", "Charged"),
+        Declined => ("declined", "Declined"),
+        Closed => ("closed", "Closed"),
+    }
+);
+
+vocabulary!(
+    /// How artificial intelligence was used in the offense.
+    AiModality, "an AI modality" {
+        AutonomousAgentIntrusion => ("autonomous_agent_intrusion", "Autonomous agent intrusion"),
+        AiPhishing => ("ai_phishing", "AI-generated phishing or social engineering"),
+        DeepfakeImpersonation => ("deepfake_impersonation", "Deepfake voice or video impersonation"),
+        AiWrittenMalware => ("ai_written_malware", "AI-written malware or exploit"),
+        SyntheticIdentity => ("synthetic_identity", "Synthetic identity"),
+        AiCredentialAttacks => ("ai_credential_attacks", "AI-automated credential attacks"),
+        Other => ("other", "Other AI use"),
+    }
+);
+
+vocabulary!(
+    /// Who a victim is; a financial institution victim lengthens the wire-fraud limitation period.
+    VictimKind, "a victim kind" {
+        Individual => ("individual", "Individual"),
+        Business => ("business", "Business"),
+        FinancialInstitution => ("financial_institution", "Financial institution"),
+        UsGovernment => ("us_government", "U.S. government"),
+        Other => ("other", "Other"),
+    }
+);
+
+impl IncidentStatus {
+    /// The sensible next steps. A declined or closed case can be reopened for investigation;
+    /// a charged case can only be closed.
+    pub fn can_move_to(self, next: IncidentStatus) -> bool {
+        use IncidentStatus::*;
+        matches!(
+            (self, next),
+            (Intake, Investigating | Declined | Closed)
+                | (Investigating, ChargingReview | Declined | Closed)
+                | (ChargingReview, Investigating | Charged | Declined)
+                | (Charged, Closed)
+                | (Declined, Investigating | Closed)
+                | (Closed, Investigating)
+        )
+    }
+
+    /// Moving to charged or declined records a charging decision.
+    pub fn is_charging_decision(self) -> bool {
+        matches!(self, IncidentStatus::Charged | IncidentStatus::Declined)
+    }
+
+    pub fn next_steps(self) -> Vec<IncidentStatus> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|s| self.can_move_to(*s))
+            .collect()
+    }
+}
+
+pub const TITLE_MAX: usize = 200;
+pub const SUMMARY_MAX: usize = 20_000;
+pub const DISTRICT_MAX: usize = 100;
+pub const NAME_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 2_000;
+pub const PARTIES_MAX: usize = 500;
+/// Ten trillion dollars, in cents: anything larger is a typing error.
+pub const LOSS_MAX_CENTS: i64 = 1_000_000_000_000_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Victim {
+    pub name: String,
+    pub kind: VictimKind,
+    pub estimated_loss_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    pub name: String,
+    pub description: String,
+}
+
+/// An incident as typed by a person or a script, before any checking. Amounts are dollar
+/// texts such as "243,000.50"; dates are "YYYY-MM-DD"; empty means absent.
+#[derive(Debug, Clone, Default)]
+pub struct RawIncident {
+    pub title: String,
+    pub summary: String,
+    pub district: String,
+    pub ai_modalities: Vec<String>,
+    pub victims: Vec<RawVictim>,
+    pub subjects: Vec<RawSubject>,
+    pub first_offense_date: String,
+    pub last_offense_date: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RawVictim {
+    pub name: String,
+    pub kind: String,
+    pub estimated_loss: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RawSubject {
+    pub name: String,
+    pub description: String,
+}
+
+/// A checked incident description, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentDraft {
+    pub title: String,
+    pub summary: String,
+    pub district: Option<String>,
+    pub ai_modalities: BTreeSet<AiModality>,
+    pub victims: Vec<Victim>,
+    pub subjects: Vec<Subject>,
+    pub first_offense_date: Option<Date>,
+    pub last_offense_date: Option<Date>,
+}
+
+impl IncidentDraft {
+    /// Checks every field and reports every problem at once. `today` bounds the offense dates:
+    /// an offense cannot have happened in the future.
+    pub fn parse(raw: &RawIncident, today: Date) -> Result<IncidentDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let title = errors.check("title", required_line(&raw.title, TITLE_MAX));
+        let summary = errors.check("summary", bounded_text(raw.summary.trim(), SUMMARY_MAX, true));
+        let district = errors.check("district", optional_line(&raw.district, DISTRICT_MAX));
+
+        let mut ai_modalities = BTreeSet::new();
+        for code in &raw.ai_modalities {
+            if let Some(m) = errors.check("ai_modalities", code.trim().parse::<AiModality>()) {
+                ai_modalities.insert(m);
+            }
+        }
+
+        let victims = parse_parties(&mut errors, "victims", &raw.victims, |errors, field, v| {
+            let name = errors.check(&format!("{field}.name"), required_line(&v.name, NAME_MAX));
+            let kind = errors.check(&format!("{field}.kind"), v.kind.trim().parse::<VictimKind>());
+            let loss = errors.check(&format!("{field}.estimated_loss"), parse_dollars(&v.estimated_loss));
+            Some(Victim { name: name?, kind: kind?, estimated_loss_cents: loss? })
+        });
+        let subjects = parse_parties(&mut errors, "subjects", &raw.subjects, |errors, field, s| {
+            let name = errors.check(&format!("{field}.name"), required_line(&s.name, NAME_MAX));
+            let description = errors.check(
+                &format!("{field}.description"),
+                bounded_text(s.description.trim(), DESCRIPTION_MAX, true),
+            );
+            Some(Subject { name: name?, description: description? })
+        });
+
+        let first = errors.check("first_offense_date", parse_date(&raw.first_offense_date, today)).flatten();
+        let last = errors.check("last_offense_date", parse_date(&raw.last_offense_date, today)).flatten();
+        if let (Some(first), Some(last)) = (first, last) {
+            if last < first {
+                errors.add("last_offense_date", "is before the first offense date");
+            }
+        }
+
+        errors.into_result()?;
+        // Every field is present here: a missing one recorded an error above.
+        match (title, summary, district) {
+            (Some(title), Some(summary), Some(district)) => Ok(IncidentDraft {
+                title,
+                summary,
+                district,
+                ai_modalities,
+                victims,
+                subjects,
+                first_offense_date: first,
+                last_offense_date: last,
+            }),
+            _ => Err(ValidationErrors::single("incident", "could not be read")),
+        }
+    }
+
+    /// The same incident in raw form, for editing or patching.
+    pub fn to_raw(&self) -> RawIncident {
+        RawIncident {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            district: self.district.clone().unwrap_or_default(),
+            ai_modalities: self.ai_modalities.iter().map(|m| m.as_str().to_owned()).collect(),
+            victims: self
+                .victims
+                .iter()
+                .map(|v| RawVictim {
+                    name: v.name.clone(),
+                    kind: v.kind.as_str().to_owned(),
+                    estimated_loss: v.estimated_loss_cents.map(format_cents_plain).unwrap_or_default(),
+                })
+                .collect(),
+            subjects: self
+                .subjects
+                .iter()
+                .map(|s| RawSubject { name: s.name.clone(), description: s.description.clone() })
+                .collect(),
+            first_offense_date: self.first_offense_date.map(|d| d.to_string()).unwrap_or_default(),
+            last_offense_date: self.last_offense_date.map(|d| d.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+fn parse_parties<R, T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: &[R],
+    mut parse_one: impl FnMut(&mut ValidationErrors, &str, &R) -> Option<T>,
+) -> Vec<T> {
+    if raw.len() > PARTIES_MAX {
+        errors.add(field, format!("at most {PARTIES_MAX} entries"));
+        return Vec::new();
+    }
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, r)| parse_one(errors, &format!("{field}[{i}]"), r))
+        .collect()
+}
+
+fn optional_line(value: &str, max: usize) -> Result<Option<String>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    required_line(value, max).map(Some)
+}
+
+/// Parses "YYYY-MM-DD"; empty means no date. A date after `today` is refused.
+pub fn parse_date(value: &str, today: Date) -> Result<Option<Date>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = Date::parse(value, format).map_err(|_| format!("'{value}' is not a date (YYYY-MM-DD)"))?;
+    if date > today {
+        return Err("is in the future".into());
+    }
+    Ok(Some(date))
+}
+
+/// Parses a dollar amount such as "243,000.50", "$1200" or "99.9" into cents; empty means unknown.
+pub fn parse_dollars(value: &str) -> Result<Option<i64>, String> {
+    let cleaned: String = value.trim().trim_start_matches('$').chars().filter(|c| *c != ',').collect();
+    if cleaned.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("'{}' is not a dollar amount (such as 243000.50)", value.trim());
+    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 2 || whole.len() > 15 {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    let cents = whole.checked_mul(100).and_then(|c| c.checked_add(frac)).ok_or_else(bad)?;
+    if cents > LOSS_MAX_CENTS {
+        return Err(bad());
+    }
+    Ok(Some(cents))
+}
+
+/// "$1,234.56": for people.
+pub fn format_dollars(cents: i64) -> String {
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("${grouped}.{:02}", cents % 100)
+}
+
+/// "1234.56": for form fields and round trips.
+pub fn format_cents_plain(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// A partial change: absent fields keep their value; lists replace the whole list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentPatch {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub district: Option<String>,
+    pub ai_modalities: Option<Vec<String>>,
+    pub victims: Option<Vec<RawVictim>>,
+    pub subjects: Option<Vec<RawSubject>>,
+    pub first_offense_date: Option<String>,
+    pub last_offense_date: Option<String>,
+}
+
+impl IncidentPatch {
+    /// A patch that sets every field: what a full edit form submits.
+    pub fn replacing(raw: RawIncident) -> Self {
+        IncidentPatch {
+            title: Some(raw.title),
+            summary: Some(raw.summary),
+            district: Some(raw.district),
+            ai_modalities: Some(raw.ai_modalities),
+            victims: Some(raw.victims),
+            subjects: Some(raw.subjects),
+            first_offense_date: Some(raw.first_offense_date),
+            last_offense_date: Some(raw.last_offense_date),
+        }
+    }
+
+    pub fn apply(&self, raw: &mut RawIncident) {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *target = value.clone();
+            }
+        }
+        set(&mut raw.title, &self.title);
+        set(&mut raw.summary, &self.summary);
+        set(&mut raw.district, &self.district);
+        set(&mut raw.ai_modalities, &self.ai_modalities);
+        set(&mut raw.victims, &self.victims);
+        set(&mut raw.subjects, &self.subjects);
+        set(&mut raw.first_offense_date, &self.first_offense_date);
+        set(&mut raw.last_offense_date, &self.last_offense_date);
+    }
+}
+
+/// An incident as stored, with its team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: super::ids::IncidentId,
+    pub number: super::ids::IncidentNumber,
+    pub status: IncidentStatus,
+    pub details: IncidentDraft,
+    pub version: i32,
+    pub created_by: String,
+    pub created_at: time::PrimitiveDateTime,
+    pub updated_by: String,
+    pub updated_at: time::PrimitiveDateTime,
+    pub members: Vec<Member>,
+}
+
+impl Incident {
+    pub fn has_member(&self, user: super::ids::UserId) -> bool {
+        self.members.iter().any(|m| m.user_id == user)
+    }
+
+    /// Total estimated loss over victims whose loss is known.
+    pub fn total_loss_cents(&self) -> i64 {
+        self.details.victims.iter().filter_map(|v| v.estimated_loss_cents).sum()
+    }
+}
+
+/// A team member of an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: super::ids::UserId,
+    pub username: String,
+    pub full_name: String,
+    pub role: super::user::Role,
+    pub added_at: time::PrimitiveDateTime,
+}
+
+/// One line of an incident list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentSummary {
+    pub number: super::ids::IncidentNumber,
+    pub title: String,
+    pub status: IncidentStatus,
+    pub district: Option<String>,
+    pub ai_modalities: Vec<AiModality>,
+    pub first_offense_date: Option<Date>,
+    pub last_offense_date: Option<Date>,
+    pub updated_at: time::PrimitiveDateTime,
+}
+
+/// One page of a list, with the total across all pages.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn page_count(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+}
+
+/// What a list of incidents may be narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentFilter {
+    pub status: Option<IncidentStatus>,
+    pub ai_modality: Option<AiModality>,
+    pub district: Option<String>,
+    pub assignee: Option<String>,
+    pub text: Option<String>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub const PER_PAGE_DEFAULT: i64 = 25;
+pub const PER_PAGE_MAX: i64 = 100;
+
+/// The raw query of an incident list: every value as typed, empty meaning "any".
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIncidentFilter {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub ai_modality: String,
+    #[serde(default)]
+    pub district: String,
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: String,
+    #[serde(default)]
+    pub per_page: String,
+}
+
+impl IncidentFilter {
+    pub fn parse(raw: &RawIncidentFilter) -> Result<IncidentFilter, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let non_empty = |s: &str| {
+            let s = s.trim();
+            (!s.is_empty()).then(|| s.to_owned())
+        };
+        let status = non_empty(&raw.status).and_then(|s| errors.check("status", s.parse()));
+        let ai_modality = non_empty(&raw.ai_modality).and_then(|s| errors.check("ai_modality", s.parse()));
+        let district = non_empty(&raw.district).and_then(|s| errors.check("district", bounded_text(&s, DISTRICT_MAX, false)));
+        let assignee = non_empty(&raw.assignee).and_then(|s| errors.check("assignee", bounded_text(&s, 64, false)));
+        let text = non_empty(&raw.q).and_then(|s| errors.check("q", bounded_text(&s, 200, false)));
+        let number = |field: &str, value: &str, default: i64, max: i64, errors: &mut ValidationErrors| {
+            match non_empty(value) {
+                None => default,
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if (1..=max).contains(&n) => n,
+                    _ => {
+                        errors.add(field, format!("must be a whole number from 1 to {max}"));
+                        default
+                    }
+                },
+            }
+        };
+        let page = number("page", &raw.page, 1, 100_000, &mut errors);
+        let per_page = number("per_page", &raw.per_page, PER_PAGE_DEFAULT, PER_PAGE_MAX, &mut errors);
+        errors.into_result()?;
+        Ok(IncidentFilter { status, ai_modality, district, assignee, text, page, per_page })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn raw() -> RawIncident {
+        RawIncident {
+            title: "Deepfake CFO wire".into(),
+            summary: "A cloned voice ordered a transfer.".into(),
+            district: "N.D. Cal.".into(),
+            ai_modalities: vec!["deepfake_impersonation".into()],
+            victims: vec![RawVictim { name: "Acme".into(), kind: "business".into(), estimated_loss: "$243,000.5".into() }],
+            subjects: vec![RawSubject { name: "Unknown".into(), description: "".into() }],
+            first_offense_date: "2026-03-01".into(),
+            last_offense_date: "2026-03-04".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_incident_parses() {
+        let draft = IncidentDraft::parse(&raw(), date!(2026 - 11 - 27)).unwrap();
+        assert_eq!(draft.victims[0].estimated_loss_cents, Some(24_300_050));
+        assert!(draft.ai_modalities.contains(&AiModality::DeepfakeImpersonation));
+        assert_eq!(IncidentDraft::parse(&draft.to_raw(), date!(2026 - 11 - 27)).unwrap(), draft);
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let mut r = raw();
+        r.title = " ".into();
+        r.ai_modalities.push("telepathy".into());
+        r.victims[0].kind = "alien".into();
+        r.victims[0].estimated_loss = "12.345".into();
+        r.first_offense_date = "2026-02-30".into();
+        r.last_offense_date = "2027-01-01".into();
+        let errors = IncidentDraft::parse(&r, date!(2026 - 11 - 27)).unwrap_err();
+        for field in ["title", "ai_modalities", "victims[0].kind", "victims[0].estimated_loss", "first_offense_date", "last_offense_date"] {
+            assert!(errors.for_field(field).is_some(), "no error for {field}: {errors}");
+        }
+    }
+
+    #[test]
+    fn dates_must_be_in_order() {
+        let mut r = raw();
+        r.first_offense_date = "2026-03-05".into();
+        let errors = IncidentDraft::parse(&r, date!(2026 - 11 - 27)).unwrap_err();
+        assert!(errors.for_field("last_offense_date").is_some());
+    }
+
+    #[test]
+    fn dollars_parse_and_format() {
+        assert_eq!(parse_dollars("1,234.5"), Ok(Some(123_450)));
+        assert_eq!(parse_dollars(""), Ok(None));
+        assert_eq!(parse_dollars("7"), Ok(Some(700)));
+        assert!(parse_dollars("-5").is_err());
+        assert!(parse_dollars("1e9").is_err());
+        assert!(parse_dollars("99999999999999999").is_err());
+        assert_eq!(format_dollars(24_300_050), "$243,000.50");
+        assert_eq!(format_dollars(5), "$0.05");
+        assert_eq!(format_dollars(100_000_000), "$1,000,000.00");
+    }
+
+    #[test]
+    fn status_moves_only_sensibly() {
+        use IncidentStatus::*;
+        assert!(Intake.can_move_to(Investigating));
+        assert!(!Intake.can_move_to(Charged));
+        assert!(!Charged.can_move_to(Intake));
+        assert!(!Closed.can_move_to(Closed));
+        assert!(ChargingReview.can_move_to(Charged));
+        assert_eq!(Charged.next_steps(), vec![Closed]);
+    }
+
+    #[test]
+    fn filters_parse() {
+        let f = IncidentFilter::parse(&RawIncidentFilter { status: "intake".into(), per_page: "10".into(), ..Default::default() }).unwrap();
+        assert_eq!((f.status, f.page, f.per_page), (Some(IncidentStatus::Intake), 1, 10));
+        assert!(IncidentFilter::parse(&RawIncidentFilter { per_page: "1000".into(), ..Default::default() }).is_err());
+        assert!(IncidentFilter::parse(&RawIncidentFilter { status: "open".into(), ..Default::default() }).is_err());
+    }
+}

@@ -1,0 +1,133 @@
+//! Pure types and rules of the case: no actix, no diesel. Values are parsed once at the edge
+//! (parse, don't validate), so a `Title` or `IncidentNumber` in hand is always well-formed.
+
+pub mod ids;
+pub mod incident;
+pub mod user;
+
+use serde::Serialize;
+use std::fmt;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// One problem with one input field, phrased for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every problem found in one submission, so a form can show them all at once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::new();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// Keeps the value, or records the error under `field` and returns `None`.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The message for one field, for showing it beside that input.
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// The current UTC time, truncated to microseconds: PostgreSQL keeps microseconds and SQLite
+/// would keep nanoseconds, and a record must read back identically from either.
+pub fn now_utc() -> PrimitiveDateTime {
+    let now = OffsetDateTime::now_utc();
+    let micros = now.microsecond();
+    let now = now.replace_microsecond(micros).unwrap_or(now);
+    PrimitiveDateTime::new(now.date(), now.time())
+}
+
+/// Trims and checks a required single-line text: not empty, at most `max` characters,
+/// no control characters.
+pub fn required_line(value: &str, max: usize) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err("is required".into());
+    }
+    bounded_text(value, max, false)
+}
+
+/// Checks a free text of at most `max` characters; `multiline` allows line breaks and tabs.
+pub fn bounded_text(value: &str, max: usize, multiline: bool) -> Result<String, String> {
+    let count = value.chars().count();
+    if count > max {
+        return Err(format!("is too long ({count} characters; at most {max})"));
+    }
+    let allowed = |c: char| multiline && (c == '\n' || c == '\r' || c == '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err("contains control characters".into());
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_has_no_sub_microsecond_part() {
+        let now = now_utc();
+        assert_eq!(now.nanosecond() % 1_000, 0);
+    }
+
+    #[test]
+    fn required_line_rejects_blank_long_and_control() {
+        assert_eq!(required_line("  x  ", 5), Ok("x".to_owned()));
+        assert!(required_line("   ", 5).is_err());
+        assert!(required_line("abcdef", 5).is_err());
+        assert!(required_line("a\u{0007}b", 5).is_err());
+        assert!(required_line("a\nb", 5).is_err());
+        assert_eq!(bounded_text("a\nb", 5, true), Ok("a\nb".to_owned()));
+    }
+}

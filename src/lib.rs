@@ -1,0 +1,19 @@
+//! Custos: case management for prosecuting AI-enabled cybercrime.
+//!
+//! Investigators catalog incidents and log evidence; prosecutors map evidence to the elements
+//! of 18 U.S.C. 1028, 1028A, 1030, 1343 and 1349 and export charging-memo drafts.
+//!
+//! Data flows one way: `routes` (HTTP) -> `services` (use cases, transactions, permissions)
+//! -> `db::repo` (queries) -> the database. `domain` holds the pure types and rules.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

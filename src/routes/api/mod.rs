@@ -1,0 +1,30 @@
+//! The JSON API under `/api/v1`, for scripts. Bearer tokens only; errors are problem+json.
+
+pub mod incidents;
+
+use actix_web::web;
+use serde::Serialize;
+use time::PrimitiveDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(incidents::configure)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
+        }));
+}
+
+/// Timestamps leave the API as RFC 3339 UTC with microseconds.
+pub fn rfc3339(at: PrimitiveDateTime) -> String {
+    at.assume_utc().format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+/// A page of results with its position in the whole list.
+#[derive(Debug, Serialize)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub pages: i64,
+}

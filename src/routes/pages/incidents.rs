@@ -1,0 +1,552 @@
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{format_time, redirect, render};
+use crate::domain::ValidationErrors;
+use crate::domain::ids::IncidentNumber;
+use crate::domain::incident::{
+    AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter, RawSubject,
+    RawVictim, VictimKind, format_dollars,
+};
+use crate::error::{AppError, PageError};
+use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::services::{self, incidents as service};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/incidents", web::get().to(list))
+        .route("/incidents", web::post().to(create))
+        .route("/incidents/new", web::get().to(new_form))
+        .route("/incidents/{incident}", web::get().to(show))
+        .route("/incidents/{incident}/edit", web::get().to(edit_form))
+        .route("/incidents/{incident}/edit", web::post().to(update))
+        .route("/incidents/{incident}/members", web::post().to(add_member));
+}
+
+fn parse_number(raw: &str) -> Result<IncidentNumber, PageError> {
+    raw.parse().map_err(|_| PageError(AppError::NotFound("incident")))
+}
+
+/// One choice in a select or checkbox group.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+fn choices<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str, selected: impl Fn(&str) -> bool) -> Vec<Choice> {
+    all.iter().map(|v| Choice { code: code(*v), label: label(*v), selected: selected(code(*v)) }).collect()
+}
+
+fn offense_dates(incident_first: Option<time::Date>, incident_last: Option<time::Date>) -> String {
+    match (incident_first, incident_last) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), None) => format!("from {a}"),
+        (None, Some(b)) => format!("until {b}"),
+        (None, None) => "Not recorded".into(),
+    }
+}
+
+// ----- list -----
+
+struct ListRow {
+    number: String,
+    title: String,
+    status_code: &'static str,
+    status_label: &'static str,
+    modalities: String,
+    district: String,
+    dates: String,
+    updated_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    filter: RawIncidentFilter,
+    filter_error: Option<String>,
+    status_options: Vec<Choice>,
+    modality_options: Vec<Choice>,
+    rows: Vec<ListRow>,
+    total: i64,
+    page: i64,
+    page_count: i64,
+    prev_link: Option<String>,
+    next_link: Option<String>,
+    can_create: bool,
+}
+
+fn page_link(filter: &RawIncidentFilter, page: i64) -> String {
+    let mut query = filter.clone();
+    query.page = page.to_string();
+    format!("/incidents?{}", serde_html_form::to_string(&query).unwrap_or_default())
+}
+
+async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let (raw, mut filter_error) = match serde_html_form::from_str::<RawIncidentFilter>(req.query_string()) {
+        Ok(raw) => (raw, None),
+        Err(e) => (RawIncidentFilter::default(), Some(format!("The filter could not be read: {e}"))),
+    };
+    let filter = match IncidentFilter::parse(&raw) {
+        Ok(filter) => filter,
+        Err(errors) => {
+            filter_error = Some(format!("The filter was ignored: {errors}"));
+            IncidentFilter::parse(&RawIncidentFilter::default()).map_err(AppError::from)?
+        }
+    };
+    let viewer = user.user().clone();
+    let query = filter.clone();
+    let page = state.run(move |conn| service::list(conn, &viewer, &query)).await?;
+    let page_count = page.page_count();
+    let rows = page
+        .items
+        .iter()
+        .map(|i| ListRow {
+            number: i.number.to_string(),
+            title: i.title.clone(),
+            status_code: i.status.as_str(),
+            status_label: i.status.label(),
+            modalities: i.ai_modalities.iter().map(|m| m.label()).collect::<Vec<_>>().join("; "),
+            district: i.district.clone().unwrap_or_default(),
+            dates: offense_dates(i.first_offense_date, i.last_offense_date),
+            updated_at: format_time(i.updated_at),
+        })
+        .collect();
+    render(&ListPage {
+        status_options: choices(IncidentStatus::ALL, |s| s.as_str(), |s| s.label(), |c| Some(c) == filter.status.map(|s| s.as_str())),
+        modality_options: choices(AiModality::ALL, |m| m.as_str(), |m| m.label(), |c| Some(c) == filter.ai_modality.map(|m| m.as_str())),
+        prev_link: (page.page > 1).then(|| page_link(&raw, page.page - 1)),
+        next_link: (page.page < page_count).then(|| page_link(&raw, page.page + 1)),
+        can_create: user.user().role.writes_cases(),
+        rows,
+        total: page.total,
+        page: page.page,
+        page_count,
+        filter: raw,
+        filter_error,
+        chrome: user.chrome,
+    })
+}
+
+// ----- create and edit -----
+
+/// The incident form as posted. Victim and subject rows arrive as parallel lists.
+#[derive(Debug, Default, Deserialize)]
+pub struct IncidentForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    ai_modalities: Vec<String>,
+    #[serde(default)]
+    victim_name: Vec<String>,
+    #[serde(default)]
+    victim_kind: Vec<String>,
+    #[serde(default)]
+    victim_loss: Vec<String>,
+    #[serde(default)]
+    subject_name: Vec<String>,
+    #[serde(default)]
+    subject_description: Vec<String>,
+    #[serde(default)]
+    first_offense_date: String,
+    #[serde(default)]
+    last_offense_date: String,
+}
+
+fn nth(list: &[String], i: usize) -> String {
+    list.get(i).cloned().unwrap_or_default()
+}
+
+impl IncidentForm {
+    /// The typed values; wholly blank rows are dropped.
+    fn to_raw(&self) -> RawIncident {
+        let victims = (0..self.victim_name.len().max(self.victim_kind.len()).max(self.victim_loss.len()))
+            .map(|i| RawVictim { name: nth(&self.victim_name, i), kind: nth(&self.victim_kind, i), estimated_loss: nth(&self.victim_loss, i) })
+            .filter(|v| !(v.name.trim().is_empty() && v.kind.trim().is_empty() && v.estimated_loss.trim().is_empty()))
+            .collect();
+        let subjects = (0..self.subject_name.len().max(self.subject_description.len()))
+            .map(|i| RawSubject { name: nth(&self.subject_name, i), description: nth(&self.subject_description, i) })
+            .filter(|s| !(s.name.trim().is_empty() && s.description.trim().is_empty()))
+            .collect();
+        RawIncident {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            district: self.district.clone(),
+            ai_modalities: self.ai_modalities.clone(),
+            victims,
+            subjects,
+            first_offense_date: self.first_offense_date.clone(),
+            last_offense_date: self.last_offense_date.clone(),
+        }
+    }
+}
+
+struct VictimRow {
+    name: String,
+    loss: String,
+    kinds: Vec<Choice>,
+    error: Option<String>,
+}
+
+struct SubjectRow {
+    name: String,
+    description: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    cancel_link: String,
+    submit_label: &'static str,
+    version: Option<i32>,
+    form: RawIncident,
+    status_options: Vec<Choice>,
+    modality_options: Vec<Choice>,
+    victim_rows: Vec<VictimRow>,
+    subject_rows: Vec<SubjectRow>,
+    errors: ValidationErrors,
+    general_error: Option<String>,
+}
+
+/// Blank rows offered below the filled ones.
+const SPARE_ROWS: usize = 2;
+
+fn row_errors(errors: &ValidationErrors, prefix: &str) -> Option<String> {
+    let messages: Vec<String> = errors
+        .0
+        .iter()
+        .filter_map(|e| e.field.strip_prefix(prefix).map(|rest| format!("{} {}", rest.trim_start_matches('.').replace('_', " "), e.message)))
+        .collect();
+    (!messages.is_empty()).then(|| messages.join("; "))
+}
+
+struct FormContext {
+    heading: String,
+    action: String,
+    cancel_link: String,
+    submit_label: &'static str,
+    version: Option<i32>,
+    /// The current status and the statuses it may move to; empty for a new incident.
+    status: Option<(IncidentStatus, String)>,
+}
+
+fn form_page(chrome: Chrome, ctx: FormContext, form: RawIncident, errors: ValidationErrors, general_error: Option<String>) -> FormPage {
+    let victim_rows = form
+        .victims
+        .iter()
+        .cloned()
+        .chain(std::iter::repeat_with(RawVictim::default).take(SPARE_ROWS))
+        .enumerate()
+        .map(|(i, v)| VictimRow {
+            kinds: choices(VictimKind::ALL, |k| k.as_str(), |k| k.label(), |c| c == v.kind.trim()),
+            error: row_errors(&errors, &format!("victims[{i}]")),
+            name: v.name,
+            loss: v.estimated_loss,
+        })
+        .collect();
+    let subject_rows = form
+        .subjects
+        .iter()
+        .cloned()
+        .chain(std::iter::repeat_with(RawSubject::default).take(SPARE_ROWS))
+        .enumerate()
+        .map(|(i, s)| SubjectRow { error: row_errors(&errors, &format!("subjects[{i}]")), name: s.name, description: s.description })
+        .collect();
+    let status_options = match &ctx.status {
+        Some((current, chosen)) => std::iter::once(*current)
+            .chain(current.next_steps())
+            .map(|s| Choice { code: s.as_str(), label: s.label(), selected: s.as_str() == chosen })
+            .collect(),
+        None => Vec::new(),
+    };
+    let modality_options = choices(AiModality::ALL, |m| m.as_str(), |m| m.label(), |c| form.ai_modalities.iter().any(|m| m == c));
+    FormPage {
+        chrome,
+        heading: ctx.heading,
+        action: ctx.action,
+        cancel_link: ctx.cancel_link,
+        submit_label: ctx.submit_label,
+        version: ctx.version,
+        form,
+        status_options,
+        modality_options,
+        victim_rows,
+        subject_rows,
+        errors,
+        general_error,
+    }
+}
+
+fn new_context() -> FormContext {
+    FormContext {
+        heading: "Open an incident".into(),
+        action: "/incidents".into(),
+        cancel_link: "/incidents".into(),
+        submit_label: "Open incident",
+        version: None,
+        status: None,
+    }
+}
+
+fn render_invalid(page: &FormPage) -> Result<HttpResponse, PageError> {
+    let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+    Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(body))
+}
+
+async fn new_form(user: SessionUser) -> Result<HttpResponse, PageError> {
+    if !user.user().role.writes_cases() {
+        return Err(AppError::Forbidden("your role cannot open incidents".into()).into());
+    }
+    render(&form_page(user.chrome, new_context(), RawIncident::default(), ValidationErrors::new(), None))
+}
+
+async fn create(state: web::Data<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<IncidentForm>) -> Result<HttpResponse, PageError> {
+    let raw = form.to_raw();
+    let creator = user.user().clone();
+    let attempt = raw.clone();
+    match state.run(move |conn| service::create(conn, &creator, &attempt)).await {
+        Ok(incident) => {
+            auth::flash(&user.session, FlashKind::Success, format!("Incident {} opened.", incident.number));
+            Ok(redirect(&format!("/incidents/{}", incident.number)))
+        }
+        Err(AppError::Validation(errors)) => render_invalid(&form_page(user.chrome, new_context(), raw, errors, None)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn edit_context(incident: &Incident, version: i32, chosen_status: String) -> FormContext {
+    FormContext {
+        heading: format!("Edit incident {}", incident.number),
+        action: format!("/incidents/{}/edit", incident.number),
+        cancel_link: format!("/incidents/{}", incident.number),
+        submit_label: "Save changes",
+        version: Some(version),
+        status: Some((incident.status, chosen_status)),
+    }
+}
+
+async fn edit_form(state: web::Data<AppState>, user: SessionUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let number = parse_number(&path)?;
+    let viewer = user.user().clone();
+    let incident = state.run(move |conn| service::get(conn, &viewer, number)).await?;
+    if !service::can_write(&incident, user.user()) {
+        return Err(AppError::Forbidden(format!("you cannot change incident {number}")).into());
+    }
+    let ctx = edit_context(&incident, incident.version, incident.status.as_str().to_owned());
+    render(&form_page(user.chrome, ctx, incident.details.to_raw(), ValidationErrors::new(), None))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<IncidentForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = parse_number(&path)?;
+    let raw = form.to_raw();
+    let chosen_status = form.status.clone().unwrap_or_default();
+    let version: i32 = form
+        .version
+        .as_deref()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| AppError::bad_request("invalid_form", "the form lacks the version it edits"))?;
+    let status = match chosen_status.trim() {
+        "" => None,
+        code => Some(code.parse::<IncidentStatus>().map_err(|e| AppError::Validation(ValidationErrors::single("status", e)))?),
+    };
+    let editor = user.user().clone();
+    let patch = IncidentPatch::replacing(raw.clone());
+    match state.run(move |conn| service::update(conn, &editor, number, version, status, &patch)).await {
+        Ok(incident) => {
+            auth::flash(&user.session, FlashKind::Success, format!("Incident {} saved (version {}).", incident.number, incident.version));
+            Ok(redirect(&format!("/incidents/{number}")))
+        }
+        Err(error @ (AppError::Validation(_) | AppError::Conflict { code: "stale_version", .. })) => {
+            let viewer = user.user().clone();
+            let current = state.run(move |conn| service::get(conn, &viewer, number)).await?;
+            let (errors, general, version) = match error {
+                AppError::Validation(errors) => (errors, None, version),
+                _ => (
+                    ValidationErrors::single("version", "stale"),
+                    Some(format!(
+                        "Someone else saved incident {number} while you were editing; it is now at version {}. \
+                         Your edits are below, not saved. Open the incident in another tab to compare; \
+                         saving this form again will replace their changes.",
+                        current.version
+                    )),
+                    current.version,
+                ),
+            };
+            render_invalid(&form_page(user.chrome, edit_context(&current, version, chosen_status), raw, errors, general))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ----- show -----
+
+struct VictimLine {
+    name: String,
+    kind: &'static str,
+    loss: String,
+}
+
+struct SubjectLine {
+    name: String,
+    description: String,
+}
+
+struct MemberLine {
+    full_name: String,
+    username: String,
+    role: &'static str,
+    added_at: String,
+}
+
+struct Candidate {
+    username: String,
+    full_name: String,
+    role: &'static str,
+}
+
+struct HistoryLine {
+    at: String,
+    actor: String,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "incidents/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    number: String,
+    title: String,
+    status_code: &'static str,
+    status_label: &'static str,
+    summary: String,
+    district: String,
+    dates: String,
+    modalities: Vec<&'static str>,
+    total_loss: String,
+    created: String,
+    updated: String,
+    version: i32,
+    victims: Vec<VictimLine>,
+    subjects: Vec<SubjectLine>,
+    members: Vec<MemberLine>,
+    candidates: Vec<Candidate>,
+    history: Vec<HistoryLine>,
+    can_write: bool,
+}
+
+/// Audit actions in words.
+fn describe(action: &str, detail: &str) -> String {
+    let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+    match action {
+        "incident.created" => "opened the incident".into(),
+        "incident.updated" | "incident.status_changed" => {
+            let fields: Vec<String> = detail["changed"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|f| f.as_str()).map(|f| f.replace('_', " ")).collect())
+                .unwrap_or_default();
+            let status = detail["after"]["status"].as_str().and_then(|s| s.parse::<IncidentStatus>().ok());
+            match status {
+                Some(s) => format!("moved the incident to {} (changed {})", s.label(), fields.join(", ")),
+                None => format!("changed {}", fields.join(", ")),
+            }
+        }
+        "incident.member_added" => format!("added {} to the team", detail["username"].as_str().unwrap_or("a member")),
+        other => other.to_owned(),
+    }
+}
+
+async fn show(state: web::Data<AppState>, user: SessionUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let number = parse_number(&path)?;
+    let viewer = user.user().clone();
+    let (incident, history, users) = state
+        .run(move |conn| {
+            let incident = service::get(conn, &viewer, number)?;
+            let history = service::history(conn, &incident, 50)?;
+            let users = if service::can_write(&incident, &viewer) { services::users::list_active(conn)? } else { Vec::new() };
+            Ok((incident, history, users))
+        })
+        .await?;
+    let can_write = service::can_write(&incident, user.user());
+    let d = &incident.details;
+    let page = ShowPage {
+        number: incident.number.to_string(),
+        title: d.title.clone(),
+        status_code: incident.status.as_str(),
+        status_label: incident.status.label(),
+        summary: d.summary.clone(),
+        district: d.district.clone().unwrap_or_else(|| "Not recorded".into()),
+        dates: offense_dates(d.first_offense_date, d.last_offense_date),
+        modalities: d.ai_modalities.iter().map(|m| m.label()).collect(),
+        total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) { format_dollars(incident.total_loss_cents()) } else { "Not recorded".into() },
+        created: format!("{} by {}", format_time(incident.created_at), incident.created_by),
+        updated: format!("{} by {}", format_time(incident.updated_at), incident.updated_by),
+        version: incident.version,
+        victims: d
+            .victims
+            .iter()
+            .map(|v| VictimLine { name: v.name.clone(), kind: v.kind.label(), loss: v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "Unknown".into()) })
+            .collect(),
+        subjects: d.subjects.iter().map(|s| SubjectLine { name: s.name.clone(), description: s.description.clone() }).collect(),
+        members: incident
+            .members
+            .iter()
+            .map(|m| MemberLine { full_name: m.full_name.clone(), username: m.username.clone(), role: m.role.label(), added_at: format_time(m.added_at) })
+            .collect(),
+        candidates: users
+            .into_iter()
+            .filter(|u| !incident.has_member(u.id))
+            .map(|u| Candidate { username: u.username, full_name: u.full_name, role: u.role.label() })
+            .collect(),
+        history: history
+            .into_iter()
+            .map(|h| HistoryLine { at: format_time(h.at), actor: h.actor.unwrap_or_else(|| "system".into()), action: describe(&h.action, &h.detail) })
+            .collect(),
+        can_write,
+        chrome: user.chrome,
+    };
+    render(&page)
+}
+
+#[derive(Deserialize)]
+struct MemberForm {
+    #[serde(default)]
+    username: String,
+}
+
+async fn add_member(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<MemberForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = parse_number(&path)?;
+    let actor = user.user().clone();
+    let username = form.username.clone();
+    match state.run(move |conn| service::add_member(conn, &actor, number, &username)).await {
+        Ok(_) => auth::flash(&user.session, FlashKind::Success, format!("{} added to the team.", form.username.trim())),
+        Err(AppError::Validation(errors)) => auth::flash(&user.session, FlashKind::Error, format!("Not added: {errors}")),
+        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, format!("Not added: {detail}")),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/incidents/{number}")))
+}

@@ -1,0 +1,101 @@
+//! HTML pages for people, rendered on the server with askama. Forms carry a CSRF token and
+//! work without JavaScript.
+
+pub mod incidents;
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use time::PrimitiveDateTime;
+
+use crate::error::{AppError, PageError};
+use crate::routes::auth::{self, CsrfForm, SessionUser};
+use crate::services;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home))
+        .route("/login", web::get().to(login_form))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .configure(incidents::configure)
+        .default_service(web::to(not_found));
+}
+
+/// Renders a template as an HTML response.
+pub fn render(template: &impl Template) -> Result<HttpResponse, PageError> {
+    let body = template.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", to)).finish()
+}
+
+/// "2026-11-27 19:47 UTC": how times read on pages.
+pub fn format_time(at: PrimitiveDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.format(&format).unwrap_or_else(|_| at.to_string())
+}
+
+pub async fn not_found(_req: HttpRequest) -> HttpResponse {
+    actix_web::ResponseError::error_response(&PageError(AppError::NotFound("page")))
+}
+
+async fn home(_user: SessionUser) -> HttpResponse {
+    redirect("/incidents")
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    username: String,
+    error: Option<String>,
+}
+
+async fn login_form(session: Session) -> Result<HttpResponse, PageError> {
+    let csrf = auth::csrf_token(&session)?;
+    render(&LoginPage { csrf, username: String::new(), error: None })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<HttpResponse, PageError> {
+    let username = form.username.trim().to_lowercase();
+    let attempt = username.clone();
+    let user = state.run(move |conn| services::users::authenticate(conn, &attempt, &form.password)).await?;
+    match user {
+        Some(user) => {
+            auth::sign_in(&session, &user)?;
+            tracing::info!(username = %user.username, "signed in");
+            Ok(redirect("/"))
+        }
+        None => {
+            tracing::warn!(username = %username, "failed sign-in");
+            let csrf = auth::csrf_token(&session)?;
+            let page = LoginPage { csrf, username, error: Some("Unknown username or wrong password.".into()) };
+            let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+            Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct EmptyForm {}
+
+async fn logout(user: SessionUser, CsrfForm(_form): CsrfForm<EmptyForm>) -> HttpResponse {
+    auth::sign_out(&user.session);
+    redirect("/login")
+}

@@ -1,0 +1,6 @@
+//! Use cases. Each takes a connection, checks who may do what, owns its transaction and
+//! records an audit event for every change.
+
+pub mod audit;
+pub mod incidents;
+pub mod users;

@@ -1,0 +1,163 @@
+//! Builds the application: pool, migrations, keys, routes; binds (port 0 in tests) and runs.
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::AppError;
+use crate::routes;
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Runs blocking database work off the async executor, with a pooled connection.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Opens the data directory and database and applies pending migrations.
+pub fn open_database(settings: &Settings) -> Result<DbPool, String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    let pool = db::connect(&settings.database, settings.pool_size)?;
+    let mut conn = pool.get().map_err(|e| format!("cannot connect to {}: {e}", settings.database.redacted()))?;
+    let applied = db::migrate(&mut conn)?;
+    for name in applied {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    Ok(pool)
+}
+
+/// The key that signs session cookies, kept in the data directory so that a restart (or a
+/// second instance sharing the directory) keeps everyone signed in.
+pub fn session_key(data_dir: &Path) -> Result<Key, String> {
+    let path = data_dir.join("session.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim()).map_err(|_| format!("{} is not a hex key", path.display()))?;
+            Key::try_from(bytes.as_slice()).map_err(|_| format!("{} is too short for a session key", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut bytes = [0u8; 64];
+            rand::fill(&mut bytes);
+            write_private(&path, hex::encode(bytes).as_bytes())?;
+            Key::try_from(bytes.as_slice()).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Writes a secret readable only by its owner, creating it atomically.
+fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Everything short of serving: open the database, bind the port.
+    pub fn build(settings: Settings) -> Result<Application, String> {
+        let pool = open_database(&settings)?;
+        Self::build_with_pool(settings, pool)
+    }
+
+    pub fn build_with_pool(settings: Settings, pool: DbPool) -> Result<Application, String> {
+        let key = session_key(&settings.data_dir)?;
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = AppState { pool, settings: Arc::new(settings) };
+        let server = serve(listener, state, key)?;
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Content Security Policy: no inline script or style, nothing from elsewhere, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn serve(listener: TcpListener, state: AppState, key: Key) -> Result<Server, String> {
+    let workers = state.settings.workers;
+    let secure = state.settings.secure_cookies;
+    let ttl = actix_web::cookie::time::Duration::seconds(
+        i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(8 * 3600),
+    );
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("custos_session".to_owned())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Strict)
+            .cookie_content_security(CookieContentSecurity::Signed)
+            .session_lifecycle(PersistentSession::default().session_ttl(ttl))
+            .build();
+        App::new()
+            .app_data(data.clone())
+            .app_data(routes::json_config())
+            .app_data(routes::query_config())
+            .app_data(routes::path_config())
+            .wrap(sessions)
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("Content-Security-Policy", CSP))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                    .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()")),
+            )
+            .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("custos::http"))
+            .configure(routes::configure)
+    })
+    .workers(workers)
+    .listen(listener)
+    .map_err(|e| e.to_string())?
+    .run();
+    Ok(server)
+}
