@@ -129,19 +129,16 @@ pub fn run() -> ExitCode {
                     .map(|user| println!("created {} ({})", user.username, user.role))
             })
         }
-        Command::Token(TokenCommand::Create { username }) => {
-            with_connection(&settings, |conn| services::users::create_token(conn, &username).map(|token| println!("{token}")))
-        }
+        Command::Token(TokenCommand::Create { username }) => with_connection(&settings, |conn| {
+            services::users::create_token(conn, &username).map(|token| println!("{token}"))
+        }),
     }
 }
 
 fn settings(cli: &Cli) -> Result<Settings, String> {
     let file = FileSettings::read(cli.config.as_deref())?;
-    let mut overrides = Overrides {
-        data_dir: cli.data_dir.clone(),
-        database_url: cli.database_url.clone(),
-        ..Default::default()
-    };
+    let mut overrides =
+        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), ..Default::default() };
     if let Command::Serve(args) = &cli.command {
         overrides.bind = args.bind.clone();
         overrides.workers = args.workers;
@@ -204,10 +201,17 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             Err(message) => return fail(2, &message),
         };
         if load_demo {
-            let loaded = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| demo::load_if_empty(&mut conn).map_err(|e| e.to_string()));
+            let loaded = pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| demo::load_if_empty(&mut conn).map_err(|e| e.to_string()));
             match loaded {
                 Ok(Some(summary)) => {
-                    println!("Loaded the demo dataset: {} incidents, {} users.", summary.incidents, summary.users.len());
+                    println!(
+                        "Loaded the demo dataset: {} incidents, {} users.",
+                        summary.incidents,
+                        summary.users.len()
+                    );
                     println!("Demo sign-ins (password for all: {}):", demo::DEMO_PASSWORD);
                     for (username, role) in &summary.users {
                         println!("  {username:<16} {role}");

@@ -81,9 +81,16 @@ pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
         let password = NewPassword::parse(DEMO_PASSWORD.to_owned()).map_err(bad_fixture)?;
         users.push(services::users::create(conn, None, &u.username, &u.full_name, u.role, password)?);
     }
-    let find = |username: &str| users.iter().find(|u| u.username == username).cloned().ok_or_else(|| bad_fixture(format!("no demo user {username}")));
+    let find = |username: &str| {
+        users
+            .iter()
+            .find(|u| u.username == username)
+            .cloned()
+            .ok_or_else(|| bad_fixture(format!("no demo user {username}")))
+    };
     // A supervisor moves cases through charging decisions; the opener does the rest.
-    let supervisor = users.iter().find(|u| u.role == Role::Supervisor).cloned().ok_or_else(|| bad_fixture("no supervisor"))?;
+    let supervisor =
+        users.iter().find(|u| u.role == Role::Supervisor).cloned().ok_or_else(|| bad_fixture("no supervisor"))?;
     for i in &demo_incidents {
         let opener = find(&i.opened_by)?;
         let raw = RawIncident {
@@ -94,9 +101,17 @@ pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
             victims: i
                 .victims
                 .iter()
-                .map(|v| RawVictim { name: v.name.clone(), kind: v.kind.clone(), estimated_loss: v.estimated_loss_usd.clone() })
+                .map(|v| RawVictim {
+                    name: v.name.clone(),
+                    kind: v.kind.clone(),
+                    estimated_loss: v.estimated_loss_usd.clone(),
+                })
                 .collect(),
-            subjects: i.subjects.iter().map(|s| RawSubject { name: s.name.clone(), description: s.description.clone() }).collect(),
+            subjects: i
+                .subjects
+                .iter()
+                .map(|s| RawSubject { name: s.name.clone(), description: s.description.clone() })
+                .collect(),
             first_offense_date: i.first_offense_date.clone(),
             last_offense_date: i.last_offense_date.clone(),
         };
@@ -106,7 +121,14 @@ pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
         }
         for status in &i.statuses {
             let actor = if status.is_charging_decision() { &supervisor } else { &opener };
-            incident = services::incidents::update(conn, actor, incident.number, incident.version, Some(*status), &IncidentPatch::default())?;
+            incident = services::incidents::update(
+                conn,
+                actor,
+                incident.number,
+                incident.version,
+                Some(*status),
+                &IncidentPatch::default(),
+            )?;
         }
     }
     Ok(DemoSummary {

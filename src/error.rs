@@ -223,9 +223,7 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         self.0.log();
         if matches!(self.0, AppError::Unauthenticated) {
-            return HttpResponse::SeeOther()
-                .insert_header((actix_web::http::header::LOCATION, "/login"))
-                .finish();
+            return HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, "/login")).finish();
         }
         let page = ErrorPage {
             status: self.0.status().as_u16(),
@@ -237,9 +235,7 @@ impl ResponseError for PageError {
                 other => other.public_detail(),
             },
         };
-        let body = page
-            .render()
-            .unwrap_or_else(|_| format!("{} {}", page.status, page.title));
+        let body = page.render().unwrap_or_else(|_| format!("{} {}", page.status, page.title));
         HttpResponse::build(self.0.status()).content_type(ContentType::html()).body(body)
     }
 }

@@ -82,9 +82,7 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents)
-        .and_then(|_| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    file.write_all(contents).and_then(|_| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 pub struct Application {
@@ -101,7 +99,8 @@ impl Application {
 
     pub fn build_with_pool(settings: Settings, pool: DbPool) -> Result<Application, String> {
         let key = session_key(&settings.data_dir)?;
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
+        let listener =
+            TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let state = AppState { pool, settings: Arc::new(settings) };
         let server = serve(listener, state, key)?;

@@ -116,18 +116,21 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 
 /// Opens the pool. SQLite's file and folder are created as needed.
 pub fn connect(target: &DatabaseTarget, max_size: u32) -> Result<DbPool, String> {
-    if let DatabaseTarget::Sqlite(path) = target {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
-        }
+    if let DatabaseTarget::Sqlite(path) = target
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
     }
+    let manager = ConnectionManager { target: target.clone() };
+    // One direct attempt first: it fails at once with the real reason (refused, bad
+    // password), where the pool would wait out its timeout and report only that.
+    manager.connect().map_err(|e| format!("cannot open the database {}: {e}", target.redacted()))?;
     Pool::builder()
         .max_size(max_size.max(1))
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(15))
         .connection_customizer(Box::new(SqlitePragmas))
-        .build(ConnectionManager { target: target.clone() })
+        .build(manager)
         .map_err(|e| format!("cannot open the database {}: {e}", target.redacted()))
 }
 
@@ -154,19 +157,14 @@ where
 {
     conn.transaction(|conn| {
         use schema::write_sequencer::dsl::*;
-        diesel::update(write_sequencer.filter(id.eq(1)))
-            .set(generation.eq(generation + 1))
-            .execute(conn)?;
+        diesel::update(write_sequencer.filter(id.eq(1))).set(generation.eq(generation + 1)).execute(conn)?;
         f(conn)
     })
 }
 
 /// Whether an error is a unique-constraint violation (a duplicate name or number).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
-    matches!(
-        error,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
 }
 
 #[cfg(test)]

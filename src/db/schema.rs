@@ -1,5 +1,6 @@
 // The one schema for both backends. Written by hand to match migrations/sqlite and
-// migrations/postgres; `tests/schema.rs` checks both migrated databases against it.
+// migrations/postgres. `tests/schema.rs` checks that both migration sets build the same
+// columns; the integration tests run every query through it on both backends.
 
 diesel::table! {
     users (id) {

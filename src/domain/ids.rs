@@ -60,8 +60,7 @@ impl IncidentNumber {
     pub const MAX_SEQ: i32 = 9999;
 
     pub fn new(year: i32, seq: i32) -> Option<Self> {
-        ((1900..=9999).contains(&year) && (1..=Self::MAX_SEQ).contains(&seq))
-            .then_some(Self { year, seq })
+        ((1900..=9999).contains(&year) && (1..=Self::MAX_SEQ).contains(&seq)).then_some(Self { year, seq })
     }
 
     pub fn year(&self) -> i32 {

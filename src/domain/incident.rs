@@ -106,11 +106,7 @@ impl IncidentStatus {
     }
 
     pub fn next_steps(self) -> Vec<IncidentStatus> {
-        Self::ALL
-            .iter()
-            .copied()
-            .filter(|s| self.can_move_to(*s))
-            .collect()
+        Self::ALL.iter().copied().filter(|s| self.can_move_to(*s)).collect()
     }
 }
 
@@ -200,19 +196,17 @@ impl IncidentDraft {
         });
         let subjects = parse_parties(&mut errors, "subjects", &raw.subjects, |errors, field, s| {
             let name = errors.check(&format!("{field}.name"), required_line(&s.name, NAME_MAX));
-            let description = errors.check(
-                &format!("{field}.description"),
-                bounded_text(s.description.trim(), DESCRIPTION_MAX, true),
-            );
+            let description = errors
+                .check(&format!("{field}.description"), bounded_text(s.description.trim(), DESCRIPTION_MAX, true));
             Some(Subject { name: name?, description: description? })
         });
 
         let first = errors.check("first_offense_date", parse_date(&raw.first_offense_date, today)).flatten();
         let last = errors.check("last_offense_date", parse_date(&raw.last_offense_date, today)).flatten();
-        if let (Some(first), Some(last)) = (first, last) {
-            if last < first {
-                errors.add("last_offense_date", "is before the first offense date");
-            }
+        if let (Some(first), Some(last)) = (first, last)
+            && last < first
+        {
+            errors.add("last_offense_date", "is before the first offense date");
         }
 
         errors.into_result()?;
@@ -269,10 +263,7 @@ fn parse_parties<R, T>(
         errors.add(field, format!("at most {PARTIES_MAX} entries"));
         return Vec::new();
     }
-    raw.iter()
-        .enumerate()
-        .filter_map(|(i, r)| parse_one(errors, &format!("{field}[{i}]"), r))
-        .collect()
+    raw.iter().enumerate().filter_map(|(i, r)| parse_one(errors, &format!("{field}[{i}]"), r)).collect()
 }
 
 fn optional_line(value: &str, max: usize) -> Result<Option<String>, String> {
@@ -323,7 +314,7 @@ pub fn format_dollars(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -489,11 +480,12 @@ impl IncidentFilter {
         };
         let status = non_empty(&raw.status).and_then(|s| errors.check("status", s.parse()));
         let ai_modality = non_empty(&raw.ai_modality).and_then(|s| errors.check("ai_modality", s.parse()));
-        let district = non_empty(&raw.district).and_then(|s| errors.check("district", bounded_text(&s, DISTRICT_MAX, false)));
+        let district =
+            non_empty(&raw.district).and_then(|s| errors.check("district", bounded_text(&s, DISTRICT_MAX, false)));
         let assignee = non_empty(&raw.assignee).and_then(|s| errors.check("assignee", bounded_text(&s, 64, false)));
         let text = non_empty(&raw.q).and_then(|s| errors.check("q", bounded_text(&s, 200, false)));
-        let number = |field: &str, value: &str, default: i64, max: i64, errors: &mut ValidationErrors| {
-            match non_empty(value) {
+        let number =
+            |field: &str, value: &str, default: i64, max: i64, errors: &mut ValidationErrors| match non_empty(value) {
                 None => default,
                 Some(v) => match v.parse::<i64>() {
                     Ok(n) if (1..=max).contains(&n) => n,
@@ -502,8 +494,7 @@ impl IncidentFilter {
                         default
                     }
                 },
-            }
-        };
+            };
         let page = number("page", &raw.page, 1, 100_000, &mut errors);
         let per_page = number("per_page", &raw.per_page, PER_PAGE_DEFAULT, PER_PAGE_MAX, &mut errors);
         errors.into_result()?;
@@ -522,7 +513,11 @@ mod tests {
             summary: "A cloned voice ordered a transfer.".into(),
             district: "N.D. Cal.".into(),
             ai_modalities: vec!["deepfake_impersonation".into()],
-            victims: vec![RawVictim { name: "Acme".into(), kind: "business".into(), estimated_loss: "$243,000.5".into() }],
+            victims: vec![RawVictim {
+                name: "Acme".into(),
+                kind: "business".into(),
+                estimated_loss: "$243,000.5".into(),
+            }],
             subjects: vec![RawSubject { name: "Unknown".into(), description: "".into() }],
             first_offense_date: "2026-03-01".into(),
             last_offense_date: "2026-03-04".into(),
@@ -547,7 +542,14 @@ mod tests {
         r.first_offense_date = "2026-02-30".into();
         r.last_offense_date = "2027-01-01".into();
         let errors = IncidentDraft::parse(&r, date!(2026 - 11 - 27)).unwrap_err();
-        for field in ["title", "ai_modalities", "victims[0].kind", "victims[0].estimated_loss", "first_offense_date", "last_offense_date"] {
+        for field in [
+            "title",
+            "ai_modalities",
+            "victims[0].kind",
+            "victims[0].estimated_loss",
+            "first_offense_date",
+            "last_offense_date",
+        ] {
             assert!(errors.for_field(field).is_some(), "no error for {field}: {errors}");
         }
     }
@@ -586,7 +588,12 @@ mod tests {
 
     #[test]
     fn filters_parse() {
-        let f = IncidentFilter::parse(&RawIncidentFilter { status: "intake".into(), per_page: "10".into(), ..Default::default() }).unwrap();
+        let f = IncidentFilter::parse(&RawIncidentFilter {
+            status: "intake".into(),
+            per_page: "10".into(),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!((f.status, f.page, f.per_page), (Some(IncidentStatus::Intake), 1, 10));
         assert!(IncidentFilter::parse(&RawIncidentFilter { per_page: "1000".into(), ..Default::default() }).is_err());
         assert!(IncidentFilter::parse(&RawIncidentFilter { status: "open".into(), ..Default::default() }).is_err());

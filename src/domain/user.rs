@@ -17,13 +17,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Investigator,
-        Role::Prosecutor,
-        Role::Supervisor,
-        Role::Auditor,
-        Role::Admin,
-    ];
+    pub const ALL: [Role; 5] = [Role::Investigator, Role::Prosecutor, Role::Supervisor, Role::Auditor, Role::Admin];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -74,9 +68,7 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!("'{s}' is not a role (investigator, prosecutor, supervisor, auditor, admin)")
-            })
+            .ok_or_else(|| format!("'{s}' is not a role (investigator, prosecutor, supervisor, auditor, admin)"))
     }
 }
 

@@ -18,9 +18,7 @@ use crate::services;
 use crate::startup::AppState;
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| AppError::internal("application state missing"))
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::internal("application state missing"))
 }
 
 /// The user behind an API request's `Authorization: Bearer` token.
@@ -134,11 +132,8 @@ impl FromRequest for SessionUser {
         let state = state(req);
         Box::pin(async move {
             let state = state?;
-            let user_id: Option<UserId> = session
-                .get::<String>(SESSION_USER)
-                .ok()
-                .flatten()
-                .and_then(|id| id.parse().ok());
+            let user_id: Option<UserId> =
+                session.get::<String>(SESSION_USER).ok().flatten().and_then(|id| id.parse().ok());
             let issued: Option<i64> = session.get(SESSION_ISSUED).ok().flatten();
             let (Some(user_id), Some(issued)) = (user_id, issued) else {
                 return Err(AppError::Unauthenticated.into());
@@ -180,14 +175,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let body = body.await.map_err(|_| AppError::PayloadTooLarge)?;
-            let sent: CsrfField = serde_html_form::from_bytes(&body)
-                .map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
+            let sent: CsrfField =
+                serde_html_form::from_bytes(&body).map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
             let expected = session.get::<String>(SESSION_CSRF).ok().flatten().unwrap_or_default();
             let matches = !expected.is_empty() && bool::from(sent.csrf_token.as_bytes().ct_eq(expected.as_bytes()));
             if !matches {
                 return Err(AppError::CsrfRejected.into());
             }
-            let form = serde_html_form::from_bytes(&body).map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
+            let form =
+                serde_html_form::from_bytes(&body).map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
             Ok(CsrfForm(form))
         })
     }

@@ -51,7 +51,9 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         })
         .await;
     match result {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok", "database": { "backend": backend, "status": "ok" } })),
+        Ok(()) => {
+            HttpResponse::Ok().json(json!({ "status": "ok", "database": { "backend": backend, "status": "ok" } }))
+        }
         Err(_) => HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": { "backend": backend, "status": "unreachable" } })),
     }
@@ -63,8 +65,5 @@ async fn asset(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
         "custos.css" => (include_str!("../../templates/static/custos.css"), "text/css; charset=utf-8"),
         _ => return pages::not_found(req).await,
     };
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(body)
+    HttpResponse::Ok().content_type(content_type).insert_header(("Cache-Control", "public, max-age=3600")).body(body)
 }

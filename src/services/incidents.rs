@@ -16,9 +16,7 @@ use crate::services::audit;
 
 /// An incident the user may not see is reported exactly as one that does not exist.
 fn visible(incident: Option<Incident>, user: &User) -> Result<Incident, AppError> {
-    incident
-        .filter(|i| user.role.sees_all_incidents() || i.has_member(user.id))
-        .ok_or(AppError::NotFound("incident"))
+    incident.filter(|i| user.role.sees_all_incidents() || i.has_member(user.id)).ok_or(AppError::NotFound("incident"))
 }
 
 /// Whether `user` may change `incident` (which they can already see).
@@ -81,8 +79,9 @@ pub fn create(conn: &mut DbConnection, user: &User, raw: &RawIncident) -> Result
         let now = now_utc();
         let year = now.year();
         let seq = repo::next_seq(conn, year)?;
-        let number = IncidentNumber::new(year, seq)
-            .ok_or_else(|| AppError::conflict("numbers_exhausted", format!("no incident numbers are left for {year}")))?;
+        let number = IncidentNumber::new(year, seq).ok_or_else(|| {
+            AppError::conflict("numbers_exhausted", format!("no incident numbers are left for {year}"))
+        })?;
         let id = IncidentId::new();
         repo::insert(
             conn,
@@ -130,6 +129,9 @@ pub fn update(
 ) -> Result<Incident, AppError> {
     let current = get(conn, user, number)?;
     ensure_can_write(&current, user)?;
+    if version != current.version {
+        return Err(stale(number, version, current.version));
+    }
     let mut raw = current.details.to_raw();
     patch.apply(&mut raw);
     let draft = IncidentDraft::parse(&raw, today())?;
@@ -142,11 +144,11 @@ pub fn update(
             )));
         }
         if status.is_charging_decision() && !user.role.decides_charges() {
-            return Err(AppError::Forbidden(format!("only a prosecutor or supervisor may mark an incident {}", status.label())));
+            return Err(AppError::Forbidden(format!(
+                "only a prosecutor or supervisor may mark an incident {}",
+                status.label()
+            )));
         }
-    }
-    if version != current.version {
-        return Err(stale(number, version, current.version));
     }
     let before = details_json(current.status, &current.details);
     let after = details_json(status, &draft);
@@ -205,13 +207,20 @@ fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
 }
 
 /// Adds a user to the incident's team.
-pub fn add_member(conn: &mut DbConnection, user: &User, number: IncidentNumber, username: &str) -> Result<Incident, AppError> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    username: &str,
+) -> Result<Incident, AppError> {
     let incident = get(conn, user, number)?;
     ensure_can_write(&incident, user)?;
     let username = username.trim();
     let new_member = user_repo::find_by_username(conn, username)?
         .filter(|u| u.active)
-        .ok_or_else(|| AppError::Validation(ValidationErrors::single("username", format!("no active user named '{username}'"))))?
+        .ok_or_else(|| {
+            AppError::Validation(ValidationErrors::single("username", format!("no active user named '{username}'")))
+        })?
         .to_user()?;
     if incident.has_member(new_member.id) {
         return Err(AppError::conflict("already_member", format!("{username} is already on the team of {number}")));

@@ -112,7 +112,12 @@ pub fn create_token(conn: &mut DbConnection, username: &str) -> Result<String, A
     db::write_transaction(conn, |conn| {
         let user = repo::find_by_username(conn, username.trim())?
             .filter(|u| u.active)
-            .ok_or_else(|| AppError::Validation(ValidationErrors::single("username", format!("no active user named '{}'", username.trim()))))?
+            .ok_or_else(|| {
+                AppError::Validation(ValidationErrors::single(
+                    "username",
+                    format!("no active user named '{}'", username.trim()),
+                ))
+            })?
             .to_user()?;
         let token_id = uuid::Uuid::new_v4().to_string();
         repo::insert_token(

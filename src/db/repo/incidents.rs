@@ -68,10 +68,8 @@ pub struct IncidentChangeset<'a> {
 
 /// The next free sequence number in `year` (run inside a write transaction).
 pub fn next_seq(conn: &mut DbConnection, year: i32) -> QueryResult<i32> {
-    let max: Option<i32> = incidents::table
-        .filter(incidents::year.eq(year))
-        .select(diesel::dsl::max(incidents::seq))
-        .first(conn)?;
+    let max: Option<i32> =
+        incidents::table.filter(incidents::year.eq(year)).select(diesel::dsl::max(incidents::seq)).first(conn)?;
     Ok(max.unwrap_or(0) + 1)
 }
 
@@ -88,9 +86,7 @@ pub fn update(
     changes: &IncidentChangeset<'_>,
 ) -> QueryResult<usize> {
     diesel::update(
-        incidents::table
-            .filter(incidents::id.eq(id.to_string()))
-            .filter(incidents::version.eq(expected_version)),
+        incidents::table.filter(incidents::id.eq(id.to_string())).filter(incidents::version.eq(expected_version)),
     )
     .set(changes)
     .execute(conn)
@@ -139,7 +135,13 @@ pub fn replace_parties(conn: &mut DbConnection, id: IncidentId, draft: &Incident
     Ok(())
 }
 
-pub fn add_member(conn: &mut DbConnection, id: IncidentId, user: UserId, added_by: UserId, at: PrimitiveDateTime) -> QueryResult<usize> {
+pub fn add_member(
+    conn: &mut DbConnection,
+    id: IncidentId,
+    user: UserId,
+    added_by: UserId,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(incident_members::table)
         .values((
             incident_members::incident_id.eq(id.to_string()),
@@ -178,7 +180,11 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
     let victims = victim_rows
         .into_iter()
         .map(|(name, kind, loss)| {
-            Ok(Victim { kind: kind.parse().map_err(|_| corrupt("victim kind", &kind))?, name, estimated_loss_cents: loss })
+            Ok(Victim {
+                kind: kind.parse().map_err(|_| corrupt("victim kind", &kind))?,
+                name,
+                estimated_loss_cents: loss,
+            })
         })
         .collect::<QueryResult<Vec<_>>>()?;
     let subjects: Vec<Subject> = subjects::table
@@ -313,7 +319,11 @@ fn escape_like(text: &str) -> String {
 }
 
 /// One page of incidents matching `filter`, newest number first.
-pub fn list(conn: &mut DbConnection, filter: &IncidentFilter, visibility: Visibility) -> QueryResult<Page<IncidentSummary>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &IncidentFilter,
+    visibility: Visibility,
+) -> QueryResult<Page<IncidentSummary>> {
     let total: i64 = filtered(filter, visibility).count().get_result(conn)?;
     let rows: Vec<IncidentRow> = filtered(filter, visibility)
         .order((incidents::year.desc(), incidents::seq.desc()))

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use super::{PageBody, rfc3339};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::incident::{
-    AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, RawIncident, RawIncidentFilter,
-    RawSubject, RawVictim, format_cents_plain,
+    AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, RawIncident,
+    RawIncidentFilter, RawSubject, RawVictim, format_cents_plain,
 };
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
@@ -51,10 +51,7 @@ fn raw_victims(victims: Vec<VictimBody>) -> Vec<RawVictim> {
 }
 
 fn raw_subjects(subjects: Vec<SubjectBody>) -> Vec<RawSubject> {
-    subjects
-        .into_iter()
-        .map(|s| RawSubject { name: s.name, description: s.description.unwrap_or_default() })
-        .collect()
+    subjects.into_iter().map(|s| RawSubject { name: s.name, description: s.description.unwrap_or_default() }).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,7 +171,11 @@ impl From<Incident> for IncidentView {
                     estimated_loss_cents: v.estimated_loss_cents,
                 })
                 .collect(),
-            subjects: d.subjects.into_iter().map(|s| SubjectView { name: s.name, description: s.description }).collect(),
+            subjects: d
+                .subjects
+                .into_iter()
+                .map(|s| SubjectView { name: s.name, description: s.description })
+                .collect(),
             first_offense_date: d.first_offense_date.map(|d| d.to_string()),
             last_offense_date: d.last_offense_date.map(|d| d.to_string()),
             team: i
@@ -262,7 +263,11 @@ async fn create(
         .json(IncidentView::from(incident)))
 }
 
-async fn show(state: web::Data<AppState>, ApiUser(user): ApiUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn show(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let number = parse_number(&path)?;
     let incident = state.run(move |conn| service::get(conn, &user, number)).await?;
     Ok(HttpResponse::Ok().json(IncidentView::from(incident)))

@@ -8,10 +8,9 @@ use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(incidents::configure)
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
-        }));
+    cfg.configure(incidents::configure).default_service(web::to(|| async {
+        Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
+    }));
 }
 
 /// Timestamps leave the API as RFC 3339 UTC with microseconds.

@@ -35,7 +35,12 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str, selected: impl Fn(&str) -> bool) -> Vec<Choice> {
+fn choices<T: Copy>(
+    all: &[T],
+    code: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+    selected: impl Fn(&str) -> bool,
+) -> Vec<Choice> {
     all.iter().map(|v| Choice { code: code(*v), label: label(*v), selected: selected(code(*v)) }).collect()
 }
 
@@ -116,8 +121,18 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
         })
         .collect();
     render(&ListPage {
-        status_options: choices(IncidentStatus::ALL, |s| s.as_str(), |s| s.label(), |c| Some(c) == filter.status.map(|s| s.as_str())),
-        modality_options: choices(AiModality::ALL, |m| m.as_str(), |m| m.label(), |c| Some(c) == filter.ai_modality.map(|m| m.as_str())),
+        status_options: choices(
+            IncidentStatus::ALL,
+            |s| s.as_str(),
+            |s| s.label(),
+            |c| Some(c) == filter.status.map(|s| s.as_str()),
+        ),
+        modality_options: choices(
+            AiModality::ALL,
+            |m| m.as_str(),
+            |m| m.label(),
+            |c| Some(c) == filter.ai_modality.map(|m| m.as_str()),
+        ),
         prev_link: (page.page > 1).then(|| page_link(&raw, page.page - 1)),
         next_link: (page.page < page_count).then(|| page_link(&raw, page.page + 1)),
         can_create: user.user().role.writes_cases(),
@@ -172,7 +187,11 @@ impl IncidentForm {
     /// The typed values; wholly blank rows are dropped.
     fn to_raw(&self) -> RawIncident {
         let victims = (0..self.victim_name.len().max(self.victim_kind.len()).max(self.victim_loss.len()))
-            .map(|i| RawVictim { name: nth(&self.victim_name, i), kind: nth(&self.victim_kind, i), estimated_loss: nth(&self.victim_loss, i) })
+            .map(|i| RawVictim {
+                name: nth(&self.victim_name, i),
+                kind: nth(&self.victim_kind, i),
+                estimated_loss: nth(&self.victim_loss, i),
+            })
             .filter(|v| !(v.name.trim().is_empty() && v.kind.trim().is_empty() && v.estimated_loss.trim().is_empty()))
             .collect();
         let subjects = (0..self.subject_name.len().max(self.subject_description.len()))
@@ -230,7 +249,11 @@ fn row_errors(errors: &ValidationErrors, prefix: &str) -> Option<String> {
     let messages: Vec<String> = errors
         .0
         .iter()
-        .filter_map(|e| e.field.strip_prefix(prefix).map(|rest| format!("{} {}", rest.trim_start_matches('.').replace('_', " "), e.message)))
+        .filter_map(|e| {
+            e.field
+                .strip_prefix(prefix)
+                .map(|rest| format!("{} {}", rest.trim_start_matches('.').replace('_', " "), e.message))
+        })
         .collect();
     (!messages.is_empty()).then(|| messages.join("; "))
 }
@@ -245,7 +268,13 @@ struct FormContext {
     status: Option<(IncidentStatus, String)>,
 }
 
-fn form_page(chrome: Chrome, ctx: FormContext, form: RawIncident, errors: ValidationErrors, general_error: Option<String>) -> FormPage {
+fn form_page(
+    chrome: Chrome,
+    ctx: FormContext,
+    form: RawIncident,
+    errors: ValidationErrors,
+    general_error: Option<String>,
+) -> FormPage {
     let victim_rows = form
         .victims
         .iter()
@@ -265,7 +294,11 @@ fn form_page(chrome: Chrome, ctx: FormContext, form: RawIncident, errors: Valida
         .cloned()
         .chain(std::iter::repeat_with(RawSubject::default).take(SPARE_ROWS))
         .enumerate()
-        .map(|(i, s)| SubjectRow { error: row_errors(&errors, &format!("subjects[{i}]")), name: s.name, description: s.description })
+        .map(|(i, s)| SubjectRow {
+            error: row_errors(&errors, &format!("subjects[{i}]")),
+            name: s.name,
+            description: s.description,
+        })
         .collect();
     let status_options = match &ctx.status {
         Some((current, chosen)) => std::iter::once(*current)
@@ -274,7 +307,8 @@ fn form_page(chrome: Chrome, ctx: FormContext, form: RawIncident, errors: Valida
             .collect(),
         None => Vec::new(),
     };
-    let modality_options = choices(AiModality::ALL, |m| m.as_str(), |m| m.label(), |c| form.ai_modalities.iter().any(|m| m == c));
+    let modality_options =
+        choices(AiModality::ALL, |m| m.as_str(), |m| m.label(), |c| form.ai_modalities.iter().any(|m| m == c));
     FormPage {
         chrome,
         heading: ctx.heading,
@@ -315,7 +349,11 @@ async fn new_form(user: SessionUser) -> Result<HttpResponse, PageError> {
     render(&form_page(user.chrome, new_context(), RawIncident::default(), ValidationErrors::new(), None))
 }
 
-async fn create(state: web::Data<AppState>, user: SessionUser, CsrfForm(form): CsrfForm<IncidentForm>) -> Result<HttpResponse, PageError> {
+async fn create(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    CsrfForm(form): CsrfForm<IncidentForm>,
+) -> Result<HttpResponse, PageError> {
     let raw = form.to_raw();
     let creator = user.user().clone();
     let attempt = raw.clone();
@@ -340,7 +378,11 @@ fn edit_context(incident: &Incident, version: i32, chosen_status: String) -> For
     }
 }
 
-async fn edit_form(state: web::Data<AppState>, user: SessionUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn edit_form(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let number = parse_number(&path)?;
     let viewer = user.user().clone();
     let incident = state.run(move |conn| service::get(conn, &viewer, number)).await?;
@@ -367,13 +409,19 @@ async fn update(
         .ok_or_else(|| AppError::bad_request("invalid_form", "the form lacks the version it edits"))?;
     let status = match chosen_status.trim() {
         "" => None,
-        code => Some(code.parse::<IncidentStatus>().map_err(|e| AppError::Validation(ValidationErrors::single("status", e)))?),
+        code => Some(
+            code.parse::<IncidentStatus>().map_err(|e| AppError::Validation(ValidationErrors::single("status", e)))?,
+        ),
     };
     let editor = user.user().clone();
     let patch = IncidentPatch::replacing(raw.clone());
     match state.run(move |conn| service::update(conn, &editor, number, version, status, &patch)).await {
         Ok(incident) => {
-            auth::flash(&user.session, FlashKind::Success, format!("Incident {} saved (version {}).", incident.number, incident.version));
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!("Incident {} saved (version {}).", incident.number, incident.version),
+            );
             Ok(redirect(&format!("/incidents/{number}")))
         }
         Err(error @ (AppError::Validation(_) | AppError::Conflict { code: "stale_version", .. })) => {
@@ -392,7 +440,13 @@ async fn update(
                     current.version,
                 ),
             };
-            render_invalid(&form_page(user.chrome, edit_context(&current, version, chosen_status), raw, errors, general))
+            render_invalid(&form_page(
+                user.chrome,
+                edit_context(&current, version, chosen_status),
+                raw,
+                errors,
+                general,
+            ))
         }
         Err(other) => Err(other.into()),
     }
@@ -475,14 +529,19 @@ fn describe(action: &str, detail: &str) -> String {
     }
 }
 
-async fn show(state: web::Data<AppState>, user: SessionUser, path: web::Path<String>) -> Result<HttpResponse, PageError> {
+async fn show(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let number = parse_number(&path)?;
     let viewer = user.user().clone();
     let (incident, history, users) = state
         .run(move |conn| {
             let incident = service::get(conn, &viewer, number)?;
             let history = service::history(conn, &incident, 50)?;
-            let users = if service::can_write(&incident, &viewer) { services::users::list_active(conn)? } else { Vec::new() };
+            let users =
+                if service::can_write(&incident, &viewer) { services::users::list_active(conn)? } else { Vec::new() };
             Ok((incident, history, users))
         })
         .await?;
@@ -497,20 +556,37 @@ async fn show(state: web::Data<AppState>, user: SessionUser, path: web::Path<Str
         district: d.district.clone().unwrap_or_else(|| "Not recorded".into()),
         dates: offense_dates(d.first_offense_date, d.last_offense_date),
         modalities: d.ai_modalities.iter().map(|m| m.label()).collect(),
-        total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) { format_dollars(incident.total_loss_cents()) } else { "Not recorded".into() },
+        total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {
+            format_dollars(incident.total_loss_cents())
+        } else {
+            "Not recorded".into()
+        },
         created: format!("{} by {}", format_time(incident.created_at), incident.created_by),
         updated: format!("{} by {}", format_time(incident.updated_at), incident.updated_by),
         version: incident.version,
         victims: d
             .victims
             .iter()
-            .map(|v| VictimLine { name: v.name.clone(), kind: v.kind.label(), loss: v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "Unknown".into()) })
+            .map(|v| VictimLine {
+                name: v.name.clone(),
+                kind: v.kind.label(),
+                loss: v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "Unknown".into()),
+            })
             .collect(),
-        subjects: d.subjects.iter().map(|s| SubjectLine { name: s.name.clone(), description: s.description.clone() }).collect(),
+        subjects: d
+            .subjects
+            .iter()
+            .map(|s| SubjectLine { name: s.name.clone(), description: s.description.clone() })
+            .collect(),
         members: incident
             .members
             .iter()
-            .map(|m| MemberLine { full_name: m.full_name.clone(), username: m.username.clone(), role: m.role.label(), added_at: format_time(m.added_at) })
+            .map(|m| MemberLine {
+                full_name: m.full_name.clone(),
+                username: m.username.clone(),
+                role: m.role.label(),
+                added_at: format_time(m.added_at),
+            })
             .collect(),
         candidates: users
             .into_iter()
@@ -519,7 +595,11 @@ async fn show(state: web::Data<AppState>, user: SessionUser, path: web::Path<Str
             .collect(),
         history: history
             .into_iter()
-            .map(|h| HistoryLine { at: format_time(h.at), actor: h.actor.unwrap_or_else(|| "system".into()), action: describe(&h.action, &h.detail) })
+            .map(|h| HistoryLine {
+                at: format_time(h.at),
+                actor: h.actor.unwrap_or_else(|| "system".into()),
+                action: describe(&h.action, &h.detail),
+            })
             .collect(),
         can_write,
         chrome: user.chrome,
@@ -544,8 +624,12 @@ async fn add_member(
     let username = form.username.clone();
     match state.run(move |conn| service::add_member(conn, &actor, number, &username)).await {
         Ok(_) => auth::flash(&user.session, FlashKind::Success, format!("{} added to the team.", form.username.trim())),
-        Err(AppError::Validation(errors)) => auth::flash(&user.session, FlashKind::Error, format!("Not added: {errors}")),
-        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, format!("Not added: {detail}")),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Not added: {errors}"))
+        }
+        Err(AppError::Conflict { detail, .. }) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Not added: {detail}"))
+        }
         Err(other) => return Err(other.into()),
     }
     Ok(redirect(&format!("/incidents/{number}")))

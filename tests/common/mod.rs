@@ -1,0 +1,236 @@
+//! The harness: every test starts the real application on port 0 with its own database, a
+//! fresh SQLite file, or a fresh PostgreSQL database when `CUSTOS_TEST_PG_URL` is set.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use custos::config::{FileSettings, Overrides, Settings};
+use custos::db::{DbConnection, DbPool};
+use custos::domain::user::{NewPassword, Role};
+use custos::startup::{self, Application};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The PostgreSQL server for tests, if any. Under CI (`CI=true`) it must be configured.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("CUSTOS_TEST_PG_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but CUSTOS_TEST_PG_URL is not set: PostgreSQL tests must run under CI");
+            }
+            eprintln!("skipped: PostgreSQL test (set CUSTOS_TEST_PG_URL to run it)");
+            None
+        }
+    }
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct PgTestDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgTestDatabase {
+    pub fn create() -> Option<PgTestDatabase> {
+        let admin_url = pg_admin_url()?;
+        let name = format!("custos_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to CUSTOS_TEST_PG_URL");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url.clone());
+        let url = format!("{base}/{name}");
+        Some(PgTestDatabase { admin_url, name, url })
+    }
+}
+
+impl Drop for PgTestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&self.admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+    _pg: Option<PgTestDatabase>,
+}
+
+/// Settings for a test: port 0, one worker, a temporary data directory.
+pub fn test_settings(data_dir: &std::path::Path, database_url: Option<String>) -> Settings {
+    let overrides = Overrides {
+        data_dir: Some(data_dir.to_path_buf()),
+        database_url,
+        bind: Some("127.0.0.1:0".into()),
+        workers: Some(1),
+        pool_size: Some(4),
+        log: Some("warn".into()),
+        ..Default::default()
+    };
+    Settings::resolve(FileSettings::default(), overrides).unwrap()
+}
+
+/// Starts the app, or returns `None` when the backend is not available here (PostgreSQL
+/// without `CUSTOS_TEST_PG_URL`, outside CI).
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().unwrap();
+    let pg = match backend {
+        Backend::Postgres => Some(PgTestDatabase::create()?),
+        Backend::Sqlite => None,
+    };
+    let settings = test_settings(data_dir.path(), pg.as_ref().map(|p| p.url.clone()));
+    let pool = startup::open_database(&settings).unwrap();
+    let app = Application::build_with_pool(settings, pool.clone()).unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    Some(TestApp { address, pool, backend, data_dir, client, _pg: pg })
+}
+
+/// Runs a scenario against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[actix_web::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::common::spawn($crate::common::Backend::Sqlite).await {
+                        super::$scenario(app).await;
+                    }
+                }
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::common::spawn($crate::common::Backend::Postgres).await {
+                        super::$scenario(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// A user with an API token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub username: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub fn conn(&self) -> diesel::r2d2::PooledConnection<custos::db::ConnectionManager> {
+        self.pool.get().unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn user(&self, username: &str, role: Role) -> TestUser {
+        let mut conn = self.conn();
+        custos::services::users::create(
+            &mut conn,
+            None,
+            username,
+            username,
+            role,
+            NewPassword::parse(PASSWORD.into()).unwrap(),
+        )
+        .unwrap();
+        let token = custos::services::users::create_token(&mut conn, username).unwrap();
+        TestUser { username: username.to_owned(), token }
+    }
+
+    pub async fn get(&self, user: &TestUser, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(&user.token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, user: &TestUser, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(&user.token).json(body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, user: &TestUser, path: &str, body: &Value) -> reqwest::Response {
+        self.client.patch(self.url(path)).bearer_auth(&user.token).json(body).send().await.unwrap()
+    }
+
+    /// Opens an incident through the API and returns its JSON.
+    pub async fn open_incident(&self, user: &TestUser, body: Value) -> Value {
+        let response = self.post(user, "/api/v1/incidents", &body).await;
+        assert_eq!(response.status(), 201, "create failed: {}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// Row counts of every table a request could change, to prove that one changed nothing.
+    pub fn snapshot(&self) -> Vec<(String, i64)> {
+        let mut conn = self.conn();
+        table_counts(&mut conn)
+    }
+
+    /// A browser: keeps cookies, follows no redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// Signs `browser` in and returns the session's CSRF token.
+    pub async fn sign_in(&self, browser: &reqwest::Client, username: &str, password: &str) -> String {
+        let page = browser.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
+        let csrf = csrf_from(&page);
+        let response = browser
+            .post(self.url("/login"))
+            .form(&[("csrf_token", csrf.as_str()), ("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "sign-in of {username} failed");
+        let page = browser.get(self.url("/incidents")).send().await.unwrap().text().await.unwrap();
+        csrf_from(&page)
+    }
+}
+
+pub fn table_counts(conn: &mut DbConnection) -> Vec<(String, i64)> {
+    use custos::db::schema::*;
+    use diesel::prelude::*;
+    vec![
+        ("users".into(), users::table.count().get_result(conn).unwrap()),
+        ("api_tokens".into(), api_tokens::table.count().get_result(conn).unwrap()),
+        ("incidents".into(), incidents::table.count().get_result(conn).unwrap()),
+        ("incident_ai_modalities".into(), incident_ai_modalities::table.count().get_result(conn).unwrap()),
+        ("victims".into(), victims::table.count().get_result(conn).unwrap()),
+        ("subjects".into(), subjects::table.count().get_result(conn).unwrap()),
+        ("incident_members".into(), incident_members::table.count().get_result(conn).unwrap()),
+        ("audit_events".into(), audit_events::table.count().get_result(conn).unwrap()),
+    ]
+}
+
+/// The CSRF token in a page's first form.
+pub fn csrf_from(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).unwrap_or_else(|| panic!("no CSRF token in page:\n{page}")) + marker.len();
+    let end = page[start..].find('"').unwrap() + start;
+    page[start..end].to_owned()
+}
+
+pub fn sample_incident() -> Value {
+    serde_json::json!({
+        "title": "Deepfake CFO call directs wire transfer",
+        "summary": "A cloned voice of the CFO ordered an urgent transfer.",
+        "district": "N.D. Ill.",
+        "ai_modalities": ["deepfake_impersonation", "ai_phishing"],
+        "victims": [{ "name": "Lakeshore Precision LLC", "kind": "business", "estimated_loss_usd": "4180000.00" }],
+        "subjects": [{ "name": "Unknown operator", "description": "Registered the lookalike domain." }],
+        "first_offense_date": "2026-02-09",
+        "last_offense_date": "2026-02-11"
+    })
+}
