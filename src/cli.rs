@@ -37,6 +37,22 @@ pub enum Command {
     /// Manages API bearer tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Re-hashes evidence files and checks every custody chain and the ledger; exit 0 all
+    /// good, 1 problems found, 2 could not run
+    Verify {
+        /// Only this incident's exhibits (the ledger is still checked whole)
+        #[arg(long, value_name = "NUMBER")]
+        incident: Option<String>,
+    },
+    /// The tamper-evident ledger
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Prints the ledger's verifier key (signed-note format), for outside verifiers
+    Key,
 }
 
 #[derive(Debug, Args)]
@@ -56,6 +72,9 @@ pub struct ServeArgs {
     /// Send the session cookie only over HTTPS (set true behind TLS) [default: false]
     #[arg(long, env = "CUSTOS_SECURE_COOKIES", value_name = "true|false")]
     pub secure_cookies: Option<bool>,
+    /// Largest evidence upload accepted, in bytes [default: 68719476736 (64 GiB)]
+    #[arg(long, env = "CUSTOS_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
     /// Log filter, e.g. info or custos=debug [default: info]
     #[arg(long, env = "CUSTOS_LOG", value_name = "FILTER")]
     pub log: Option<String>,
@@ -129,6 +148,14 @@ pub fn run() -> ExitCode {
                     .map(|user| println!("created {} ({})", user.username, user.role))
             })
         }
+        Command::Verify { incident } => verify(&settings, incident.as_deref()),
+        Command::Ledger(LedgerCommand::Key) => match crate::services::ledger::Ledger::open(&settings.data_dir) {
+            Ok(ledger) => {
+                println!("{}", ledger.verifier_key());
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(2, &message),
+        },
         Command::Token(TokenCommand::Create { username }) => with_connection(&settings, |conn| {
             services::users::create_token(conn, &username).map(|token| println!("{token}"))
         }),
@@ -146,6 +173,7 @@ fn settings(cli: &Cli) -> Result<Settings, String> {
         overrides.session_ttl_minutes = args.session_ttl_minutes;
         overrides.secure_cookies = args.secure_cookies;
         overrides.log = args.log.clone();
+        overrides.max_upload_bytes = args.max_upload_bytes;
     }
     Settings::resolve(file, overrides)
 }
@@ -234,4 +262,63 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             Err(e) => fail(2, &e.to_string()),
         }
     })
+}
+
+fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {
+    use crate::services::ledger::Ledger;
+    use crate::services::verify;
+    use crate::storage::LocalBlobStore;
+
+    let opened = startup::open_database(settings).and_then(|pool| {
+        let store = LocalBlobStore::open(settings.data_dir.join("blobs")).map_err(|e| e.to_string())?;
+        let ledger = Ledger::open(&settings.data_dir)?;
+        Ok((pool, store, ledger))
+    });
+    let (pool, store, ledger) = match opened {
+        Ok(parts) => parts,
+        Err(message) => return fail(2, &message),
+    };
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    let exhibits = match services::evidence::all_in_scope(&mut conn, incident) {
+        Ok(exhibits) => exhibits,
+        Err(crate::error::AppError::NotFound(_)) => return fail(2, &format!("no incident {}", incident.unwrap_or(""))),
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    let bar = indicatif::ProgressBar::new(verify::bytes_to_hash(&exhibits));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("re-hashing evidence");
+    let result = verify::verify(&mut conn, &store, &ledger, &exhibits, incident.is_none(), &mut |n| bar.inc(n));
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!(
+                "checked {} exhibits, {} custody events, {} files ({} bytes), {} ledger leaves",
+                report.exhibits_checked,
+                report.events_checked,
+                report.blobs_checked,
+                report.bytes_hashed,
+                report.leaves_checked
+            );
+            if let (Some(size), Some(root)) = (report.checkpoint_size, &report.checkpoint_root) {
+                println!("latest checkpoint: size {size}, root {root}, key {}", ledger.verifier_key());
+            }
+            if report.intact() {
+                println!("OK: every file, custody chain and ledger leaf verifies");
+                ExitCode::SUCCESS
+            } else {
+                println!("PROBLEMS: {}", report.findings.len());
+                for finding in &report.findings {
+                    println!("- {finding}");
+                }
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail(2, &e.to_string()),
+    }
 }

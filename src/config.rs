@@ -11,6 +11,8 @@ use crate::db::DatabaseTarget;
 pub const DEFAULT_DATA_DIR: &str = "./custos-data";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_CONFIG_FILE: &str = "custos.toml";
+/// 64 GiB: disk images must fit.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 64 << 30;
 
 /// The optional `custos.toml`; every key may be left out.
 #[derive(Debug, Default, Deserialize)]
@@ -24,6 +26,7 @@ pub struct FileSettings {
     pub session_ttl_minutes: Option<u64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
+    pub max_upload_bytes: Option<u64>,
 }
 
 impl FileSettings {
@@ -52,6 +55,7 @@ pub struct Overrides {
     pub session_ttl_minutes: Option<u64>,
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
+    pub max_upload_bytes: Option<u64>,
 }
 
 /// The settings in force.
@@ -65,6 +69,7 @@ pub struct Settings {
     pub session_ttl: Duration,
     pub secure_cookies: bool,
     pub log: String,
+    pub max_upload_bytes: u64,
 }
 
 impl Settings {
@@ -91,6 +96,7 @@ impl Settings {
             session_ttl: Duration::from_secs(session_ttl_minutes * 60),
             secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             log: overrides.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            max_upload_bytes: overrides.max_upload_bytes.or(file.max_upload_bytes).unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
         })
     }
 }

@@ -15,12 +15,16 @@ use crate::config::Settings;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::AppError;
 use crate::routes;
+use crate::services::ledger::Ledger;
+use crate::storage::{BlobStore, LocalBlobStore};
 
 /// What every request handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
+    pub store: Arc<LocalBlobStore>,
+    pub ledger: Arc<Ledger>,
 }
 
 impl AppState {
@@ -72,7 +76,7 @@ pub fn session_key(data_dir: &Path) -> Result<Key, String> {
 }
 
 /// Writes a secret readable only by its owner, creating it atomically.
-fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -99,10 +103,18 @@ impl Application {
 
     pub fn build_with_pool(settings: Settings, pool: DbPool) -> Result<Application, String> {
         let key = session_key(&settings.data_dir)?;
+        let store = LocalBlobStore::open(settings.data_dir.join("blobs"))
+            .map_err(|e| format!("cannot open the evidence store: {e}"))?;
+        let removed = store.remove_temporary().map_err(|e| format!("cannot clean the evidence store: {e}"))?;
+        if removed > 0 {
+            tracing::warn!(removed, "removed temporary files of interrupted uploads");
+        }
+        let ledger = Ledger::open(&settings.data_dir)?;
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let state = AppState { pool, settings: Arc::new(settings) };
+        let state = AppState { pool, settings: Arc::new(settings), store: Arc::new(store), ledger: Arc::new(ledger) };
+        actix_web::rt::spawn(keep_ledger(state.clone()));
         let server = serve(listener, state, key)?;
         Ok(Application { port, server })
     }
@@ -113,6 +125,31 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// The background keeper: adds SHA-1 and MD5 to newly ingested evidence (recording each pass
+/// as a custody event) and signs a checkpoint whenever the ledger has grown. It picks up
+/// where it left off after a restart, since its work list is in the database.
+async fn keep_ledger(state: AppState) {
+    loop {
+        let work = state.clone();
+        let result = state
+            .run(move |conn| {
+                let digested = crate::services::evidence::legacy_digest_pass(conn, work.store.as_ref())?;
+                work.ledger.checkpoint(conn)?;
+                Ok(digested)
+            })
+            .await;
+        let pause = match result {
+            Ok(true) => continue,
+            Ok(false) => 300,
+            Err(e) => {
+                tracing::warn!(error = %e, "background ledger work failed; retrying");
+                5_000
+            }
+        };
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(pause)).await;
     }
 }
 

@@ -95,7 +95,8 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// SQLite settings for every new connection: write-ahead log, enforced foreign keys, a wait
+/// SQLite settings for every new connection (the wait first, so that switching to WAL waits
+/// for a concurrent connection instead of failing): write-ahead log, enforced foreign keys, a wait
 /// rather than an error when another writer holds the lock, and full fsync on commit,
 /// because a custody record acknowledged to a user must survive a power cut.
 #[derive(Debug)]
@@ -105,8 +106,8 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(conn) = conn {
             conn.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(diesel::r2d2::Error::QueryError)?;
         }

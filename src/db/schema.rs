@@ -99,7 +99,80 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exhibits (id) {
+        id -> Text,
+        incident_id -> Text,
+        number -> Text,
+        seq -> Integer,
+        parent_id -> Nullable<Text>,
+        kind -> Text,
+        description -> Text,
+        source -> Text,
+        acquisition_method -> Text,
+        acquisition_tool -> Text,
+        acquired_by -> Text,
+        acquired_at -> Timestamp,
+        acquisition_location -> Text,
+        legal_authority -> Text,
+        file_name -> Nullable<Text>,
+        media_type -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        sha256 -> Nullable<Text>,
+        sha1 -> Nullable<Text>,
+        md5 -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    custody_events (id) {
+        id -> Text,
+        exhibit_id -> Text,
+        seq -> Integer,
+        action -> Text,
+        actor_id -> Nullable<Text>,
+        actor -> Text,
+        from_custodian -> Nullable<Text>,
+        to_custodian -> Nullable<Text>,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        location -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        authority -> Nullable<Text>,
+        seal_number -> Nullable<Text>,
+        seal_condition -> Nullable<Text>,
+        digest_observed -> Nullable<Text>,
+        digest_matched -> Nullable<Bool>,
+        notes -> Text,
+        prev_hash -> Text,
+        event_hash -> Text,
+        ledger_index -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger_leaves (idx) {
+        idx -> BigInt,
+        kind -> Text,
+        leaf -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_checkpoints (tree_size) {
+        tree_size -> BigInt,
+        root_hash -> Text,
+        signed_note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(custody_events -> exhibits (exhibit_id));
+diesel::joinable!(exhibits -> incidents (incident_id));
 diesel::joinable!(incident_ai_modalities -> incidents (incident_id));
 diesel::joinable!(victims -> incidents (incident_id));
 diesel::joinable!(subjects -> incidents (incident_id));
@@ -115,4 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     subjects,
     incident_members,
     audit_events,
+    exhibits,
+    custody_events,
+    ledger_leaves,
+    ledger_checkpoints,
 );

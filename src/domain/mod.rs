@@ -1,6 +1,51 @@
 //! Pure types and rules of the case: no actix, no diesel. Values are parsed once at the edge
 //! (parse, don't validate), so a `Title` or `IncidentNumber` in hand is always well-formed.
 
+#[macro_use]
+mod vocabulary {
+    /// Declares a closed set of values with their stored name and human label, so the list of
+    /// values, their parsing and their display live in one place.
+    macro_rules! vocabulary {
+        ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => ($code:literal, $label:literal)),+ $(,)? }) => {
+            $(#[$meta])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+            pub enum $name {
+                $(#[serde(rename = $code)] $variant),+
+            }
+
+            impl $name {
+                pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+                pub fn as_str(&self) -> &'static str {
+                    match self { $($name::$variant => $code),+ }
+                }
+
+                pub fn label(&self) -> &'static str {
+                    match self { $($name::$variant => $label),+ }
+                }
+            }
+
+            impl fmt::Display for $name {
+                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+
+            impl FromStr for $name {
+                type Err = String;
+                fn from_str(s: &str) -> Result<Self, Self::Err> {
+                    Self::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                        let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                        format!("'{}' is not {} (one of: {})", s, $what, names.join(", "))
+                    })
+                }
+            }
+        };
+    }
+}
+
+pub mod custody;
+pub mod evidence;
 pub mod ids;
 pub mod incident;
 pub mod user;

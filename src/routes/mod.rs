@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod pages;
+pub mod upload;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;

@@ -2,5 +2,8 @@
 //! records an audit event for every change.
 
 pub mod audit;
+pub mod evidence;
 pub mod incidents;
+pub mod ledger;
 pub mod users;
+pub mod verify;

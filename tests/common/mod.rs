@@ -65,6 +65,7 @@ pub struct TestApp {
     pub backend: Backend,
     pub data_dir: tempfile::TempDir,
     pub client: reqwest::Client,
+    pub database_url: Option<String>,
     _pg: Option<PgTestDatabase>,
 }
 
@@ -96,7 +97,8 @@ pub async fn spawn(backend: Backend) -> Option<TestApp> {
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    Some(TestApp { address, pool, backend, data_dir, client, _pg: pg })
+    let database_url = pg.as_ref().map(|p| p.url.clone());
+    Some(TestApp { address, pool, backend, data_dir, client, database_url, _pg: pg })
 }
 
 /// Runs a scenario against SQLite and against PostgreSQL.
@@ -172,6 +174,45 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Runs the `custos` binary against this app's data directory and database.
+    pub fn custos(&self, args: &[&str]) -> std::process::Output {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+        command.env_remove("DATABASE_URL").env_remove("CUSTOS_CONFIG").arg("--data-dir").arg(self.data_dir.path());
+        if let Some(url) = &self.database_url {
+            command.arg("--database-url").arg(url);
+        }
+        command.args(args).output().unwrap()
+    }
+
+    /// Uploads `bytes` as multipart (a `metadata` part, then a `file` part).
+    pub async fn upload(&self, user: &TestUser, incident: &str, metadata: Value, bytes: Vec<u8>) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .part(
+                "metadata",
+                reqwest::multipart::Part::text(metadata.to_string()).mime_str("application/json").unwrap(),
+            )
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("evidence.bin"));
+        self.client
+            .post(self.url(&format!("/api/v1/incidents/{incident}/exhibits")))
+            .bearer_auth(&user.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to ten seconds) for the background pass to add SHA-1 and MD5.
+    pub async fn wait_for_legacy_digests(&self, user: &TestUser, exhibit: &str) -> Value {
+        for _ in 0..100 {
+            let body: Value = self.get(user, &format!("/api/v1/exhibits/{exhibit}")).await.json().await.unwrap();
+            if !body["sha1"].is_null() {
+                return body;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the background digest pass did not run for {exhibit}");
+    }
+
     /// Row counts of every table a request could change, to prove that one changed nothing.
     pub fn snapshot(&self) -> Vec<(String, i64)> {
         let mut conn = self.conn();
@@ -211,6 +252,9 @@ pub fn table_counts(conn: &mut DbConnection) -> Vec<(String, i64)> {
         ("subjects".into(), subjects::table.count().get_result(conn).unwrap()),
         ("incident_members".into(), incident_members::table.count().get_result(conn).unwrap()),
         ("audit_events".into(), audit_events::table.count().get_result(conn).unwrap()),
+        ("exhibits".into(), exhibits::table.count().get_result(conn).unwrap()),
+        ("custody_events".into(), custody_events::table.count().get_result(conn).unwrap()),
+        ("ledger_leaves".into(), ledger_leaves::table.count().get_result(conn).unwrap()),
     ]
 }
 
@@ -233,4 +277,32 @@ pub fn sample_incident() -> Value {
         "first_offense_date": "2026-02-09",
         "last_offense_date": "2026-02-11"
     })
+}
+
+pub fn sample_exhibit() -> Value {
+    serde_json::json!({
+        "kind": "deepfake_media",
+        "description": "Recording of the video call with the cloned CFO",
+        "source": "Lakeshore Precision conference-room recorder",
+        "acquisition": {
+            "method": "Logical copy from the recorder's export, write-blocked",
+            "tool": "FTK Imager 4.7.1",
+            "acquired_by": "SA Dana Reyes",
+            "acquired_at": "2026-02-12T15:30:00Z",
+            "location": "Chicago Field Office, evidence room 2",
+            "legal_authority": "Consent of Lakeshore Precision; grand jury subpoena 26-GJ-114"
+        }
+    })
+}
+
+/// Hex SHA-256, MD5 and SHA-1 of `bytes`, computed by coreutils, independently of Custos.
+pub fn independent_digests(bytes: &[u8]) -> (String, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample");
+    std::fs::write(&path, bytes).unwrap();
+    let run = |tool: &str| {
+        let out = std::process::Command::new(tool).arg(&path).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned()
+    };
+    (run("sha256sum"), run("md5sum"), run("sha1sum"))
 }

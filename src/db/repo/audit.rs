@@ -24,8 +24,33 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &NewAuditEventRow) -> QueryResult<usize> {
-    diesel::insert_into(audit_events::table).values(row).execute(conn)
+/// Inserts the record and returns its id.
+pub fn insert(conn: &mut DbConnection, row: &NewAuditEventRow) -> QueryResult<i64> {
+    diesel::insert_into(audit_events::table).values(row).returning(audit_events::id).get_result(conn)
+}
+
+/// One record as stored, for re-checking its ledger leaf.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<NewAuditEventRow>> {
+    audit_events::table
+        .filter(audit_events::id.eq(id))
+        .select((
+            audit_events::at,
+            audit_events::actor_id,
+            audit_events::action,
+            audit_events::incident_id,
+            audit_events::detail,
+        ))
+        .first::<(PrimitiveDateTime, Option<String>, String, Option<String>, String)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(at, actor_id, action, incident_id, detail)| NewAuditEventRow {
+                at,
+                actor_id,
+                action,
+                incident_id,
+                detail,
+            })
+        })
 }
 
 /// The newest `limit` records about one incident, newest first.

@@ -2,7 +2,9 @@
 //! `QueryResult`. Row structs mirror tables; conversion to domain types happens here.
 
 pub mod audit;
+pub mod evidence;
 pub mod incidents;
+pub mod ledger;
 pub mod users;
 
 /// A stored value that does not parse is corrupt data, reported as a deserialization error.

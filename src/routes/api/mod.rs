@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, for scripts. Bearer tokens only; errors are problem+json.
 
+pub mod evidence;
 pub mod incidents;
+pub mod ledger;
 
 use actix_web::web;
 use serde::Serialize;
@@ -8,9 +10,9 @@ use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(incidents::configure).default_service(web::to(|| async {
-        Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
-    }));
+    cfg.configure(incidents::configure).configure(evidence::configure).configure(ledger::configure).default_service(
+        web::to(|| async { Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route")) }),
+    );
 }
 
 /// Timestamps leave the API as RFC 3339 UTC with microseconds.

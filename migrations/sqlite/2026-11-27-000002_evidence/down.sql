@@ -1,0 +1,4 @@
+DROP TABLE ledger_checkpoints;
+DROP TABLE ledger_leaves;
+DROP TABLE custody_events;
+DROP TABLE exhibits;

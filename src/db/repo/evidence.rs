@@ -1,0 +1,221 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::corrupt;
+use crate::db::DbConnection;
+use crate::db::schema::{custody_events, exhibits, incidents};
+use crate::domain::custody::{CustodyDetails, CustodyEvent};
+use crate::domain::evidence::{Acquisition, Exhibit, ExhibitFile, ExhibitNumber};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exhibits)]
+pub struct ExhibitRow {
+    pub id: String,
+    pub incident_id: String,
+    pub number: String,
+    pub seq: i32,
+    pub parent_id: Option<String>,
+    pub kind: String,
+    pub description: String,
+    pub source: String,
+    pub acquisition_method: String,
+    pub acquisition_tool: String,
+    pub acquired_by: String,
+    pub acquired_at: PrimitiveDateTime,
+    pub acquisition_location: String,
+    pub legal_authority: String,
+    pub file_name: Option<String>,
+    pub media_type: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    pub sha1: Option<String>,
+    pub md5: Option<String>,
+    pub created_by: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+impl ExhibitRow {
+    fn to_exhibit(&self, parent: Option<ExhibitNumber>) -> QueryResult<Exhibit> {
+        Ok(Exhibit {
+            id: self.id.clone(),
+            number: self.number.parse().map_err(|_: String| corrupt("exhibit number", &self.number))?,
+            incident_id: self.incident_id.clone(),
+            kind: self.kind.parse().map_err(|_| corrupt("exhibit kind", &self.kind))?,
+            description: self.description.clone(),
+            source: self.source.clone(),
+            acquisition: Acquisition {
+                method: self.acquisition_method.clone(),
+                tool: self.acquisition_tool.clone(),
+                acquired_by: self.acquired_by.clone(),
+                acquired_at: self.acquired_at,
+                location: self.acquisition_location.clone(),
+                legal_authority: self.legal_authority.clone(),
+            },
+            parent,
+            file: match (&self.sha256, self.size_bytes) {
+                (Some(sha256), Some(size)) => Some(ExhibitFile {
+                    name: self.file_name.clone(),
+                    media_type: self.media_type.clone(),
+                    size,
+                    sha256: sha256.clone(),
+                    sha1: self.sha1.clone(),
+                    md5: self.md5.clone(),
+                }),
+                _ => None,
+            },
+            created_by: self.created_by.clone(),
+            created_at: self.created_at,
+        })
+    }
+}
+
+fn with_parent(conn: &mut DbConnection, row: ExhibitRow) -> QueryResult<Exhibit> {
+    let parent = match &row.parent_id {
+        Some(parent_id) => {
+            let number: String =
+                exhibits::table.filter(exhibits::id.eq(parent_id)).select(exhibits::number).first(conn)?;
+            Some(number.parse().map_err(|_: String| corrupt("exhibit number", &number))?)
+        }
+        None => None,
+    };
+    row.to_exhibit(parent)
+}
+
+pub fn next_seq(conn: &mut DbConnection, incident_id: &str) -> QueryResult<i32> {
+    let max: Option<i32> = exhibits::table
+        .filter(exhibits::incident_id.eq(incident_id))
+        .select(diesel::dsl::max(exhibits::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &ExhibitRow) -> QueryResult<usize> {
+    diesel::insert_into(exhibits::table).values(row).execute(conn)
+}
+
+pub fn id_of(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<String>> {
+    exhibits::table.filter(exhibits::number.eq(number.to_string())).select(exhibits::id).first(conn).optional()
+}
+
+pub fn find(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<Exhibit>> {
+    let row: Option<ExhibitRow> = exhibits::table
+        .filter(exhibits::number.eq(number.to_string()))
+        .select(ExhibitRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| with_parent(conn, row)).transpose()
+}
+
+/// The incident number an exhibit belongs to, for access checks.
+pub fn incident_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<String> {
+    exhibits::table
+        .inner_join(incidents::table)
+        .filter(exhibits::id.eq(exhibit_id))
+        .select(incidents::number)
+        .first(conn)
+}
+
+pub fn for_incident(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Exhibit>> {
+    let rows: Vec<ExhibitRow> = exhibits::table
+        .filter(exhibits::incident_id.eq(incident_id))
+        .order(exhibits::seq.asc())
+        .select(ExhibitRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|row| with_parent(conn, row)).collect()
+}
+
+/// Every exhibit, optionally of one incident, in number order: what `verify` walks.
+pub fn all(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryResult<Vec<Exhibit>> {
+    let mut query = exhibits::table.into_boxed::<crate::db::MultiBackend>();
+    if let Some(incident_id) = incident_id {
+        query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
+    }
+    let rows: Vec<ExhibitRow> = query.order(exhibits::number.asc()).select(ExhibitRow::as_select()).load(conn)?;
+    rows.into_iter().map(|row| with_parent(conn, row)).collect()
+}
+
+/// Exhibits whose SHA-1 and MD5 the background pass has yet to compute.
+pub fn awaiting_legacy_digests(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<(String, String)>> {
+    exhibits::table
+        .filter(exhibits::sha256.is_not_null())
+        .filter(exhibits::sha1.is_null())
+        .order(exhibits::created_at.asc())
+        .limit(limit)
+        .select((exhibits::number, exhibits::sha256.assume_not_null()))
+        .load(conn)
+}
+
+/// Records the legacy digests once; returns 0 if another pass got there first.
+pub fn set_legacy_digests(conn: &mut DbConnection, exhibit_id: &str, sha1: &str, md5: &str) -> QueryResult<usize> {
+    diesel::update(exhibits::table.filter(exhibits::id.eq(exhibit_id)).filter(exhibits::sha1.is_null()))
+        .set((exhibits::sha1.eq(sha1), exhibits::md5.eq(md5)))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = custody_events)]
+pub struct CustodyEventRow {
+    pub id: String,
+    pub exhibit_id: String,
+    pub seq: i32,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor: String,
+    pub from_custodian: Option<String>,
+    pub to_custodian: Option<String>,
+    pub occurred_at: PrimitiveDateTime,
+    pub recorded_at: PrimitiveDateTime,
+    pub location: Option<String>,
+    pub purpose: Option<String>,
+    pub authority: Option<String>,
+    pub seal_number: Option<String>,
+    pub seal_condition: Option<String>,
+    pub digest_observed: Option<String>,
+    pub digest_matched: Option<bool>,
+    pub notes: String,
+    pub prev_hash: String,
+    pub event_hash: String,
+    pub ledger_index: i64,
+}
+
+impl CustodyEventRow {
+    pub fn to_event(&self) -> QueryResult<CustodyEvent> {
+        Ok(CustodyEvent {
+            id: self.id.clone(),
+            seq: self.seq,
+            action: self.action.parse().map_err(|_| corrupt("custody action", &self.action))?,
+            actor: self.actor.clone(),
+            occurred_at: self.occurred_at,
+            recorded_at: self.recorded_at,
+            details: CustodyDetails {
+                from_custodian: self.from_custodian.clone(),
+                to_custodian: self.to_custodian.clone(),
+                location: self.location.clone(),
+                purpose: self.purpose.clone(),
+                authority: self.authority.clone(),
+                seal_number: self.seal_number.clone(),
+                seal_condition: self.seal_condition.clone(),
+                digest_observed: self.digest_observed.clone(),
+                notes: self.notes.clone(),
+            },
+            digest_matched: self.digest_matched,
+            prev_hash: self.prev_hash.clone(),
+            event_hash: self.event_hash.clone(),
+            ledger_index: self.ledger_index,
+        })
+    }
+}
+
+pub fn insert_event(conn: &mut DbConnection, row: &CustodyEventRow) -> QueryResult<usize> {
+    diesel::insert_into(custody_events::table).values(row).execute(conn)
+}
+
+/// An exhibit's custody events in order.
+pub fn events_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<CustodyEvent>> {
+    let rows: Vec<CustodyEventRow> = custody_events::table
+        .filter(custody_events::exhibit_id.eq(exhibit_id))
+        .order(custody_events::seq.asc())
+        .select(CustodyEventRow::as_select())
+        .load(conn)?;
+    rows.iter().map(CustodyEventRow::to_event).collect()
+}

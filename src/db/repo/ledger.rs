@@ -1,0 +1,90 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::{ledger_checkpoints, ledger_leaves};
+
+/// The index the next leaf takes (run inside a write transaction).
+pub fn next_index(conn: &mut DbConnection) -> QueryResult<i64> {
+    let max: Option<i64> = ledger_leaves::table.select(diesel::dsl::max(ledger_leaves::idx)).first(conn)?;
+    Ok(max.map_or(0, |m| m + 1))
+}
+
+pub fn insert_leaf(
+    conn: &mut DbConnection,
+    idx: i64,
+    kind: &str,
+    leaf: &str,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(ledger_leaves::table)
+        .values((
+            ledger_leaves::idx.eq(idx),
+            ledger_leaves::kind.eq(kind),
+            ledger_leaves::leaf.eq(leaf),
+            ledger_leaves::recorded_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+/// Leaves from index `from` on, in order: (index, kind, canonical bytes).
+pub fn leaves_from(conn: &mut DbConnection, from: i64) -> QueryResult<Vec<(i64, String, String)>> {
+    ledger_leaves::table
+        .filter(ledger_leaves::idx.ge(from))
+        .order(ledger_leaves::idx.asc())
+        .select((ledger_leaves::idx, ledger_leaves::kind, ledger_leaves::leaf))
+        .load(conn)
+}
+
+pub fn leaf(conn: &mut DbConnection, idx: i64) -> QueryResult<Option<String>> {
+    ledger_leaves::table.filter(ledger_leaves::idx.eq(idx)).select(ledger_leaves::leaf).first(conn).optional()
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    ledger_leaves::table.count().get_result(conn)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct CheckpointRow {
+    pub tree_size: i64,
+    pub root_hash: String,
+    pub signed_note: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<CheckpointRow>> {
+    ledger_checkpoints::table
+        .order(ledger_checkpoints::tree_size.desc())
+        .select((
+            ledger_checkpoints::tree_size,
+            ledger_checkpoints::root_hash,
+            ledger_checkpoints::signed_note,
+            ledger_checkpoints::created_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn checkpoint(conn: &mut DbConnection, size: i64) -> QueryResult<Option<CheckpointRow>> {
+    ledger_checkpoints::table
+        .filter(ledger_checkpoints::tree_size.eq(size))
+        .select((
+            ledger_checkpoints::tree_size,
+            ledger_checkpoints::root_hash,
+            ledger_checkpoints::signed_note,
+            ledger_checkpoints::created_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> QueryResult<usize> {
+    diesel::insert_into(ledger_checkpoints::table)
+        .values((
+            ledger_checkpoints::tree_size.eq(row.tree_size),
+            ledger_checkpoints::root_hash.eq(&row.root_hash),
+            ledger_checkpoints::signed_note.eq(&row.signed_note),
+            ledger_checkpoints::created_at.eq(row.created_at),
+        ))
+        .execute(conn)
+}

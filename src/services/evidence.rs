@@ -1,0 +1,403 @@
+//! Evidence intake and custody: registering exhibits (with or without a file), recording
+//! custody events, and the background pass that adds SHA-1 and MD5.
+
+use serde_json::json;
+
+use crate::db::repo::evidence::{self as repo, CustodyEventRow, ExhibitRow};
+use crate::db::{self, DbConnection};
+use crate::domain::custody::{
+    CustodyAction, CustodyDetails, CustodyEvent, CustodyEventDraft, RawCustodyEvent, event_record,
+};
+use crate::domain::evidence::{Exhibit, ExhibitDraft, ExhibitFile, ExhibitNumber, RawExhibit};
+use crate::domain::ids::IncidentNumber;
+use crate::domain::incident::Incident;
+use crate::domain::user::User;
+use crate::domain::{ValidationErrors, now_utc};
+use crate::error::AppError;
+use crate::ledger::{GENESIS_HASH, event_hash};
+use crate::services::{audit, incidents, ledger};
+use crate::storage::{BlobStore, FinishedBlob};
+
+/// An exhibit description that passed every check and whose incident the user may add to:
+/// what an upload needs before its first byte is accepted.
+pub struct PreparedExhibit {
+    pub incident: Incident,
+    pub draft: ExhibitDraft,
+    parent_id: Option<String>,
+    user: User,
+}
+
+/// Checks access and the description; run before streaming any bytes.
+pub fn prepare(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    raw: &RawExhibit,
+) -> Result<PreparedExhibit, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    if !incidents::can_write(&incident, user) {
+        return Err(AppError::Forbidden(format!("a {} cannot add evidence", user.role.label().to_lowercase())));
+    }
+    let draft = ExhibitDraft::parse(raw, now_utc())?;
+    let parent_id = match draft.parent {
+        Some(parent) => {
+            if parent.incident != number {
+                return Err(ValidationErrors::single("parent", "must be an exhibit of the same incident").into());
+            }
+            Some(
+                repo::id_of(conn, parent)?
+                    .ok_or_else(|| ValidationErrors::single("parent", format!("{parent} does not exist")))?,
+            )
+        }
+        None => None,
+    };
+    Ok(PreparedExhibit { incident, draft, parent_id, user: user.clone() })
+}
+
+/// Registers the exhibit. With a file: the blob, already fsynced, is compared with any digest
+/// the client claimed, moved to its content address, and only then is the row written.
+pub fn register(
+    conn: &mut DbConnection,
+    store: &dyn BlobStore,
+    prepared: PreparedExhibit,
+    blob: Option<FinishedBlob>,
+) -> Result<Exhibit, AppError> {
+    let PreparedExhibit { incident, draft, parent_id, user } = prepared;
+    if let (Some(claimed), Some(blob)) = (&draft.claimed_sha256, &blob)
+        && claimed != &blob.sha256
+    {
+        // The blob is dropped here, deleting its temporary file: nothing is stored.
+        return Err(AppError::conflict(
+            "digest_mismatch",
+            format!("the file's SHA-256 is {}, not the {} that was claimed; nothing was stored", blob.sha256, claimed),
+        ));
+    }
+    if draft.claimed_sha256.is_some() && blob.is_none() {
+        return Err(ValidationErrors::single("sha256", "was given for an item without a file").into());
+    }
+    let file = blob.as_ref().map(|b| ExhibitFile {
+        name: draft.file_name.clone(),
+        media_type: draft.media_type.clone(),
+        size: i64::try_from(b.size).unwrap_or(i64::MAX),
+        sha256: b.sha256.clone(),
+        sha1: None,
+        md5: None,
+    });
+    if let Some(blob) = blob {
+        store.commit(blob).map_err(|e| AppError::internal(format!("storing the evidence file: {e}")))?;
+    }
+    let number = db::write_transaction(conn, |conn| -> Result<ExhibitNumber, AppError> {
+        let seq = repo::next_seq(conn, &incident.id.to_string())?;
+        let number = ExhibitNumber::new(incident.number, seq)
+            .ok_or_else(|| AppError::conflict("numbers_exhausted", "no exhibit numbers are left for this incident"))?;
+        let now = now_utc();
+        let exhibit = Exhibit {
+            id: uuid::Uuid::new_v4().to_string(),
+            number,
+            incident_id: incident.id.to_string(),
+            kind: draft.kind,
+            description: draft.description.clone(),
+            source: draft.source.clone(),
+            acquisition: draft.acquisition.clone(),
+            parent: draft.parent,
+            file: file.clone(),
+            created_by: user.id.to_string(),
+            created_at: now,
+        };
+        repo::insert(conn, &row_of(&exhibit, parent_id.clone()))?;
+        let acquired = CustodyDetails {
+            to_custodian: Some(draft.acquisition.acquired_by.clone()),
+            location: Some(draft.acquisition.location.clone()).filter(|l| !l.is_empty()),
+            purpose: Some(draft.acquisition.method.clone()),
+            authority: Some(draft.acquisition.legal_authority.clone()).filter(|a| !a.is_empty()),
+            digest_observed: file.as_ref().map(|f| f.sha256.clone()),
+            notes: match &draft.claimed_sha256 {
+                Some(_) => "SHA-256 computed by Custos during upload; matches the digest the sender claimed.".into(),
+                None if file.is_some() => "SHA-256 computed by Custos during upload.".into(),
+                None => "Registered without a file.".into(),
+            },
+            ..Default::default()
+        };
+        let matched = draft.claimed_sha256.as_ref().map(|_| true);
+        append_event(
+            conn,
+            &exhibit,
+            &[],
+            CustodyAction::Acquired,
+            Some(&user),
+            draft.acquisition.acquired_at,
+            acquired,
+            matched,
+        )?;
+        audit::record(
+            conn,
+            Some(user.id),
+            "exhibit.registered",
+            Some(incident.id),
+            json!({ "exhibit": number, "kind": draft.kind, "sha256": file.as_ref().map(|f| f.sha256.clone()) }),
+        )?;
+        Ok(number)
+    })?;
+    repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))
+}
+
+fn row_of(exhibit: &Exhibit, parent_id: Option<String>) -> ExhibitRow {
+    let a = &exhibit.acquisition;
+    ExhibitRow {
+        id: exhibit.id.clone(),
+        incident_id: exhibit.incident_id.clone(),
+        number: exhibit.number.to_string(),
+        seq: exhibit.number.seq,
+        parent_id,
+        kind: exhibit.kind.as_str().to_owned(),
+        description: exhibit.description.clone(),
+        source: exhibit.source.clone(),
+        acquisition_method: a.method.clone(),
+        acquisition_tool: a.tool.clone(),
+        acquired_by: a.acquired_by.clone(),
+        acquired_at: a.acquired_at,
+        acquisition_location: a.location.clone(),
+        legal_authority: a.legal_authority.clone(),
+        file_name: exhibit.file.as_ref().and_then(|f| f.name.clone()),
+        media_type: exhibit.file.as_ref().and_then(|f| f.media_type.clone()),
+        size_bytes: exhibit.file.as_ref().map(|f| f.size),
+        sha256: exhibit.file.as_ref().map(|f| f.sha256.clone()),
+        sha1: None,
+        md5: None,
+        created_by: exhibit.created_by.clone(),
+        created_at: exhibit.created_at,
+    }
+}
+
+/// Appends one event to the exhibit's chain and to the ledger (inside a write transaction).
+#[allow(clippy::too_many_arguments)]
+fn append_event(
+    conn: &mut DbConnection,
+    exhibit: &Exhibit,
+    history: &[CustodyEvent],
+    action: CustodyAction,
+    actor: Option<&User>,
+    occurred_at: time::PrimitiveDateTime,
+    details: CustodyDetails,
+    digest_matched: Option<bool>,
+) -> Result<CustodyEvent, AppError> {
+    let seq = history.last().map_or(1, |e| e.seq + 1);
+    let prev_hash = history.last().map_or(GENESIS_HASH.to_owned(), |e| e.event_hash.clone());
+    let actor_name = actor.map_or_else(|| SYSTEM_ACTOR.to_owned(), |u| u.username.clone());
+    let recorded_at = now_utc();
+    let record =
+        event_record(exhibit, seq, action, &actor_name, occurred_at, recorded_at, &details, digest_matched, &prev_hash);
+    let (ledger_index, canonical) = ledger::append(conn, "custody_event", &record)?;
+    let event = CustodyEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        seq,
+        action,
+        actor: actor_name,
+        occurred_at,
+        recorded_at,
+        details,
+        digest_matched,
+        prev_hash,
+        event_hash: event_hash(&canonical),
+        ledger_index,
+    };
+    repo::insert_event(
+        conn,
+        &CustodyEventRow {
+            id: event.id.clone(),
+            exhibit_id: exhibit.id.clone(),
+            seq,
+            action: action.as_str().to_owned(),
+            actor_id: actor.map(|u| u.id.to_string()),
+            actor: event.actor.clone(),
+            from_custodian: event.details.from_custodian.clone(),
+            to_custodian: event.details.to_custodian.clone(),
+            occurred_at,
+            recorded_at,
+            location: event.details.location.clone(),
+            purpose: event.details.purpose.clone(),
+            authority: event.details.authority.clone(),
+            seal_number: event.details.seal_number.clone(),
+            seal_condition: event.details.seal_condition.clone(),
+            digest_observed: event.details.digest_observed.clone(),
+            digest_matched,
+            notes: event.details.notes.clone(),
+            prev_hash: event.prev_hash.clone(),
+            event_hash: event.event_hash.clone(),
+            ledger_index,
+        },
+    )?;
+    Ok(event)
+}
+
+/// How Custos names itself when it records an event on its own (the background digest pass).
+pub const SYSTEM_ACTOR: &str = "custos";
+
+/// An exhibit with its incident, if the user may see it.
+pub fn get(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Result<(Incident, Exhibit), AppError> {
+    // Seeing the incident is what grants seeing its exhibits.
+    let incident = incidents::get(conn, user, number.incident).map_err(|_| AppError::NotFound("exhibit"))?;
+    let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
+    Ok((incident, exhibit))
+}
+
+pub fn events(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<CustodyEvent>, AppError> {
+    Ok(repo::events_of(conn, &exhibit.id)?)
+}
+
+pub fn list(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<Exhibit>, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    Ok(repo::for_incident(conn, &incident.id.to_string())?)
+}
+
+/// Records a custody event by hand.
+pub fn record_custody(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    raw: &RawCustodyEvent,
+) -> Result<CustodyEvent, AppError> {
+    let (incident, exhibit) = get(conn, user, number)?;
+    if !incidents::can_write(&incident, user) {
+        return Err(AppError::Forbidden(format!(
+            "a {} cannot record custody events",
+            user.role.label().to_lowercase()
+        )));
+    }
+    db::write_transaction(conn, |conn| -> Result<CustodyEvent, AppError> {
+        // Read the history inside the transaction: the chain's head cannot move under us.
+        let history = repo::events_of(conn, &exhibit.id)?;
+        let draft = CustodyEventDraft::parse(raw, now_utc(), &history)?;
+        let matched = match (&draft.details.digest_observed, &exhibit.file) {
+            (Some(observed), Some(file)) => Some(observed == &file.sha256),
+            (Some(_), None) => {
+                return Err(
+                    ValidationErrors::single("digest_observed", "the exhibit has no file to compare with").into()
+                );
+            }
+            (None, _) => None,
+        };
+        append_event(conn, &exhibit, &history, draft.action, Some(user), draft.occurred_at, draft.details, matched)
+    })
+}
+
+/// The background pass: computes SHA-1 and MD5 (and re-checks SHA-256) for one exhibit that
+/// lacks them, and records the result as a `hash_verified` custody event. Returns false when
+/// there was nothing to do.
+pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<bool, AppError> {
+    let Some((number, sha256)) = repo::awaiting_legacy_digests(conn, 1)?.into_iter().next() else {
+        return Ok(false);
+    };
+    let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
+    let digests =
+        store.open(&sha256).and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), |_| {}));
+    let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let history = repo::events_of(conn, &exhibit.id)?;
+        let disposed = history.iter().any(|e| e.action == CustodyAction::Disposed);
+        let (sha1, md5, details, matched) = match &digests {
+            Ok(d) => (
+                d.sha1.clone(),
+                d.md5.clone(),
+                CustodyDetails {
+                    digest_observed: Some(d.sha256.clone()),
+                    purpose: Some("Digest pass after ingest: SHA-1 and MD5 for legacy tools and hash sets".into()),
+                    notes: format!(
+                        "SHA-256 {} (re-computed); SHA-1 {}; MD5 {}; {} bytes",
+                        d.sha256, d.sha1, d.md5, d.size
+                    ),
+                    ..Default::default()
+                },
+                d.sha256 == sha256,
+            ),
+            Err(e) => (
+                "unavailable".into(),
+                "unavailable".into(),
+                CustodyDetails {
+                    purpose: Some("Digest pass after ingest".into()),
+                    notes: format!("The stored file could not be read: {e}"),
+                    ..Default::default()
+                },
+                false,
+            ),
+        };
+        if repo::set_legacy_digests(conn, &exhibit.id, &sha1, &md5)? == 0 {
+            return Ok(()); // another pass finished first
+        }
+        if !disposed {
+            append_event(
+                conn,
+                &exhibit,
+                &history,
+                CustodyAction::HashVerified,
+                None,
+                now_utc(),
+                details,
+                Some(matched),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(true)
+}
+
+/// Every exhibit, or one incident's, for the operator's `verify` (no user: the operator holds
+/// the data directory).
+pub fn all_in_scope(conn: &mut DbConnection, incident: Option<&str>) -> Result<Vec<Exhibit>, AppError> {
+    let incident_id = match incident {
+        Some(number) => {
+            let number: IncidentNumber = number.parse().map_err(|_| AppError::NotFound("incident"))?;
+            let id =
+                crate::db::repo::incidents::find_id_by_number(conn, number)?.ok_or(AppError::NotFound("incident"))?;
+            Some(id.to_string())
+        }
+        None => None,
+    };
+    Ok(repo::all(conn, incident_id.as_deref())?)
+}
+
+/// Everything an outside party needs to check an exhibit's custody offline: each event's
+/// exact canonical bytes, its hash, its inclusion proof (also as a C2SP tlog-proof) against
+/// the latest signed checkpoint, and the verifier key.
+pub fn proof_bundle(
+    conn: &mut DbConnection,
+    ledger: &ledger::Ledger,
+    user: &User,
+    number: ExhibitNumber,
+) -> Result<serde_json::Value, AppError> {
+    let (_, exhibit) = get(conn, user, number)?;
+    let events = repo::events_of(conn, &exhibit.id)?;
+    let indexes: Vec<i64> = events.iter().map(|e| e.ledger_index).collect();
+    let (checkpoint, proofs) = ledger::inclusion_proofs(conn, ledger, &indexes)?;
+    let mut items = Vec::new();
+    for (event, proof) in events.iter().zip(proofs) {
+        let canonical =
+            crate::db::repo::ledger::leaf(conn, event.ledger_index)?.ok_or(AppError::NotFound("ledger leaf"))?;
+        items.push(json!({
+            "seq": event.seq,
+            "action": event.action,
+            "event_hash": event.event_hash,
+            "prev_hash": event.prev_hash,
+            "ledger_index": event.ledger_index,
+            "canonical": canonical,
+            "inclusion_proof": proof.iter().map(|h| { use base64::Engine; base64::engine::general_purpose::STANDARD.encode(h) }).collect::<Vec<_>>(),
+            "tlog_proof": ledger::tlog_proof(u64::try_from(event.ledger_index).unwrap_or(0), &proof, &checkpoint.signed_note),
+        }));
+    }
+    Ok(json!({
+        "format": "custos-proof-bundle/1",
+        "exhibit": number,
+        "sha256": exhibit.file.as_ref().map(|f| f.sha256.clone()),
+        "rules": {
+            "canonical_bytes": crate::ledger::canonical::RULE,
+            "event_hash": "SHA-256 of the canonical bytes, lowercase hex; each event's prev_hash is the previous event's event_hash, the first is 64 zeros",
+            "merkle_log": "RFC 6962: leaf hash SHA-256(0x00 || canonical bytes), node hash SHA-256(0x01 || left || right)",
+            "checkpoint": "C2SP tlog-checkpoint in the C2SP signed-note format, Ed25519",
+        },
+        "verifier_key": ledger.verifier_key(),
+        "checkpoint": checkpoint.signed_note,
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "events": items,
+    }))
+}

@@ -1,0 +1,263 @@
+//! The content-addressed evidence store, a leaf module (no HTTP, no database).
+//!
+//! Bytes are written to a temporary file while SHA-256 is computed in the same pass; the file
+//! is fsynced, then renamed to `blobs/sha256/ab/cd/<hex>`, and the directory fsynced. Only then
+//! may a database row point at it. A temporary file that never completes is deleted when its
+//! writer is dropped, and any left by a crash are removed at start-up.
+
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Where evidence bytes live. Local disk today; an S3-compatible store can implement this.
+pub trait BlobStore: Send + Sync {
+    /// A new temporary blob to stream bytes into.
+    fn begin(&self) -> io::Result<IngestWriter>;
+    /// Moves a finished blob to its content address. Identical content is stored once.
+    fn commit(&self, blob: FinishedBlob) -> io::Result<()>;
+    fn open(&self, sha256: &str) -> io::Result<File>;
+    fn contains(&self, sha256: &str) -> bool;
+    /// Removes temporary files left by interrupted uploads; returns how many.
+    fn remove_temporary(&self) -> io::Result<usize>;
+}
+
+/// A blob store in a directory of the local filesystem.
+#[derive(Debug, Clone)]
+pub struct LocalBlobStore {
+    root: PathBuf,
+}
+
+fn valid_sha256(hex: &str) -> bool {
+    hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl LocalBlobStore {
+    pub fn open(root: impl Into<PathBuf>) -> io::Result<LocalBlobStore> {
+        let root = root.into();
+        fs::create_dir_all(root.join("tmp"))?;
+        fs::create_dir_all(root.join("sha256"))?;
+        Ok(LocalBlobStore { root })
+    }
+
+    /// The path of a blob, whether or not it exists.
+    pub fn path_of(&self, sha256: &str) -> io::Result<PathBuf> {
+        if !valid_sha256(sha256) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a SHA-256 hex digest"));
+        }
+        Ok(self.root.join("sha256").join(&sha256[0..2]).join(&sha256[2..4]).join(sha256))
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl BlobStore for LocalBlobStore {
+    fn begin(&self) -> io::Result<IngestWriter> {
+        let path = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        Ok(IngestWriter {
+            path: Some(path),
+            file: Some(BufWriter::with_capacity(1 << 20, file)),
+            sha256: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    fn commit(&self, mut blob: FinishedBlob) -> io::Result<()> {
+        let target = self.path_of(&blob.sha256)?;
+        let dir = target.parent().ok_or_else(|| io::Error::other("blob path has no folder"))?;
+        fs::create_dir_all(dir)?;
+        let Some(temp) = blob.path.take() else {
+            return Err(io::Error::other("blob already committed"));
+        };
+        if target.exists() {
+            // Same content already stored: keep the one copy.
+            fs::remove_file(&temp)?;
+            return Ok(());
+        }
+        fs::rename(&temp, &target)?;
+        sync_dir(dir)
+    }
+
+    fn open(&self, sha256: &str) -> io::Result<File> {
+        File::open(self.path_of(sha256)?)
+    }
+
+    fn contains(&self, sha256: &str) -> bool {
+        self.path_of(sha256).map(|p| p.is_file()).unwrap_or(false)
+    }
+
+    fn remove_temporary(&self) -> io::Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("tmp"))? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().ends_with(".part") {
+                fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Streams bytes to a temporary file and hashes them in the same pass. Dropped before
+/// `finish`, it deletes its file: an interrupted upload leaves nothing behind.
+pub struct IngestWriter {
+    path: Option<PathBuf>,
+    file: Option<BufWriter<File>>,
+    sha256: Sha256,
+    size: u64,
+}
+
+impl IngestWriter {
+    pub fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        let file = self.file.as_mut().ok_or_else(|| io::Error::other("writer finished"))?;
+        self.sha256.update(chunk);
+        file.write_all(chunk)?;
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Flushes and fsyncs the file; the blob is then whole on disk, awaiting `commit`.
+    pub fn finish(mut self) -> io::Result<FinishedBlob> {
+        let file = self.file.take().ok_or_else(|| io::Error::other("writer finished"))?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let sha256 = hex::encode(std::mem::take(&mut self.sha256).finalize());
+        Ok(FinishedBlob { path: self.path.take(), sha256, size: self.size })
+    }
+}
+
+impl Drop for IngestWriter {
+    fn drop(&mut self) {
+        self.file.take();
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// A blob written and fsynced, not yet at its content address. Dropped uncommitted, it is
+/// deleted.
+pub struct FinishedBlob {
+    path: Option<PathBuf>,
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Drop for FinishedBlob {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// The three digests forensic tools exchange. SHA-256 is the record; MD5 and SHA-1 are for
+/// matching legacy tools and hash sets, never relied on alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digests {
+    pub sha256: String,
+    pub sha1: String,
+    pub md5: String,
+    pub size: u64,
+}
+
+/// Reads `reader` to the end, computing all three digests; `progress` hears of every block.
+pub fn digest_all(mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<Digests> {
+    let (mut sha256, mut sha1, mut md5) = (Sha256::new(), Sha1::new(), Md5::new());
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        let block = &buffer[..n];
+        sha256.update(block);
+        sha1.update(block);
+        md5.update(block);
+        size += n as u64;
+        progress(n as u64);
+    }
+    Ok(Digests {
+        sha256: hex::encode(sha256.finalize()),
+        sha1: hex::encode(sha1.finalize()),
+        md5: hex::encode(md5.finalize()),
+        size,
+    })
+}
+
+/// SHA-256 alone, for re-verification where the other digests are already recorded.
+pub fn sha256_of(mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<(String, u64)> {
+    let mut sha256 = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        sha256.update(&buffer[..n]);
+        size += n as u64;
+        progress(n as u64);
+    }
+    Ok((hex::encode(sha256.finalize()), size))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingest_commits_to_the_content_address_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).unwrap();
+        for _ in 0..2 {
+            let mut writer = store.begin().unwrap();
+            writer.write(b"abc").unwrap();
+            let blob = writer.finish().unwrap();
+            assert_eq!(blob.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+            store.commit(blob).unwrap();
+        }
+        let path = store.path_of("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad").unwrap();
+        assert!(path.ends_with("sha256/ba/78/ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
+        assert_eq!(fs::read(path).unwrap(), b"abc");
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn an_abandoned_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::open(dir.path()).unwrap();
+        let mut writer = store.begin().unwrap();
+        writer.write(b"partial").unwrap();
+        drop(writer);
+        let finished = {
+            let mut w = store.begin().unwrap();
+            w.write(b"whole but uncommitted").unwrap();
+            w.finish().unwrap()
+        };
+        drop(finished);
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        fs::write(dir.path().join("tmp").join("crashed.part"), b"x").unwrap();
+        assert_eq!(store.remove_temporary().unwrap(), 1);
+    }
+
+    #[test]
+    fn all_three_digests_match_known_values() {
+        let digests = digest_all(&b"abc"[..], |_| {}).unwrap();
+        assert_eq!(digests.md5, "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(digests.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(digests.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(digests.size, 3);
+    }
+}
