@@ -229,15 +229,18 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             Err(message) => return fail(2, &message),
         };
         if load_demo {
-            let loaded = pool
-                .get()
+            let loaded = crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs"))
                 .map_err(|e| e.to_string())
-                .and_then(|mut conn| demo::load_if_empty(&mut conn).map_err(|e| e.to_string()));
+                .and_then(|store| {
+                    let mut conn = pool.get().map_err(|e| e.to_string())?;
+                    demo::load_if_empty(&mut conn, &store).map_err(|e| e.to_string())
+                });
             match loaded {
                 Ok(Some(summary)) => {
                     println!(
-                        "Loaded the demo dataset: {} incidents, {} users.",
+                        "Loaded the demo dataset: {} incidents, {} exhibits, {} users.",
                         summary.incidents,
+                        summary.exhibits,
                         summary.users.len()
                     );
                     println!("Demo sign-ins (password for all: {}):", demo::DEMO_PASSWORD);

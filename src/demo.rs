@@ -6,16 +6,30 @@ use serde::Deserialize;
 
 use crate::db::DbConnection;
 use crate::db::repo::{incidents as incident_repo, users as user_repo};
+use crate::domain::evidence::{ExhibitNumber, RawExhibit};
 use crate::domain::incident::{IncidentPatch, IncidentStatus, RawIncident, RawSubject, RawVictim};
 use crate::domain::user::{NewPassword, Role, User};
 use crate::error::AppError;
 use crate::services;
+use crate::storage::BlobStore;
 
 /// Every demo user's password. Demo data only: never for a real deployment.
 pub const DEMO_PASSWORD: &str = "custos-demo-2026";
 
 const USERS: &str = include_str!("../fixtures/demo/users.json");
 const INCIDENTS: &str = include_str!("../fixtures/demo/incidents.json");
+const EXHIBITS: &str = include_str!("../fixtures/demo/exhibits.json");
+
+/// The sample evidence files (their SHA-256 sums are in fixtures/demo/evidence-SHA256SUMS).
+pub const EVIDENCE_FILES: &[(&str, &[u8])] = &[
+    ("cfo-call-invite.eml", include_bytes!("../fixtures/demo/evidence/cfo-call-invite.eml")),
+    ("wire-confirmations.csv", include_bytes!("../fixtures/demo/evidence/wire-confirmations.csv")),
+    ("lookalike-domain-whois.txt", include_bytes!("../fixtures/demo/evidence/lookalike-domain-whois.txt")),
+    ("agent-execution-trace.jsonl", include_bytes!("../fixtures/demo/evidence/agent-execution-trace.jsonl")),
+    ("vpn-appliance.log", include_bytes!("../fixtures/demo/evidence/vpn-appliance.log")),
+    ("liveness-session-summary.json", include_bytes!("../fixtures/demo/evidence/liveness-session-summary.json")),
+    ("loan-ledger-extract.csv", include_bytes!("../fixtures/demo/evidence/loan-ledger-extract.csv")),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,24 +70,42 @@ struct DemoIncident {
     statuses: Vec<IncidentStatus>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoExhibit {
+    /// Position of its incident in incidents.json.
+    incident: usize,
+    registered_by: String,
+    file: Option<String>,
+    /// Position of the parent in this list.
+    #[serde(default)]
+    parent: Option<usize>,
+    kind: String,
+    description: String,
+    source: String,
+    acquisition: crate::domain::evidence::RawAcquisition,
+    custody: Vec<crate::domain::custody::RawCustodyEvent>,
+}
+
 pub struct DemoSummary {
     pub users: Vec<(String, Role)>,
     pub incidents: usize,
+    pub exhibits: usize,
 }
 
 /// Loads the demo dataset if the database holds no users and no incidents; `None` otherwise.
-pub fn load_if_empty(conn: &mut DbConnection) -> Result<Option<DemoSummary>, AppError> {
+pub fn load_if_empty(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<Option<DemoSummary>, AppError> {
     if user_repo::count(conn)? > 0 || incident_repo::count(conn)? > 0 {
         return Ok(None);
     }
-    load(conn).map(Some)
+    load(conn, store).map(Some)
 }
 
 fn bad_fixture(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("demo fixture: {e}"))
 }
 
-pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
+pub fn load(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<DemoSummary, AppError> {
     let demo_users: Vec<DemoUser> = serde_json::from_str(USERS).map_err(bad_fixture)?;
     let demo_incidents: Vec<DemoIncident> = serde_json::from_str(INCIDENTS).map_err(bad_fixture)?;
     let mut users: Vec<User> = Vec::new();
@@ -91,6 +123,7 @@ pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
     // A supervisor moves cases through charging decisions; the opener does the rest.
     let supervisor =
         users.iter().find(|u| u.role == Role::Supervisor).cloned().ok_or_else(|| bad_fixture("no supervisor"))?;
+    let mut numbers = Vec::new();
     for i in &demo_incidents {
         let opener = find(&i.opened_by)?;
         let raw = RawIncident {
@@ -130,9 +163,46 @@ pub fn load(conn: &mut DbConnection) -> Result<DemoSummary, AppError> {
                 &IncidentPatch::default(),
             )?;
         }
+        numbers.push(incident.number);
+    }
+    let demo_exhibits: Vec<DemoExhibit> = serde_json::from_str(EXHIBITS).map_err(bad_fixture)?;
+    let mut registered: Vec<ExhibitNumber> = Vec::new();
+    for e in &demo_exhibits {
+        let user = find(&e.registered_by)?;
+        let incident = *numbers.get(e.incident).ok_or_else(|| bad_fixture("exhibit of an unknown incident"))?;
+        let raw = RawExhibit {
+            kind: e.kind.clone(),
+            description: e.description.clone(),
+            source: e.source.clone(),
+            acquisition: e.acquisition.clone(),
+            parent: e.parent.and_then(|p| registered.get(p)).map(|p| p.to_string()),
+            sha256: None,
+            file_name: e.file.clone(),
+            media_type: None,
+        };
+        let prepared = services::evidence::prepare(conn, &user, incident, &raw)?;
+        let blob = match &e.file {
+            Some(name) => {
+                let bytes = EVIDENCE_FILES
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, b)| *b)
+                    .ok_or_else(|| bad_fixture(format!("no sample file {name}")))?;
+                let mut writer = store.begin().map_err(bad_fixture)?;
+                writer.write(bytes).map_err(bad_fixture)?;
+                Some(writer.finish().map_err(bad_fixture)?)
+            }
+            None => None,
+        };
+        let exhibit = services::evidence::register(conn, store, prepared, blob)?;
+        for event in &e.custody {
+            services::evidence::record_custody(conn, &user, exhibit.number, event)?;
+        }
+        registered.push(exhibit.number);
     }
     Ok(DemoSummary {
         users: users.iter().map(|u| (u.username.clone(), u.role)).collect(),
         incidents: demo_incidents.len(),
+        exhibits: registered.len(),
     })
 }

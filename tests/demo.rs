@@ -10,12 +10,13 @@ on_both_backends!(demo_dataset_loads_once);
 
 async fn demo_dataset_loads_once(app: TestApp) {
     let mut conn = app.conn();
-    let summary = custos::demo::load_if_empty(&mut conn).unwrap().expect("empty database loads");
+    let store = custos::storage::LocalBlobStore::open(app.data_dir.path().join("blobs")).unwrap();
+    let summary = custos::demo::load_if_empty(&mut conn, &store).unwrap().expect("empty database loads");
     assert!(summary.incidents >= 3);
     for role in ["investigator", "prosecutor", "supervisor", "auditor", "admin"] {
         assert!(summary.users.iter().any(|(_, r)| r.as_str() == role), "no demo {role}");
     }
-    assert!(custos::demo::load_if_empty(&mut conn).unwrap().is_none(), "a second load adds nothing");
+    assert!(custos::demo::load_if_empty(&mut conn, &store).unwrap().is_none(), "a second load adds nothing");
 
     let supervisor =
         custos::services::users::authenticate(&mut conn, "elena.park", custos::demo::DEMO_PASSWORD).unwrap().unwrap();
@@ -24,4 +25,21 @@ async fn demo_dataset_loads_once(app: TestApp) {
     assert_eq!(all.total, summary.incidents as i64);
     assert!(all.items.iter().any(|i| i.status == IncidentStatus::ChargingReview));
     assert!(all.items.iter().all(|i| !i.ai_modalities.is_empty()));
+
+    // The sample evidence is stored under the SHA-256 listed beside the fixtures, and every
+    // custody chain and the ledger verify.
+    let sums =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/evidence-SHA256SUMS")).unwrap();
+    let exhibits = custos::services::evidence::all_in_scope(&mut conn, None).unwrap();
+    assert_eq!(exhibits.len(), summary.exhibits);
+    let with_files: Vec<_> = exhibits.iter().filter_map(|e| e.file.as_ref()).collect();
+    assert_eq!(with_files.len(), sums.lines().count());
+    for file in with_files {
+        let line = sums.lines().find(|l| l.ends_with(file.name.as_deref().unwrap())).unwrap();
+        assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256);
+    }
+    assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
+    let ledger = custos::services::ledger::Ledger::open(app.data_dir.path()).unwrap();
+    let report = custos::services::verify::verify(&mut conn, &store, &ledger, &exhibits, true, &mut |_| {}).unwrap();
+    assert!(report.intact(), "{:?}", report.findings);
 }

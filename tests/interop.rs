@@ -52,7 +52,8 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
     let dana = app.user("dana", Role::Investigator);
     let incident = app.open_incident(&dana, sample_incident()).await;
     let number = incident["number"].as_str().unwrap();
-    let exhibit: Value = app.upload(&dana, number, sample_exhibit(), b"recording bytes".to_vec()).await.json().await.unwrap();
+    let exhibit: Value =
+        app.upload(&dana, number, sample_exhibit(), b"recording bytes".to_vec()).await.json().await.unwrap();
     let exhibit = exhibit["number"].as_str().unwrap().to_owned();
     let old: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
 
@@ -82,7 +83,8 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
     let event = &bundle["events"][1];
     write("leaf.txt", event["canonical"].as_str().unwrap());
     write("leaf.index", &event["ledger_index"].to_string());
-    let lines = |v: &Value| v.as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    let lines =
+        |v: &Value| v.as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
     write("inclusion.txt", &lines(&event["inclusion_proof"]));
     write("consistency.txt", &lines(&consistency["proof"]));
 
@@ -96,12 +98,20 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
     assert!(tlog.ends_with(bundle["checkpoint"].as_str().unwrap()));
 
     // Tampering with any part is caught.
-    let tampered = event["canonical"].as_str().unwrap().replace("\"analyzed\"", "\"disposed\"").replace("\"transferred\"", "\"released\"");
+    let tampered = event["canonical"]
+        .as_str()
+        .unwrap()
+        .replace("\"analyzed\"", "\"disposed\"")
+        .replace("\"transferred\"", "\"released\"");
     write("leaf.txt", &tampered);
     assert!(!run(&verifier, &dir).0, "a tampered leaf passed");
     write("leaf.txt", event["canonical"].as_str().unwrap());
 
-    let forged = bundle["checkpoint"].as_str().unwrap().replacen(&format!("\n{new_size}\n"), &format!("\n{}\n", new_size + 1), 1);
+    let forged = bundle["checkpoint"].as_str().unwrap().replacen(
+        &format!("\n{new_size}\n"),
+        &format!("\n{}\n", new_size + 1),
+        1,
+    );
     write("checkpoint-new.txt", &forged);
     let (ok, out) = run(&verifier, &dir);
     assert!(!ok && out.contains("checkpoint-new.txt"), "a forged checkpoint passed: {out}");

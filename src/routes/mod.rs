@@ -64,6 +64,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
 async fn asset(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
     let (body, content_type) = match file.as_str() {
         "custos.css" => (include_str!("../../templates/static/custos.css"), "text/css; charset=utf-8"),
+        "custos.js" => (include_str!("../../templates/static/custos.js"), "text/javascript; charset=utf-8"),
         _ => return pages::not_found(req).await,
     };
     HttpResponse::Ok().content_type(content_type).insert_header(("Cache-Control", "public, max-age=3600")).body(body)

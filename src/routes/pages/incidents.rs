@@ -478,6 +478,14 @@ struct Candidate {
     role: &'static str,
 }
 
+struct ExhibitLine {
+    number: String,
+    kind: &'static str,
+    description: String,
+    sha256: String,
+    acquired: String,
+}
+
 struct HistoryLine {
     at: String,
     actor: String,
@@ -505,6 +513,7 @@ struct ShowPage {
     members: Vec<MemberLine>,
     candidates: Vec<Candidate>,
     history: Vec<HistoryLine>,
+    exhibits: Vec<ExhibitLine>,
     can_write: bool,
 }
 
@@ -525,6 +534,7 @@ fn describe(action: &str, detail: &str) -> String {
             }
         }
         "incident.member_added" => format!("added {} to the team", detail["username"].as_str().unwrap_or("a member")),
+        "exhibit.registered" => format!("registered exhibit {}", detail["exhibit"].as_str().unwrap_or("")),
         other => other.to_owned(),
     }
 }
@@ -536,13 +546,14 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let number = parse_number(&path)?;
     let viewer = user.user().clone();
-    let (incident, history, users) = state
+    let (incident, history, users, exhibits) = state
         .run(move |conn| {
             let incident = service::get(conn, &viewer, number)?;
             let history = service::history(conn, &incident, 50)?;
             let users =
                 if service::can_write(&incident, &viewer) { services::users::list_active(conn)? } else { Vec::new() };
-            Ok((incident, history, users))
+            let exhibits = services::evidence::list(conn, &viewer, number)?;
+            Ok((incident, history, users, exhibits))
         })
         .await?;
     let can_write = service::can_write(&incident, user.user());
@@ -599,6 +610,16 @@ async fn show(
                 at: format_time(h.at),
                 actor: h.actor.unwrap_or_else(|| "system".into()),
                 action: describe(&h.action, &h.detail),
+            })
+            .collect(),
+        exhibits: exhibits
+            .iter()
+            .map(|e| ExhibitLine {
+                number: e.number.to_string(),
+                kind: e.kind.label(),
+                description: e.description.clone(),
+                sha256: e.file.as_ref().map(|f| f.sha256.clone()).unwrap_or_else(|| "no file".into()),
+                acquired: format_time(e.acquisition.acquired_at),
             })
             .collect(),
         can_write,

@@ -1,6 +1,7 @@
 //! HTML pages for people, rendered on the server with askama. Forms carry a CSRF token and
 //! work without JavaScript.
 
+pub mod evidence;
 pub mod incidents;
 
 use actix_session::Session;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
         .configure(incidents::configure)
+        .configure(evidence::configure)
         .default_service(web::to(not_found));
 }
 

@@ -1,0 +1,547 @@
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+use super::incidents::Choice;
+use super::{format_time, redirect, render};
+use crate::domain::ValidationErrors;
+use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian};
+use crate::domain::evidence::{Exhibit, ExhibitKind, RawAcquisition, RawExhibit};
+use crate::domain::ids::IncidentNumber;
+use crate::error::{AppError, PageError};
+use crate::routes::api::evidence::{exhibit_number, run_verification};
+use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::routes::upload::stream_to_blob;
+use crate::services::verify::VerificationReport;
+use crate::services::{evidence as service, incidents};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/incidents/{incident}/exhibits/new", web::get().to(new_form))
+        .route("/incidents/{incident}/exhibits", web::post().to(upload))
+        .route("/exhibits/{exhibit}", web::get().to(show))
+        .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
+        .route("/exhibits/{exhibit}/verify", web::post().to(verify))
+        .route("/exhibits/{exhibit}/proof.json", web::get().to(proof));
+}
+
+fn incident_number(raw: &str) -> Result<IncidentNumber, PageError> {
+    raw.parse().map_err(|_| PageError(AppError::NotFound("incident")))
+}
+
+/// The upload form's typed values, kept when it is shown again.
+#[derive(Default)]
+struct UploadForm {
+    kind: String,
+    description: String,
+    source: String,
+    method: String,
+    tool: String,
+    acquired_by: String,
+    acquired_at: String,
+    location: String,
+    legal_authority: String,
+    parent: String,
+    sha256: String,
+}
+
+impl UploadForm {
+    fn from_fields(fields: &HashMap<String, String>) -> Self {
+        let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+        UploadForm {
+            kind: get("kind"),
+            description: get("description"),
+            source: get("source"),
+            method: get("method"),
+            tool: get("tool"),
+            acquired_by: get("acquired_by"),
+            acquired_at: get("acquired_at"),
+            location: get("location"),
+            legal_authority: get("legal_authority"),
+            parent: get("parent"),
+            sha256: get("sha256"),
+        }
+    }
+
+    fn to_raw(&self) -> RawExhibit {
+        let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        RawExhibit {
+            kind: self.kind.clone(),
+            description: self.description.clone(),
+            source: self.source.clone(),
+            acquisition: RawAcquisition {
+                method: self.method.clone(),
+                tool: self.tool.clone(),
+                acquired_by: self.acquired_by.clone(),
+                acquired_at: self.acquired_at.clone(),
+                location: self.location.clone(),
+                legal_authority: self.legal_authority.clone(),
+            },
+            parent: optional(&self.parent),
+            sha256: optional(&self.sha256),
+            file_name: None,
+            media_type: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "exhibits/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    incident_number: String,
+    kinds: Vec<Choice>,
+    form: UploadForm,
+    errors: ValidationErrors,
+    error: Option<String>,
+}
+
+fn new_page(
+    chrome: Chrome,
+    number: IncidentNumber,
+    form: UploadForm,
+    errors: ValidationErrors,
+    error: Option<String>,
+) -> NewPage {
+    let kinds = ExhibitKind::ALL
+        .iter()
+        .map(|k| Choice { code: k.as_str(), label: k.label(), selected: k.as_str() == form.kind })
+        .collect();
+    NewPage { chrome, incident_number: number.to_string(), kinds, form, errors, error }
+}
+
+async fn new_form(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let viewer = user.user().clone();
+    let incident = state.run(move |conn| incidents::get(conn, &viewer, number)).await?;
+    if !incidents::can_write(&incident, user.user()) {
+        return Err(AppError::Forbidden("your role cannot add evidence".into()).into());
+    }
+    let form = UploadForm { acquired_by: user.user().full_name.clone(), ..Default::default() };
+    render(&new_page(user.chrome, number, form, ValidationErrors::new(), None))
+}
+
+fn invalid(page: &NewPage) -> Result<HttpResponse, PageError> {
+    let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+    Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(body))
+}
+
+/// The browser's multipart upload: text fields (the CSRF token first), then the file. The
+/// token and the description are checked before the file is read.
+async fn upload(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    mut payload: Multipart,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let bad = |e: actix_multipart::MultipartError| PageError(AppError::bad_request("invalid_multipart", e.to_string()));
+    let mut fields = HashMap::new();
+    let mut file = None;
+    while let Some(mut field) = payload.try_next().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            file = Some(field);
+            break;
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(bad)? {
+            if value.len() + chunk.len() > 16 * 1024 {
+                return Err(AppError::bad_request("field_too_large", format!("the field '{name}' is too long")).into());
+            }
+            value.extend_from_slice(&chunk);
+        }
+        fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+    }
+    let sent = fields.get("csrf_token").cloned().unwrap_or_default();
+    if !(!user.chrome.csrf.is_empty() && bool::from(sent.as_bytes().ct_eq(user.chrome.csrf.as_bytes()))) {
+        return Err(AppError::CsrfRejected.into());
+    }
+    let form = UploadForm::from_fields(&fields);
+    let mut raw = form.to_raw();
+    // A file input left empty still sends a part, with no file name.
+    let file = file.filter(|f| f.content_disposition().and_then(|cd| cd.get_filename()).is_some_and(|n| !n.is_empty()));
+    if let Some(f) = &file {
+        raw.file_name = f.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_owned);
+        raw.media_type = f.content_type().map(|m| m.to_string());
+    }
+    let actor = user.user().clone();
+    let prepared = match state.run(move |conn| service::prepare(conn, &actor, number, &raw)).await {
+        Ok(prepared) => prepared,
+        Err(AppError::Validation(errors)) => return invalid(&new_page(user.chrome, number, form, errors, None)),
+        Err(other) => return Err(other.into()),
+    };
+    let blob = match file {
+        Some(f) => Some(stream_to_blob(state.store.clone(), f, state.settings.max_upload_bytes).await?),
+        None => None,
+    };
+    let store = state.store.clone();
+    let ledger = state.ledger.clone();
+    let result = state
+        .run(move |conn| {
+            let exhibit = service::register(conn, store.as_ref(), prepared, blob)?;
+            ledger.checkpoint(conn)?;
+            Ok(exhibit)
+        })
+        .await;
+    match result {
+        Ok(exhibit) => {
+            let digest = exhibit.file.as_ref().map(|f| format!(" SHA-256 {}.", f.sha256)).unwrap_or_default();
+            auth::flash(&user.session, FlashKind::Success, format!("Exhibit {} registered.{digest}", exhibit.number));
+            Ok(redirect(&format!("/exhibits/{}", exhibit.number)))
+        }
+        Err(AppError::Conflict { detail, .. }) => {
+            invalid(&new_page(user.chrome, number, form, ValidationErrors::new(), Some(detail)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+struct FileView {
+    name: String,
+    size: String,
+    sha256: String,
+    sha1: String,
+    md5: String,
+}
+
+struct EventView {
+    seq: i32,
+    action: &'static str,
+    occurred_at: String,
+    recorded_at: String,
+    actor: String,
+    movement: String,
+    lines: Vec<String>,
+    digest: Option<String>,
+    event_hash: String,
+    ledger_index: i64,
+}
+
+struct FindingView {
+    place: String,
+    problem: String,
+    expected: String,
+    found: String,
+}
+
+struct VerificationView {
+    intact: bool,
+    at: String,
+    checkpoint: String,
+    findings: Vec<FindingView>,
+}
+
+#[derive(Default)]
+struct CustodyForm {
+    occurred_at: String,
+    from_custodian: String,
+    to_custodian: String,
+    location: String,
+    purpose: String,
+    authority: String,
+    seal_number: String,
+    seal_condition: String,
+    digest_observed: String,
+    notes: String,
+}
+
+#[derive(Template)]
+#[template(path = "exhibits/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    number: String,
+    incident_number: String,
+    kind: &'static str,
+    description: String,
+    source: String,
+    method: String,
+    tool: String,
+    acquired_by: String,
+    acquired_at: String,
+    location: String,
+    authority: String,
+    parent: Option<String>,
+    custodian: String,
+    file: Option<FileView>,
+    disposed: bool,
+    events: Vec<EventView>,
+    verification: Option<VerificationView>,
+    verifier_key: String,
+    can_record: bool,
+    actions: Vec<Choice>,
+    form: CustodyForm,
+    errors: ValidationErrors,
+}
+
+fn or_dash(value: &str) -> String {
+    if value.trim().is_empty() { "—".into() } else { value.to_owned() }
+}
+
+/// "1,234,567 bytes (1.2 MiB)"
+fn size_text(bytes: i64) -> String {
+    let digits = bytes.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} bytes ({:.1} MiB)", bytes as f64 / 1_048_576.0)
+}
+
+fn event_view(e: &CustodyEvent) -> EventView {
+    let d = &e.details;
+    let movement = match (&d.from_custodian, &d.to_custodian) {
+        (Some(from), Some(to)) => format!("From {from} to {to}"),
+        (None, Some(to)) => format!("To {to}"),
+        (Some(from), None) => format!("From {from}"),
+        (None, None) => String::new(),
+    };
+    let mut lines = Vec::new();
+    for (label, value) in [("Location", &d.location), ("Purpose", &d.purpose), ("Authority", &d.authority)] {
+        if let Some(v) = value {
+            lines.push(format!("{label}: {v}"));
+        }
+    }
+    if let Some(seal) = &d.seal_number {
+        lines.push(format!("Seal {seal}{}", d.seal_condition.as_ref().map(|c| format!(", {c}")).unwrap_or_default()));
+    }
+    if !d.notes.is_empty() {
+        lines.push(d.notes.clone());
+    }
+    EventView {
+        seq: e.seq,
+        action: e.action.label(),
+        occurred_at: format_time(e.occurred_at),
+        recorded_at: format_time(e.recorded_at),
+        actor: e.actor.clone(),
+        movement,
+        lines,
+        digest: d.digest_observed.as_ref().map(|digest| match e.digest_matched {
+            Some(true) => format!("SHA-256 observed {digest}: matches"),
+            Some(false) => format!("SHA-256 observed {digest}: DOES NOT MATCH the recorded digest"),
+            None => format!("SHA-256 observed {digest}"),
+        }),
+        event_hash: e.event_hash.clone(),
+        ledger_index: e.ledger_index,
+    }
+}
+
+fn verification_view(report: &VerificationReport) -> VerificationView {
+    VerificationView {
+        intact: report.intact(),
+        at: format_time(crate::domain::now_utc()),
+        checkpoint: report.checkpoint_size.map(|s| s.to_string()).unwrap_or_else(|| "none".into()),
+        findings: report
+            .findings
+            .iter()
+            .map(|f| FindingView {
+                place: match (&f.exhibit, f.event) {
+                    (Some(x), Some(e)) => format!("{x}, custody event {e}"),
+                    (Some(x), None) => x.clone(),
+                    _ => f.ledger_index.map(|i| format!("ledger leaf {i}")).unwrap_or_else(|| "ledger".into()),
+                },
+                problem: f.problem.clone(),
+                expected: f.expected.clone(),
+                found: f.found.clone(),
+            })
+            .collect(),
+    }
+}
+
+async fn page(
+    state: &web::Data<AppState>,
+    user: SessionUser,
+    number: crate::domain::evidence::ExhibitNumber,
+    verification: Option<VerificationReport>,
+    form: CustodyForm,
+    errors: ValidationErrors,
+) -> Result<ShowPage, PageError> {
+    let viewer = user.user().clone();
+    let (incident, exhibit, events): (_, Exhibit, Vec<CustodyEvent>) = state
+        .run(move |conn| {
+            let (incident, exhibit) = service::get(conn, &viewer, number)?;
+            let events = service::events(conn, &exhibit)?;
+            Ok((incident, exhibit, events))
+        })
+        .await?;
+    let disposed = events.iter().any(|e| e.action == CustodyAction::Disposed);
+    let a = &exhibit.acquisition;
+    Ok(ShowPage {
+        number: exhibit.number.to_string(),
+        incident_number: incident.number.to_string(),
+        kind: exhibit.kind.label(),
+        description: exhibit.description.clone(),
+        source: or_dash(&exhibit.source),
+        method: or_dash(&a.method),
+        tool: or_dash(&a.tool),
+        acquired_by: a.acquired_by.clone(),
+        acquired_at: format_time(a.acquired_at),
+        location: or_dash(&a.location),
+        authority: or_dash(&a.legal_authority),
+        parent: exhibit.parent.map(|p| p.to_string()),
+        custodian: current_custodian(&events).unwrap_or_else(|| "—".into()),
+        file: exhibit.file.as_ref().map(|f| FileView {
+            name: f.name.clone().unwrap_or_else(|| "—".into()),
+            size: size_text(f.size),
+            sha256: f.sha256.clone(),
+            sha1: f.sha1.clone().unwrap_or_else(|| "being computed…".into()),
+            md5: f.md5.clone().unwrap_or_else(|| "being computed…".into()),
+        }),
+        disposed,
+        events: events.iter().map(event_view).collect(),
+        verification: verification.as_ref().map(verification_view),
+        verifier_key: state.ledger.verifier_key().to_owned(),
+        can_record: !disposed && incidents::can_write(&incident, user.user()),
+        actions: CustodyAction::ALL
+            .iter()
+            .filter(|a| a.recordable())
+            .map(|a| Choice { code: a.as_str(), label: a.label(), selected: false })
+            .collect(),
+        form,
+        errors,
+        chrome: user.chrome,
+    })
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    render(&page(&state, user, number, None, CustodyForm::default(), ValidationErrors::new()).await?)
+}
+
+#[derive(Deserialize)]
+struct CustodyFormBody {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    occurred_at: String,
+    #[serde(default)]
+    from_custodian: String,
+    #[serde(default)]
+    to_custodian: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    authority: String,
+    #[serde(default)]
+    seal_number: String,
+    #[serde(default)]
+    seal_condition: String,
+    #[serde(default)]
+    digest_observed: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn record_custody(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(body): CsrfForm<CustodyFormBody>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let some = |v: &str| Some(v.to_owned()).filter(|v| !v.trim().is_empty());
+    let raw = RawCustodyEvent {
+        action: body.action.clone(),
+        from_custodian: some(&body.from_custodian),
+        to_custodian: some(&body.to_custodian),
+        occurred_at: some(&body.occurred_at),
+        location: some(&body.location),
+        purpose: some(&body.purpose),
+        authority: some(&body.authority),
+        seal_number: some(&body.seal_number),
+        seal_condition: some(&body.seal_condition),
+        digest_observed: some(&body.digest_observed),
+        notes: some(&body.notes),
+    };
+    let form = CustodyForm {
+        occurred_at: body.occurred_at,
+        from_custodian: body.from_custodian,
+        to_custodian: body.to_custodian,
+        location: body.location,
+        purpose: body.purpose,
+        authority: body.authority,
+        seal_number: body.seal_number,
+        seal_condition: body.seal_condition,
+        digest_observed: body.digest_observed,
+        notes: body.notes,
+    };
+    let irreversible = body.action.parse::<CustodyAction>().is_ok_and(|a| a.irreversible());
+    if irreversible && body.confirm != "yes" {
+        let errors = ValidationErrors::single("confirm", "a release or disposal must be confirmed with the checkbox");
+        let page = page(&state, user, number, None, form, errors).await?;
+        let html = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+        return Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(html));
+    }
+    let actor = user.user().clone();
+    let ledger = state.ledger.clone();
+    let result = state
+        .run(move |conn| {
+            let event = service::record_custody(conn, &actor, number, &raw)?;
+            ledger.checkpoint(conn)?;
+            Ok(event)
+        })
+        .await;
+    match result {
+        Ok(event) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!("{} recorded as custody event {}.", event.action.label(), event.seq),
+            );
+            Ok(redirect(&format!("/exhibits/{number}")))
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = page(&state, user, number, None, form, errors).await?;
+            let html = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
+            Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(html))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn verify(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let report = run_verification(&state, user.user().clone(), number).await?;
+    render(&page(&state, user, number, Some(report), CustodyForm::default(), ValidationErrors::new()).await?)
+}
+
+async fn proof(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let ledger = state.ledger.clone();
+    let viewer = user.user().clone();
+    let bundle = state.run(move |conn| service::proof_bundle(conn, ledger.as_ref(), &viewer, number)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{number}-proof.json\"")))
+        .json(bundle))
+}
