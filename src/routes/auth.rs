@@ -156,6 +156,11 @@ impl FromRequest for SessionUser {
     }
 }
 
+/// Whether a submitted CSRF token is the session's, compared in constant time.
+pub fn csrf_matches(expected: &str, sent: &str) -> bool {
+    !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+}
+
 #[derive(Deserialize)]
 struct CsrfField {
     #[serde(default)]
@@ -178,8 +183,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let sent: CsrfField =
                 serde_html_form::from_bytes(&body).map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
             let expected = session.get::<String>(SESSION_CSRF).ok().flatten().unwrap_or_default();
-            let matches = !expected.is_empty() && bool::from(sent.csrf_token.as_bytes().ct_eq(expected.as_bytes()));
-            if !matches {
+            if !csrf_matches(&expected, &sent.csrf_token) {
                 return Err(AppError::CsrfRejected.into());
             }
             let form =

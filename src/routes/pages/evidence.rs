@@ -4,7 +4,6 @@ use askama::Template;
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use std::collections::HashMap;
-use subtle::ConstantTimeEq;
 
 use super::incidents::Choice;
 use super::{format_time, redirect, render};
@@ -162,7 +161,7 @@ async fn upload(
         fields.insert(name, String::from_utf8_lossy(&value).into_owned());
     }
     let sent = fields.get("csrf_token").cloned().unwrap_or_default();
-    if !(!user.chrome.csrf.is_empty() && bool::from(sent.as_bytes().ct_eq(user.chrome.csrf.as_bytes()))) {
+    if !auth::csrf_matches(&user.chrome.csrf, &sent) {
         return Err(AppError::CsrfRejected.into());
     }
     let form = UploadForm::from_fields(&fields);
