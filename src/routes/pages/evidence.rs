@@ -295,7 +295,12 @@ fn size_text(bytes: i64) -> String {
         }
         grouped.push(c);
     }
-    format!("{grouped} bytes ({:.1} MiB)", bytes as f64 / 1_048_576.0)
+    let units = [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    let size = u64::try_from(bytes).unwrap_or(0);
+    match units.iter().find(|(_, unit)| size >= *unit) {
+        Some((name, unit)) => format!("{grouped} bytes ({:.1} {name})", size as f64 / *unit as f64),
+        None => format!("{grouped} bytes"),
+    }
 }
 
 fn event_view(e: &CustodyEvent) -> EventView {
