@@ -189,7 +189,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<DemoSummar
                     .map(|(_, b)| *b)
                     .ok_or_else(|| bad_fixture(format!("no sample file {name}")))?;
                 let mut writer = store.begin().map_err(bad_fixture)?;
-                writer.write(bytes).map_err(bad_fixture)?;
+                writer.write(bytes::Bytes::from_static(bytes)).map_err(bad_fixture)?;
                 Some(writer.finish().map_err(bad_fixture)?)
             }
             None => None,

@@ -350,5 +350,6 @@ async fn tampering_is_found_by_custos_verify(app: TestApp) {
     assert_eq!(code, 0, "restored: {out}");
 
     // A scoped run names an unknown incident as an error it could not run.
-    assert_eq!(app.custos(&["verify", "--incident", "1999-0001"]).status.code(), Some(2));
+    let unknown = app.custos(&["verify", "--incident", "1999-0001"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", String::from_utf8_lossy(&unknown.stderr));
 }

@@ -41,11 +41,21 @@ async fn evidence_from_the_pages(app: TestApp) {
     let bytes = b"{\"prompt\":\"write an urgent wire request in the CFO's voice\"}\n".repeat(500);
     let (sha256, _, _) = independent_digests(&bytes);
     let before = app.snapshot();
-    let refused = browser.post(app.url(&format!("/incidents/{number}/exhibits"))).multipart(upload_form(None, bytes.clone())).send().await.unwrap();
+    let refused = browser
+        .post(app.url(&format!("/incidents/{number}/exhibits")))
+        .multipart(upload_form(None, bytes.clone()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 403);
     assert_eq!(app.snapshot(), before, "an upload without the CSRF token stored something");
 
-    let uploaded = browser.post(app.url(&format!("/incidents/{number}/exhibits"))).multipart(upload_form(Some(&csrf), bytes)).send().await.unwrap();
+    let uploaded = browser
+        .post(app.url(&format!("/incidents/{number}/exhibits")))
+        .multipart(upload_form(Some(&csrf), bytes))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(uploaded.status(), 303);
     let location = uploaded.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, format!("/exhibits/{number}-E001"));
@@ -58,7 +68,12 @@ async fn evidence_from_the_pages(app: TestApp) {
     let custody = app.url(&format!("{location}/custody"));
     let recorded = browser
         .post(&custody)
-        .form(&[("csrf_token", csrf.as_str()), ("action", "transferred"), ("to_custodian", "Lab examiner M. Ortiz"), ("seal_number", "S-17")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "transferred"),
+            ("to_custodian", "Lab examiner M. Ortiz"),
+            ("seal_number", "S-17"),
+        ])
         .send()
         .await
         .unwrap();
@@ -68,13 +83,19 @@ async fn evidence_from_the_pages(app: TestApp) {
 
     // Disposal needs the confirmation box; without it nothing is recorded.
     let before = app.snapshot();
-    let unconfirmed = browser.post(&custody).form(&[("csrf_token", csrf.as_str()), ("action", "disposed")]).send().await.unwrap();
+    let unconfirmed =
+        browser.post(&custody).form(&[("csrf_token", csrf.as_str()), ("action", "disposed")]).send().await.unwrap();
     assert_eq!(unconfirmed.status(), 422);
     assert!(unconfirmed.text().await.unwrap().contains("must be confirmed"));
     assert_eq!(app.snapshot(), before);
 
     // Verification from the page.
-    let verified = browser.post(app.url(&format!("{location}/verify"))).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    let verified = browser
+        .post(app.url(&format!("{location}/verify")))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(verified.status(), 200);
     assert!(verified.text().await.unwrap().contains("the file re-hashes to its recorded SHA-256"));
 

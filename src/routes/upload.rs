@@ -22,7 +22,7 @@ where
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(CHANNEL_DEPTH);
     let disk = actix_web::rt::task::spawn_blocking(move || -> std::io::Result<FinishedBlob> {
         while let Some(chunk) = rx.blocking_recv() {
-            writer.write(&chunk)?;
+            writer.write(chunk)?;
         }
         writer.finish()
     });

@@ -5,12 +5,15 @@
 //! may a database row point at it. A temporary file that never completes is deleted when its
 //! writer is dropped, and any left by a crash are removed at start-up.
 
+use bytes::Bytes;
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 /// Where evidence bytes live. Local disk today; an S3-compatible store can implement this.
 pub trait BlobStore: Send + Sync {
@@ -59,12 +62,8 @@ impl BlobStore for LocalBlobStore {
     fn begin(&self) -> io::Result<IngestWriter> {
         let path = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::new_v4().simple()));
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
-        Ok(IngestWriter {
-            path: Some(path),
-            file: Some(BufWriter::with_capacity(1 << 20, file)),
-            sha256: Sha256::new(),
-            size: 0,
-        })
+        let disk = DiskWriter::start(file)?;
+        Ok(IngestWriter { path: Some(path), disk: Some(disk), sha256: Sha256::new(), size: 0 })
     }
 
     fn commit(&self, mut blob: FinishedBlob) -> io::Result<()> {
@@ -104,21 +103,103 @@ impl BlobStore for LocalBlobStore {
     }
 }
 
+/// Bytes written between early flushes. The disk is the slowest part of ingest; flushing as
+/// the upload goes, instead of all at the end, lets the disk work while bytes still arrive.
+const FLUSH_EVERY: u64 = 16 << 20;
+
+/// Chunks queued between the hashing thread and the disk thread.
+const DISK_QUEUE: usize = 64;
+
+/// A thread that flushes the file's data to disk whenever asked, while writing continues.
+struct Flusher {
+    nudge: SyncSender<()>,
+    thread: JoinHandle<io::Result<()>>,
+}
+
+impl Flusher {
+    fn start(file: File) -> io::Result<Flusher> {
+        let (nudge, nudges): (SyncSender<()>, Receiver<()>) = sync_channel(1);
+        let thread = std::thread::Builder::new().name("custos-flush".into()).spawn(move || {
+            while nudges.recv().is_ok() {
+                file.sync_data()?;
+            }
+            Ok(())
+        })?;
+        Ok(Flusher { nudge, thread })
+    }
+
+    fn nudge(&self) {
+        // Full: a flush is pending and will cover these bytes. Disconnected: the thread stopped
+        // on an error, which `stop` reports.
+        let _ = self.nudge.try_send(());
+    }
+
+    fn stop(self) -> io::Result<()> {
+        drop(self.nudge);
+        self.thread.join().map_err(|_| io::Error::other("flush thread panicked"))?
+    }
+}
+
+/// A thread that writes chunks to the file while the caller hashes the next ones: on two
+/// cores, hashing and copying into the page cache then overlap instead of taking turns.
+struct DiskWriter {
+    chunks: SyncSender<Bytes>,
+    thread: JoinHandle<io::Result<File>>,
+}
+
+impl DiskWriter {
+    fn start(mut file: File) -> io::Result<DiskWriter> {
+        let (chunks, queue): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(DISK_QUEUE);
+        let flusher = Flusher::start(file.try_clone()?)?;
+        let thread = std::thread::Builder::new().name("custos-disk".into()).spawn(move || {
+            let mut unflushed = 0u64;
+            let written = (|| {
+                while let Ok(chunk) = queue.recv() {
+                    file.write_all(&chunk)?;
+                    unflushed += chunk.len() as u64;
+                    if unflushed >= FLUSH_EVERY {
+                        unflushed = 0;
+                        flusher.nudge();
+                    }
+                }
+                Ok::<(), io::Error>(())
+            })();
+            let flushed = flusher.stop();
+            written.and(flushed).map(|_| file)
+        })?;
+        Ok(DiskWriter { chunks, thread })
+    }
+
+    /// Waits for every queued chunk to reach the file; returns the file.
+    fn finish(self) -> io::Result<File> {
+        drop(self.chunks);
+        self.thread.join().map_err(|_| io::Error::other("disk thread panicked"))?
+    }
+}
+
 /// Streams bytes to a temporary file and hashes them in the same pass. Dropped before
 /// `finish`, it deletes its file: an interrupted upload leaves nothing behind.
 pub struct IngestWriter {
     path: Option<PathBuf>,
-    file: Option<BufWriter<File>>,
+    disk: Option<DiskWriter>,
     sha256: Sha256,
     size: u64,
 }
 
 impl IngestWriter {
-    pub fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
-        let file = self.file.as_mut().ok_or_else(|| io::Error::other("writer finished"))?;
-        self.sha256.update(chunk);
-        file.write_all(chunk)?;
+    /// Hashes one chunk here and hands it to the disk thread (a reference-counted handle, no
+    /// copy).
+    pub fn write(&mut self, chunk: Bytes) -> io::Result<()> {
+        let disk = self.disk.as_ref().ok_or_else(|| io::Error::other("writer finished"))?;
+        self.sha256.update(&chunk);
         self.size += chunk.len() as u64;
+        if disk.chunks.send(chunk).is_err() {
+            // The disk thread stopped on an error: collect it.
+            return match self.disk.take().map(DiskWriter::finish) {
+                Some(Err(e)) => Err(e),
+                _ => Err(io::Error::other("the disk writer stopped")),
+            };
+        }
         Ok(())
     }
 
@@ -128,8 +209,8 @@ impl IngestWriter {
 
     /// Flushes and fsyncs the file; the blob is then whole on disk, awaiting `commit`.
     pub fn finish(mut self) -> io::Result<FinishedBlob> {
-        let file = self.file.take().ok_or_else(|| io::Error::other("writer finished"))?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
+        let disk = self.disk.take().ok_or_else(|| io::Error::other("writer finished"))?;
+        let file = disk.finish()?;
         file.sync_all()?;
         let sha256 = hex::encode(std::mem::take(&mut self.sha256).finalize());
         Ok(FinishedBlob { path: self.path.take(), sha256, size: self.size })
@@ -138,7 +219,9 @@ impl IngestWriter {
 
 impl Drop for IngestWriter {
     fn drop(&mut self) {
-        self.file.take();
+        if let Some(disk) = self.disk.take() {
+            let _ = disk.finish();
+        }
         if let Some(path) = self.path.take() {
             let _ = fs::remove_file(path);
         }
@@ -223,7 +306,7 @@ mod tests {
         let store = LocalBlobStore::open(dir.path()).unwrap();
         for _ in 0..2 {
             let mut writer = store.begin().unwrap();
-            writer.write(b"abc").unwrap();
+            writer.write(Bytes::from_static(b"abc")).unwrap();
             let blob = writer.finish().unwrap();
             assert_eq!(blob.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
             store.commit(blob).unwrap();
@@ -239,11 +322,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalBlobStore::open(dir.path()).unwrap();
         let mut writer = store.begin().unwrap();
-        writer.write(b"partial").unwrap();
+        writer.write(Bytes::from_static(b"partial")).unwrap();
         drop(writer);
         let finished = {
             let mut w = store.begin().unwrap();
-            w.write(b"whole but uncommitted").unwrap();
+            w.write(Bytes::from_static(b"whole but uncommitted")).unwrap();
             w.finish().unwrap()
         };
         drop(finished);
