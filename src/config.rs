@@ -14,8 +14,9 @@ pub const DEFAULT_CONFIG_FILE: &str = "custos.toml";
 /// 64 GiB: disk images must fit.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 64 << 30;
 
-/// The optional `custos.toml`; every key may be left out.
-#[derive(Debug, Default, Deserialize)]
+/// One layer of settings: the optional `custos.toml`, or what flags and the environment give.
+/// Every key may be left out; a missing one falls through to the layer below.
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileSettings {
     pub data_dir: Option<PathBuf>,
@@ -44,19 +45,8 @@ impl FileSettings {
     }
 }
 
-/// Values given by flag or environment; `None` falls through to the file, then the default.
-#[derive(Debug, Default, Clone)]
-pub struct Overrides {
-    pub data_dir: Option<PathBuf>,
-    pub database_url: Option<String>,
-    pub bind: Option<String>,
-    pub workers: Option<usize>,
-    pub pool_size: Option<u32>,
-    pub session_ttl_minutes: Option<u64>,
-    pub secure_cookies: Option<bool>,
-    pub log: Option<String>,
-    pub max_upload_bytes: Option<u64>,
-}
+/// Values given by flag or environment: the same keys as the file, one layer above it.
+pub type Overrides = FileSettings;
 
 /// The settings in force.
 #[derive(Debug, Clone)]

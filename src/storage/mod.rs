@@ -254,23 +254,29 @@ pub struct Digests {
     pub size: u64,
 }
 
-/// Reads `reader` to the end, computing all three digests; `progress` hears of every block.
-pub fn digest_all(mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<Digests> {
-    let (mut sha256, mut sha1, mut md5) = (Sha256::new(), Sha1::new(), Md5::new());
+/// Reads `reader` to the end in 1 MiB blocks, handing each to `consume`; returns the size.
+fn read_blocks(mut reader: impl Read, mut consume: impl FnMut(&[u8])) -> io::Result<u64> {
     let mut buffer = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
         let n = reader.read(&mut buffer)?;
         if n == 0 {
-            break;
+            return Ok(size);
         }
-        let block = &buffer[..n];
+        consume(&buffer[..n]);
+        size += n as u64;
+    }
+}
+
+/// Reads `reader` to the end, computing all three digests; `progress` hears of every block.
+pub fn digest_all(reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<Digests> {
+    let (mut sha256, mut sha1, mut md5) = (Sha256::new(), Sha1::new(), Md5::new());
+    let size = read_blocks(reader, |block| {
         sha256.update(block);
         sha1.update(block);
         md5.update(block);
-        size += n as u64;
-        progress(n as u64);
-    }
+        progress(block.len() as u64);
+    })?;
     Ok(Digests {
         sha256: hex::encode(sha256.finalize()),
         sha1: hex::encode(sha1.finalize()),
@@ -280,19 +286,12 @@ pub fn digest_all(mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::R
 }
 
 /// SHA-256 alone, for re-verification where the other digests are already recorded.
-pub fn sha256_of(mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<(String, u64)> {
+pub fn sha256_of(reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<(String, u64)> {
     let mut sha256 = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = reader.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        sha256.update(&buffer[..n]);
-        size += n as u64;
-        progress(n as u64);
-    }
+    let size = read_blocks(reader, |block| {
+        sha256.update(block);
+        progress(block.len() as u64);
+    })?;
     Ok((hex::encode(sha256.finalize()), size))
 }
 

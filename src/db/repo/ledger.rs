@@ -44,7 +44,8 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     ledger_leaves::table.count().get_result(conn)
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ledger_checkpoints)]
 pub struct CheckpointRow {
     pub tree_size: i64,
     pub root_hash: String,
@@ -55,12 +56,7 @@ pub struct CheckpointRow {
 pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<CheckpointRow>> {
     ledger_checkpoints::table
         .order(ledger_checkpoints::tree_size.desc())
-        .select((
-            ledger_checkpoints::tree_size,
-            ledger_checkpoints::root_hash,
-            ledger_checkpoints::signed_note,
-            ledger_checkpoints::created_at,
-        ))
+        .select(CheckpointRow::as_select())
         .first(conn)
         .optional()
 }
@@ -68,12 +64,7 @@ pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<Checkpoi
 pub fn checkpoint(conn: &mut DbConnection, size: i64) -> QueryResult<Option<CheckpointRow>> {
     ledger_checkpoints::table
         .filter(ledger_checkpoints::tree_size.eq(size))
-        .select((
-            ledger_checkpoints::tree_size,
-            ledger_checkpoints::root_hash,
-            ledger_checkpoints::signed_note,
-            ledger_checkpoints::created_at,
-        ))
+        .select(CheckpointRow::as_select())
         .first(conn)
         .optional()
 }
