@@ -10,9 +10,21 @@ use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(incidents::configure).configure(evidence::configure).configure(ledger::configure).default_service(
-        web::to(|| async { Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route")) }),
-    );
+    cfg.route("/openapi.json", web::get().to(openapi))
+        .configure(incidents::configure)
+        .configure(evidence::configure)
+        .configure(ledger::configure)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
+        }));
+}
+
+/// The OpenAPI 3.1 document of this API, maintained beside the routes it describes;
+/// `tests/openapi.rs` checks every documented operation against the running app.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type("application/json").body(OPENAPI)
 }
 
 /// Timestamps leave the API as RFC 3339 UTC with microseconds.
