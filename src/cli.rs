@@ -130,7 +130,7 @@ pub fn run() -> ExitCode {
     }));
     match cli.command {
         Command::Serve(args) => serve(settings, args.demo),
-        Command::Migrate => match startup::open_database(&settings) {
+        Command::Migrate => match startup::open_connection(&settings) {
             Ok(_) => {
                 println!("database {} is up to date", settings.database.redacted());
                 ExitCode::SUCCESS
@@ -187,13 +187,9 @@ fn with_connection(
     settings: &Settings,
     work: impl FnOnce(&mut crate::db::DbConnection) -> Result<(), crate::error::AppError>,
 ) -> ExitCode {
-    let pool = match startup::open_database(settings) {
-        Ok(pool) => pool,
-        Err(message) => return fail(2, &message),
-    };
-    let mut conn = match pool.get() {
+    let mut conn = match startup::open_connection(settings) {
         Ok(conn) => conn,
-        Err(e) => return fail(2, &e.to_string()),
+        Err(message) => return fail(2, &message),
     };
     match work(&mut conn) {
         Ok(()) => ExitCode::SUCCESS,
@@ -272,18 +268,14 @@ fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {
     use crate::services::verify;
     use crate::storage::LocalBlobStore;
 
-    let opened = startup::open_database(settings).and_then(|pool| {
+    let opened = startup::open_connection(settings).and_then(|conn| {
         let store = LocalBlobStore::open(settings.data_dir.join("blobs")).map_err(|e| e.to_string())?;
         let ledger = Ledger::open(&settings.data_dir)?;
-        Ok((pool, store, ledger))
+        Ok((conn, store, ledger))
     });
-    let (pool, store, ledger) = match opened {
+    let (mut conn, store, ledger) = match opened {
         Ok(parts) => parts,
         Err(message) => return fail(2, &message),
-    };
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(e) => return fail(2, &e.to_string()),
     };
     let exhibits = match services::evidence::all_in_scope(&mut conn, incident) {
         Ok(exhibits) => exhibits,

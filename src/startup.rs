@@ -56,6 +56,17 @@ pub fn open_database(settings: &Settings) -> Result<DbPool, String> {
     Ok(pool)
 }
 
+/// Opens one connection and applies pending migrations: for the command line.
+pub fn open_connection(settings: &Settings) -> Result<DbConnection, String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    let mut conn = db::establish(&settings.database)?;
+    for name in db::migrate(&mut conn)? {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    Ok(conn)
+}
+
 /// The key that signs session cookies, kept in the data directory so that a restart (or a
 /// second instance sharing the directory) keeps everyone signed in.
 pub fn session_key(data_dir: &Path) -> Result<Key, String> {

@@ -115,13 +115,29 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
-/// Opens the pool. SQLite's file and folder are created as needed.
-pub fn connect(target: &DatabaseTarget, max_size: u32) -> Result<DbPool, String> {
+/// One connection, without a pool: for command-line work that must not leave pool threads
+/// connecting in the background when the process exits (libpq and OpenSSL do not survive that).
+pub fn establish(target: &DatabaseTarget) -> Result<DbConnection, String> {
+    create_sqlite_folder(target)?;
+    let mut conn = ConnectionManager { target: target.clone() }
+        .connect()
+        .map_err(|e| format!("cannot open the database {}: {e}", target.redacted()))?;
+    SqlitePragmas.on_acquire(&mut conn).map_err(|e| format!("cannot configure the database: {e}"))?;
+    Ok(conn)
+}
+
+fn create_sqlite_folder(target: &DatabaseTarget) -> Result<(), String> {
     if let DatabaseTarget::Sqlite(path) = target
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent).map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
     }
+    Ok(())
+}
+
+/// Opens the pool. SQLite's file and folder are created as needed.
+pub fn connect(target: &DatabaseTarget, max_size: u32) -> Result<DbPool, String> {
+    create_sqlite_folder(target)?;
     let manager = ConnectionManager { target: target.clone() };
     // One direct attempt first: it fails at once with the real reason (refused, bad
     // password), where the pool would wait out its timeout and report only that.
