@@ -353,3 +353,55 @@ async fn tampering_is_found_by_custos_verify(app: TestApp) {
     let unknown = app.custos(&["verify", "--incident", "1999-0001"]);
     assert_eq!(unknown.status.code(), Some(2), "{}", String::from_utf8_lossy(&unknown.stderr));
 }
+
+/// The SHA-1/MD5 pass keeps its work list in the database: evidence ingested while no server
+/// ran (or before a crash) is picked up when one starts.
+#[actix_web::test]
+async fn the_digest_pass_resumes_after_a_restart() {
+    use custos::domain::evidence::RawExhibit;
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = common::test_settings(data_dir.path(), None);
+    let pool = custos::startup::open_database(&settings).unwrap();
+    let mut conn = pool.get().unwrap();
+    let password = custos::domain::user::NewPassword::parse(common::PASSWORD.into()).unwrap();
+    let dana = custos::services::users::create(&mut conn, None, "dana", "Dana", Role::Investigator, password).unwrap();
+    let token = custos::services::users::create_token(&mut conn, "dana").unwrap();
+    let raw_incident = custos::domain::incident::RawIncident { title: "Resume".into(), ..Default::default() };
+    let incident = custos::services::incidents::create(&mut conn, &dana, &raw_incident).unwrap();
+    let store = custos::storage::LocalBlobStore::open(data_dir.path().join("blobs")).unwrap();
+    let raw: RawExhibit = serde_json::from_value(sample_exhibit()).unwrap();
+    let prepared = custos::services::evidence::prepare(&mut conn, &dana, incident.number, &raw).unwrap();
+    let bytes = sample_bytes(123_457);
+    let mut writer = custos::storage::BlobStore::begin(&store).unwrap();
+    writer.write(bytes::Bytes::from(bytes.clone())).unwrap();
+    let exhibit =
+        custos::services::evidence::register(&mut conn, &store, prepared, Some(writer.finish().unwrap())).unwrap();
+    assert!(exhibit.file.as_ref().unwrap().sha1.is_none(), "no server yet, so no digest pass");
+    drop(conn);
+
+    // Now a server starts on the same data directory and database.
+    let app = custos::startup::Application::build_with_pool(settings, pool).unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let (_, md5, sha1) = independent_digests(&bytes);
+    let client = reqwest::Client::new();
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        body = client
+            .get(format!("{url}/api/v1/exhibits/{}", exhibit.number))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !body["sha1"].is_null() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["sha1"], sha1);
+    assert_eq!(body["md5"], md5);
+    assert_eq!(body["custody"][1]["action"], "hash_verified");
+}
