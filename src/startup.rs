@@ -45,26 +45,31 @@ impl AppState {
 
 /// Opens the data directory and database and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<DbPool, String> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    create_data_dir(settings)?;
     let pool = db::connect(&settings.database, settings.pool_size)?;
     let mut conn = pool.get().map_err(|e| format!("cannot connect to {}: {e}", settings.database.redacted()))?;
-    let applied = db::migrate(&mut conn)?;
-    for name in applied {
-        tracing::info!(migration = %name, "applied migration");
-    }
+    migrate(&mut conn)?;
     Ok(pool)
 }
 
 /// Opens one connection and applies pending migrations: for the command line.
 pub fn open_connection(settings: &Settings) -> Result<DbConnection, String> {
-    std::fs::create_dir_all(&settings.data_dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+    create_data_dir(settings)?;
     let mut conn = db::establish(&settings.database)?;
-    for name in db::migrate(&mut conn)? {
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn create_data_dir(settings: &Settings) -> Result<(), String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))
+}
+
+fn migrate(conn: &mut DbConnection) -> Result<(), String> {
+    for name in db::migrate(conn)? {
         tracing::info!(migration = %name, "applied migration");
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// The key that signs session cookies, kept in the data directory so that a restart (or a

@@ -8,6 +8,8 @@ pub mod upload;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
+use crate::domain::evidence::ExhibitNumber;
+use crate::domain::ids::IncidentNumber;
 use crate::error::AppError;
 use crate::startup::AppState;
 
@@ -16,6 +18,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(asset))
         .service(web::scope("/api/v1").configure(api::configure))
         .configure(pages::configure);
+}
+
+/// The incident named in a URL. A malformed number names no incident: 404, as for one the
+/// caller may not see.
+pub fn incident_number(raw: &str) -> Result<IncidentNumber, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound("incident"))
+}
+
+/// The exhibit named in a URL; malformed is 404 too.
+pub fn exhibit_number(raw: &str) -> Result<ExhibitNumber, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound("exhibit"))
 }
 
 /// Malformed JSON, unknown fields and wrong types: a 400 problem naming what was wrong.

@@ -380,7 +380,7 @@ pub fn proof_bundle(
             "prev_hash": event.prev_hash,
             "ledger_index": event.ledger_index,
             "canonical": canonical,
-            "inclusion_proof": proof.iter().map(|h| { use base64::Engine; base64::engine::general_purpose::STANDARD.encode(h) }).collect::<Vec<_>>(),
+            "inclusion_proof": proof.iter().map(ledger::b64).collect::<Vec<_>>(),
             "tlog_proof": ledger::tlog_proof(u64::try_from(event.ledger_index).unwrap_or(0), &proof, &checkpoint.signed_note),
         }));
     }

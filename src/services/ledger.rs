@@ -121,7 +121,8 @@ pub fn append(conn: &mut DbConnection, kind: &str, record: &Value) -> Result<(i6
     Ok((idx, canonical))
 }
 
-fn b64(hash: &[u8; 32]) -> String {
+/// A hash as standard base64, the form C2SP proofs use.
+pub fn b64(hash: &[u8; 32]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(hash)
 }

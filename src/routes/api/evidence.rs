@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::rfc3339;
 use crate::domain::custody::{CustodyEvent, RawCustodyEvent, current_custodian};
 use crate::domain::evidence::{Exhibit, ExhibitNumber, RawExhibit};
-use crate::domain::ids::IncidentNumber;
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
 use crate::routes::upload::stream_to_blob;
+use crate::routes::{exhibit_number, incident_number};
 use crate::services::evidence as service;
 use crate::services::verify::{self, VerificationReport};
 use crate::startup::AppState;
@@ -22,14 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
         .route("/exhibits/{exhibit}/verify", web::get().to(verify_exhibit))
         .route("/exhibits/{exhibit}/proof", web::get().to(proof_bundle));
-}
-
-fn incident_number(raw: &str) -> Result<IncidentNumber, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound("incident"))
-}
-
-pub fn exhibit_number(raw: &str) -> Result<ExhibitNumber, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound("exhibit"))
 }
 
 #[derive(Debug, Serialize)]

@@ -9,6 +9,7 @@ use crate::domain::incident::{
 };
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
+use crate::routes::incident_number;
 use crate::services::incidents::{self as service};
 use crate::startup::AppState;
 
@@ -18,11 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}", web::get().to(show))
         .route("/incidents/{incident}", web::patch().to(patch))
         .route("/incidents/{incident}/members", web::post().to(add_member));
-}
-
-fn parse_number(raw: &str) -> Result<IncidentNumber, AppError> {
-    // A malformed number names no incident.
-    raw.parse().map_err(|_| AppError::NotFound("incident"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,7 +264,7 @@ async fn show(
     ApiUser(user): ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let incident = state.run(move |conn| service::get(conn, &user, number)).await?;
     Ok(HttpResponse::Ok().json(IncidentView::from(incident)))
 }
@@ -279,7 +275,7 @@ async fn patch(
     path: web::Path<String>,
     body: web::Json<PatchIncidentBody>,
 ) -> Result<HttpResponse, AppError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let body = body.into_inner();
     let status = body
         .status
@@ -307,7 +303,7 @@ async fn add_member(
     path: web::Path<String>,
     body: web::Json<AddMemberBody>,
 ) -> Result<HttpResponse, AppError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let username = body.into_inner().username;
     let incident = state.run(move |conn| service::add_member(conn, &user, number, &username)).await?;
     Ok(HttpResponse::Created().json(IncidentView::from(incident)))

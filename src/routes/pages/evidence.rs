@@ -1,4 +1,5 @@
 use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use futures_util::TryStreamExt;
@@ -6,15 +7,16 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 use super::incidents::Choice;
-use super::{format_time, redirect, render};
+use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian};
 use crate::domain::evidence::{Exhibit, ExhibitKind, RawAcquisition, RawExhibit};
 use crate::domain::ids::IncidentNumber;
 use crate::error::{AppError, PageError};
-use crate::routes::api::evidence::{exhibit_number, run_verification};
+use crate::routes::api::evidence::run_verification;
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
 use crate::routes::upload::stream_to_blob;
+use crate::routes::{exhibit_number, incident_number};
 use crate::services::verify::VerificationReport;
 use crate::services::{evidence as service, incidents};
 use crate::startup::AppState;
@@ -26,10 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
         .route("/exhibits/{exhibit}/verify", web::post().to(verify))
         .route("/exhibits/{exhibit}/proof.json", web::get().to(proof));
-}
-
-fn incident_number(raw: &str) -> Result<IncidentNumber, PageError> {
-    raw.parse().map_err(|_| PageError(AppError::NotFound("incident")))
 }
 
 /// The upload form's typed values, kept when it is shown again.
@@ -128,11 +126,6 @@ async fn new_form(
     render(&new_page(user.chrome, number, form, ValidationErrors::new(), None))
 }
 
-fn invalid(page: &NewPage) -> Result<HttpResponse, PageError> {
-    let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-    Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(body))
-}
-
 /// The browser's multipart upload: text fields (the CSRF token first), then the file. The
 /// token and the description are checked before the file is read.
 async fn upload(
@@ -175,7 +168,9 @@ async fn upload(
     let actor = user.user().clone();
     let prepared = match state.run(move |conn| service::prepare(conn, &actor, number, &raw)).await {
         Ok(prepared) => prepared,
-        Err(AppError::Validation(errors)) => return invalid(&new_page(user.chrome, number, form, errors, None)),
+        Err(AppError::Validation(errors)) => {
+            return render_with(StatusCode::UNPROCESSABLE_ENTITY, &new_page(user.chrome, number, form, errors, None));
+        }
         Err(other) => return Err(other.into()),
     };
     let blob = match file {
@@ -197,9 +192,10 @@ async fn upload(
             auth::flash(&user.session, FlashKind::Success, format!("Exhibit {} registered.{digest}", exhibit.number));
             Ok(redirect(&format!("/exhibits/{}", exhibit.number)))
         }
-        Err(AppError::Conflict { detail, .. }) => {
-            invalid(&new_page(user.chrome, number, form, ValidationErrors::new(), Some(detail)))
-        }
+        Err(AppError::Conflict { detail, .. }) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &new_page(user.chrome, number, form, ValidationErrors::new(), Some(detail)),
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -491,9 +487,7 @@ async fn record_custody(
     let irreversible = body.action.parse::<CustodyAction>().is_ok_and(|a| a.irreversible());
     if irreversible && body.confirm != "yes" {
         let errors = ValidationErrors::single("confirm", "a release or disposal must be confirmed with the checkbox");
-        let page = page(&state, user, number, None, form, errors).await?;
-        let html = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-        return Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(html));
+        return render_with(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, user, number, None, form, errors).await?);
     }
     let actor = user.user().clone();
     let ledger = state.ledger.clone();
@@ -514,9 +508,7 @@ async fn record_custody(
             Ok(redirect(&format!("/exhibits/{number}")))
         }
         Err(AppError::Validation(errors)) => {
-            let page = page(&state, user, number, None, form, errors).await?;
-            let html = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-            Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(html))
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, user, number, None, form, errors).await?)
         }
         Err(other) => Err(other.into()),
     }

@@ -1,16 +1,17 @@
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{format_time, redirect, render};
+use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
-use crate::domain::ids::IncidentNumber;
 use crate::domain::incident::{
     AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter, RawSubject,
     RawVictim, VictimKind, format_dollars,
 };
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::routes::incident_number;
 use crate::services::{self, incidents as service};
 use crate::startup::AppState;
 
@@ -22,10 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/edit", web::get().to(edit_form))
         .route("/incidents/{incident}/edit", web::post().to(update))
         .route("/incidents/{incident}/members", web::post().to(add_member));
-}
-
-fn parse_number(raw: &str) -> Result<IncidentNumber, PageError> {
-    raw.parse().map_err(|_| PageError(AppError::NotFound("incident")))
 }
 
 /// One choice in a select or checkbox group.
@@ -337,11 +334,6 @@ fn new_context() -> FormContext {
     }
 }
 
-fn render_invalid(page: &FormPage) -> Result<HttpResponse, PageError> {
-    let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-    Ok(HttpResponse::UnprocessableEntity().content_type("text/html; charset=utf-8").body(body))
-}
-
 async fn new_form(user: SessionUser) -> Result<HttpResponse, PageError> {
     if !user.user().role.writes_cases() {
         return Err(AppError::Forbidden("your role cannot open incidents".into()).into());
@@ -362,7 +354,9 @@ async fn create(
             auth::flash(&user.session, FlashKind::Success, format!("Incident {} opened.", incident.number));
             Ok(redirect(&format!("/incidents/{}", incident.number)))
         }
-        Err(AppError::Validation(errors)) => render_invalid(&form_page(user.chrome, new_context(), raw, errors, None)),
+        Err(AppError::Validation(errors)) => {
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(user.chrome, new_context(), raw, errors, None))
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -383,7 +377,7 @@ async fn edit_form(
     user: SessionUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let viewer = user.user().clone();
     let incident = state.run(move |conn| service::get(conn, &viewer, number)).await?;
     if !service::can_write(&incident, user.user()) {
@@ -399,7 +393,7 @@ async fn update(
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<IncidentForm>,
 ) -> Result<HttpResponse, PageError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let raw = form.to_raw();
     let chosen_status = form.status.clone().unwrap_or_default();
     let version: i32 = form
@@ -440,13 +434,10 @@ async fn update(
                     current.version,
                 ),
             };
-            render_invalid(&form_page(
-                user.chrome,
-                edit_context(&current, version, chosen_status),
-                raw,
-                errors,
-                general,
-            ))
+            render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(user.chrome, edit_context(&current, version, chosen_status), raw, errors, general),
+            )
         }
         Err(other) => Err(other.into()),
     }
@@ -544,7 +535,7 @@ async fn show(
     user: SessionUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let viewer = user.user().clone();
     let (incident, history, users, exhibits) = state
         .run(move |conn| {
@@ -640,7 +631,7 @@ async fn add_member(
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<MemberForm>,
 ) -> Result<HttpResponse, PageError> {
-    let number = parse_number(&path)?;
+    let number = incident_number(&path)?;
     let actor = user.user().clone();
     let username = form.username.clone();
     match state.run(move |conn| service::add_member(conn, &actor, number, &username)).await {

@@ -5,6 +5,7 @@ pub mod evidence;
 pub mod incidents;
 
 use actix_session::Session;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -27,8 +28,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Renders a template as an HTML response.
 pub fn render(template: &impl Template) -> Result<HttpResponse, PageError> {
+    render_with(StatusCode::OK, template)
+}
+
+/// Renders a template with another status: 422 for a form shown again with its errors.
+pub fn render_with(status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
     let body = template.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body))
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body))
 }
 
 pub fn redirect(to: &str) -> HttpResponse {
@@ -88,8 +94,7 @@ async fn login(
             tracing::warn!(username = %username, "failed sign-in");
             let csrf = auth::csrf_token(&session)?;
             let page = LoginPage { csrf, username, error: Some("Unknown username or wrong password.".into()) };
-            let body = page.render().map_err(|e| AppError::internal(format!("template: {e}")))?;
-            Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body))
+            render_with(StatusCode::UNAUTHORIZED, &page)
         }
     }
 }
