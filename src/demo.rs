@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::db::DbConnection;
 use crate::db::repo::{incidents as incident_repo, users as user_repo};
+use crate::domain::charge::{RawCharge, RawMapping, RawReview};
 use crate::domain::evidence::{ExhibitNumber, RawExhibit};
 use crate::domain::incident::{IncidentPatch, IncidentStatus, RawIncident, RawSubject, RawVictim};
 use crate::domain::user::{NewPassword, Role, User};
@@ -19,6 +20,8 @@ pub const DEMO_PASSWORD: &str = "custos-demo-2026";
 const USERS: &str = include_str!("../fixtures/demo/users.json");
 const INCIDENTS: &str = include_str!("../fixtures/demo/incidents.json");
 const EXHIBITS: &str = include_str!("../fixtures/demo/exhibits.json");
+const CHARGES: &str = include_str!("../fixtures/demo/charges.json");
+const MAPPINGS: &str = include_str!("../fixtures/demo/mappings.json");
 
 /// The sample evidence files (their SHA-256 sums are in fixtures/demo/evidence-SHA256SUMS).
 pub const EVIDENCE_FILES: &[(&str, &[u8])] = &[
@@ -85,6 +88,42 @@ struct DemoExhibit {
     source: String,
     acquisition: crate::domain::evidence::RawAcquisition,
     custody: Vec<crate::domain::custody::RawCustodyEvent>,
+}
+
+/// A candidate count of a demo incident (counts are numbered in file order per incident).
+#[derive(Deserialize)]
+struct DemoCharge {
+    incident: usize,
+    added_by: String,
+    offense: String,
+    concerns: String,
+    offense_date: Option<String>,
+    #[serde(default)]
+    affects_financial_institution: Option<bool>,
+    #[serde(default)]
+    penalty_facts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct DemoReview {
+    by: String,
+    decision: String,
+    comment: String,
+}
+
+/// A mapping of a demo exhibit (index in exhibits.json) to an element of a count of its
+/// incident, with the review it got, if any.
+#[derive(Deserialize)]
+struct DemoMapping {
+    exhibit: usize,
+    count: i32,
+    element: String,
+    by: String,
+    #[serde(default)]
+    pin: Option<(String, String)>,
+    rationale: String,
+    #[serde(default)]
+    review: Option<DemoReview>,
 }
 
 pub struct DemoSummary {
@@ -199,6 +238,36 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<DemoSummar
             services::evidence::record_custody(conn, &user, exhibit.number, event)?;
         }
         registered.push(exhibit.number);
+    }
+    let demo_charges: Vec<DemoCharge> = serde_json::from_str(CHARGES).map_err(bad_fixture)?;
+    for c in &demo_charges {
+        let incident = *numbers.get(c.incident).ok_or_else(|| bad_fixture("charge of an unknown incident"))?;
+        let raw = RawCharge {
+            offense: c.offense.clone(),
+            object_offense: None,
+            concerns: c.concerns.clone(),
+            offense_date: c.offense_date.clone(),
+            affects_financial_institution: c.affects_financial_institution,
+            penalty_facts: c.penalty_facts.clone(),
+        };
+        services::charges::add_charge(conn, &find(&c.added_by)?, incident, &raw)?;
+    }
+    let demo_mappings: Vec<DemoMapping> = serde_json::from_str(MAPPINGS).map_err(bad_fixture)?;
+    for m in &demo_mappings {
+        let exhibit = *registered.get(m.exhibit).ok_or_else(|| bad_fixture("mapping of an unknown exhibit"))?;
+        let raw = RawMapping {
+            count: Some(m.count),
+            element: m.element.clone(),
+            exhibit: exhibit.to_string(),
+            pin_kind: m.pin.as_ref().map(|p| p.0.clone()),
+            pin_cite: m.pin.as_ref().map(|p| p.1.clone()),
+            rationale: m.rationale.clone(),
+        };
+        let mapping = services::charges::propose(conn, &find(&m.by)?, exhibit.incident, &raw)?;
+        if let Some(r) = &m.review {
+            let review = RawReview { decision: r.decision.clone(), comment: r.comment.clone() };
+            services::charges::review(conn, &find(&r.by)?, &mapping.id, &review)?;
+        }
     }
     Ok(DemoSummary {
         users: users.iter().map(|u| (u.username.clone(), u.role)).collect(),

@@ -17,5 +17,6 @@ pub mod ledger;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod statutes;
 pub mod storage;
 pub mod telemetry;

@@ -126,6 +126,15 @@ impl Application {
             tracing::warn!(removed, "removed temporary files of interrupted uploads");
         }
         let ledger = Ledger::open(&settings.data_dir)?;
+        // A bad statute catalog stops the server before it serves anything; a new catalog
+        // release sends mappings of changed elements back to review.
+        let catalog = crate::statutes::catalog()?;
+        let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let reopened = crate::services::charges::reconcile_with_catalog(&mut conn).map_err(|e| e.to_string())?;
+        drop(conn);
+        if reopened > 0 {
+            tracing::warn!(reopened, catalog = %catalog.version, "mappings returned to review: the statute catalog changed their elements");
+        }
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();

@@ -170,6 +170,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exhibit_tags (exhibit_id, tag) {
+        exhibit_id -> Text,
+        tag -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charges (id) {
+        id -> Text,
+        incident_id -> Text,
+        seq -> Integer,
+        offense_id -> Text,
+        object_offense_id -> Nullable<Text>,
+        concerns -> Text,
+        offense_date -> Nullable<Date>,
+        affects_financial_institution -> Bool,
+        penalty_facts -> Text,
+        status -> Text,
+        drop_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mappings (id) {
+        id -> Text,
+        incident_id -> Text,
+        charge_id -> Text,
+        element_id -> Text,
+        exhibit_id -> Text,
+        pin_kind -> Nullable<Text>,
+        pin_cite -> Nullable<Text>,
+        rationale -> Text,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mapping_reviews (id) {
+        id -> Text,
+        mapping_id -> Text,
+        seq -> Integer,
+        reviewer_id -> Nullable<Text>,
+        decision -> Text,
+        comment -> Text,
+        exhibit_sha256 -> Nullable<Text>,
+        catalog_version -> Text,
+        element_fingerprint -> Text,
+        reviewed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
@@ -177,6 +238,12 @@ diesel::joinable!(incident_ai_modalities -> incidents (incident_id));
 diesel::joinable!(victims -> incidents (incident_id));
 diesel::joinable!(subjects -> incidents (incident_id));
 diesel::joinable!(incident_members -> incidents (incident_id));
+diesel::joinable!(exhibit_tags -> exhibits (exhibit_id));
+diesel::joinable!(charges -> incidents (incident_id));
+diesel::joinable!(mappings -> charges (charge_id));
+diesel::joinable!(mappings -> exhibits (exhibit_id));
+diesel::joinable!(mappings -> incidents (incident_id));
+diesel::joinable!(mapping_reviews -> mappings (mapping_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -192,4 +259,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     custody_events,
     ledger_leaves,
     ledger_checkpoints,
+    exhibit_tags,
+    charges,
+    mappings,
+    mapping_reviews,
 );

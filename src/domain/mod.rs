@@ -44,6 +44,7 @@ mod vocabulary {
     }
 }
 
+pub mod charge;
 pub mod custody;
 pub mod evidence;
 pub mod ids;

@@ -2,6 +2,7 @@
 //! records an audit event for every change.
 
 pub mod audit;
+pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;

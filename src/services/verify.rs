@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::db::DbConnection;
 use crate::db::repo::{audit as audit_repo, evidence as repo, ledger as ledger_repo};
-use crate::domain::custody::{CustodyAction, event_record};
+use crate::domain::custody::{CustodyAction, CustodyEvent, event_record};
 use crate::domain::evidence::Exhibit;
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
@@ -168,6 +168,90 @@ fn check_ledger(
 
 /// Checks one exhibit: its blob against its SHA-256, its chain link by link, and each event
 /// against its ledger leaf.
+/// Checks one exhibit's custody chain from its stored events alone: numbering, links, the
+/// acquisition first, and each event's hash over its canonical bytes. Returns the findings
+/// and each event's canonical bytes (for the comparison with the ledger).
+fn check_chain(exhibit: &Exhibit, events: &[CustodyEvent]) -> Result<(Vec<Finding>, Vec<String>), AppError> {
+    let mut findings = Vec::new();
+    let mut canonicals = Vec::with_capacity(events.len());
+    if events.is_empty() {
+        findings.push(finding(
+            Some(exhibit),
+            Some(1),
+            None,
+            "the exhibit has no custody events",
+            "an acquired event",
+            "none",
+        ));
+    }
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut expected_seq = 1;
+    for event in events {
+        if event.seq != expected_seq {
+            findings.push(finding(
+                Some(exhibit),
+                Some(expected_seq),
+                None,
+                "a custody event is missing",
+                format!("event {expected_seq}"),
+                format!("event {}", event.seq),
+            ));
+        }
+        expected_seq = event.seq + 1;
+        if event.prev_hash != prev_hash {
+            findings.push(finding(
+                Some(exhibit),
+                Some(event.seq),
+                Some(event.ledger_index),
+                "the link to the previous event is broken",
+                &prev_hash,
+                &event.prev_hash,
+            ));
+        }
+        if event.seq == 1 && event.action != CustodyAction::Acquired {
+            findings.push(finding(
+                Some(exhibit),
+                Some(1),
+                Some(event.ledger_index),
+                "the first event is not the acquisition",
+                "acquired",
+                event.action.as_str(),
+            ));
+        }
+        let record = event_record(
+            exhibit,
+            event.seq,
+            event.action,
+            &event.actor,
+            event.occurred_at,
+            event.recorded_at,
+            &event.details,
+            event.digest_matched,
+            &event.prev_hash,
+        );
+        let canonical = to_canonical(&record).map_err(AppError::internal)?;
+        let recomputed = event_hash(&canonical);
+        if recomputed != event.event_hash {
+            findings.push(finding(
+                Some(exhibit),
+                Some(event.seq),
+                Some(event.ledger_index),
+                "the event's stored contents do not match its hash",
+                &event.event_hash,
+                recomputed,
+            ));
+        }
+        canonicals.push(canonical);
+        prev_hash = event.event_hash.clone();
+    }
+    Ok((findings, canonicals))
+}
+
+/// Whether an exhibit's custody chain holds, from its stored events (no file re-hashing).
+pub fn chain_intact(exhibit: &Exhibit, events: &[CustodyEvent]) -> Result<bool, AppError> {
+    Ok(check_chain(exhibit, events)?.0.is_empty())
+}
+
 fn check_exhibit(
     conn: &mut DbConnection,
     store: &dyn BlobStore,
@@ -205,75 +289,11 @@ fn check_exhibit(
         }
     }
     let events = repo::events_of(conn, &exhibit.id)?;
-    if events.is_empty() {
-        report.findings.push(finding(
-            Some(exhibit),
-            Some(1),
-            None,
-            "the exhibit has no custody events",
-            "an acquired event",
-            "none",
-        ));
-    }
-    let mut prev_hash = GENESIS_HASH.to_owned();
-    let mut expected_seq = 1;
-    for event in &events {
-        report.events_checked += 1;
+    let (findings, canonical) = check_chain(exhibit, &events)?;
+    report.events_checked += events.len();
+    report.findings.extend(findings);
+    for (event, canonical) in events.iter().zip(canonical) {
         seen_leaves.insert(event.ledger_index);
-        if event.seq != expected_seq {
-            report.findings.push(finding(
-                Some(exhibit),
-                Some(expected_seq),
-                None,
-                "a custody event is missing",
-                format!("event {expected_seq}"),
-                format!("event {}", event.seq),
-            ));
-        }
-        expected_seq = event.seq + 1;
-        if event.prev_hash != prev_hash {
-            report.findings.push(finding(
-                Some(exhibit),
-                Some(event.seq),
-                Some(event.ledger_index),
-                "the link to the previous event is broken",
-                &prev_hash,
-                &event.prev_hash,
-            ));
-        }
-        if event.seq == 1 && event.action != CustodyAction::Acquired {
-            report.findings.push(finding(
-                Some(exhibit),
-                Some(1),
-                Some(event.ledger_index),
-                "the first event is not the acquisition",
-                "acquired",
-                event.action.as_str(),
-            ));
-        }
-        let record = event_record(
-            exhibit,
-            event.seq,
-            event.action,
-            &event.actor,
-            event.occurred_at,
-            event.recorded_at,
-            &event.details,
-            event.digest_matched,
-            &event.prev_hash,
-        );
-        let canonical = to_canonical(&record).map_err(AppError::internal)?;
-        let recomputed = event_hash(&canonical);
-        if recomputed != event.event_hash {
-            report.findings.push(finding(
-                Some(exhibit),
-                Some(event.seq),
-                Some(event.ledger_index),
-                "the event's stored contents do not match its hash",
-                &event.event_hash,
-                recomputed,
-            ));
-        }
         match usize::try_from(event.ledger_index).ok().and_then(|i| leaves.get(i)) {
             Some(leaf) if leaf == &canonical => {}
             Some(leaf) => report.findings.push(finding(
@@ -293,7 +313,6 @@ fn check_exhibit(
                 "none",
             )),
         }
-        prev_hash = event.event_hash.clone();
     }
     Ok(())
 }
@@ -315,6 +334,13 @@ pub fn verify(
     }
     if whole_ledger {
         check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
+    }
+    // Evidence whose custody no longer holds proves nothing until someone looks again.
+    for exhibit in exhibits {
+        let number = exhibit.number.to_string();
+        if let Some(failed) = report.findings.iter().find(|f| f.exhibit.as_deref() == Some(number.as_str())) {
+            crate::services::charges::reopen_for_failed_custody(conn, exhibit, &failed.problem)?;
+        }
     }
     Ok(report)
 }

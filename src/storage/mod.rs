@@ -63,7 +63,8 @@ impl BlobStore for LocalBlobStore {
         let path = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::new_v4().simple()));
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         let disk = DiskWriter::start(file, open_direct(&path))?;
-        Ok(IngestWriter { path: Some(path), disk: Some(disk), sha256: Sha256::new(), size: 0 })
+        let hasher = Hasher::start()?;
+        Ok(IngestWriter { path: Some(path), disk: Some(disk), hasher: Some(hasher), size: 0 })
     }
 
     fn commit(&self, mut blob: FinishedBlob) -> io::Result<()> {
@@ -107,7 +108,7 @@ impl BlobStore for LocalBlobStore {
 /// the upload goes, instead of all at the end, lets the disk work while bytes still arrive.
 const FLUSH_EVERY: u64 = 16 << 20;
 
-/// Chunks queued between the hashing thread and the disk thread.
+/// Chunks queued for the hashing thread and for the disk thread.
 const DISK_QUEUE: usize = 64;
 
 /// Block alignment that direct I/O needs for buffer address, offset and length.
@@ -217,8 +218,7 @@ impl DirectSink {
     }
 }
 
-/// A thread that writes chunks to the file while the caller hashes the next ones: on two
-/// cores, hashing and writing overlap instead of taking turns.
+/// A thread that writes chunks to the file while others parse and hash the next ones.
 struct DiskWriter {
     chunks: SyncSender<Bytes>,
     thread: JoinHandle<io::Result<File>>,
@@ -269,22 +269,53 @@ impl DiskWriter {
     }
 }
 
-/// Streams bytes to a temporary file and hashes them in the same pass. Dropped before
-/// `finish`, it deletes its file: an interrupted upload leaves nothing behind.
+/// A thread that computes SHA-256 over the chunks it is handed. The receiving thread then only
+/// parses the request (multipart boundaries cost about as much as hashing), so on two cores
+/// parsing, hashing and writing overlap.
+struct Hasher {
+    chunks: SyncSender<Bytes>,
+    thread: JoinHandle<String>,
+}
+
+impl Hasher {
+    fn start() -> io::Result<Hasher> {
+        let (chunks, queue): (SyncSender<Bytes>, Receiver<Bytes>) = sync_channel(DISK_QUEUE);
+        let thread = std::thread::Builder::new().name("custos-hash".into()).spawn(move || {
+            let mut sha256 = Sha256::new();
+            while let Ok(chunk) = queue.recv() {
+                sha256.update(&chunk);
+            }
+            hex::encode(sha256.finalize())
+        })?;
+        Ok(Hasher { chunks, thread })
+    }
+
+    fn finish(self) -> io::Result<String> {
+        drop(self.chunks);
+        self.thread.join().map_err(|_| io::Error::other("hash thread panicked"))
+    }
+}
+
+/// Streams bytes to a temporary file and hashes them in the same pass: each chunk goes, by
+/// reference, to the hashing thread and to the disk thread. Dropped before `finish`, it
+/// deletes its file: an interrupted upload leaves nothing behind.
 pub struct IngestWriter {
     path: Option<PathBuf>,
     disk: Option<DiskWriter>,
-    sha256: Sha256,
+    hasher: Option<Hasher>,
     size: u64,
 }
 
 impl IngestWriter {
-    /// Hashes one chunk here and hands it to the disk thread (a reference-counted handle, no
-    /// copy).
+    /// Hands one chunk to the hashing and disk threads (reference-counted handles, no copy).
     pub fn write(&mut self, chunk: Bytes) -> io::Result<()> {
-        let disk = self.disk.as_ref().ok_or_else(|| io::Error::other("writer finished"))?;
-        self.sha256.update(&chunk);
+        let (Some(disk), Some(hasher)) = (self.disk.as_ref(), self.hasher.as_ref()) else {
+            return Err(io::Error::other("writer finished"));
+        };
         self.size += chunk.len() as u64;
+        if hasher.chunks.send(chunk.clone()).is_err() {
+            return Err(io::Error::other("the hashing thread stopped"));
+        }
         if disk.chunks.send(chunk).is_err() {
             // The disk thread stopped on an error: collect it.
             return match self.disk.take().map(DiskWriter::finish) {
@@ -299,18 +330,23 @@ impl IngestWriter {
         self.size
     }
 
-    /// Flushes and fsyncs the file; the blob is then whole on disk, awaiting `commit`.
+    /// Waits for the hash and the writes, then fsyncs the file; the blob is then whole on
+    /// disk, awaiting `commit`.
     pub fn finish(mut self) -> io::Result<FinishedBlob> {
         let disk = self.disk.take().ok_or_else(|| io::Error::other("writer finished"))?;
+        let hasher = self.hasher.take().ok_or_else(|| io::Error::other("writer finished"))?;
+        let sha256 = hasher.finish()?;
         let file = disk.finish()?;
         file.sync_all()?;
-        let sha256 = hex::encode(std::mem::take(&mut self.sha256).finalize());
         Ok(FinishedBlob { path: self.path.take(), sha256, size: self.size })
     }
 }
 
 impl Drop for IngestWriter {
     fn drop(&mut self) {
+        if let Some(hasher) = self.hasher.take() {
+            let _ = hasher.finish();
+        }
         if let Some(disk) = self.disk.take() {
             let _ = disk.finish();
         }

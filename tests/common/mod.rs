@@ -255,6 +255,10 @@ pub fn table_counts(conn: &mut DbConnection) -> Vec<(String, i64)> {
         ("exhibits".into(), exhibits::table.count().get_result(conn).unwrap()),
         ("custody_events".into(), custody_events::table.count().get_result(conn).unwrap()),
         ("ledger_leaves".into(), ledger_leaves::table.count().get_result(conn).unwrap()),
+        ("exhibit_tags".into(), exhibit_tags::table.count().get_result(conn).unwrap()),
+        ("charges".into(), charges::table.count().get_result(conn).unwrap()),
+        ("mappings".into(), mappings::table.count().get_result(conn).unwrap()),
+        ("mapping_reviews".into(), mapping_reviews::table.count().get_result(conn).unwrap()),
     ]
 }
 

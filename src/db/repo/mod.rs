@@ -2,6 +2,7 @@
 //! `QueryResult`. Row structs mirror tables; conversion to domain types happens here.
 
 pub mod audit;
+pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;

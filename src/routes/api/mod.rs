@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, for scripts. Bearer tokens only; errors are problem+json.
 
+pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;
@@ -13,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(openapi))
         .configure(incidents::configure)
         .configure(evidence::configure)
+        .configure(charges::configure)
         .configure(ledger::configure)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))

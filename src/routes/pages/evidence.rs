@@ -272,9 +272,22 @@ struct ShowPage {
     verification: Option<VerificationView>,
     verifier_key: String,
     can_record: bool,
+    can_write: bool,
+    mappings: Vec<super::charges::MappingView>,
+    tags: Vec<String>,
+    suggestions: Vec<SuggestionView>,
+    has_charges: bool,
     actions: Vec<Choice>,
     form: CustodyForm,
     errors: ValidationErrors,
+}
+
+/// An element the exhibit might prove, for a candidate count.
+struct SuggestionView {
+    count: i32,
+    element: String,
+    text: String,
+    because: String,
 }
 
 fn or_dash(value: &str) -> String {
@@ -368,13 +381,30 @@ async fn page(
     errors: ValidationErrors,
 ) -> Result<ShowPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, exhibit, events): (_, Exhibit, Vec<CustodyEvent>) = state
+    let (incident, exhibit, events, elements): (_, Exhibit, Vec<CustodyEvent>, _) = state
         .run(move |conn| {
             let (incident, exhibit) = service::get(conn, &viewer, number)?;
             let events = service::events(conn, &exhibit)?;
-            Ok((incident, exhibit, events))
+            let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
+            Ok((incident, exhibit, events, elements))
         })
         .await?;
+    let incident_text = incident.number.to_string();
+    let mut suggestions = Vec::new();
+    for s in &elements.suggestions {
+        for charge in elements.charges.iter().filter(|c| c.offense_id == s.offense.id) {
+            let already = elements.mappings.iter().any(|m| m.count == charge.count && m.element_id == s.element.id);
+            if !already {
+                suggestions.push(SuggestionView {
+                    count: charge.count,
+                    element: s.element.id.clone(),
+                    text: s.element.text.clone(),
+                    because: s.because.to_owned(),
+                });
+            }
+        }
+    }
+    let can_write = incidents::can_write(&incident, user.user());
     let disposed = events.iter().any(|e| e.action == CustodyAction::Disposed);
     let a = &exhibit.acquisition;
     Ok(ShowPage {
@@ -402,7 +432,12 @@ async fn page(
         events: events.iter().map(event_view).collect(),
         verification: verification.as_ref().map(verification_view),
         verifier_key: state.ledger.verifier_key().to_owned(),
-        can_record: !disposed && incidents::can_write(&incident, user.user()),
+        can_record: !disposed && can_write,
+        can_write,
+        mappings: elements.mappings.iter().map(|m| super::charges::mapping_view(&incident_text, m)).collect(),
+        tags: elements.tags.clone(),
+        suggestions,
+        has_charges: !elements.charges.is_empty(),
         actions: CustodyAction::ALL
             .iter()
             .filter(|a| a.recordable())

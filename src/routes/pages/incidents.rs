@@ -79,6 +79,7 @@ struct ListPage {
     prev_link: Option<String>,
     next_link: Option<String>,
     can_create: bool,
+    deadlines: Vec<super::charges::DeadlineRow>,
 }
 
 fn page_link(filter: &RawIncidentFilter, page: i64) -> String {
@@ -101,7 +102,13 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
     };
     let viewer = user.user().clone();
     let query = filter.clone();
-    let page = state.run(move |conn| service::list(conn, &viewer, &query)).await?;
+    let (page, deadlines) = state
+        .run(move |conn| {
+            let page = service::list(conn, &viewer, &query)?;
+            let deadlines = crate::services::charges::nearest_deadlines(conn, &viewer, 5)?;
+            Ok((page, deadlines))
+        })
+        .await?;
     let page_count = page.page_count();
     let rows = page
         .items
@@ -133,6 +140,7 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
         prev_link: (page.page > 1).then(|| page_link(&raw, page.page - 1)),
         next_link: (page.page < page_count).then(|| page_link(&raw, page.page + 1)),
         can_create: user.user().role.writes_cases(),
+        deadlines: super::charges::deadline_rows(&deadlines),
         rows,
         total: page.total,
         page: page.page,

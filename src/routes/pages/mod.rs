@@ -1,6 +1,7 @@
 //! HTML pages for people, rendered on the server with askama. Forms carry a CSRF token and
 //! work without JavaScript.
 
+pub mod charges;
 pub mod evidence;
 pub mod incidents;
 
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout))
         .configure(incidents::configure)
         .configure(evidence::configure)
+        .configure(charges::configure)
         .default_service(web::to(not_found));
 }
 

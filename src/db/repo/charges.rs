@@ -1,0 +1,433 @@
+//! Charges under consideration, mappings, reviews and exhibit tags.
+
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime};
+
+use super::corrupt;
+use crate::db::schema::{
+    charges, exhibit_tags, exhibits, incident_members, incidents, mapping_reviews, mappings, users,
+};
+use crate::db::{DbConnection, MultiBackend};
+use crate::domain::charge::{Charge, Mapping, MappingStatus, Review};
+use crate::domain::ids::UserId;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = charges)]
+pub struct ChargeRow {
+    pub id: String,
+    pub incident_id: String,
+    pub seq: i32,
+    pub offense_id: String,
+    pub object_offense_id: Option<String>,
+    pub concerns: String,
+    pub offense_date: Option<Date>,
+    pub affects_financial_institution: bool,
+    /// Pleaded penalty facts, space-separated ids.
+    pub penalty_facts: String,
+    pub status: String,
+    pub drop_reason: Option<String>,
+    pub created_by: String,
+    pub created_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+}
+
+impl ChargeRow {
+    fn into_charge(self) -> QueryResult<Charge> {
+        Ok(Charge {
+            status: self.status.parse().map_err(|_| corrupt("charge status", &self.status))?,
+            penalty_facts: self.penalty_facts.split_whitespace().map(str::to_owned).collect(),
+            id: self.id,
+            count: self.seq,
+            offense_id: self.offense_id,
+            object_offense_id: self.object_offense_id,
+            concerns: self.concerns,
+            offense_date: self.offense_date,
+            affects_financial_institution: self.affects_financial_institution,
+            drop_reason: self.drop_reason,
+            created_by: self.created_by,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub fn next_charge_seq(conn: &mut DbConnection, incident_id: &str) -> QueryResult<i32> {
+    let max: Option<i32> = charges::table
+        .filter(charges::incident_id.eq(incident_id))
+        .select(diesel::dsl::max(charges::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn insert_charge(conn: &mut DbConnection, row: &ChargeRow) -> QueryResult<()> {
+    diesel::insert_into(charges::table).values(row.clone()).execute(conn).map(|_| ())
+}
+
+pub fn charges_of(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Charge>> {
+    charges::table
+        .filter(charges::incident_id.eq(incident_id))
+        .order(charges::seq.asc())
+        .select(ChargeRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(ChargeRow::into_charge)
+        .collect()
+}
+
+pub fn find_charge(conn: &mut DbConnection, incident_id: &str, count: i32) -> QueryResult<Option<Charge>> {
+    charges::table
+        .filter(charges::incident_id.eq(incident_id))
+        .filter(charges::seq.eq(count))
+        .select(ChargeRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(ChargeRow::into_charge)
+        .transpose()
+}
+
+/// Marks a candidate count dropped; returns the rows changed (0 if it was already dropped).
+pub fn drop_charge(conn: &mut DbConnection, id: &str, reason: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(charges::table.filter(charges::id.eq(id)).filter(charges::status.eq("candidate")))
+        .set((charges::status.eq("dropped"), charges::drop_reason.eq(reason), charges::updated_at.eq(now)))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = mappings)]
+pub struct NewMappingRow {
+    pub id: String,
+    pub incident_id: String,
+    pub charge_id: String,
+    pub element_id: String,
+    pub exhibit_id: String,
+    pub pin_kind: Option<String>,
+    pub pin_cite: Option<String>,
+    pub rationale: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub proposed_by: String,
+    pub proposed_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+}
+
+pub fn insert_mapping(conn: &mut DbConnection, row: &NewMappingRow) -> QueryResult<()> {
+    diesel::insert_into(mappings::table).values(row.clone()).execute(conn).map(|_| ())
+}
+
+type MappingTuple = (
+    (String, String, String, Option<String>, Option<String>, String, String, Option<String>),
+    (String, PrimitiveDateTime, PrimitiveDateTime),
+    i32,
+    String,
+    String,
+);
+
+type MappingQuery = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<diesel::dsl::InnerJoin<mappings::table, charges::table>, exhibits::table>,
+    MultiBackend,
+>;
+
+fn mapping_query() -> MappingQuery {
+    mappings::table.inner_join(charges::table).inner_join(exhibits::table).into_boxed()
+}
+
+fn load_mappings(conn: &mut DbConnection, query: MappingQuery) -> QueryResult<Vec<Mapping>> {
+    let rows: Vec<MappingTuple> = query
+        .order((charges::seq.asc(), mappings::element_id.asc(), exhibits::seq.asc(), mappings::proposed_at.asc()))
+        .select((
+            (
+                mappings::id,
+                mappings::charge_id,
+                mappings::element_id,
+                mappings::pin_kind,
+                mappings::pin_cite,
+                mappings::rationale,
+                mappings::status,
+                mappings::status_reason,
+            ),
+            (mappings::proposed_by, mappings::proposed_at, mappings::updated_at),
+            charges::seq,
+            exhibits::number,
+            exhibits::id,
+        ))
+        .load(conn)?;
+    let mut proposers: Vec<String> = rows.iter().map(|r| r.1.0.clone()).collect();
+    proposers.sort();
+    proposers.dedup();
+    let names: std::collections::HashMap<String, String> = users::table
+        .filter(users::id.eq_any(&proposers))
+        .select((users::id, users::username, users::full_name))
+        .load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, username, full_name)| (id, if full_name.is_empty() { username } else { full_name }))
+        .collect();
+    rows.into_iter()
+        .map(
+            |(
+                (id, charge_id, element_id, pin_kind, pin_cite, rationale, status, status_reason),
+                (by, at, updated),
+                count,
+                number,
+                exhibit_id,
+            )| {
+                Ok(Mapping {
+                    id,
+                    count,
+                    charge_id,
+                    element_id,
+                    exhibit: number.parse().map_err(|_: String| corrupt("exhibit number", &number))?,
+                    exhibit_id,
+                    pin_kind: pin_kind.map(|k| k.parse().map_err(|_: String| corrupt("pin kind", &k))).transpose()?,
+                    pin_cite,
+                    rationale,
+                    status: status.parse().map_err(|_: String| corrupt("mapping status", &status))?,
+                    status_reason,
+                    proposed_by_name: names.get(&by).cloned().unwrap_or_else(|| by.clone()),
+                    proposed_by: by,
+                    proposed_at: at,
+                    updated_at: updated,
+                })
+            },
+        )
+        .collect()
+}
+
+pub fn mappings_of_incident(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Mapping>> {
+    load_mappings(conn, mapping_query().filter(mappings::incident_id.eq(incident_id.to_owned())))
+}
+
+pub fn mappings_of_exhibit(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<Mapping>> {
+    load_mappings(conn, mapping_query().filter(mappings::exhibit_id.eq(exhibit_id.to_owned())))
+}
+
+/// A mapping and the number of its incident.
+pub fn find_mapping(conn: &mut DbConnection, id: &str) -> QueryResult<Option<(Mapping, String)>> {
+    let incident: Option<String> = mappings::table
+        .inner_join(incidents::table)
+        .filter(mappings::id.eq(id))
+        .select(incidents::number)
+        .first(conn)
+        .optional()?;
+    let Some(incident) = incident else { return Ok(None) };
+    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id.to_owned())))?;
+    Ok(found.into_iter().next().map(|m| (m, incident)))
+}
+
+/// Mappings waiting for review (proposed) in the incidents `user` may see, not proposed by
+/// `user`, oldest first, with their incident numbers.
+pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> QueryResult<Vec<(String, Mapping)>> {
+    let mut query = mapping_query()
+        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
+        .filter(mappings::proposed_by.ne(user.to_string()));
+    if !sees_all {
+        query = query.filter(
+            mappings::incident_id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    let found = load_mappings(conn, query)?;
+    let mut out = Vec::with_capacity(found.len());
+    for mapping in found {
+        let number: String = mappings::table
+            .inner_join(incidents::table)
+            .filter(mappings::id.eq(&mapping.id))
+            .select(incidents::number)
+            .first(conn)?;
+        out.push((number, mapping));
+    }
+    out.sort_by_key(|(_, m)| m.proposed_at);
+    Ok(out)
+}
+
+/// Changes a mapping's status, if it is still `expected`; returns the rows changed.
+pub fn set_mapping_status(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: MappingStatus,
+    status: MappingStatus,
+    reason: Option<&str>,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(mappings::table.filter(mappings::id.eq(id)).filter(mappings::status.eq(expected.as_str())))
+        .set((mappings::status.eq(status.as_str()), mappings::status_reason.eq(reason), mappings::updated_at.eq(now)))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = mapping_reviews)]
+pub struct NewReviewRow {
+    pub id: String,
+    pub mapping_id: String,
+    pub seq: i32,
+    pub reviewer_id: Option<String>,
+    pub decision: String,
+    pub comment: String,
+    pub exhibit_sha256: Option<String>,
+    pub catalog_version: String,
+    pub element_fingerprint: String,
+    pub reviewed_at: PrimitiveDateTime,
+}
+
+pub fn next_review_seq(conn: &mut DbConnection, mapping_id: &str) -> QueryResult<i32> {
+    let max: Option<i32> = mapping_reviews::table
+        .filter(mapping_reviews::mapping_id.eq(mapping_id))
+        .select(diesel::dsl::max(mapping_reviews::seq))
+        .first(conn)?;
+    Ok(max.unwrap_or(0) + 1)
+}
+
+pub fn insert_review(conn: &mut DbConnection, row: &NewReviewRow) -> QueryResult<()> {
+    diesel::insert_into(mapping_reviews::table).values(row.clone()).execute(conn).map(|_| ())
+}
+
+type ReviewTuple = (i32, Option<String>, String, String, Option<String>, String, String, PrimitiveDateTime);
+
+pub fn reviews_of(conn: &mut DbConnection, mapping_id: &str) -> QueryResult<Vec<Review>> {
+    let rows: Vec<ReviewTuple> = mapping_reviews::table
+        .left_join(users::table.on(users::id.nullable().eq(mapping_reviews::reviewer_id)))
+        .filter(mapping_reviews::mapping_id.eq(mapping_id))
+        .order(mapping_reviews::seq.asc())
+        .select((
+            mapping_reviews::seq,
+            users::username.nullable(),
+            mapping_reviews::decision,
+            mapping_reviews::comment,
+            mapping_reviews::exhibit_sha256,
+            mapping_reviews::catalog_version,
+            mapping_reviews::element_fingerprint,
+            mapping_reviews::reviewed_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(seq, reviewer, decision, comment, exhibit_sha256, catalog_version, element_fingerprint, reviewed_at)| {
+            Ok(Review {
+                seq,
+                reviewer,
+                decision: decision.parse().map_err(|_: String| corrupt("review decision", &decision))?,
+                comment,
+                exhibit_sha256,
+                catalog_version,
+                element_fingerprint,
+                reviewed_at,
+            })
+        })
+        .collect()
+}
+
+/// An accepted mapping and what its accepting review saw.
+pub struct AcceptedMapping {
+    pub id: String,
+    pub element_id: String,
+    /// The exhibit's SHA-256 when it was accepted, and now.
+    pub sha256_seen: Option<String>,
+    pub sha256_now: Option<String>,
+    pub element_fingerprint: String,
+}
+
+/// Every accepted mapping with what its accepting review saw.
+pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<AcceptedMapping>> {
+    let accepted: Vec<(String, String, Option<String>)> = mappings::table
+        .inner_join(exhibits::table)
+        .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+        .select((mappings::id, mappings::element_id, exhibits::sha256))
+        .load(conn)?;
+    let mut out = Vec::with_capacity(accepted.len());
+    for (id, element, sha_now) in accepted {
+        let last: Option<(Option<String>, String)> = mapping_reviews::table
+            .filter(mapping_reviews::mapping_id.eq(&id))
+            .filter(mapping_reviews::decision.eq("accepted"))
+            .order(mapping_reviews::seq.desc())
+            .select((mapping_reviews::exhibit_sha256, mapping_reviews::element_fingerprint))
+            .first(conn)
+            .optional()?;
+        let (sha256_seen, element_fingerprint) = last.unwrap_or((None, String::new()));
+        out.push(AcceptedMapping { id, element_id: element, sha256_seen, sha256_now: sha_now, element_fingerprint });
+    }
+    Ok(out)
+}
+
+/// Accepted mappings of one exhibit.
+pub fn accepted_of_exhibit(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<String>> {
+    mappings::table
+        .filter(mappings::exhibit_id.eq(exhibit_id))
+        .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+        .select(mappings::id)
+        .load(conn)
+}
+
+pub fn add_tag(
+    conn: &mut DbConnection,
+    exhibit_id: &str,
+    tag: &str,
+    by: &str,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    let exists: i64 = exhibit_tags::table
+        .filter(exhibit_tags::exhibit_id.eq(exhibit_id))
+        .filter(exhibit_tags::tag.eq(tag))
+        .count()
+        .get_result(conn)?;
+    if exists > 0 {
+        return Ok(0);
+    }
+    diesel::insert_into(exhibit_tags::table)
+        .values((
+            exhibit_tags::exhibit_id.eq(exhibit_id),
+            exhibit_tags::tag.eq(tag),
+            exhibit_tags::added_by.eq(by),
+            exhibit_tags::added_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn tags_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<String>> {
+    exhibit_tags::table
+        .filter(exhibit_tags::exhibit_id.eq(exhibit_id))
+        .order(exhibit_tags::tag.asc())
+        .select(exhibit_tags::tag)
+        .load(conn)
+}
+
+/// One incident's candidate counts, for lists across incidents.
+pub struct IncidentCandidates {
+    pub number: String,
+    pub title: String,
+    pub last_offense_date: Option<Date>,
+    pub charges: Vec<Charge>,
+}
+
+/// Candidate counts of the incidents a user sees (all, or those `member_of` is on).
+pub fn candidates_by_incident(
+    conn: &mut DbConnection,
+    member_of: Option<UserId>,
+) -> QueryResult<Vec<IncidentCandidates>> {
+    let mut query = charges::table
+        .inner_join(incidents::table)
+        .filter(charges::status.eq("candidate"))
+        .into_boxed::<MultiBackend>();
+    if let Some(user) = member_of {
+        query = query.filter(
+            charges::incident_id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    let rows: Vec<(ChargeRow, String, String, Option<Date>)> = query
+        .order((incidents::number.asc(), charges::seq.asc()))
+        .select((ChargeRow::as_select(), incidents::number, incidents::title, incidents::last_offense_date))
+        .load(conn)?;
+    let mut out: Vec<IncidentCandidates> = Vec::new();
+    for (row, number, title, last_offense_date) in rows {
+        let charge = row.into_charge()?;
+        match out.last_mut() {
+            Some(entry) if entry.number == number => entry.charges.push(charge),
+            _ => out.push(IncidentCandidates { number, title, last_offense_date, charges: vec![charge] }),
+        }
+    }
+    Ok(out)
+}

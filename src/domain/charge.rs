@@ -1,0 +1,709 @@
+//! Charges under consideration, evidence-to-element mappings, their review, coverage and
+//! limitation deadlines. Pure rules: the catalog is passed in, nothing is read here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use time::{Date, PrimitiveDateTime};
+
+use super::ValidationErrors;
+use super::evidence::ExhibitNumber;
+use super::incident::parse_date;
+use crate::statutes::{Catalog, ElementKind, Maximum, Offense, limitation_deadline, limitation_years};
+
+// Dates leave as "YYYY-MM-DD", as people and scripts write them.
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+vocabulary!(
+    /// Whether a candidate count is still under consideration.
+    ChargeStatus, "a charge status" {
+        Candidate => ("candidate", "Candidate"),
+        Dropped => ("dropped", "Dropped"),
+    }
+);
+
+vocabulary!(
+    /// Where a mapping stands. Only an accepted mapping with intact custody proves an element.
+    MappingStatus, "a mapping status" {
+        Proposed => ("proposed", "Proposed"),
+        Accepted => ("accepted", "Accepted"),
+        Rejected => ("rejected", "Rejected"),
+        NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
+    }
+);
+
+vocabulary!(
+    /// A reviewer's decision, or the system sending a mapping back to review.
+    ReviewDecision, "a review decision" {
+        Accepted => ("accepted", "Accepted"),
+        Rejected => ("rejected", "Rejected"),
+        NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
+        Reopened => ("reopened", "Returned to review"),
+    }
+);
+
+vocabulary!(
+    /// What a pin cite points at inside an exhibit.
+    PinKind, "a pin cite kind" {
+        Page => ("page", "Page"),
+        Offset => ("offset", "Byte offset"),
+        Timestamp => ("timestamp", "Media timestamp"),
+    }
+);
+
+impl ReviewDecision {
+    pub fn status(self) -> MappingStatus {
+        match self {
+            ReviewDecision::Accepted => MappingStatus::Accepted,
+            ReviewDecision::Rejected => MappingStatus::Rejected,
+            ReviewDecision::NeedsMoreEvidence => MappingStatus::NeedsMoreEvidence,
+            ReviewDecision::Reopened => MappingStatus::Proposed,
+        }
+    }
+}
+
+/// A candidate count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Charge {
+    #[serde(skip)]
+    pub id: String,
+    /// The count's number within the incident: Count 1, Count 2...
+    pub count: i32,
+    pub offense_id: String,
+    pub object_offense_id: Option<String>,
+    pub concerns: String,
+    #[serde(with = "iso_date::option")]
+    pub offense_date: Option<Date>,
+    pub affects_financial_institution: bool,
+    /// Penalty facts to be pleaded (ids such as `WIRE-P1`).
+    pub penalty_facts: Vec<String>,
+    pub status: ChargeStatus,
+    pub drop_reason: Option<String>,
+    #[serde(skip)]
+    pub created_by: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+/// A charge as typed by a person or a script, before any checking.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawCharge {
+    #[serde(default)]
+    pub offense: String,
+    #[serde(default)]
+    pub object_offense: Option<String>,
+    #[serde(default)]
+    pub concerns: String,
+    #[serde(default)]
+    pub offense_date: Option<String>,
+    #[serde(default)]
+    pub affects_financial_institution: Option<bool>,
+    #[serde(default)]
+    pub penalty_facts: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeDraft {
+    pub offense_id: String,
+    pub object_offense_id: Option<String>,
+    pub concerns: String,
+    pub offense_date: Option<Date>,
+    pub affects_financial_institution: bool,
+    pub penalty_facts: Vec<String>,
+}
+
+fn trimmed(raw: &Option<String>) -> Option<&str> {
+    raw.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl ChargeDraft {
+    /// `fi_default` is whether the incident lists a financial institution among its victims.
+    pub fn parse(
+        raw: &RawCharge,
+        catalog: &Catalog,
+        fi_default: bool,
+        today: Date,
+    ) -> Result<ChargeDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let offense = catalog.offense(raw.offense.trim());
+        if offense.is_none() {
+            errors.add("offense", format!("'{}' is not an offense in the catalog", raw.offense.trim()));
+        }
+        let object = trimmed(&raw.object_offense);
+        if let Some(offense) = offense {
+            match (offense.same_as_object, object) {
+                (true, None) => {
+                    errors.add("object_offense", "name the offense that was the object of the conspiracy or attempt")
+                }
+                (true, Some(o)) if !offense.objects.iter().any(|x| x == o) => {
+                    errors.add("object_offense", format!("{o} cannot be the object of {}", offense.id))
+                }
+                (false, Some(_)) => errors.add("object_offense", format!("{} takes no object offense", offense.id)),
+                _ => {}
+            }
+            for fact in &raw.penalty_facts {
+                if !offense.penalty_facts.iter().any(|p| &p.id == fact) {
+                    errors.add("penalty_facts", format!("{fact} is not a penalty fact of {}", offense.id));
+                }
+            }
+        }
+        let concerns = raw.concerns.trim();
+        if concerns.is_empty() {
+            errors.add("concerns", "say which victim, wire or means of identification this count concerns");
+        } else if concerns.chars().count() > 500 {
+            errors.add("concerns", "must be at most 500 characters");
+        }
+        let offense_date =
+            errors.check("offense_date", parse_date(raw.offense_date.as_deref().unwrap_or(""), today)).flatten();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut penalty_facts = raw.penalty_facts.clone();
+        penalty_facts.sort();
+        penalty_facts.dedup();
+        Ok(ChargeDraft {
+            offense_id: raw.offense.trim().to_owned(),
+            object_offense_id: object.map(str::to_owned),
+            concerns: concerns.to_owned(),
+            offense_date,
+            affects_financial_institution: raw.affects_financial_institution.unwrap_or(fi_default),
+            penalty_facts,
+        })
+    }
+}
+
+/// A mapping of one exhibit to one element of one charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    pub id: String,
+    pub count: i32,
+    #[serde(skip)]
+    pub charge_id: String,
+    pub element_id: String,
+    pub exhibit: ExhibitNumber,
+    #[serde(skip)]
+    pub exhibit_id: String,
+    pub pin_kind: Option<PinKind>,
+    pub pin_cite: Option<String>,
+    pub rationale: String,
+    pub status: MappingStatus,
+    /// Why the mapping is back in review, when the system sent it back.
+    pub status_reason: Option<String>,
+    #[serde(skip)]
+    pub proposed_by: String,
+    pub proposed_by_name: String,
+    pub proposed_at: PrimitiveDateTime,
+    pub updated_at: PrimitiveDateTime,
+}
+
+impl Mapping {
+    /// "page 4", "offset 0x1f00", "at 00:01:23", or nothing.
+    pub fn pin(&self) -> Option<String> {
+        let cite = self.pin_cite.as_deref()?;
+        Some(match self.pin_kind {
+            Some(PinKind::Page) => format!("p. {cite}"),
+            Some(PinKind::Offset) => format!("offset {cite}"),
+            Some(PinKind::Timestamp) => format!("at {cite}"),
+            None => cite.to_owned(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawMapping {
+    #[serde(default)]
+    pub count: Option<i32>,
+    #[serde(default)]
+    pub element: String,
+    #[serde(default)]
+    pub exhibit: String,
+    #[serde(default)]
+    pub pin_kind: Option<String>,
+    #[serde(default)]
+    pub pin_cite: Option<String>,
+    #[serde(default)]
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingDraft {
+    pub count: i32,
+    pub element_id: String,
+    pub exhibit: ExhibitNumber,
+    pub pin_kind: Option<PinKind>,
+    pub pin_cite: Option<String>,
+    pub rationale: String,
+}
+
+impl MappingDraft {
+    /// Checks the form; whether the element belongs to the count's offense is checked where
+    /// the count is known.
+    pub fn parse(raw: &RawMapping) -> Result<MappingDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if raw.count.is_none() {
+            errors.add("count", "choose the count this evidence supports");
+        }
+        if raw.element.trim().is_empty() {
+            errors.add("element", "choose the element this evidence proves");
+        }
+        let exhibit = errors.check("exhibit", raw.exhibit.trim().parse::<ExhibitNumber>());
+        let pin_cite = trimmed(&raw.pin_cite).map(str::to_owned);
+        let pin_kind = match trimmed(&raw.pin_kind) {
+            Some(kind) => errors.check("pin_kind", kind.parse::<PinKind>()),
+            None => None,
+        };
+        match (&pin_kind, &pin_cite) {
+            (Some(_), None) => errors.add("pin_cite", "give the page, offset or timestamp, or clear the pin cite kind"),
+            (None, Some(_)) => {
+                errors.add("pin_kind", "say whether the pin cite is a page, a byte offset or a timestamp")
+            }
+            _ => {}
+        }
+        if let (Some(kind), Some(cite)) = (pin_kind, &pin_cite)
+            && let Err(message) = check_pin(kind, cite)
+        {
+            errors.add("pin_cite", message);
+        }
+        let rationale = raw.rationale.trim();
+        if rationale.is_empty() {
+            errors.add("rationale", "explain how this evidence proves the element");
+        } else if rationale.chars().count() > 4000 {
+            errors.add("rationale", "must be at most 4000 characters");
+        }
+        match (raw.count, exhibit) {
+            (Some(count), Some(exhibit)) if errors.is_empty() => Ok(MappingDraft {
+                count,
+                element_id: raw.element.trim().to_owned(),
+                exhibit,
+                pin_kind,
+                pin_cite,
+                rationale: rationale.to_owned(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+fn check_pin(kind: PinKind, cite: &str) -> Result<(), String> {
+    let ok = match kind {
+        PinKind::Page => cite.split(['-', ',']).all(|p| p.trim().parse::<u32>().is_ok_and(|n| n > 0)),
+        PinKind::Offset => {
+            let hex = cite.strip_prefix("0x").or_else(|| cite.strip_prefix("0X"));
+            match hex {
+                Some(h) => u64::from_str_radix(h, 16).is_ok(),
+                None => cite.parse::<u64>().is_ok(),
+            }
+        }
+        PinKind::Timestamp => {
+            let parts: Vec<&str> = cite.split(':').collect();
+            (2..=3).contains(&parts.len())
+                && parts.iter().enumerate().all(|(i, p)| {
+                    let whole = p.split('.').next().unwrap_or("");
+                    !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && (i == 0 || whole.len() == 2)
+                })
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(match kind {
+            PinKind::Page => "a page is a number such as 4, or a range such as 4-6".into(),
+            PinKind::Offset => "a byte offset is a number such as 8192 or 0x2000".into(),
+            PinKind::Timestamp => "a timestamp is hh:mm:ss or mm:ss, such as 00:01:23".into(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RawReview {
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewDraft {
+    pub decision: ReviewDecision,
+    pub comment: String,
+}
+
+impl ReviewDraft {
+    pub fn parse(raw: &RawReview) -> Result<ReviewDraft, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let decision = errors.check("decision", raw.decision.trim().parse::<ReviewDecision>());
+        if decision == Some(ReviewDecision::Reopened) {
+            errors.add("decision", "choose accepted, rejected or needs_more_evidence");
+        }
+        let comment = raw.comment.trim();
+        if comment.chars().count() > 4000 {
+            errors.add("comment", "must be at most 4000 characters");
+        }
+        if matches!(decision, Some(ReviewDecision::Rejected | ReviewDecision::NeedsMoreEvidence)) && comment.is_empty()
+        {
+            errors.add("comment", "say why, so the investigator knows what to do next");
+        }
+        match decision {
+            Some(decision) if errors.is_empty() => Ok(ReviewDraft { decision, comment: comment.to_owned() }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// One recorded review decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub seq: i32,
+    pub reviewer: Option<String>,
+    pub decision: ReviewDecision,
+    pub comment: String,
+    pub exhibit_sha256: Option<String>,
+    pub catalog_version: String,
+    pub element_fingerprint: String,
+    pub reviewed_at: PrimitiveDateTime,
+}
+
+/// The state of one element of one charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellState {
+    /// Accepted evidence with intact custody.
+    Proven,
+    /// Evidence offered, not yet accepted.
+    Proposed,
+    /// No evidence accepted or offered.
+    Gap,
+}
+
+impl CellState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            CellState::Proven => "Proven",
+            CellState::Proposed => "Proposed",
+            CellState::Gap => "Gap",
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CellState::Proven => "proven",
+            CellState::Proposed => "proposed",
+            CellState::Gap => "gap",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageCell {
+    pub element_id: String,
+    pub text: String,
+    pub kind: ElementKind,
+    pub label: &'static str,
+    pub verify_before_relying: bool,
+    /// Optional elements and penalty facts that are not pleaded do not decide provability.
+    pub required: bool,
+    pub state: CellState,
+    pub proven_by: Vec<ExhibitNumber>,
+    pub proposed_by: Vec<ExhibitNumber>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineState {
+    Open,
+    /// Inside 180 days.
+    Warning,
+    Passed,
+    /// No offense date recorded: no deadline can be computed.
+    Unknown,
+}
+
+/// The statute of limitations for one count.
+#[derive(Debug, Clone, Serialize)]
+pub struct Limitation {
+    pub years: u8,
+    pub authority: &'static str,
+    #[serde(with = "iso_date::option")]
+    pub offense_date: Option<Date>,
+    #[serde(with = "iso_date::option")]
+    pub deadline: Option<Date>,
+    pub days_left: Option<i64>,
+    pub state: DeadlineState,
+}
+
+/// Days before a deadline at which it is shown as a warning.
+pub const LIMITATION_WARNING_DAYS: i64 = 180;
+
+pub fn limitation_for(
+    offense: &Offense,
+    charge: &Charge,
+    incident_last_offense: Option<Date>,
+    today: Date,
+) -> Limitation {
+    let rule = offense.limitation;
+    let (years, authority) = limitation_years(rule, charge.affects_financial_institution);
+    let offense_date = charge.offense_date.or(incident_last_offense);
+    let deadline = offense_date.map(|d| limitation_deadline(d, years));
+    let days_left = deadline.map(|d| (d - today).whole_days());
+    let state = match days_left {
+        None => DeadlineState::Unknown,
+        Some(days) if days < 0 => DeadlineState::Passed,
+        Some(days) if days <= LIMITATION_WARNING_DAYS => DeadlineState::Warning,
+        Some(_) => DeadlineState::Open,
+    };
+    Limitation { years, authority, offense_date, deadline, days_left, state }
+}
+
+/// One candidate count's row of the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChargeCoverage {
+    pub charge: Charge,
+    pub citation: String,
+    pub title: String,
+    pub maximum: Maximum,
+    pub maximum_text: String,
+    pub minimum_years: u16,
+    pub consecutive: bool,
+    pub cells: Vec<CoverageCell>,
+    pub readily_provable: bool,
+    /// The most serious readily provable offense of the incident.
+    pub most_serious: bool,
+    pub gaps: usize,
+    pub limitation: Limitation,
+}
+
+/// Computes coverage for the candidate (not dropped) charges, ranked by statutory maximum,
+/// most serious first. `custody_intact(exhibit)` says whether an exhibit's custody holds.
+pub fn coverage(
+    catalog: &Catalog,
+    charges: &[Charge],
+    mappings: &[Mapping],
+    custody_intact: &dyn Fn(ExhibitNumber) -> bool,
+    incident_last_offense: Option<Date>,
+    today: Date,
+) -> Vec<ChargeCoverage> {
+    let mut out = Vec::new();
+    for charge in charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
+        let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
+        let pleaded: Vec<&str> = charge.penalty_facts.iter().map(String::as_str).collect();
+        let maximum = match charge.object_offense_id.as_deref().and_then(|o| catalog.offense(o)) {
+            Some(object) if offense.same_as_object => object.maximum_with([]),
+            _ => offense.maximum_with(pleaded.iter().copied()),
+        };
+        let cells: Vec<CoverageCell> = offense
+            .rows()
+            .map(|element| {
+                let mine = mappings.iter().filter(|m| m.charge_id == charge.id && m.element_id == element.id);
+                let mut proven_by = Vec::new();
+                let mut proposed_by = Vec::new();
+                for m in mine {
+                    match m.status {
+                        MappingStatus::Accepted if custody_intact(m.exhibit) => proven_by.push(m.exhibit),
+                        MappingStatus::Accepted | MappingStatus::Proposed => proposed_by.push(m.exhibit),
+                        MappingStatus::Rejected | MappingStatus::NeedsMoreEvidence => {}
+                    }
+                }
+                let state = if !proven_by.is_empty() {
+                    CellState::Proven
+                } else if !proposed_by.is_empty() {
+                    CellState::Proposed
+                } else {
+                    CellState::Gap
+                };
+                let required = match element.kind {
+                    ElementKind::Element => !element.optional,
+                    ElementKind::PenaltyFact => pleaded.contains(&element.id.as_str()),
+                };
+                CoverageCell {
+                    element_id: element.id.clone(),
+                    text: element.text.clone(),
+                    kind: element.kind,
+                    label: element.label.as_str(),
+                    verify_before_relying: element.label.verify_before_relying(),
+                    required,
+                    state,
+                    proven_by,
+                    proposed_by,
+                }
+            })
+            .collect();
+        let gaps = cells.iter().filter(|c| c.required && c.state != CellState::Proven).count();
+        out.push(ChargeCoverage {
+            citation: offense.citation(),
+            title: offense.title.clone(),
+            maximum,
+            maximum_text: maximum.to_string(),
+            minimum_years: offense.minimum_with(pleaded.iter().copied()),
+            consecutive: offense.consecutive,
+            readily_provable: gaps == 0,
+            most_serious: false,
+            gaps,
+            limitation: limitation_for(offense, charge, incident_last_offense, today),
+            cells,
+            charge: charge.clone(),
+        });
+    }
+    // Most serious first; among equals, the lower count number first.
+    out.sort_by(|a, b| b.maximum.cmp(&a.maximum).then(a.charge.count.cmp(&b.charge.count)));
+    if let Some(top) = out.iter_mut().find(|c| c.readily_provable) {
+        top.most_serious = true;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn catalog() -> &'static Catalog {
+        crate::statutes::catalog().unwrap()
+    }
+
+    fn charge(count: i32, offense: &str, facts: &[&str], fi: bool) -> Charge {
+        Charge {
+            id: format!("c{count}"),
+            count,
+            offense_id: offense.into(),
+            object_offense_id: None,
+            concerns: "Victim".into(),
+            offense_date: None,
+            affects_financial_institution: fi,
+            penalty_facts: facts.iter().map(|s| s.to_string()).collect(),
+            status: ChargeStatus::Candidate,
+            drop_reason: None,
+            created_by: "u".into(),
+            created_at: datetime!(2026-01-01 0:00),
+        }
+    }
+
+    fn mapping(charge: &Charge, element: &str, exhibit: i32, status: MappingStatus) -> Mapping {
+        Mapping {
+            id: format!("{}-{element}-{exhibit}", charge.id),
+            count: charge.count,
+            charge_id: charge.id.clone(),
+            element_id: element.into(),
+            exhibit: format!("2026-0001-E{exhibit:03}").parse().unwrap(),
+            exhibit_id: format!("x{exhibit}"),
+            pin_kind: None,
+            pin_cite: None,
+            rationale: "r".into(),
+            status,
+            status_reason: None,
+            proposed_by: "u".into(),
+            proposed_by_name: "u".into(),
+            proposed_at: datetime!(2026-01-01 0:00),
+            updated_at: datetime!(2026-01-01 0:00),
+        }
+    }
+
+    #[test]
+    fn coverage_marks_proven_proposed_and_gaps() {
+        use MappingStatus::*;
+        let wire = charge(1, "WIRE", &[], false);
+        let maps = vec![
+            mapping(&wire, "WIRE-E1", 1, Accepted),
+            mapping(&wire, "WIRE-E2", 2, Proposed),
+            mapping(&wire, "WIRE-E3", 3, Rejected),
+            mapping(&wire, "WIRE-E4", 4, Accepted),
+        ];
+        // Exhibit 4's custody failed: its acceptance no longer proves anything.
+        let intact = |n: ExhibitNumber| n.seq != 4;
+        let cov = coverage(catalog(), &[wire], &maps, &intact, None, date!(2026 - 11 - 27));
+        let states: Vec<CellState> = cov[0].cells.iter().map(|c| c.state).collect();
+        assert_eq!(
+            states,
+            vec![CellState::Proven, CellState::Proposed, CellState::Gap, CellState::Proposed, CellState::Gap]
+        );
+        assert_eq!(cov[0].gaps, 3, "E2, E3 and E4 are unproven; the unpleaded P1 does not count");
+        assert!(!cov[0].readily_provable);
+        assert!(!cov[0].most_serious);
+    }
+
+    #[test]
+    fn charges_rank_by_maximum_and_the_most_serious_provable_is_marked() {
+        let wire = charge(1, "WIRE", &["WIRE-P1"], true);
+        let a2 = charge(2, "CFAA-A2", &[], false);
+        let agg = charge(3, "AGG-ID", &[], false);
+        let mut maps = Vec::new();
+        for id in ["CFAA-A2-E1", "CFAA-A2-E2", "CFAA-A2-E3", "CFAA-A2-E4"] {
+            maps.push(mapping(&a2, id, 1, MappingStatus::Accepted));
+        }
+        let cov = coverage(catalog(), &[a2, wire, agg], &maps, &|_| true, None, date!(2026 - 11 - 27));
+        let order: Vec<&str> = cov.iter().map(|c| c.charge.offense_id.as_str()).collect();
+        assert_eq!(order, vec!["WIRE", "AGG-ID", "CFAA-A2"]);
+        assert_eq!(cov[0].maximum, Maximum::Years(30));
+        assert!(cov[2].readily_provable && cov[2].most_serious);
+        assert!(!cov[0].most_serious);
+        assert_eq!((cov[1].minimum_years, cov[1].consecutive), (2, true));
+    }
+
+    #[test]
+    fn wire_fraud_limitation_depends_on_a_financial_institution() {
+        let offense = catalog().offense("WIRE").unwrap();
+        let mut c = charge(1, "WIRE", &[], false);
+        c.offense_date = Some(date!(2021 - 06 - 01));
+        let plain = limitation_for(offense, &c, None, date!(2026 - 01 - 15));
+        assert_eq!((plain.years, plain.deadline), (5, Some(date!(2026 - 06 - 01))));
+        assert_eq!(plain.state, DeadlineState::Warning);
+        c.affects_financial_institution = true;
+        let bank = limitation_for(offense, &c, None, date!(2026 - 01 - 15));
+        assert_eq!((bank.years, bank.deadline, bank.state), (10, Some(date!(2031 - 06 - 01)), DeadlineState::Open));
+        assert_eq!(bank.authority, "18 U.S.C. § 3293(2)");
+        let late =
+            limitation_for(offense, &charge(2, "WIRE", &[], false), Some(date!(2020 - 01 - 01)), date!(2026 - 01 - 15));
+        assert_eq!(late.state, DeadlineState::Passed);
+        // A financial-institution victim does not lengthen a CFAA count's period.
+        let mut cfaa = charge(3, "CFAA-A4", &[], true);
+        cfaa.offense_date = Some(date!(2021 - 06 - 01));
+        assert_eq!(limitation_for(catalog().offense("CFAA-A4").unwrap(), &cfaa, None, date!(2026 - 01 - 15)).years, 5);
+    }
+
+    #[test]
+    fn drafts_report_every_problem() {
+        let raw = RawCharge {
+            offense: "CFAA-B".into(),
+            penalty_facts: vec!["WIRE-P1".into()],
+            offense_date: Some("2026-13-01".into()),
+            ..Default::default()
+        };
+        let errors = ChargeDraft::parse(&raw, catalog(), false, date!(2026 - 11 - 27)).unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["object_offense", "penalty_facts", "concerns", "offense_date"]);
+        let ok = ChargeDraft::parse(
+            &RawCharge { offense: "WIRE".into(), concerns: "Wire of $243,000".into(), ..Default::default() },
+            catalog(),
+            true,
+            date!(2026 - 11 - 27),
+        )
+        .unwrap();
+        assert!(ok.affects_financial_institution);
+    }
+
+    #[test]
+    fn pin_cites_are_checked_by_kind() {
+        assert!(check_pin(PinKind::Page, "4-6").is_ok());
+        assert!(check_pin(PinKind::Page, "0").is_err());
+        assert!(check_pin(PinKind::Offset, "0x1F00").is_ok());
+        assert!(check_pin(PinKind::Offset, "-3").is_err());
+        assert!(check_pin(PinKind::Timestamp, "00:01:23").is_ok());
+        assert!(check_pin(PinKind::Timestamp, "1:2:3").is_err());
+        let raw = RawMapping {
+            count: Some(1),
+            element: "WIRE-E1".into(),
+            exhibit: "2026-0001-E001".into(),
+            pin_kind: Some("page".into()),
+            ..Default::default()
+        };
+        let errors = MappingDraft::parse(&raw).unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["pin_cite", "rationale"]);
+    }
+
+    #[test]
+    fn reviews_that_send_work_back_need_a_reason() {
+        let raw = RawReview { decision: "rejected".into(), comment: " ".into() };
+        assert!(ReviewDraft::parse(&raw).is_err());
+        let raw = RawReview { decision: "accepted".into(), comment: String::new() };
+        assert_eq!(ReviewDraft::parse(&raw).unwrap().decision, ReviewDecision::Accepted);
+        assert!(ReviewDraft::parse(&RawReview { decision: "reopened".into(), comment: "x".into() }).is_err());
+    }
+}

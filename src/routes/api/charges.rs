@@ -1,0 +1,286 @@
+//! Statute catalog, charges under consideration, mappings, review and coverage.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::rfc3339;
+use crate::domain::charge::{Charge, ChargeCoverage, Mapping, RawCharge, RawMapping, RawReview, Review};
+use crate::error::AppError;
+use crate::routes::auth::ApiUser;
+use crate::routes::incident_number;
+use crate::services::charges as service;
+use crate::startup::AppState;
+use crate::statutes::Offense;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/statutes", web::get().to(statutes))
+        .route("/statutes/{offense}", web::get().to(statute))
+        .route("/incidents/{incident}/charges", web::get().to(list_charges))
+        .route("/incidents/{incident}/charges", web::post().to(add_charge))
+        .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
+        .route("/incidents/{incident}/mappings", web::get().to(list_mappings))
+        .route("/incidents/{incident}/mappings", web::post().to(propose))
+        .route("/incidents/{incident}/coverage", web::get().to(coverage))
+        .route("/mappings/{id}", web::get().to(show_mapping))
+        .route("/mappings/{id}/review", web::post().to(review))
+        .route("/reviews", web::get().to(queue))
+        .route("/deadlines", web::get().to(deadlines));
+}
+
+/// An offense as the API shows it: everything in the catalog plus its citation.
+fn offense_json(offense: &Offense) -> serde_json::Value {
+    let mut value = serde_json::to_value(offense).unwrap_or_default();
+    value["citation"] = json!(offense.citation());
+    value["elements"] = json!(offense.elements.iter().map(element_json).collect::<Vec<_>>());
+    value["penalty_facts"] = json!(offense.penalty_facts.iter().map(element_json).collect::<Vec<_>>());
+    value
+}
+
+fn element_json(element: &crate::statutes::Element) -> serde_json::Value {
+    let mut value = serde_json::to_value(element).unwrap_or_default();
+    value["verify_before_relying"] = json!(element.label.verify_before_relying());
+    value["label_meaning"] = json!(element.label.meaning());
+    value
+}
+
+async fn statutes(ApiUser(_): ApiUser) -> Result<HttpResponse, AppError> {
+    let catalog = service::catalog()?;
+    Ok(HttpResponse::Ok().json(json!({
+        "version": catalog.version,
+        "dated": catalog.dated,
+        "statute_text_as_of": catalog.statute_text_as_of,
+        "notice": catalog.notice,
+        "offenses": catalog.offenses.iter().map(offense_json).collect::<Vec<_>>(),
+    })))
+}
+
+async fn statute(ApiUser(_): ApiUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let catalog = service::catalog()?;
+    let offense = catalog.offense(&path).ok_or(AppError::NotFound("offense"))?;
+    let mut body = offense_json(offense);
+    body["catalog_version"] = json!(catalog.version);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Serialize)]
+struct ChargeBody<'a> {
+    #[serde(flatten)]
+    charge: &'a Charge,
+    citation: String,
+    created_at: String,
+}
+
+fn charge_json(charge: &Charge) -> serde_json::Value {
+    let citation =
+        service::catalog().ok().and_then(|c| c.offense(&charge.offense_id)).map(Offense::citation).unwrap_or_default();
+    serde_json::to_value(ChargeBody { charge, citation, created_at: rfc3339(charge.created_at) }).unwrap_or_default()
+}
+
+async fn list_charges(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let (_, charges) = state.run(move |conn| service::charges(conn, &user, number)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(charge_json).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeRequest {
+    offense: String,
+    #[serde(default)]
+    object_offense: Option<String>,
+    #[serde(default)]
+    concerns: String,
+    #[serde(default)]
+    offense_date: Option<String>,
+    #[serde(default)]
+    affects_financial_institution: Option<bool>,
+    #[serde(default)]
+    penalty_facts: Vec<String>,
+}
+
+async fn add_charge(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<ChargeRequest>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let b = body.into_inner();
+    let raw = RawCharge {
+        offense: b.offense,
+        object_offense: b.object_offense,
+        concerns: b.concerns,
+        offense_date: b.offense_date,
+        affects_financial_institution: b.affects_financial_institution,
+        penalty_facts: b.penalty_facts,
+    };
+    let charge = state.run(move |conn| service::add_charge(conn, &user, number, &raw)).await?;
+    Ok(HttpResponse::Created().json(charge_json(&charge)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropRequest {
+    reason: String,
+}
+
+async fn drop_charge(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, i32)>,
+    body: web::Json<DropRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let reason = body.into_inner().reason;
+    let charge = state.run(move |conn| service::drop_charge(conn, &user, number, count, &reason)).await?;
+    Ok(HttpResponse::Ok().json(charge_json(&charge)))
+}
+
+fn mapping_json(mapping: &Mapping, reviews: Option<&[Review]>) -> serde_json::Value {
+    let mut value = serde_json::to_value(mapping).unwrap_or_default();
+    value["proposed_at"] = json!(rfc3339(mapping.proposed_at));
+    value["updated_at"] = json!(rfc3339(mapping.updated_at));
+    if let Some(reviews) = reviews {
+        value["reviews"] = json!(
+            reviews
+                .iter()
+                .map(|r| {
+                    let mut v = serde_json::to_value(r).unwrap_or_default();
+                    v["reviewed_at"] = json!(rfc3339(r.reviewed_at));
+                    v
+                })
+                .collect::<Vec<_>>()
+        );
+    }
+    value
+}
+
+async fn list_mappings(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let mappings = state.run(move |conn| service::mappings(conn, &user, number)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": mappings.iter().map(|m| mapping_json(m, None)).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinBody {
+    kind: String,
+    cite: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingRequest {
+    count: i32,
+    element: String,
+    exhibit: String,
+    #[serde(default)]
+    pin: Option<PinBody>,
+    #[serde(default)]
+    rationale: String,
+}
+
+async fn propose(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<MappingRequest>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let b = body.into_inner();
+    let raw = RawMapping {
+        count: Some(b.count),
+        element: b.element,
+        exhibit: b.exhibit,
+        pin_kind: b.pin.as_ref().map(|p| p.kind.clone()),
+        pin_cite: b.pin.map(|p| p.cite),
+        rationale: b.rationale,
+    };
+    let mapping = state.run(move |conn| service::propose(conn, &user, number, &raw)).await?;
+    Ok(HttpResponse::Created().json(mapping_json(&mapping, Some(&[]))))
+}
+
+async fn show_mapping(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let (incident, mapping, reviews) = state.run(move |conn| service::mapping(conn, &user, &id)).await?;
+    let mut body = mapping_json(&mapping, Some(&reviews));
+    body["incident"] = json!(incident.number);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn review(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<ReviewRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let b = body.into_inner();
+    let raw = RawReview { decision: b.decision, comment: b.comment };
+    let (mapping, reviews) = state
+        .run(move |conn| {
+            let mapping = service::review(conn, &user, &id, &raw)?;
+            let (_, _, reviews) = service::mapping(conn, &user, &id)?;
+            Ok((mapping, reviews))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(mapping_json(&mapping, Some(&reviews))))
+}
+
+fn coverage_json(row: &ChargeCoverage) -> serde_json::Value {
+    let mut value = serde_json::to_value(row).unwrap_or_default();
+    value["charge"] = charge_json(&row.charge);
+    value
+}
+
+async fn coverage(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let (incident, rows) = state.run(move |conn| service::coverage(conn, &user, number)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "incident": incident.number,
+        "catalog_version": service::catalog()?.version,
+        "charges": rows.iter().map(coverage_json).collect::<Vec<_>>(),
+    })))
+}
+
+async fn queue(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, AppError> {
+    let items = state.run(move |conn| service::review_queue(conn, &user)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items.iter().map(|(incident, m)| {
+            let mut v = mapping_json(m, None);
+            v["incident"] = json!(incident);
+            v
+        }).collect::<Vec<_>>()
+    })))
+}
+
+async fn deadlines(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, AppError> {
+    let items = state.run(move |conn| service::nearest_deadlines(conn, &user, 50)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": items })))
+}

@@ -1,0 +1,558 @@
+//! Charges under consideration, evidence-to-element mappings, prosecutor review, coverage and
+//! limitation deadlines.
+
+use serde::Serialize;
+use serde_json::json;
+use std::collections::HashMap;
+use time::Date;
+
+use crate::db::repo::charges::{self as repo, ChargeRow, NewMappingRow, NewReviewRow};
+use crate::db::repo::evidence as evidence_repo;
+use crate::db::{self, DbConnection};
+use crate::domain::charge::{
+    Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
+    RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft, coverage as compute_coverage,
+    limitation_for,
+};
+use crate::domain::evidence::{Exhibit, ExhibitNumber};
+use crate::domain::ids::IncidentNumber;
+use crate::domain::incident::{Incident, VictimKind};
+use crate::domain::user::User;
+use crate::domain::{ValidationErrors, now_utc};
+use crate::error::AppError;
+use crate::services::{audit, evidence, incidents, verify};
+use crate::statutes::{self, Catalog, SuggestedElement};
+
+/// The compiled-in statute catalog.
+pub fn catalog() -> Result<&'static Catalog, AppError> {
+    statutes::catalog().map_err(AppError::internal)
+}
+
+fn today() -> Date {
+    now_utc().date()
+}
+
+fn ensure_writes(incident: &Incident, user: &User, what: &str) -> Result<(), AppError> {
+    if incidents::can_write(incident, user) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("a {} cannot {what}", user.role.label().to_lowercase())))
+    }
+}
+
+/// The incident's counts, candidates and dropped, in count order.
+pub fn charges(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+) -> Result<(Incident, Vec<Charge>), AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    let charges = repo::charges_of(conn, &incident.id.to_string())?;
+    Ok((incident, charges))
+}
+
+/// Adds an offense of the catalog as a candidate count.
+pub fn add_charge(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    raw: &RawCharge,
+) -> Result<Charge, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    ensure_writes(&incident, user, "add charges")?;
+    let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
+    let draft = ChargeDraft::parse(raw, catalog()?, fi_default, today())?;
+    let incident_id = incident.id.to_string();
+    let count = db::write_transaction(conn, |conn| -> Result<i32, AppError> {
+        let seq = repo::next_charge_seq(conn, &incident_id)?;
+        let now = now_utc();
+        repo::insert_charge(
+            conn,
+            &ChargeRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                incident_id: incident_id.clone(),
+                seq,
+                offense_id: draft.offense_id.clone(),
+                object_offense_id: draft.object_offense_id.clone(),
+                concerns: draft.concerns.clone(),
+                offense_date: draft.offense_date,
+                affects_financial_institution: draft.affects_financial_institution,
+                penalty_facts: draft.penalty_facts.join(" "),
+                status: ChargeStatus::Candidate.as_str().to_owned(),
+                drop_reason: None,
+                created_by: user.id.to_string(),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            Some(user.id),
+            "charge.added",
+            Some(incident.id),
+            json!({
+                "count": seq,
+                "offense": draft.offense_id,
+                "object_offense": draft.object_offense_id,
+                "concerns": draft.concerns,
+                "offense_date": draft.offense_date.map(|d| d.to_string()),
+                "affects_financial_institution": draft.affects_financial_institution,
+                "penalty_facts": draft.penalty_facts,
+                "catalog_version": catalog()?.version,
+            }),
+        )?;
+        Ok(seq)
+    })?;
+    repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))
+}
+
+/// Drops a candidate count, with the reason. Its mappings stay, for the record.
+pub fn drop_charge(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    count: i32,
+    reason: &str,
+) -> Result<Charge, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    ensure_writes(&incident, user, "drop charges")?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(ValidationErrors::single("reason", "say why the count is dropped").into());
+    }
+    let incident_id = incident.id.to_string();
+    let charge = repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))?;
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        if repo::drop_charge(conn, &charge.id, reason, now_utc())? == 0 {
+            return Err(AppError::conflict("already_dropped", format!("count {count} is already dropped")));
+        }
+        audit::record(
+            conn,
+            Some(user.id),
+            "charge.dropped",
+            Some(incident.id),
+            json!({ "count": count, "offense": charge.offense_id, "reason": reason }),
+        )
+    })?;
+    repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))
+}
+
+/// Proposes a mapping: an exhibit as proof of one element of one count.
+pub fn propose(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    raw: &RawMapping,
+) -> Result<Mapping, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    ensure_writes(&incident, user, "propose mappings")?;
+    let draft = MappingDraft::parse(raw)?;
+    let incident_id = incident.id.to_string();
+    let charge = repo::find_charge(conn, &incident_id, draft.count)?
+        .ok_or_else(|| ValidationErrors::single("count", format!("count {} does not exist", draft.count)))?;
+    if charge.status != ChargeStatus::Candidate {
+        return Err(ValidationErrors::single("count", format!("count {} was dropped", draft.count)).into());
+    }
+    let offense = catalog()?
+        .offense(&charge.offense_id)
+        .ok_or_else(|| AppError::internal("charge names an offense not in the catalog"))?;
+    if offense.element(&draft.element_id).is_none() {
+        return Err(ValidationErrors::single(
+            "element",
+            format!("{} is not an element of count {} ({})", draft.element_id, charge.count, offense.citation()),
+        )
+        .into());
+    }
+    if draft.exhibit.incident != number {
+        return Err(
+            ValidationErrors::single("exhibit", format!("{} is not an exhibit of {number}", draft.exhibit)).into()
+        );
+    }
+    let exhibit_id = evidence_repo::id_of(conn, draft.exhibit)?
+        .ok_or_else(|| ValidationErrors::single("exhibit", format!("{} does not exist", draft.exhibit)))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let duplicate = repo::mappings_of_exhibit(conn, &exhibit_id)?.into_iter().any(|m| {
+            m.charge_id == charge.id
+                && m.element_id == draft.element_id
+                && m.pin_cite == draft.pin_cite
+                && matches!(m.status, MappingStatus::Proposed | MappingStatus::Accepted)
+        });
+        if duplicate {
+            return Err(AppError::conflict(
+                "duplicate_mapping",
+                format!("{} is already offered for {} on count {}", draft.exhibit, draft.element_id, charge.count),
+            ));
+        }
+        let now = now_utc();
+        repo::insert_mapping(
+            conn,
+            &NewMappingRow {
+                id: id.clone(),
+                incident_id: incident_id.clone(),
+                charge_id: charge.id.clone(),
+                element_id: draft.element_id.clone(),
+                exhibit_id: exhibit_id.clone(),
+                pin_kind: draft.pin_kind.map(|k| k.as_str().to_owned()),
+                pin_cite: draft.pin_cite.clone(),
+                rationale: draft.rationale.clone(),
+                status: MappingStatus::Proposed.as_str().to_owned(),
+                status_reason: None,
+                proposed_by: user.id.to_string(),
+                proposed_at: now,
+                updated_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            Some(user.id),
+            "mapping.proposed",
+            Some(incident.id),
+            json!({
+                "mapping": id,
+                "count": charge.count,
+                "element": draft.element_id,
+                "exhibit": draft.exhibit,
+                "pin": { "kind": draft.pin_kind, "cite": draft.pin_cite },
+                "rationale": draft.rationale,
+            }),
+        )
+    })?;
+    repo::find_mapping(conn, &id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
+}
+
+/// A mapping the user may see, with its incident and reviews.
+pub fn mapping(conn: &mut DbConnection, user: &User, id: &str) -> Result<(Incident, Mapping, Vec<Review>), AppError> {
+    let (mapping, incident_number) = repo::find_mapping(conn, id)?.ok_or(AppError::NotFound("mapping"))?;
+    let number: IncidentNumber = incident_number.parse().map_err(AppError::internal)?;
+    let incident = incidents::get(conn, user, number).map_err(|_| AppError::NotFound("mapping"))?;
+    let reviews = repo::reviews_of(conn, &mapping.id)?;
+    Ok((incident, mapping, reviews))
+}
+
+/// Records a prosecutor's or supervisor's decision on a mapping. Separation of duties: the
+/// proposer never reviews their own mapping.
+pub fn review(conn: &mut DbConnection, user: &User, id: &str, raw: &RawReview) -> Result<Mapping, AppError> {
+    let (incident, mapping, _) = mapping(conn, user, id)?;
+    if !user.role.decides_charges() {
+        return Err(AppError::Forbidden(format!(
+            "a {} cannot review mappings: only a prosecutor or supervisor can",
+            user.role.label().to_lowercase()
+        )));
+    }
+    ensure_writes(&incident, user, "review mappings on this incident")?;
+    if mapping.proposed_by == user.id.to_string() {
+        return Err(AppError::Forbidden(
+            "you proposed this mapping: another prosecutor or supervisor must review it".into(),
+        ));
+    }
+    if !matches!(mapping.status, MappingStatus::Proposed | MappingStatus::NeedsMoreEvidence) {
+        return Err(AppError::conflict(
+            "already_reviewed",
+            format!("this mapping is already {}", mapping.status.label().to_lowercase()),
+        ));
+    }
+    let draft = ReviewDraft::parse(raw)?;
+    let catalog = catalog()?;
+    let fingerprint = catalog
+        .element(&mapping.element_id)
+        .map(|(_, e)| e.fingerprint())
+        .ok_or_else(|| AppError::internal("mapping names an element not in the catalog"))?;
+    let exhibit = evidence_repo::find(conn, mapping.exhibit)?.ok_or(AppError::NotFound("exhibit"))?;
+    let sha256 = exhibit.file.as_ref().map(|f| f.sha256.clone());
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let now = now_utc();
+        let status = draft.decision.status();
+        if repo::set_mapping_status(conn, &mapping.id, mapping.status, status, None, now)? == 0 {
+            return Err(AppError::conflict(
+                "review_conflict",
+                "someone reviewed this mapping at the same time; reload it",
+            ));
+        }
+        let seq = repo::next_review_seq(conn, &mapping.id)?;
+        repo::insert_review(
+            conn,
+            &NewReviewRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                mapping_id: mapping.id.clone(),
+                seq,
+                reviewer_id: Some(user.id.to_string()),
+                decision: draft.decision.as_str().to_owned(),
+                comment: draft.comment.clone(),
+                exhibit_sha256: sha256.clone(),
+                catalog_version: catalog.version.clone(),
+                element_fingerprint: fingerprint.clone(),
+                reviewed_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            Some(user.id),
+            "mapping.reviewed",
+            Some(incident.id),
+            json!({
+                "mapping": mapping.id,
+                "count": mapping.count,
+                "element": mapping.element_id,
+                "exhibit": mapping.exhibit,
+                "decision": draft.decision,
+                "comment": draft.comment,
+                "exhibit_sha256": sha256,
+                "catalog_version": catalog.version,
+                "element_fingerprint": fingerprint,
+            }),
+        )
+    })?;
+    repo::find_mapping(conn, &mapping.id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
+}
+
+/// Sends one accepted mapping back to review, saying why (inside a write transaction).
+fn reopen(conn: &mut DbConnection, mapping_id: &str, reason: &str) -> Result<bool, AppError> {
+    let now = now_utc();
+    if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, MappingStatus::Proposed, Some(reason), now)?
+        == 0
+    {
+        return Ok(false);
+    }
+    let Some((mapping, number)) = repo::find_mapping(conn, mapping_id)? else { return Ok(false) };
+    let catalog = catalog()?;
+    let fingerprint = catalog.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
+    let seq = repo::next_review_seq(conn, mapping_id)?;
+    let sha256 = evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256));
+    repo::insert_review(
+        conn,
+        &NewReviewRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            mapping_id: mapping_id.to_owned(),
+            seq,
+            reviewer_id: None,
+            decision: ReviewDecision::Reopened.as_str().to_owned(),
+            comment: reason.to_owned(),
+            exhibit_sha256: sha256,
+            catalog_version: catalog.version.clone(),
+            element_fingerprint: fingerprint,
+            reviewed_at: now,
+        },
+    )?;
+    let incident_id = crate::db::repo::incidents::find_id_by_number(conn, number.parse().map_err(AppError::internal)?)?;
+    audit::record(
+        conn,
+        None,
+        "mapping.reopened",
+        incident_id,
+        json!({ "mapping": mapping_id, "count": mapping.count, "element": mapping.element_id, "exhibit": mapping.exhibit, "reason": reason }),
+    )?;
+    Ok(true)
+}
+
+/// After a verification found `exhibit`'s custody broken: its accepted mappings go back to
+/// review. Returns how many.
+pub fn reopen_for_failed_custody(conn: &mut DbConnection, exhibit: &Exhibit, problem: &str) -> Result<usize, AppError> {
+    let ids = repo::accepted_of_exhibit(conn, &exhibit.id)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
+    db::write_transaction(conn, |conn| -> Result<usize, AppError> {
+        let mut n = 0;
+        for id in &ids {
+            n += usize::from(reopen(conn, id, &reason)?);
+        }
+        Ok(n)
+    })
+}
+
+/// At start: accepted mappings whose element the catalog has since changed (or whose
+/// exhibit digest no longer matches what the reviewer saw) go back to review.
+pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let catalog = catalog()?;
+    let mut stale = Vec::new();
+    for m in repo::accepted_with_review(conn)? {
+        let (id, element_id) = (m.id, m.element_id);
+        match catalog.element(&element_id) {
+            None => stale.push((id, format!("catalog version {} no longer has element {element_id}", catalog.version))),
+            Some((_, e)) if e.fingerprint() != m.element_fingerprint => stale.push((
+                id,
+                format!("catalog version {} changed element {element_id} since it was accepted", catalog.version),
+            )),
+            Some(_) if m.sha256_seen != m.sha256_now => {
+                stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()))
+            }
+            Some(_) => {}
+        }
+    }
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    db::write_transaction(conn, |conn| -> Result<usize, AppError> {
+        let mut n = 0;
+        for (id, reason) in &stale {
+            n += usize::from(reopen(conn, id, reason)?);
+        }
+        Ok(n)
+    })
+}
+
+/// The incident's mappings.
+pub fn mappings(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<Mapping>, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    Ok(repo::mappings_of_incident(conn, &incident.id.to_string())?)
+}
+
+/// One exhibit's mappings, its tags and the elements it might prove for the incident's
+/// candidate counts.
+pub struct ExhibitMappings {
+    pub mappings: Vec<Mapping>,
+    pub tags: Vec<String>,
+    pub charges: Vec<Charge>,
+    pub suggestions: Vec<SuggestedElement<'static>>,
+}
+
+pub fn for_exhibit(
+    conn: &mut DbConnection,
+    incident: &Incident,
+    exhibit: &Exhibit,
+) -> Result<ExhibitMappings, AppError> {
+    let mappings = repo::mappings_of_exhibit(conn, &exhibit.id)?;
+    let tags = repo::tags_of(conn, &exhibit.id)?;
+    let charges: Vec<Charge> = repo::charges_of(conn, &incident.id.to_string())?
+        .into_iter()
+        .filter(|c| c.status == ChargeStatus::Candidate)
+        .collect();
+    let offenses: Vec<&str> = charges.iter().map(|c| c.offense_id.as_str()).collect();
+    let suggestions = catalog()?.suggestions_for(exhibit.kind.as_str(), &tags, Some(&offenses));
+    Ok(ExhibitMappings { mappings, tags, charges, suggestions })
+}
+
+/// Adds classification tags to an exhibit (lower case, words joined by hyphens).
+pub fn add_tags(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    text: &str,
+) -> Result<Vec<String>, AppError> {
+    let (incident, exhibit) = evidence::get(conn, user, number)?;
+    ensure_writes(&incident, user, "tag evidence")?;
+    let mut tags = Vec::new();
+    for raw in text.split([',', ';']) {
+        let tag = raw.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > 40 || !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+            return Err(ValidationErrors::single(
+                "tags",
+                format!("'{}' is not a tag: letters, digits and hyphens, up to 40", raw.trim()),
+            )
+            .into());
+        }
+        tags.push(tag);
+    }
+    if tags.is_empty() {
+        return Err(ValidationErrors::single("tags", "give one or more tags, separated by commas").into());
+    }
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let now = now_utc();
+        let mut added = Vec::new();
+        for tag in &tags {
+            if repo::add_tag(conn, &exhibit.id, tag, &user.id.to_string(), now)? > 0 {
+                added.push(tag.clone());
+            }
+        }
+        if !added.is_empty() {
+            audit::record(
+                conn,
+                Some(user.id),
+                "exhibit.tagged",
+                Some(incident.id),
+                json!({ "exhibit": number, "tags": added }),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(repo::tags_of(conn, &exhibit.id)?)
+}
+
+/// Whether each exhibit's custody chain holds, from the stored events (no re-hashing of
+/// files: a failed file check has already sent the exhibit's mappings back to review).
+fn custody_status(conn: &mut DbConnection, exhibits: &[Exhibit]) -> Result<HashMap<ExhibitNumber, bool>, AppError> {
+    let mut out = HashMap::new();
+    for exhibit in exhibits {
+        let events = evidence_repo::events_of(conn, &exhibit.id)?;
+        out.insert(exhibit.number, verify::chain_intact(exhibit, &events)?);
+    }
+    Ok(out)
+}
+
+/// The coverage matrix: candidate counts ranked by statutory maximum, each element proven,
+/// proposed or a gap.
+pub fn coverage(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+) -> Result<(Incident, Vec<ChargeCoverage>), AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    let incident_id = incident.id.to_string();
+    let charges = repo::charges_of(conn, &incident_id)?;
+    let mappings = repo::mappings_of_incident(conn, &incident_id)?;
+    let exhibits = evidence_repo::for_incident(conn, &incident_id)?;
+    let intact = custody_status(conn, &exhibits)?;
+    let rows = compute_coverage(
+        catalog()?,
+        &charges,
+        &mappings,
+        &|n| intact.get(&n).copied().unwrap_or(false),
+        incident.details.last_offense_date,
+        today(),
+    );
+    Ok((incident, rows))
+}
+
+/// Mappings waiting for this user's review: proposed by someone else, in incidents they may
+/// review. Empty for roles that do not review.
+pub fn review_queue(conn: &mut DbConnection, user: &User) -> Result<Vec<(String, Mapping)>, AppError> {
+    if !user.role.decides_charges() {
+        return Ok(Vec::new());
+    }
+    Ok(repo::review_queue(conn, user.id, user.role.sees_all_incidents())?)
+}
+
+/// One count's limitation deadline, for lists across incidents.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deadline {
+    pub incident: String,
+    pub incident_title: String,
+    pub count: i32,
+    pub offense: String,
+    pub citation: String,
+    pub limitation: Limitation,
+}
+
+/// The nearest limitation deadlines of the candidate counts in the incidents the user sees,
+/// soonest (or already passed) first.
+pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> Result<Vec<Deadline>, AppError> {
+    let catalog = catalog()?;
+    let member_of = if user.role.sees_all_incidents() { None } else { Some(user.id) };
+    let visible = repo::candidates_by_incident(conn, member_of)?;
+    let mut out = Vec::new();
+    for incident in visible {
+        for charge in incident.charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
+            let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
+            let limitation = limitation_for(offense, charge, incident.last_offense_date, today());
+            if limitation.state == DeadlineState::Unknown {
+                continue;
+            }
+            out.push(Deadline {
+                incident: incident.number.clone(),
+                incident_title: incident.title.clone(),
+                count: charge.count,
+                offense: offense.id.clone(),
+                citation: offense.citation(),
+                limitation,
+            });
+        }
+    }
+    out.sort_by_key(|d| d.limitation.deadline);
+    out.truncate(limit);
+    Ok(out)
+}

@@ -1,0 +1,612 @@
+//! The statute catalog: offenses, their elements and the penalty facts that raise the maximum,
+//! compiled into the binary from `fixtures/statutes/catalog.toml`. A leaf module (no HTTP, no
+//! database): it parses and validates the data file and answers questions about it
+//! (maximums, limitation periods, suggestions).
+
+use crate::domain::evidence::ExhibitKind;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::LazyLock;
+use time::{Date, Month};
+
+const CATALOG_TOML: &str = include_str!("../../fixtures/statutes/catalog.toml");
+
+/// How far a point was checked during research. Shown beside every element so that nobody
+/// passes an unverified point off as settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Label {
+    /// Checked against the U.S. Code text.
+    Stat,
+    /// Checked against the named official or secondary source.
+    Src,
+    /// Worked out from a verified pattern; not seen.
+    Inferred,
+    /// Not confirmed: verify before relying.
+    Unverified,
+    /// Research reasoning on an AI fact pattern; no case has decided it.
+    Analysis,
+}
+
+impl Label {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Label::Stat => "STAT",
+            Label::Src => "SRC",
+            Label::Inferred => "INFERRED",
+            Label::Unverified => "UNVERIFIED",
+            Label::Analysis => "ANALYSIS",
+        }
+    }
+
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            Label::Stat => "Checked against the U.S. Code text",
+            Label::Src => "Checked against the named source",
+            Label::Inferred => "Inferred from a verified pattern: verify before relying",
+            Label::Unverified => "Not verified: verify before relying",
+            Label::Analysis => "Untested analysis: verify before relying",
+        }
+    }
+
+    /// Whether the point must be checked by a prosecutor before anyone relies on it.
+    pub fn verify_before_relying(&self) -> bool {
+        !matches!(self, Label::Stat | Label::Src)
+    }
+}
+
+/// Which limitation rule applies: 18 U.S.C. 3282 (five years), or for wire fraud and its
+/// conspiracy 3293(2) as well (ten years if the offense affects a financial institution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitationRule {
+    #[default]
+    General,
+    Wire,
+}
+
+/// Whether a row of an offense is an element the government must always prove or a penalty
+/// fact that raises the maximum when pleaded and proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ElementKind {
+    Element,
+    PenaltyFact,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Element {
+    pub id: String,
+    pub text: String,
+    pub label: Label,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// An element proved only in some fact patterns (e.g. the $5,000 computer-use value in
+    /// 1030(a)(4)); a gap in it does not by itself stop the charge being readily provable.
+    #[serde(default)]
+    pub optional: bool,
+    #[serde(default)]
+    pub raises_max_years: Option<u16>,
+    #[serde(default)]
+    pub raises_min_years: Option<u16>,
+    #[serde(default)]
+    pub raises_to_life: bool,
+    #[serde(skip_deserializing, default = "element_kind_default")]
+    pub kind: ElementKind,
+}
+
+fn element_kind_default() -> ElementKind {
+    ElementKind::Element
+}
+
+impl Element {
+    /// SHA-256 of the element's text and label: a review records it, and a catalog release
+    /// that changes the element sends the mapping back to review.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.id.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.text.as_bytes());
+        hasher.update([0]);
+        hasher.update(self.label.as_str().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Offense {
+    pub id: String,
+    pub statute: String,
+    pub subsection: String,
+    pub title: String,
+    /// What one count is: each wire, each intrusion, each means of identification.
+    pub unit: String,
+    pub max_years: u16,
+    #[serde(default)]
+    pub min_years: u16,
+    #[serde(default)]
+    pub repeat_max_years: Option<u16>,
+    /// 1028A: the term runs consecutively to the predicate's.
+    #[serde(default)]
+    pub consecutive: bool,
+    /// Conspiracy and attempt under 1030(b): the maximum is the object offense's.
+    #[serde(default)]
+    pub same_as_object: bool,
+    #[serde(default)]
+    pub objects: Vec<String>,
+    #[serde(default)]
+    pub limitation: LimitationRule,
+    pub guideline: String,
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Keys of the defenses a memo should address (see `defense_prompt`).
+    #[serde(default)]
+    pub defenses: Vec<String>,
+    #[serde(rename = "element", default)]
+    pub elements: Vec<Element>,
+    #[serde(rename = "penalty_fact", default)]
+    pub penalty_facts: Vec<Element>,
+}
+
+/// A statutory maximum term of imprisonment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Maximum {
+    Years(u16),
+    Life,
+}
+
+impl std::fmt::Display for Maximum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Maximum::Years(1) => f.write_str("1 year"),
+            Maximum::Years(n) => write!(f, "{n} years"),
+            Maximum::Life => f.write_str("life"),
+        }
+    }
+}
+
+impl Offense {
+    /// Citation as a prosecutor writes it: `18 U.S.C. § 1030(a)(2)`.
+    pub fn citation(&self) -> String {
+        if self.subsection.starts_with('(') {
+            format!("{}{}", self.statute, self.subsection)
+        } else if self.subsection.is_empty() {
+            self.statute.clone()
+        } else {
+            format!("{} ({})", self.statute, self.subsection)
+        }
+    }
+
+    /// Elements, then penalty facts.
+    pub fn rows(&self) -> impl Iterator<Item = &Element> {
+        self.elements.iter().chain(self.penalty_facts.iter())
+    }
+
+    pub fn element(&self, id: &str) -> Option<&Element> {
+        self.rows().find(|e| e.id == id)
+    }
+
+    /// The maximum when the given penalty facts are pleaded (and proved).
+    pub fn maximum_with<'a>(&self, penalty_facts: impl IntoIterator<Item = &'a str>) -> Maximum {
+        let mut maximum = Maximum::Years(self.max_years);
+        for id in penalty_facts {
+            if let Some(fact) = self.penalty_facts.iter().find(|p| p.id == id) {
+                let raised = if fact.raises_to_life {
+                    Maximum::Life
+                } else {
+                    Maximum::Years(fact.raises_max_years.unwrap_or(self.max_years))
+                };
+                maximum = maximum.max(raised);
+            }
+        }
+        maximum
+    }
+
+    /// The mandatory minimum in years when the given penalty facts are pleaded.
+    pub fn minimum_with<'a>(&self, penalty_facts: impl IntoIterator<Item = &'a str>) -> u16 {
+        penalty_facts
+            .into_iter()
+            .filter_map(|id| self.penalty_facts.iter().find(|p| p.id == id))
+            .filter_map(|p| p.raises_min_years)
+            .fold(self.min_years, u16::max)
+    }
+}
+
+/// Which elements an exhibit of a kind, or with a tag, usually supports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub evidence: String,
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub elements: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Catalog {
+    pub version: String,
+    pub dated: String,
+    pub statute_text_as_of: String,
+    pub notice: String,
+    #[serde(rename = "offense")]
+    pub offenses: Vec<Offense>,
+    #[serde(rename = "suggestion", default)]
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A suggested element for an exhibit, with the evidence type that prompted it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuggestedElement<'a> {
+    pub offense: &'a Offense,
+    pub element: &'a Element,
+    pub because: &'a str,
+}
+
+impl Catalog {
+    pub fn offense(&self, id: &str) -> Option<&Offense> {
+        self.offenses.iter().find(|o| o.id == id)
+    }
+
+    /// The offense an element or penalty fact belongs to, and the element.
+    pub fn element(&self, id: &str) -> Option<(&Offense, &Element)> {
+        self.offenses.iter().find_map(|o| o.element(id).map(|e| (o, e)))
+    }
+
+    /// Elements an exhibit of this kind with these tags usually supports, limited to the
+    /// offenses in `offenses` when given; each element once, in catalog order of the table.
+    pub fn suggestions_for<'a>(
+        &'a self,
+        kind: &str,
+        tags: &[String],
+        offenses: Option<&[&str]>,
+    ) -> Vec<SuggestedElement<'a>> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for suggestion in &self.suggestions {
+            let by_kind = suggestion.kinds.iter().any(|k| k == kind);
+            let by_tag = suggestion.tags.iter().any(|t| tags.iter().any(|have| have.eq_ignore_ascii_case(t)));
+            if !by_kind && !by_tag {
+                continue;
+            }
+            for id in &suggestion.elements {
+                let Some((offense, element)) = self.element(id) else { continue };
+                if offenses.is_some_and(|wanted| !wanted.contains(&offense.id.as_str())) {
+                    continue;
+                }
+                if seen.insert(id.as_str()) {
+                    out.push(SuggestedElement { offense, element, because: &suggestion.evidence });
+                }
+            }
+        }
+        out
+    }
+
+    /// Parses and checks the data file.
+    pub fn parse(text: &str) -> Result<Catalog, String> {
+        let mut catalog: Catalog = toml::from_str(text).map_err(|e| format!("statute catalog: {e}"))?;
+        for offense in &mut catalog.offenses {
+            for fact in &mut offense.penalty_facts {
+                fact.kind = ElementKind::PenaltyFact;
+            }
+        }
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let mut ids = HashSet::new();
+        for offense in &self.offenses {
+            if !ids.insert(offense.id.as_str()) {
+                problems.push(format!("duplicate id {}", offense.id));
+            }
+            if offense.sources.is_empty() {
+                problems.push(format!("{} has no source", offense.id));
+            }
+            if offense.elements.is_empty() {
+                problems.push(format!("{} has no elements", offense.id));
+            }
+            for (n, element) in offense.elements.iter().enumerate() {
+                let expected = format!("{}-E{}", offense.id, n + 1);
+                if element.id != expected {
+                    problems.push(format!("element {} should be numbered {expected}", element.id));
+                }
+            }
+            for (n, fact) in offense.penalty_facts.iter().enumerate() {
+                let expected = format!("{}-P{}", offense.id, n + 1);
+                if fact.id != expected {
+                    problems.push(format!("penalty fact {} should be numbered {expected}", fact.id));
+                }
+                if fact.raises_max_years.is_none() && !fact.raises_to_life {
+                    problems.push(format!("penalty fact {} raises nothing", fact.id));
+                }
+            }
+            for element in offense.rows() {
+                if !ids.insert(element.id.as_str()) {
+                    problems.push(format!("duplicate id {}", element.id));
+                }
+                if element.sources.iter().all(|s| s.trim().is_empty()) {
+                    problems.push(format!("{} has no source", element.id));
+                }
+                if element.text.trim().is_empty() {
+                    problems.push(format!("{} has no text", element.id));
+                }
+            }
+            if offense.same_as_object && offense.objects.is_empty() {
+                problems.push(format!("{} takes its maximum from an object offense but lists none", offense.id));
+            }
+        }
+        for offense in &self.offenses {
+            for object in &offense.objects {
+                if self.offense(object).is_none() {
+                    problems.push(format!("{} names unknown object offense {object}", offense.id));
+                }
+            }
+        }
+        for suggestion in &self.suggestions {
+            for kind in &suggestion.kinds {
+                if kind.parse::<ExhibitKind>().is_err() {
+                    problems.push(format!("suggestion '{}' names unknown exhibit kind {kind}", suggestion.evidence));
+                }
+            }
+            for id in &suggestion.elements {
+                if self.element(id).is_none() {
+                    problems.push(format!("suggestion '{}' names unknown element {id}", suggestion.evidence));
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(format!("statute catalog: {}", problems.join("; "))) }
+    }
+}
+
+static CATALOG: LazyLock<Result<Catalog, String>> = LazyLock::new(|| Catalog::parse(CATALOG_TOML));
+
+/// The compiled-in catalog. Start-up calls this first, so a bad data file stops the server
+/// before it serves anything.
+pub fn catalog() -> Result<&'static Catalog, String> {
+    CATALOG.as_ref().map_err(Clone::clone)
+}
+
+/// The limitation period in years for an offense: five under 18 U.S.C. 3282, ten for wire
+/// fraud (and its conspiracy) affecting a financial institution under 3293(2).
+pub fn limitation_years(rule: LimitationRule, affects_financial_institution: bool) -> (u8, &'static str) {
+    match (rule, affects_financial_institution) {
+        (LimitationRule::Wire, true) => (10, "18 U.S.C. § 3293(2)"),
+        _ => (5, "18 U.S.C. § 3282(a)"),
+    }
+}
+
+/// The last day to indict: the same calendar day `years` later (28 February for an offense
+/// on 29 February when the later year is not a leap year).
+pub fn limitation_deadline(offense_date: Date, years: u8) -> Date {
+    let year = offense_date.year() + i32::from(years);
+    Date::from_calendar_date(year, offense_date.month(), offense_date.day())
+        .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
+        .unwrap_or(offense_date)
+}
+
+/// What the memo should prompt for each defense key in the catalog.
+pub fn defense_prompt(key: &str) -> Option<(&'static str, &'static str)> {
+    Some(match key {
+        "authorization" => (
+            "Authorization (Van Buren)",
+            "Was the defendant entirely without authorization, or did they enter parts of the system closed to them? Misuse of data they could reach is not enough (Van Buren v. United States, 593 U.S. 374 (2021)).",
+        ),
+        "security-research" => (
+            "Good-faith security research",
+            "JM 9-48.000 directs prosecutors not to charge good-faith security research: access solely to test or fix a flaw, designed to avoid harm. Claimed research combined with extortion is not good faith.",
+        ),
+        "intent" => {
+            ("Lack of intent or good faith", "Answer with the defendant's own prompts, configuration and messages.")
+        }
+        "materiality" => (
+            "Materiality",
+            "The lies must be capable of influencing a person to part with money or property (Neder v. United States, 527 U.S. 1 (1999)).",
+        ),
+        "money-or-property" => (
+            "Money or property",
+            "The object must be a traditional property interest, not the right to control information (Ciminelli v. United States, 598 U.S. 306 (2023)); no economic loss is required (Kousisis v. United States (2025)).",
+        ),
+        "attribution" => (
+            "Attribution",
+            "\"Someone else used my account\" or spoofing: tie the acts to the defendant through devices, accounts, payments and subscriber records.",
+        ),
+        "ai-did-it" => (
+            "\"The AI did it\"",
+            "A person who sets an agent or model to carry out the acts is charged as the person who caused them (18 U.S.C. § 2(b)); prove it with the defendant's prompts and configuration.",
+        ),
+        "dubin" => (
+            "Dubin \"crux\"",
+            "The use of the means of identification must be at the crux of what made the conduct criminal (Dubin v. United States, 599 U.S. 110 (2023)), not incidental.",
+        ),
+        "knowledge-real-person" => (
+            "Knowledge of a real person",
+            "The defendant must have known the identity belonged to a real person (Flores-Figueroa v. United States, 556 U.S. 646 (2009)).",
+        ),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> &'static Catalog {
+        super::catalog().unwrap()
+    }
+
+    #[test]
+    fn the_catalog_parses_and_validates() {
+        let c = catalog();
+        assert!(!c.version.is_empty());
+        assert_eq!(c.offenses.len(), 23, "1030: 11 (with conspiracy and attempt), 1028: 8, 1028A, 1343, 1349 (two)");
+    }
+
+    #[test]
+    fn every_required_offense_is_present_with_elements() {
+        let required = [
+            "CFAA-A1",
+            "CFAA-A2",
+            "CFAA-A3",
+            "CFAA-A4",
+            "CFAA-A5A",
+            "CFAA-A5B",
+            "CFAA-A5C",
+            "CFAA-A6",
+            "CFAA-A7",
+            "CFAA-B",
+            "CFAA-B-ATT",
+            "ID-A1",
+            "ID-A2",
+            "ID-A3",
+            "ID-A4",
+            "ID-A5",
+            "ID-A6",
+            "ID-A7",
+            "ID-A8",
+            "AGG-ID",
+            "WIRE",
+            "WIRE-1349",
+            "WIRE-1349-ATT",
+        ];
+        for id in required {
+            let offense = catalog().offense(id).unwrap_or_else(|| panic!("{id} missing"));
+            assert!(offense.elements.len() >= 2, "{id} has too few elements");
+            assert!(offense.rows().all(|e| !e.sources.is_empty()), "{id} has an element without a source");
+        }
+        // 1028(a) offenses other than (a)(4) carry the (c) jurisdictional element.
+        for id in ["ID-A1", "ID-A2", "ID-A3", "ID-A5", "ID-A7", "ID-A8"] {
+            let offense = catalog().offense(id).unwrap();
+            assert!(offense.elements.iter().any(|e| e.sources.iter().any(|s| s.contains("1028(c)"))), "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_numbered() {
+        let mut seen = HashSet::new();
+        for offense in &catalog().offenses {
+            assert!(seen.insert(offense.id.clone()));
+            for e in offense.rows() {
+                assert!(seen.insert(e.id.clone()), "{} twice", e.id);
+                assert!(e.id.starts_with(&offense.id));
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_catalog_is_refused_with_reasons() {
+        let text = r#"
+version = "x"
+dated = "2026-01-01"
+statute_text_as_of = "2023-04-20"
+notice = "n"
+[[offense]]
+id = "X"
+statute = "s"
+subsection = ""
+title = "t"
+unit = "u"
+max_years = 1
+guideline = "g"
+sources = ["s"]
+[[offense.element]]
+id = "X-E1"
+text = "a"
+label = "STAT"
+sources = []
+[[offense.element]]
+id = "X-E1"
+text = "b"
+label = "STAT"
+sources = ["s"]
+"#;
+        let err = Catalog::parse(text).unwrap_err();
+        assert!(err.contains("X-E1 has no source"), "{err}");
+        assert!(err.contains("duplicate id X-E1"), "{err}");
+        assert!(err.contains("should be numbered X-E2"), "{err}");
+        assert!(Catalog::parse(&text.replace("\"STAT\"", "\"SETTLED\"")).is_err());
+    }
+
+    fn max(id: &str, facts: &[&str]) -> Maximum {
+        catalog().offense(id).unwrap().maximum_with(facts.iter().copied())
+    }
+
+    #[test]
+    fn penalty_tiers_match_the_reference() {
+        use Maximum::{Life, Years};
+        // 18 U.S.C. 1030(c)
+        assert_eq!(max("CFAA-A1", &[]), Years(10));
+        assert_eq!(max("CFAA-A2", &[]), Years(1));
+        assert_eq!(max("CFAA-A2", &["CFAA-A2-P1"]), Years(5));
+        assert_eq!(catalog().offense("CFAA-A2").unwrap().repeat_max_years, Some(10));
+        assert_eq!(max("CFAA-A4", &[]), Years(5));
+        assert_eq!(max("CFAA-A5A", &[]), Years(1));
+        assert_eq!(max("CFAA-A5A", &["CFAA-A5A-P1"]), Years(10));
+        assert_eq!(max("CFAA-A5A", &["CFAA-A5A-P1", "CFAA-A5A-P2"]), Years(20));
+        assert_eq!(max("CFAA-A5A", &["CFAA-A5A-P3"]), Life);
+        assert_eq!(max("CFAA-A5B", &["CFAA-A5B-P1"]), Years(5));
+        assert_eq!(max("CFAA-A5C", &[]), Years(1));
+        assert_eq!(max("CFAA-A6", &[]), Years(1), "(a)(6) is a misdemeanor for a first offense");
+        assert_eq!(max("CFAA-A7", &[]), Years(5));
+        // 18 U.S.C. 1028(b)
+        assert_eq!(max("ID-A7", &[]), Years(5));
+        assert_eq!(max("ID-A7", &["ID-A7-P1"]), Years(15));
+        assert_eq!(max("ID-A7", &["ID-A7-P3"]), Years(30));
+        assert_eq!(max("ID-A5", &[]), Years(15));
+        assert_eq!(max("ID-A1", &["ID-A1-P1"]), Years(15));
+        // 1028A: a mandatory consecutive two years
+        let agg = catalog().offense("AGG-ID").unwrap();
+        assert_eq!((agg.min_years, agg.max_years, agg.consecutive), (2, 2, true));
+        assert_eq!(agg.minimum_with(["AGG-ID-P1"]), 5);
+        // 1343 and 1349
+        assert_eq!(max("WIRE", &[]), Years(20));
+        assert_eq!(max("WIRE", &["WIRE-P1"]), Years(30));
+        assert_eq!(max("WIRE-1349", &["WIRE-1349-P1"]), Years(30));
+    }
+
+    #[test]
+    fn the_reference_traps_are_respected() {
+        // 1030(a)(2)(C) has no separate interstate-communication element.
+        let a2 = catalog().offense("CFAA-A2").unwrap();
+        assert!(a2.elements.iter().all(|e| !e.text.to_lowercase().contains("interstate")));
+        // Unverified points are labelled as such.
+        let overt = catalog().element("CFAA-B-E3").unwrap().1;
+        assert!(overt.label.verify_before_relying());
+    }
+
+    #[test]
+    fn limitation_periods() {
+        use time::macros::date;
+        assert_eq!(limitation_years(LimitationRule::Wire, true).0, 10);
+        assert_eq!(limitation_years(LimitationRule::Wire, false).0, 5);
+        assert_eq!(limitation_years(LimitationRule::General, true).0, 5);
+        assert_eq!(limitation_deadline(date!(2024 - 02 - 29), 5), date!(2029 - 02 - 28));
+        assert_eq!(limitation_deadline(date!(2025 - 03 - 14), 10), date!(2035 - 03 - 14));
+    }
+
+    #[test]
+    fn suggestions_follow_kind_and_tags_and_stay_within_the_charges() {
+        let c = catalog();
+        let all = c.suggestions_for("deepfake_media", &[], None);
+        assert!(all.iter().any(|s| s.element.id == "WIRE-E1"));
+        let only_wire = c.suggestions_for("deepfake_media", &[], Some(&["WIRE"]));
+        assert!(!only_wire.is_empty() && only_wire.iter().all(|s| s.offense.id == "WIRE"));
+        let by_tag = c.suggestions_for("other", &["Infostealer".to_owned()], None);
+        assert!(by_tag.iter().any(|s| s.element.id == "CFAA-A6-E2"));
+        assert!(c.suggestions_for("other", &[], None).is_empty());
+    }
+
+    #[test]
+    fn every_defense_key_has_a_prompt() {
+        for offense in &catalog().offenses {
+            for key in &offense.defenses {
+                assert!(defense_prompt(key).is_some(), "{} names unknown defense {key}", offense.id);
+            }
+        }
+    }
+}
