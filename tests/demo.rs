@@ -42,4 +42,26 @@ async fn demo_dataset_loads_once(app: TestApp) {
     let ledger = custos::services::ledger::Ledger::open(app.data_dir.path()).unwrap();
     let report = custos::services::verify::verify(&mut conn, &store, &ledger, &exhibits, true, &mut |_| {}).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
+
+    // Candidate counts and mappings in every state, so a new user sees a real coverage matrix.
+    use custos::domain::charge::{CellState, MappingStatus};
+    let mut statuses = std::collections::HashSet::new();
+    let mut cells = std::collections::HashSet::new();
+    let mut provable = 0;
+    for incident in &all.items {
+        for m in custos::services::charges::mappings(&mut conn, &supervisor, incident.number).unwrap() {
+            statuses.insert(m.status);
+        }
+        let (_, rows) = custos::services::charges::coverage(&mut conn, &supervisor, incident.number).unwrap();
+        for row in &rows {
+            provable += usize::from(row.most_serious);
+            cells.extend(row.cells.iter().map(|c| c.state));
+        }
+    }
+    for status in MappingStatus::ALL {
+        assert!(statuses.contains(status), "no demo mapping is {status}");
+    }
+    assert_eq!(cells.len(), 3, "proven, proposed and gap cells: {cells:?}");
+    assert!(cells.contains(&CellState::Gap));
+    assert!(provable >= 1, "a most serious readily provable count");
 }

@@ -17,7 +17,12 @@ async fn every_documented_operation_is_served() {
 
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
-        let concrete = path.replace("{incident}", "2026-0001").replace("{exhibit}", "2026-0001-E001");
+        let concrete = path
+            .replace("{incident}", "2026-0001")
+            .replace("{exhibit}", "2026-0001-E001")
+            .replace("{offense}", "WIRE")
+            .replace("{count}", "1")
+            .replace("{id}", "00000000-0000-0000-0000-000000000000");
         for method in ["get", "post", "put", "patch"] {
             let Some(operation) = item.get(method) else { continue };
             operations += 1;

@@ -363,7 +363,7 @@ pub struct Review {
 }
 
 /// The state of one element of one charge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     /// Accepted evidence with intact custody.
