@@ -47,6 +47,23 @@ pub enum Command {
     /// The tamper-evident ledger
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Charging memos
+    #[command(subcommand)]
+    Memo(MemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemoCommand {
+    /// Writes a memo version as PDF (the latest unless --version is given); the export is
+    /// recorded in the audit trail with the PDF's SHA-256, which is printed
+    Export {
+        #[arg(long, value_name = "NUMBER")]
+        incident: String,
+        #[arg(long, value_name = "V")]
+        version: Option<i32>,
+        #[arg(long, value_name = "FILE.pdf")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +166,9 @@ pub fn run() -> ExitCode {
             })
         }
         Command::Verify { incident } => verify(&settings, incident.as_deref()),
+        Command::Memo(MemoCommand::Export { incident, version, out }) => {
+            memo_export(&settings, &incident, version, &out)
+        }
         Command::Ledger(LedgerCommand::Key) => match crate::services::ledger::Ledger::open(&settings.data_dir) {
             Ok(ledger) => {
                 println!("{}", ledger.verifier_key());
@@ -228,8 +248,9 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             let loaded = crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs"))
                 .map_err(|e| e.to_string())
                 .and_then(|store| {
+                    let ledger = crate::services::ledger::Ledger::open(&settings.data_dir)?;
                     let mut conn = pool.get().map_err(|e| e.to_string())?;
-                    demo::load_if_empty(&mut conn, &store).map_err(|e| e.to_string())
+                    demo::load_if_empty(&mut conn, &store, &ledger).map_err(|e| e.to_string())
                 });
             match loaded {
                 Ok(Some(summary)) => {
@@ -261,6 +282,31 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             Err(e) => fail(2, &e.to_string()),
         }
     })
+}
+
+fn memo_export(settings: &Settings, incident: &str, version: Option<i32>, out: &std::path::Path) -> ExitCode {
+    let Ok(number) = incident.parse() else { return fail(2, &format!("'{incident}' is not an incident number")) };
+    let mut conn = match startup::open_connection(settings) {
+        Ok(conn) => conn,
+        Err(message) => return fail(2, &message),
+    };
+    match services::memo::export_pdf_as_operator(&mut conn, number, version) {
+        Ok((found, bytes, sha)) => {
+            // Write beside the target, then rename: a reader never sees half a file.
+            let partial = out.with_extension("pdf.part");
+            let written = std::fs::write(&partial, &bytes).and_then(|_| std::fs::rename(&partial, out));
+            match written {
+                Ok(()) => {
+                    println!("{sha}  {}", out.display());
+                    eprintln!("memo {incident} version {} ({} bytes)", found.version, bytes.len());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(2, &format!("cannot write {}: {e}", out.display())),
+            }
+        }
+        Err(crate::error::AppError::NotFound(what)) => fail(2, &format!("no {what} for {incident}")),
+        Err(e) => fail(2, &e.to_string()),
+    }
 }
 
 fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {

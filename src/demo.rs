@@ -12,6 +12,7 @@ use crate::domain::incident::{IncidentPatch, IncidentStatus, RawIncident, RawSub
 use crate::domain::user::{NewPassword, Role, User};
 use crate::error::AppError;
 use crate::services;
+use crate::services::ledger::Ledger;
 use crate::storage::BlobStore;
 
 /// Every demo user's password. Demo data only: never for a real deployment.
@@ -133,18 +134,22 @@ pub struct DemoSummary {
 }
 
 /// Loads the demo dataset if the database holds no users and no incidents; `None` otherwise.
-pub fn load_if_empty(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<Option<DemoSummary>, AppError> {
+pub fn load_if_empty(
+    conn: &mut DbConnection,
+    store: &dyn BlobStore,
+    ledger: &Ledger,
+) -> Result<Option<DemoSummary>, AppError> {
     if user_repo::count(conn)? > 0 || incident_repo::count(conn)? > 0 {
         return Ok(None);
     }
-    load(conn, store).map(Some)
+    load(conn, store, ledger).map(Some)
 }
 
 fn bad_fixture(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("demo fixture: {e}"))
 }
 
-pub fn load(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<DemoSummary, AppError> {
+pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> Result<DemoSummary, AppError> {
     let demo_users: Vec<DemoUser> = serde_json::from_str(USERS).map_err(bad_fixture)?;
     let demo_incidents: Vec<DemoIncident> = serde_json::from_str(INCIDENTS).map_err(bad_fixture)?;
     let mut users: Vec<User> = Vec::new();
@@ -268,6 +273,16 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<DemoSummar
             let review = RawReview { decision: r.decision.clone(), comment: r.comment.clone() };
             services::charges::review(conn, &find(&r.by)?, &mapping.id, &review)?;
         }
+    }
+    // Every demo incident has a saved memo version, written by a prosecutor on the team (or
+    // the supervisor where no prosecutor is).
+    let prosecutor = find("marcus.chen")?;
+    for number in &numbers {
+        let author = match services::incidents::get(conn, &prosecutor, *number) {
+            Ok(_) => &prosecutor,
+            Err(_) => &supervisor,
+        };
+        services::memo::save_version(conn, ledger, author, *number, None)?;
     }
     Ok(DemoSummary {
         users: users.iter().map(|u| (u.username.clone(), u.role)).collect(),

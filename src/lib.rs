@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod ledger;
+pub mod pdf;
 pub mod routes;
 pub mod services;
 pub mod startup;

@@ -11,12 +11,13 @@ on_both_backends!(demo_dataset_loads_once);
 async fn demo_dataset_loads_once(app: TestApp) {
     let mut conn = app.conn();
     let store = custos::storage::LocalBlobStore::open(app.data_dir.path().join("blobs")).unwrap();
-    let summary = custos::demo::load_if_empty(&mut conn, &store).unwrap().expect("empty database loads");
+    let ledger = custos::services::ledger::Ledger::open(app.data_dir.path()).unwrap();
+    let summary = custos::demo::load_if_empty(&mut conn, &store, &ledger).unwrap().expect("empty database loads");
     assert!(summary.incidents >= 3);
     for role in ["investigator", "prosecutor", "supervisor", "auditor", "admin"] {
         assert!(summary.users.iter().any(|(_, r)| r.as_str() == role), "no demo {role}");
     }
-    assert!(custos::demo::load_if_empty(&mut conn, &store).unwrap().is_none(), "a second load adds nothing");
+    assert!(custos::demo::load_if_empty(&mut conn, &store, &ledger).unwrap().is_none(), "a second load adds nothing");
 
     let supervisor =
         custos::services::users::authenticate(&mut conn, "elena.park", custos::demo::DEMO_PASSWORD).unwrap().unwrap();
@@ -39,7 +40,6 @@ async fn demo_dataset_loads_once(app: TestApp) {
         assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256);
     }
     assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
-    let ledger = custos::services::ledger::Ledger::open(app.data_dir.path()).unwrap();
     let report = custos::services::verify::verify(&mut conn, &store, &ledger, &exhibits, true, &mut |_| {}).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
 
@@ -64,4 +64,10 @@ async fn demo_dataset_loads_once(app: TestApp) {
     assert_eq!(cells.len(), 3, "proven, proposed and gap cells: {cells:?}");
     assert!(cells.contains(&CellState::Gap));
     assert!(provable >= 1, "a most serious readily provable count");
+
+    // Each demo incident has at least one memo version.
+    for incident in &all.items {
+        let versions = custos::services::memo::versions(&mut conn, &supervisor, incident.number).unwrap();
+        assert!(!versions.is_empty(), "no memo for {}", incident.number);
+    }
 }

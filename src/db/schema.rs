@@ -231,6 +231,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    memo_versions (id) {
+        id -> Text,
+        incident_id -> Text,
+        version -> Integer,
+        author_id -> Text,
+        created_at -> Timestamp,
+        content -> Text,
+        content_sha256 -> Text,
+        checkpoint_size -> BigInt,
+        checkpoint_root -> Text,
+        catalog_version -> Text,
+    }
+}
+
+diesel::table! {
+    memo_approvals (id) {
+        id -> Text,
+        memo_version_id -> Text,
+        approved_by -> Text,
+        approved_at -> Timestamp,
+        comment -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
@@ -244,6 +269,8 @@ diesel::joinable!(mappings -> charges (charge_id));
 diesel::joinable!(mappings -> exhibits (exhibit_id));
 diesel::joinable!(mappings -> incidents (incident_id));
 diesel::joinable!(mapping_reviews -> mappings (mapping_id));
+diesel::joinable!(memo_versions -> incidents (incident_id));
+diesel::joinable!(memo_approvals -> memo_versions (memo_version_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -263,4 +290,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     charges,
     mappings,
     mapping_reviews,
+    memo_versions,
+    memo_approvals,
 );

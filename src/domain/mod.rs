@@ -49,6 +49,7 @@ pub mod custody;
 pub mod evidence;
 pub mod ids;
 pub mod incident;
+pub mod memo;
 pub mod user;
 
 use serde::Serialize;

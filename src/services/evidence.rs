@@ -289,8 +289,15 @@ pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Res
         return Ok(false);
     };
     let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
-    let digests =
-        store.open(&sha256).and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), |_| {}));
+    // Step aside while an upload streams in: this pass must never slow one.
+    let yield_to_uploads = |_| {
+        while store.ingesting() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    let digests = store
+        .open(&sha256)
+        .and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), yield_to_uploads));
     let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         let history = repo::events_of(conn, &exhibit.id)?;

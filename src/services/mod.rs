@@ -6,5 +6,6 @@ pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;
+pub mod memo;
 pub mod users;
 pub mod verify;

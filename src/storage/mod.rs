@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
@@ -25,12 +27,17 @@ pub trait BlobStore: Send + Sync {
     fn contains(&self, sha256: &str) -> bool;
     /// Removes temporary files left by interrupted uploads; returns how many.
     fn remove_temporary(&self) -> io::Result<usize>;
+    /// Whether an upload is streaming in right now. Background work (the SHA-1/MD5 pass)
+    /// waits while one is, so that it never slows an upload.
+    fn ingesting(&self) -> bool;
 }
 
 /// A blob store in a directory of the local filesystem.
 #[derive(Debug, Clone)]
 pub struct LocalBlobStore {
     root: PathBuf,
+    /// Uploads streaming in now (shared by clones of the store).
+    active: Arc<AtomicUsize>,
 }
 
 fn valid_sha256(hex: &str) -> bool {
@@ -42,7 +49,7 @@ impl LocalBlobStore {
         let root = root.into();
         fs::create_dir_all(root.join("tmp"))?;
         fs::create_dir_all(root.join("sha256"))?;
-        Ok(LocalBlobStore { root })
+        Ok(LocalBlobStore { root, active: Arc::new(AtomicUsize::new(0)) })
     }
 
     /// The path of a blob, whether or not it exists.
@@ -64,7 +71,14 @@ impl BlobStore for LocalBlobStore {
         let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
         let disk = DiskWriter::start(file, open_direct(&path))?;
         let hasher = Hasher::start()?;
-        Ok(IngestWriter { path: Some(path), disk: Some(disk), hasher: Some(hasher), size: 0 })
+        self.active.fetch_add(1, Ordering::SeqCst);
+        Ok(IngestWriter {
+            path: Some(path),
+            disk: Some(disk),
+            hasher: Some(hasher),
+            size: 0,
+            active: self.active.clone(),
+        })
     }
 
     fn commit(&self, mut blob: FinishedBlob) -> io::Result<()> {
@@ -101,6 +115,10 @@ impl BlobStore for LocalBlobStore {
             }
         }
         Ok(removed)
+    }
+
+    fn ingesting(&self) -> bool {
+        self.active.load(Ordering::SeqCst) > 0
     }
 }
 
@@ -304,6 +322,8 @@ pub struct IngestWriter {
     disk: Option<DiskWriter>,
     hasher: Option<Hasher>,
     size: u64,
+    /// The store's count of uploads in progress; this writer counts until it is dropped.
+    active: Arc<AtomicUsize>,
 }
 
 impl IngestWriter {
@@ -344,6 +364,7 @@ impl IngestWriter {
 
 impl Drop for IngestWriter {
     fn drop(&mut self) {
+        self.active.fetch_sub(1, Ordering::SeqCst);
         if let Some(hasher) = self.hasher.take() {
             let _ = hasher.finish();
         }
@@ -460,6 +481,11 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
         fs::write(dir.path().join("tmp").join("crashed.part"), b"x").unwrap();
         assert_eq!(store.remove_temporary().unwrap(), 1);
+        assert!(!store.ingesting());
+        let writer = store.begin().unwrap();
+        assert!(store.ingesting() && store.clone().ingesting());
+        writer.finish().unwrap();
+        assert!(!store.ingesting(), "a finished upload no longer counts");
     }
 
     /// Bytes that differ at every position, so a misplaced block shows.

@@ -310,3 +310,55 @@ pub fn independent_digests(bytes: &[u8]) -> (String, String, String) {
     };
     (run("sha256sum"), run("md5sum"), run("sha1sum"))
 }
+
+/// Whether an outside tool (qpdf, pdftotext) is installed. Missing, the caller skips its
+/// check, except under CI (`CI=true`), where a missing tool is a failure.
+pub fn tool_available(name: &str, probe: &str) -> bool {
+    let ok = std::process::Command::new(name).arg(probe).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but {name} is missing (.ci/run installs it)");
+        }
+        eprintln!("skipped: checks with {name} (not installed)");
+    }
+    ok
+}
+
+/// `qpdf --check` on a PDF: panics with qpdf's report when the file is damaged.
+pub fn qpdf_check(bytes: &[u8]) {
+    if !tool_available("qpdf", "--version") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("check.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("qpdf").arg("--check").arg(&path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "qpdf --check failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The text of a PDF as poppler's pdftotext reads it (layout kept), or None without pdftotext.
+pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    pdftotext(bytes, "-layout")
+}
+
+/// The text in the order it is drawn (`pdftotext -raw`): each table cell's lines together.
+pub fn pdf_raw_text(bytes: &[u8]) -> Option<String> {
+    pdftotext(bytes, "-raw")
+}
+
+fn pdftotext(bytes: &[u8], mode: &str) -> Option<String> {
+    if !tool_available("pdftotext", "-v") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("text.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext").arg(mode).arg(&path).arg("-").output().unwrap();
+    assert!(out.status.success(), "pdftotext failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -6,6 +6,7 @@ pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;
+pub mod memos;
 pub mod users;
 
 /// A stored value that does not parse is corrupt data, reported as a deserialization error.

@@ -4,6 +4,7 @@ pub mod charges;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;
+pub mod memos;
 
 use actix_web::web;
 use serde::Serialize;
@@ -15,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(incidents::configure)
         .configure(evidence::configure)
         .configure(charges::configure)
+        .configure(memos::configure)
         .configure(ledger::configure)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))

@@ -4,6 +4,7 @@
 pub mod charges;
 pub mod evidence;
 pub mod incidents;
+pub mod memos;
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(incidents::configure)
         .configure(evidence::configure)
         .configure(charges::configure)
+        .configure(memos::configure)
         .default_service(web::to(not_found));
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE memo_approvals;
+DROP TABLE memo_versions;

@@ -1,0 +1,304 @@
+//! Pages for the charging memo: edit the narrative, save versions, read, compare, approve and
+//! export them; and the FRE 902(14) certification draft of an exhibit.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{format_time, redirect, render, render_with};
+use crate::domain::ValidationErrors;
+use crate::domain::memo::Narratives;
+use crate::error::{AppError, PageError};
+use crate::pdf::Block;
+use crate::routes::api::memos::pdf_response;
+use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::routes::{exhibit_number, incident_number};
+use crate::services::memo::{self as service, MemoVersion};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/incidents/{incident}/memo", web::get().to(memo_home))
+        .route("/incidents/{incident}/memos", web::post().to(save))
+        .route("/incidents/{incident}/memos/{version}.pdf", web::get().to(pdf))
+        .route("/incidents/{incident}/memos/{version}", web::get().to(show))
+        .route("/incidents/{incident}/memos/{version}/diff", web::get().to(diff))
+        .route("/incidents/{incident}/memos/{version}/approve", web::post().to(approve))
+        .route("/exhibits/{exhibit}/certificate.pdf", web::get().to(certificate));
+}
+
+struct VersionRow {
+    version: i32,
+    author: String,
+    created: String,
+    sha256: String,
+    checkpoint: String,
+    approved: String,
+}
+
+fn version_row(v: &MemoVersion) -> VersionRow {
+    VersionRow {
+        version: v.version,
+        author: v.author.clone(),
+        created: format_time(v.created_at),
+        sha256: v.content_sha256.clone(),
+        checkpoint: format!("tree size {}", v.checkpoint_size),
+        approved: match (&v.approved_by, v.approved_at) {
+            (Some(by), Some(at)) => format!("Approved by {by}, {}", format_time(at)),
+            _ => String::new(),
+        },
+    }
+}
+
+struct Section {
+    name: &'static str,
+    label: &'static str,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "memo/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    number: String,
+    title: String,
+    can_draft: bool,
+    sections: Vec<Section>,
+    versions: Vec<VersionRow>,
+    errors: ValidationErrors,
+}
+
+fn sections(n: &Narratives) -> Vec<Section> {
+    n.fields().iter().map(|(name, label, text)| Section { name, label, text: (*text).to_owned() }).collect()
+}
+
+async fn home_page(
+    state: &web::Data<AppState>,
+    user: SessionUser,
+    number: crate::domain::ids::IncidentNumber,
+    typed: Option<Narratives>,
+    errors: ValidationErrors,
+) -> Result<HomePage, PageError> {
+    let viewer = user.user().clone();
+    let (incident, narratives, versions) = state
+        .run(move |conn| {
+            let (incident, narratives, _) = service::draft(conn, &viewer, number)?;
+            let versions = service::versions(conn, &viewer, number)?;
+            Ok((incident, narratives, versions))
+        })
+        .await?;
+    let can_draft = user.user().role.decides_charges() && crate::services::incidents::can_write(&incident, user.user());
+    Ok(HomePage {
+        number: number.to_string(),
+        title: incident.details.title.clone(),
+        can_draft,
+        sections: sections(&typed.unwrap_or(narratives)),
+        versions: versions.iter().map(version_row).collect(),
+        errors,
+        chrome: user.chrome,
+    })
+}
+
+async fn memo_home(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    render(&home_page(&state, user, number, None, ValidationErrors::new()).await?)
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    // The form's fields are the narrative sections plus the CSRF token.
+    let fields: Vec<(String, String)> =
+        serde_html_form::from_bytes(&body).map_err(|e| AppError::bad_request("invalid_form", e.to_string()))?;
+    let sent = fields.iter().find(|(k, _)| k == "csrf_token").map(|(_, v)| v.as_str()).unwrap_or_default();
+    if !auth::csrf_matches(&user.chrome.csrf, sent) {
+        return Err(AppError::CsrfRejected.into());
+    }
+    let _ = req;
+    let mut narratives = Narratives::default();
+    for (name, text) in &fields {
+        narratives.set(name, text.clone());
+    }
+    let ledger = state.ledger.clone();
+    let actor = user.user().clone();
+    let typed = narratives.clone();
+    match state.run(move |conn| service::save_version(conn, ledger.as_ref(), &actor, number, Some(narratives))).await {
+        Ok(v) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!("Memo version {} saved (SHA-256 {}).", v.version, v.content_sha256),
+            );
+            Ok(redirect(&format!("/incidents/{number}/memos/{}", v.version)))
+        }
+        Err(AppError::Validation(errors)) => {
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &home_page(&state, user, number, Some(typed), errors).await?)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A block of the memo as the page shows it.
+enum View {
+    Title(String),
+    Heading(u8, String),
+    Paragraph(String),
+    Bullets(Vec<String>),
+    Facts(Vec<(String, String)>),
+    Table(Vec<String>, Vec<bool>, Vec<Vec<Vec<String>>>),
+}
+
+fn views(blocks: &[Block]) -> Vec<View> {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Title(t) => Some(View::Title(t.clone())),
+            Block::Heading(l, t) => Some(View::Heading(*l, t.clone())),
+            Block::Paragraph(t) | Block::Plain(t) => Some(View::Paragraph(t.clone())),
+            Block::Bullets(items) => Some(View::Bullets(items.clone())),
+            Block::Facts(pairs) => Some(View::Facts(pairs.clone())),
+            Block::Table(t) => Some(View::Table(
+                t.columns.iter().map(|c| c.title.clone()).collect(),
+                t.columns.iter().map(|c| c.mono).collect(),
+                t.rows.clone(),
+            )),
+            Block::Signature(_) | Block::PageBreak => None,
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "memo/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    number: String,
+    row: VersionRow,
+    previous: Option<i32>,
+    can_approve: bool,
+    blocks: Vec<View>,
+}
+
+fn version_number(raw: &str) -> Result<i32, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound("memo version"))
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, v) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let v = version_number(&v)?;
+    let viewer = user.user().clone();
+    let (_, version) = state.run(move |conn| service::version(conn, &viewer, number, Some(v))).await?;
+    let can_approve = user.user().role == crate::domain::user::Role::Supervisor && version.approved_by.is_none();
+    render(&ShowPage {
+        number: number.to_string(),
+        row: version_row(&version),
+        previous: (v > 1).then_some(v - 1),
+        can_approve,
+        blocks: views(&version.document().blocks),
+        chrome: user.chrome,
+    })
+}
+
+async fn pdf(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, v) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let v = version_number(&v)?;
+    let viewer = user.user().clone();
+    let (_, bytes, sha) = state.run(move |conn| service::export_pdf(conn, &viewer, number, Some(v))).await?;
+    Ok(pdf_response(&format!("memo-{number}-v{v}.pdf"), bytes, &sha))
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    against: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "memo/diff.html")]
+struct DiffPage {
+    chrome: Chrome,
+    number: String,
+    older: i32,
+    newer: i32,
+    lines: Vec<(char, String)>,
+    changed: usize,
+}
+
+async fn diff(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, String)>,
+    query: web::Query<DiffQuery>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, v) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let newer = version_number(&v)?;
+    let older = query.against.unwrap_or(newer - 1);
+    let viewer = user.user().clone();
+    let (a, b) = state
+        .run(move |conn| {
+            let (_, a) = service::version(conn, &viewer, number, Some(older))?;
+            let (_, b) = service::version(conn, &viewer, number, Some(newer))?;
+            Ok((a, b))
+        })
+        .await?;
+    let lines = service::diff(&a, &b);
+    let changed = lines.iter().filter(|(sign, _)| *sign != ' ').count();
+    render(&DiffPage { chrome: user.chrome, number: number.to_string(), older, newer, lines, changed })
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn approve(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, String)>,
+    CsrfForm(form): CsrfForm<ApproveForm>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, v) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let v = version_number(&v)?;
+    let back = format!("/incidents/{number}/memos/{v}");
+    if form.confirm != "yes" {
+        auth::flash(&user.session, FlashKind::Error, "Not approved: tick the confirmation box.".to_owned());
+        return Ok(redirect(&back));
+    }
+    let actor = user.user().clone();
+    state.run(move |conn| service::approve(conn, &actor, number, v, &form.comment)).await?;
+    auth::flash(&user.session, FlashKind::Success, format!("Memo version {v} approved."));
+    Ok(redirect(&back))
+}
+
+async fn certificate(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let viewer = user.user().clone();
+    let (bytes, sha) = state.run(move |conn| service::certificate_pdf(conn, &viewer, number)).await?;
+    Ok(pdf_response(&format!("{number}-fre-902-14-certification.pdf"), bytes, &sha))
+}

@@ -1,0 +1,204 @@
+//! Charging memos: versions built from accepted mappings only, reproducible PDFs checked by
+//! qpdf and pdftotext, approval, the audit record of each export, FRE 902(14) certification
+//! drafts and the command-line export; on both backends.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{TestApp, pdf_text, qpdf_check, sample_exhibit, sample_incident};
+use custos::domain::user::Role;
+use serde_json::{Value, json};
+
+on_both_backends!(memo_versions_cite_only_accepted_evidence_and_export_reproducibly, memo_permissions_and_approval);
+
+async fn bytes_of(app: &TestApp, user: &common::TestUser, path: &str) -> (u16, Vec<u8>) {
+    let r = app.get(user, path).await;
+    let status = r.status().as_u16();
+    (status, r.bytes().await.unwrap().to_vec())
+}
+
+async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    let mut shas = Vec::new();
+    for content in ["recording of the cloned CFO", "wire confirmations", "whois of the lookalike domain"] {
+        let r = app.upload(&dana, &number, sample_exhibit(), content.as_bytes().to_vec()).await;
+        shas.push(r.json::<Value>().await.unwrap()["sha256"].as_str().unwrap().to_owned());
+    }
+    let e = |n: usize| format!("{number}-E{n:03}");
+    app.post(
+        &paula,
+        &format!("/api/v1/incidents/{number}/charges"),
+        &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "offense_date": "2026-02-11" }),
+    )
+    .await;
+    app.post(
+        &paula,
+        &format!("/api/v1/incidents/{number}/charges"),
+        &json!({ "offense": "AGG-ID", "concerns": "CFO's name and likeness", "offense_date": "2026-02-11" }),
+    )
+    .await;
+    let propose = |count: i64, element: &str, exhibit: String| {
+        let body = json!({ "count": count, "element": element, "exhibit": exhibit, "rationale": "Shows it." });
+        let path = format!("/api/v1/incidents/{number}/mappings");
+        let app = &app;
+        let dana = &dana;
+        async move { app.post(dana, &path, &body).await.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned() }
+    };
+    for (element, exhibit) in [("WIRE-E1", 1), ("WIRE-E4", 2)] {
+        let id = propose(1, element, e(exhibit)).await;
+        let r = app.post(&paula, &format!("/api/v1/mappings/{id}/review"), &json!({ "decision": "accepted" })).await;
+        assert_eq!(r.status(), 200);
+    }
+    // Exhibit 3 is only proposed, for WIRE-E3: it must not appear as proof.
+    propose(1, "WIRE-E3", e(3)).await;
+
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/memos"),
+            &json!({ "narratives": { "executive_summary": "A cloned voice of the CFO ordered the wire." } }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let v1: Value = r.json().await.unwrap();
+    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["content"]["narratives"]["executive_summary"], "A cloned voice of the CFO ordered the wire.");
+    assert!(
+        !v1["content"]["narratives"]["recommendation"].as_str().unwrap().is_empty(),
+        "a left-out section takes the template's text"
+    );
+    let proofs: Vec<String> = v1["content"]["charges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["elements"].as_array().unwrap().iter())
+        .flat_map(|el| el["proof"].as_array().unwrap().iter())
+        .map(|p| p["exhibit"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(proofs, vec![e(1), e(2)], "only accepted mappings are proof");
+    assert!(v1["checkpoint"]["tree_size"].as_i64().unwrap() > 0);
+
+    // Two exports of one version are byte-identical, and qpdf finds nothing wrong.
+    let path = format!("/api/v1/incidents/{number}/memos/1.pdf");
+    let (status, first) = bytes_of(&app, &paula, &path).await;
+    assert_eq!(status, 200);
+    let (_, second) = bytes_of(&app, &paula, &path).await;
+    assert!(first == second, "two exports of version 1 differ");
+    assert!(first.starts_with(b"%PDF-"));
+    qpdf_check(&first);
+    if let Some(text) = pdf_text(&first) {
+        assert!(text.contains("PRIVILEGED AND CONFIDENTIAL - ATTORNEY WORK PRODUCT - DRAFT"));
+        assert!(text.contains("Page 1 of"));
+        for n in 1..=3 {
+            assert!(text.contains(&e(n)), "exhibit {} missing", e(n));
+            assert!(text.contains(&shas[n - 1]), "SHA-256 of {} missing or broken across lines", e(n));
+        }
+        for element in ["WIRE-E1", "WIRE-E2", "WIRE-E3", "WIRE-E4", "AGG-ID-E1", "AGG-ID-E2", "AGG-ID-E3", "AGG-ID-E4"]
+        {
+            assert!(text.contains(element), "element {element} missing");
+        }
+        let analysis = &text
+            [text.find("6. Element-by-element analysis").unwrap()..text.find("7. Evidence and admissibility").unwrap()];
+        assert!(analysis.contains(&e(1)) && analysis.contains(&e(2)));
+        assert!(!analysis.contains(&e(3)), "a proposed mapping appears as proof");
+    }
+    if let Some(raw) = common::pdf_raw_text(&first) {
+        let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("Gap: evidence offered but not yet accepted"), "{flat}");
+    }
+
+    // The export is in the audit trail with the PDF's SHA-256.
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&first))
+    };
+    let exported: i64 = {
+        use custos::db::schema::audit_events;
+        use diesel::prelude::*;
+        audit_events::table
+            .filter(audit_events::action.eq("memo.exported"))
+            .filter(audit_events::detail.like(format!("%{sha}%")))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap()
+    };
+    assert_eq!(exported, 2, "each export is recorded with the PDF's SHA-256");
+
+    // A second version; the versions list and a readable comparison.
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/memos"),
+            &json!({ "narratives": { "executive_summary": "A deepfake of the CFO ordered five wires." } }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let list: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/memos")).await.json().await.unwrap();
+    let versions: Vec<i64> = list["items"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
+    assert_eq!(versions, vec![2, 1]);
+    let browser = app.browser();
+    app.sign_in(&browser, "paula", common::PASSWORD).await;
+    let diff =
+        browser.get(app.url(&format!("/incidents/{number}/memos/2/diff"))).send().await.unwrap().text().await.unwrap();
+    assert!(diff.contains("<del>− A cloned voice of the CFO ordered the wire.</del>"), "{diff}");
+    assert!(diff.contains("<ins>+ A deepfake of the CFO ordered five wires.</ins>"));
+    // Version 1 is unchanged by version 2.
+    let (_, again) = bytes_of(&app, &paula, &path).await;
+    assert!(again == first);
+    // The database refuses to change a saved version.
+    {
+        use diesel::connection::SimpleConnection;
+        let refused = app.conn().batch_execute("UPDATE memo_versions SET content = '{}'");
+        assert!(refused.is_err(), "a memo version was changed in place");
+    }
+
+    // The FRE 902(14) certification draft of exhibit 1.
+    let (status, cert) = bytes_of(&app, &dana, &format!("/api/v1/exhibits/{}/certificate.pdf", e(1))).await;
+    assert_eq!(status, 200);
+    qpdf_check(&cert);
+    if let Some(text) = pdf_text(&cert) {
+        assert!(text.contains(&e(1)) && text.contains(&shas[0]));
+        assert!(text.contains("28 U.S.C. § 1746") && text.contains("true and accurate copy"));
+        assert!(text.contains("The two SHA-256 values match"));
+    }
+
+    // The command line writes the same bytes as the API.
+    let out = app.data_dir.path().join("memo.pdf");
+    let run = app.custos(&["memo", "export", "--incident", &number, "--version", "1", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(std::fs::read(&out).unwrap() == first, "the CLI export differs from the API's");
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with(&sha));
+    let missing =
+        app.custos(&["memo", "export", "--incident", &number, "--version", "9", "--out", out.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+async fn memo_permissions_and_approval(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let sam = app.user("sam", Role::Supervisor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    let before = app.snapshot();
+    let r = app.post(&dana, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 403, "an investigator does not write charging memos");
+    let r = app
+        .post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({ "narratives": { "nonsense": "x" } }))
+        .await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(app.snapshot(), before);
+    assert_eq!(app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1.pdf")).await.status(), 404);
+
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let approve = format!("/api/v1/incidents/{number}/memos/1/approve");
+    assert_eq!(app.post(&paula, &approve, &json!({})).await.status(), 403, "a prosecutor does not approve");
+    let r = app.post(&sam, &approve, &json!({ "comment": "Cleared to present." })).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["approved"]["by"], "sam");
+    assert_eq!(app.post(&sam, &approve, &json!({})).await.status(), 409);
+}
