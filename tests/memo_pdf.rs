@@ -37,6 +37,14 @@ fn a_memo_of_200_exhibits_and_10_counts_renders_and_paginates() {
         assert!(text.contains(&exhibit.number));
         assert!(text.contains(exhibit.sha256.as_deref().unwrap()), "{} digest broken", exhibit.number);
     }
+    // No page ends with a heading (a section "N. ..." or a count's table title).
+    for (i, page) in pages.iter().enumerate() {
+        let body: Vec<&str> = page.lines().filter(|l| !l.trim().is_empty()).collect();
+        let last = body.iter().rev().nth(1).map(|l| l.trim()).unwrap_or("");
+        let section =
+            last.split_once(". ").is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+        assert!(!section && !last.starts_with("Count "), "page {} ends with the heading '{last}'", i + 1);
+    }
     // The exhibit index runs over several pages, its header row repeated on each.
     let index_start = text.find("14. Attachments: exhibit index").unwrap();
     let index_pages = pages.iter().filter(|p| p.contains("E1") || p.contains("E2")).count();

@@ -22,6 +22,7 @@ async fn every_documented_operation_is_served() {
             .replace("{exhibit}", "2026-0001-E001")
             .replace("{offense}", "WIRE")
             .replace("{count}", "1")
+            .replace("{version}", "1")
             .replace("{id}", "00000000-0000-0000-0000-000000000000");
         for method in ["get", "post", "put", "patch"] {
             let Some(operation) = item.get(method) else { continue };

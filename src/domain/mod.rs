@@ -148,6 +148,12 @@ pub fn bounded_text(value: &str, max: usize, multiline: bool) -> Result<String, 
     Ok(value.to_owned())
 }
 
+/// "2026-11-27 19:47 UTC": how times read on pages and in documents.
+pub fn format_time(at: PrimitiveDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    at.format(&format).unwrap_or_else(|_| at.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -180,6 +180,34 @@ fn wrap(text: &str, face: Face, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
+/// Height of a table's header row and first row: what must fit below a heading so that the
+/// heading does not end a page alone.
+fn table_start_height(table: &Table) -> f32 {
+    let size = 9.0;
+    let step = size * LEADING;
+    let lines = |row: &[Vec<String>], header: bool| {
+        table
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, col)| {
+                let width = col.share * CONTENT_W - 2.0 * CELL_PAD;
+                let (face, cell_size) = match (header, col.mono) {
+                    (true, _) => (Face::Bold, size),
+                    (false, true) => (Face::Mono, MONO_SIZE),
+                    (false, false) => (Face::Roman, size),
+                };
+                row.get(i)
+                    .map_or(1, |cell| cell.iter().map(|l| wrap(&printable(l), face, cell_size, width).len()).sum())
+            })
+            .max()
+            .unwrap_or(1) as f32
+    };
+    let header: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.title.clone()]).collect();
+    let first = table.rows.first().map_or(0.0, |r| lines(r, false) * step + 2.0 * CELL_PAD);
+    lines(&header, true) * step + 2.0 * CELL_PAD + first + 12.0
+}
+
 /// Pages under construction.
 struct Layout {
     pages: Vec<Vec<Op>>,
@@ -365,7 +393,7 @@ impl Layout {
                 let lines = wrap(&printable(text), face, size, CONTENT_W);
                 // A heading never ends a page: keep room for it and the start of what follows.
                 let follow = match next {
-                    Some(Block::Table(_)) => 60.0,
+                    Some(Block::Table(table)) => table_start_height(table),
                     Some(_) => 3.0 * BODY * LEADING,
                     None => 0.0,
                 };

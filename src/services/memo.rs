@@ -642,7 +642,7 @@ pub fn certificate_document(
             ("Description".into(), exhibit.description.clone()),
             ("Kind".into(), exhibit.kind.label().to_owned()),
             ("Source".into(), exhibit.source.clone()),
-            ("Acquired".into(), format!("{} UTC by {}", a.acquired_at, a.acquired_by)),
+            ("Acquired".into(), format!("{} by {}", crate::domain::format_time(a.acquired_at), a.acquired_by)),
             ("Place".into(), a.location.clone()),
             ("Legal authority".into(), a.legal_authority.clone()),
             ("Method".into(), a.method.clone()),

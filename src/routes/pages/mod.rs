@@ -11,7 +11,6 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
-use time::PrimitiveDateTime;
 
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, CsrfForm, SessionUser};
@@ -45,11 +44,7 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", to)).finish()
 }
 
-/// "2026-11-27 19:47 UTC": how times read on pages.
-pub fn format_time(at: PrimitiveDateTime) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    at.format(&format).unwrap_or_else(|_| at.to_string())
-}
+pub use crate::domain::format_time;
 
 pub async fn not_found(_req: HttpRequest) -> HttpResponse {
     actix_web::ResponseError::error_response(&PageError(AppError::NotFound("page")))
