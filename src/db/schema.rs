@@ -256,6 +256,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exhibit_verifications (id) {
+        id -> Text,
+        exhibit_id -> Text,
+        verified_at -> Timestamp,
+        intact -> Bool,
+        problems -> Integer,
+        first_problem -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
@@ -271,6 +282,7 @@ diesel::joinable!(mappings -> incidents (incident_id));
 diesel::joinable!(mapping_reviews -> mappings (mapping_id));
 diesel::joinable!(memo_versions -> incidents (incident_id));
 diesel::joinable!(memo_approvals -> memo_versions (memo_version_id));
+diesel::joinable!(exhibit_verifications -> exhibits (exhibit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -292,4 +304,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mapping_reviews,
     memo_versions,
     memo_approvals,
+    exhibit_verifications,
 );

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod charges;
+pub mod dashboard;
 pub mod evidence;
 pub mod incidents;
 pub mod ledger;

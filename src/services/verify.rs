@@ -335,11 +335,18 @@ pub fn verify(
     if whole_ledger {
         check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
     }
-    // Evidence whose custody no longer holds proves nothing until someone looks again.
+    // Each exhibit's result is kept (the dashboard lists failures), and evidence whose custody
+    // no longer holds proves nothing until someone looks again.
+    let at = crate::domain::now_utc();
     for exhibit in exhibits {
         let number = exhibit.number.to_string();
-        if let Some(failed) = report.findings.iter().find(|f| f.exhibit.as_deref() == Some(number.as_str())) {
-            crate::services::charges::reopen_for_failed_custody(conn, exhibit, &failed.problem)?;
+        let found: Vec<&Finding> =
+            report.findings.iter().filter(|f| f.exhibit.as_deref() == Some(number.as_str())).collect();
+        let first = found.first().map(|f| f.problem.as_str());
+        let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
+        repo::record_verification(conn, &exhibit.id, at, found.is_empty(), problems, first)?;
+        if let Some(problem) = first {
+            crate::services::charges::reopen_for_failed_custody(conn, exhibit, problem)?;
         }
     }
     Ok(report)

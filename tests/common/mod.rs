@@ -259,6 +259,9 @@ pub fn table_counts(conn: &mut DbConnection) -> Vec<(String, i64)> {
         ("charges".into(), charges::table.count().get_result(conn).unwrap()),
         ("mappings".into(), mappings::table.count().get_result(conn).unwrap()),
         ("mapping_reviews".into(), mapping_reviews::table.count().get_result(conn).unwrap()),
+        ("memo_versions".into(), memo_versions::table.count().get_result(conn).unwrap()),
+        ("memo_approvals".into(), memo_approvals::table.count().get_result(conn).unwrap()),
+        ("exhibit_verifications".into(), exhibit_verifications::table.count().get_result(conn).unwrap()),
     ]
 }
 

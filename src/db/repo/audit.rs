@@ -73,3 +73,42 @@ pub fn for_incident(conn: &mut DbConnection, incident_id: &str, limit: i64) -> Q
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     audit_events::table.count().get_result(conn)
 }
+
+/// The newest `limit` records about the incidents `member_of` is on (all incidents if None),
+/// with each record's incident number.
+pub fn recent(
+    conn: &mut DbConnection,
+    member_of: Option<crate::domain::ids::UserId>,
+    limit: i64,
+) -> QueryResult<Vec<(String, AuditEntry)>> {
+    use crate::db::schema::{incident_members, incidents};
+    let mut query = audit_events::table
+        .inner_join(incidents::table.on(audit_events::incident_id.eq(incidents::id.nullable())))
+        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(user) = member_of {
+        query = query.filter(
+            incidents::id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    let rows: Vec<(String, i64, PrimitiveDateTime, Option<String>, String, String)> = query
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .select((
+            incidents::number,
+            audit_events::id,
+            audit_events::at,
+            users::username.nullable(),
+            audit_events::action,
+            audit_events::detail,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, id, at, actor, action, detail)| (number, AuditEntry { id, at, actor, action, detail }))
+        .collect())
+}

@@ -219,3 +219,77 @@ pub fn events_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<C
         .load(conn)?;
     rows.iter().map(CustodyEventRow::to_event).collect()
 }
+
+/// Records the outcome of one exhibit's verification.
+pub fn record_verification(
+    conn: &mut DbConnection,
+    exhibit_id: &str,
+    at: PrimitiveDateTime,
+    intact: bool,
+    problems: i32,
+    first_problem: Option<&str>,
+) -> QueryResult<()> {
+    use crate::db::schema::exhibit_verifications as v;
+    diesel::insert_into(v::table)
+        .values((
+            v::id.eq(uuid::Uuid::new_v4().to_string()),
+            v::exhibit_id.eq(exhibit_id),
+            v::verified_at.eq(at),
+            v::intact.eq(intact),
+            v::problems.eq(problems),
+            v::first_problem.eq(first_problem),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// An exhibit whose latest verification failed.
+pub struct FailedVerification {
+    pub exhibit: String,
+    pub incident: String,
+    pub verified_at: PrimitiveDateTime,
+    pub problem: String,
+}
+
+/// Exhibits whose most recent verification failed, in the incidents `member_of` is on (or all).
+pub fn failed_verifications(
+    conn: &mut DbConnection,
+    member_of: Option<crate::domain::ids::UserId>,
+) -> QueryResult<Vec<FailedVerification>> {
+    use crate::db::schema::{exhibit_verifications as v, incident_members};
+    let mut query = v::table
+        .inner_join(exhibits::table.inner_join(incidents::table))
+        .order((v::exhibit_id.asc(), v::verified_at.desc()))
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(user) = member_of {
+        query = query.filter(
+            exhibits::incident_id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    let rows: Vec<(String, String, String, PrimitiveDateTime, bool, Option<String>)> = query
+        .select((v::exhibit_id, exhibits::number, incidents::number, v::verified_at, v::intact, v::first_problem))
+        .load(conn)?;
+    let mut out = Vec::new();
+    let mut last_exhibit: Option<String> = None;
+    for (exhibit_id, number, incident, at, intact, problem) in rows {
+        // Rows come newest first per exhibit: only the latest counts.
+        if last_exhibit.as_deref() == Some(exhibit_id.as_str()) {
+            continue;
+        }
+        last_exhibit = Some(exhibit_id);
+        if !intact {
+            out.push(FailedVerification {
+                exhibit: number,
+                incident,
+                verified_at: at,
+                problem: problem.unwrap_or_default(),
+            });
+        }
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.verified_at));
+    Ok(out)
+}

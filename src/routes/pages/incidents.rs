@@ -517,8 +517,10 @@ struct ShowPage {
 }
 
 /// Audit actions in words.
-fn describe(action: &str, detail: &str) -> String {
+pub fn describe(action: &str, detail: &str) -> String {
     let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
+    let text = |key: &str| detail[key].as_str().unwrap_or("").to_owned();
+    let number = |key: &str| detail[key].as_i64().map(|n| n.to_string()).unwrap_or_default();
     match action {
         "incident.created" => "opened the incident".into(),
         "incident.updated" | "incident.status_changed" => {
@@ -533,7 +535,27 @@ fn describe(action: &str, detail: &str) -> String {
             }
         }
         "incident.member_added" => format!("added {} to the team", detail["username"].as_str().unwrap_or("a member")),
-        "exhibit.registered" => format!("registered exhibit {}", detail["exhibit"].as_str().unwrap_or("")),
+        "exhibit.registered" => format!("registered exhibit {}", text("exhibit")),
+        "exhibit.tagged" => format!("tagged exhibit {}", text("exhibit")),
+        "charge.added" => format!("added count {} ({})", number("count"), text("offense")),
+        "charge.dropped" => format!("dropped count {}: {}", number("count"), text("reason")),
+        "mapping.proposed" => {
+            format!("proposed {} for {} on count {}", text("exhibit"), text("element"), number("count"))
+        }
+        "mapping.reviewed" => format!(
+            "marked {} for {} on count {} {}",
+            text("exhibit"),
+            text("element"),
+            number("count"),
+            text("decision").replace('_', " ")
+        ),
+        "mapping.reopened" => {
+            format!("sent {} for {} back to review: {}", text("exhibit"), text("element"), text("reason"))
+        }
+        "memo.saved" => format!("saved memo version {}", number("version")),
+        "memo.approved" => format!("approved memo version {}", number("version")),
+        "memo.exported" => format!("exported memo version {} as PDF", number("version")),
+        "certificate.exported" => format!("exported the FRE 902(14) certification draft of {}", text("exhibit")),
         other => other.to_owned(),
     }
 }

@@ -13,7 +13,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::error::{AppError, PageError};
-use crate::routes::auth::{self, CsrfForm, SessionUser};
+use crate::routes::auth::{self, Chrome, CsrfForm, SessionUser};
 use crate::services;
 use crate::startup::AppState;
 
@@ -50,8 +50,86 @@ pub async fn not_found(_req: HttpRequest) -> HttpResponse {
     actix_web::ResponseError::error_response(&PageError(AppError::NotFound("page")))
 }
 
-async fn home(_user: SessionUser) -> HttpResponse {
-    redirect("/incidents")
+struct DashIncident {
+    number: String,
+    title: String,
+    status_code: &'static str,
+    status_label: &'static str,
+    updated: String,
+}
+
+struct DashFailure {
+    exhibit: String,
+    incident: String,
+    at: String,
+    problem: String,
+}
+
+struct DashActivity {
+    incident: String,
+    at: String,
+    actor: String,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    incidents: Vec<DashIncident>,
+    incident_total: i64,
+    reviews: Vec<charges::MappingView>,
+    reviewer: bool,
+    deadlines: Vec<charges::DeadlineRow>,
+    failed: Vec<DashFailure>,
+    activity: Vec<DashActivity>,
+    can_create: bool,
+}
+
+/// The dashboard: my incidents, reviews waiting for me, the nearest limitation deadlines,
+/// exhibits whose verification failed, and recent activity on my cases.
+async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpResponse, PageError> {
+    let viewer = user.user().clone();
+    let d = state.run(move |conn| services::dashboard::load(conn, &viewer)).await?;
+    render(&DashboardPage {
+        incidents: d
+            .incidents
+            .iter()
+            .map(|i| DashIncident {
+                number: i.number.to_string(),
+                title: i.title.clone(),
+                status_code: i.status.as_str(),
+                status_label: i.status.label(),
+                updated: format_time(i.updated_at),
+            })
+            .collect(),
+        incident_total: d.incident_total,
+        reviews: d.reviews.iter().take(6).map(|(incident, m)| charges::mapping_view(incident, m)).collect(),
+        reviewer: user.user().role.decides_charges(),
+        deadlines: charges::deadline_rows(&d.deadlines),
+        failed: d
+            .failed
+            .iter()
+            .map(|f| DashFailure {
+                exhibit: f.exhibit.clone(),
+                incident: f.incident.clone(),
+                at: format_time(f.verified_at),
+                problem: f.problem.clone(),
+            })
+            .collect(),
+        activity: d
+            .activity
+            .iter()
+            .map(|(incident, e)| DashActivity {
+                incident: incident.clone(),
+                at: format_time(e.at),
+                actor: e.actor.clone().unwrap_or_else(|| "Custos".into()),
+                action: incidents::describe(&e.action, &e.detail),
+            })
+            .collect(),
+        can_create: user.user().role.writes_cases(),
+        chrome: user.chrome,
+    })
 }
 
 #[derive(Template)]

@@ -1,0 +1,304 @@
+//! The investigator's and prosecutor's day in a real browser: Debian's chromium, headless,
+//! driven through chromedriver against the real app on port 0. Screenshots of each main page
+//! are saved under `target/screenshots/` for inspection. Skipped where chromium or
+//! chromedriver is missing, except under CI (`CI=true`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, PASSWORD};
+use custos::domain::user::Role;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn browser_available() -> bool {
+    let present = std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but chromium or chromedriver is missing (.ci/run installs them)");
+        }
+        eprintln!("skipped: browser test (install chromium and chromium-driver)");
+    }
+    present
+}
+
+async fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver { child, port }
+}
+
+async fn open_browser(driver: &Driver, profile: &std::path::Path) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM).unwrap();
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--window-size=1280,1000",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    caps.add_arg(&format!("--user-data-dir={}", profile.display())).unwrap();
+    WebDriver::new(format!("http://127.0.0.1:{}", driver.port), caps).await.expect("start chromium")
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// axe-core's browser script (npm `axe-core`, installed by .ci/run and named by
+/// `CUSTOS_AXE_JS`), or None where it is missing outside CI.
+fn axe_source() -> Option<String> {
+    let path = std::env::var("CUSTOS_AXE_JS").ok().filter(|p| std::path::Path::new(p).exists());
+    match path {
+        Some(path) => Some(std::fs::read_to_string(path).unwrap()),
+        None => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but CUSTOS_AXE_JS does not name axe.min.js (.ci/run installs axe-core)");
+            }
+            eprintln!("skipped: accessibility checks (set CUSTOS_AXE_JS to axe-core's axe.min.js)");
+            None
+        }
+    }
+}
+
+/// Serious and critical accessibility violations on the current page (WCAG 2 A and AA rules),
+/// or None where axe-core is unavailable.
+async fn axe_violations(browser: &WebDriver) -> Option<Vec<String>> {
+    let axe = axe_source()?;
+    browser.execute(&axe, Vec::new()).await.unwrap();
+    let result = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] })
+                 .then(r => done(r.violations
+                   .filter(v => v.impact === "serious" || v.impact === "critical")
+                   .map(v => v.id + " (" + v.impact + "): " + v.nodes.map(n => n.target.join(" ")).join(", "))))
+                 .catch(e => done(["axe failed: " + e]));"#,
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    Some(result.convert().unwrap())
+}
+
+/// Saves a screenshot of the page and checks it has no serious or critical accessibility
+/// violations.
+async fn shot(browser: &WebDriver, name: &str) {
+    browser.screenshot(&screenshots().join(format!("{name}.png"))).await.unwrap();
+    if let Some(violations) = axe_violations(browser).await {
+        assert!(violations.is_empty(), "{name}: serious or critical accessibility violations: {violations:#?}");
+    }
+}
+
+async fn sign_in(browser: &WebDriver, base: &str, username: &str) {
+    browser.goto(format!("{base}/login")).await.unwrap();
+    browser.find(By::Id("username")).await.unwrap().send_keys(username).await.unwrap();
+    browser.find(By::Id("password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+    click_through(browser, "button[type=submit]").await;
+}
+
+/// Clicks what `css` selects and waits until the browser has left the current page (a form
+/// submission or a link), so that nothing is read from the page being replaced.
+async fn click_through(browser: &WebDriver, css: &str) {
+    let old = browser.find(By::Css("html")).await.unwrap();
+    browser.find(By::Css(css)).await.unwrap().click().await.unwrap();
+    for _ in 0..300 {
+        match old.tag_name().await {
+            Err(_) => {
+                browser.find(By::Css("footer")).await.unwrap();
+                return;
+            }
+            _ => actix_web::rt::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("clicking {css} did not leave the page");
+}
+
+async fn fill(browser: &WebDriver, id: &str, text: &str) {
+    let field = browser.find(By::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn page_text(browser: &WebDriver) -> String {
+    browser.find(By::Css("body")).await.unwrap().text().await.unwrap()
+}
+
+#[actix_web::test]
+async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = common::spawn(Backend::Sqlite).await.unwrap();
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let base = app.address.clone();
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path()).await;
+
+    // The investigator signs in, lands on the dashboard and opens an incident from the form.
+    sign_in(&browser, &base, "dana").await;
+    shot(&browser, "dashboard-empty").await;
+    assert!(page_text(&browser).await.contains("My incidents"));
+    browser.goto(format!("{base}/incidents/new")).await.unwrap();
+    fill(&browser, "title", "Voice-cloned CFO orders wire").await;
+    fill(&browser, "summary", "A cloned voice of the CFO asked accounts payable for an urgent wire.").await;
+    fill(&browser, "district", "N.D. Ill.").await;
+    click_through(&browser, "button.primary").await;
+    let heading = browser.find(By::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(heading, "Voice-cloned CFO orders wire");
+    let url = browser.current_url().await.unwrap();
+    let number = url.path().trim_start_matches("/incidents/").to_owned();
+    assert!(page_text(&browser).await.contains("Incident created") || page_text(&browser).await.contains(&number));
+    // Paula joins the team from the incident page.
+    browser.find(By::Css("#member-username option[value='paula']")).await.unwrap().click().await.unwrap();
+    click_through(&browser, "form[action$='/members'] button").await;
+    assert!(page_text(&browser).await.contains("paula"));
+    shot(&browser, "incident").await;
+
+    // Upload evidence through the form: the progress bar shows, then the exhibit page with its SHA-256.
+    let evidence_dir = tempfile::tempdir().unwrap();
+    let file = evidence_dir.path().join("call-recording.wav");
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &bytes).unwrap();
+    let (sha256, _, _) = common::independent_digests(&bytes);
+    browser.goto(format!("{base}/incidents/{number}/exhibits/new")).await.unwrap();
+    browser.find(By::Css("#kind option[value='deepfake_media']")).await.unwrap().click().await.unwrap();
+    fill(&browser, "description", "Recording of the cloned CFO's call").await;
+    fill(&browser, "method", "Copy from the voicemail server, write-blocked").await;
+    // Date-time inputs take typed text in the browser's locale; set the value directly.
+    browser.execute("document.getElementById('acquired_at').value = '2026-03-01T10:00';", Vec::new()).await.unwrap();
+    browser.find(By::Id("file")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
+    browser.find(By::Css("button.primary")).await.unwrap().click().await.unwrap();
+    // The script sends the file with a progress bar, then follows the redirect to the exhibit.
+    let progress = browser.find(By::Css("form[data-upload-progress] .progress")).await.unwrap();
+    let _ = progress.attr("hidden").await;
+    for _ in 0..200 {
+        if browser.current_url().await.unwrap().path().starts_with("/exhibits/") {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(browser.current_url().await.unwrap().path().starts_with("/exhibits/"), "the upload did not finish");
+    let text = page_text(&browser).await;
+    assert!(text.contains(&sha256), "the exhibit page shows the file's SHA-256");
+    let exhibit = format!("{number}-E001");
+    assert!(text.contains(&exhibit));
+
+    // Record a transfer to the lab.
+    browser.find(By::Css("#action option[value='transferred']")).await.unwrap().click().await.unwrap();
+    fill(&browser, "to_custodian", "CART examiner L. Moreno").await;
+    fill(&browser, "purpose", "Voice-clone analysis").await;
+    click_through(&browser, "form.record button.primary").await;
+    let text = page_text(&browser).await;
+    assert!(
+        text.contains("Transferred") && text.contains("To CART examiner L. Moreno")
+            || text.contains("to CART examiner L. Moreno"),
+        "{text}"
+    );
+    shot(&browser, "exhibit").await;
+
+    // A count and a proposal (arranged through the API), then the coverage matrix.
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "WIRE", "concerns": "Wire of $1.24M", "offense_date": "2026-02-11" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app.post(&dana, &format!("/api/v1/incidents/{number}/mappings"), &json!({ "count": 1, "element": "WIRE-E1", "exhibit": exhibit, "rationale": "The cloned voice asks for the wire." })).await;
+    let mapping: Value = r.json().await.unwrap();
+    browser.goto(format!("{base}/incidents/{number}/coverage")).await.unwrap();
+    assert!(page_text(&browser).await.contains("Count 1"));
+    shot(&browser, "coverage").await;
+    browser.delete_all_cookies().await.unwrap();
+
+    // The prosecutor accepts the mapping from the review queue.
+    sign_in(&browser, &base, "paula").await;
+    browser.goto(format!("{base}/reviews")).await.unwrap();
+    shot(&browser, "review-queue").await;
+    let id = mapping["id"].as_str().unwrap();
+    browser.find(By::Css(format!("#d-{id} option[value='accepted']"))).await.unwrap().click().await.unwrap();
+    click_through(&browser, &format!("form[action='/mappings/{id}/review'] button")).await;
+    assert!(page_text(&browser).await.contains("accepted"));
+    let after: Value = app.get(&paula, &format!("/api/v1/mappings/{id}")).await.json().await.unwrap();
+    assert_eq!(after["status"], "accepted");
+
+    // Edit and save the memo, then export it as PDF.
+    browser.goto(format!("{base}/incidents/{number}/memo")).await.unwrap();
+    fill(&browser, "executive_summary", "A cloned voice of the CFO ordered a $1.24M wire.").await;
+    click_through(&browser, "form[action$='/memos'] button.primary").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains("Memo version 1 saved") && text.contains("A cloned voice of the CFO ordered a $1.24M wire."));
+    shot(&browser, "memo").await;
+    let link = browser.find(By::LinkText("Export PDF")).await.unwrap().attr("href").await.unwrap().unwrap();
+    let cookies = browser.get_all_cookies().await.unwrap();
+    let session = cookies.iter().find(|c| c.name == "custos_session").unwrap();
+    let pdf = reqwest::Client::new()
+        .get(format!("{base}{link}"))
+        .header("Cookie", format!("custos_session={}", session.value))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let bytes = pdf.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    common::qpdf_check(&bytes);
+
+    // The prosecutor's dashboard, with the case on it.
+    browser.goto(format!("{base}/")).await.unwrap();
+    assert!(page_text(&browser).await.contains(&number));
+    shot(&browser, "dashboard").await;
+
+    // The accessibility check does find problems: an input without a label is one.
+    browser
+        .execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=\"text\">');", Vec::new())
+        .await
+        .unwrap();
+    if let Some(violations) = axe_violations(&browser).await {
+        assert!(violations.iter().any(|v| v.starts_with("label")), "{violations:?}");
+    }
+    browser.quit().await.unwrap();
+}
