@@ -13,6 +13,7 @@ on_both_backends!(
     only_another_prosecutor_may_review_a_mapping,
     coverage_shows_proven_proposed_and_missing_elements,
     an_accepted_mapping_returns_to_review_when_custody_fails,
+    an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_element,
     wire_fraud_limitation_with_and_without_a_financial_institution,
     bad_charges_and_mappings_change_nothing,
 );
@@ -350,4 +351,50 @@ async fn bad_charges_and_mappings_change_nothing(app: TestApp) {
     assert_eq!(app.post(&c.paula, &drop, &json!({ "reason": "again" })).await.status(), 409);
     let cov = coverage(&app, &c.dana, &c.number).await;
     assert!(cov["charges"].as_array().unwrap().is_empty());
+}
+
+async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_element(app: TestApp) {
+    let c = case(&app, sample_incident()).await;
+    add_charge(&app, &c.paula, &c.number, json!({ "offense": "WIRE", "concerns": "Wire of $4.18M" })).await;
+    let exhibit = format!("{}-E001", c.number);
+    let id = propose(&app, &c.dana, &c.number, 1, "WIRE-E1", &exhibit).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(review(&app, &c.paula, &id, "accepted").await.status(), 200);
+
+    // Nothing changed: starting up again leaves the acceptance alone.
+    assert_eq!(custos::services::charges::reconcile_with_catalog(&mut app.conn()).unwrap(), 0);
+
+    // As if the review had been made under an older catalog whose WIRE-E1 read differently:
+    // record the acceptance again with another fingerprint (reviews are append-only).
+    {
+        use custos::db::schema::mapping_reviews;
+        use diesel::prelude::*;
+        let mut conn = app.conn();
+        let (reviewer, sha): (Option<String>, Option<String>) = mapping_reviews::table
+            .filter(mapping_reviews::mapping_id.eq(&id))
+            .select((mapping_reviews::reviewer_id, mapping_reviews::exhibit_sha256))
+            .first(&mut conn)
+            .unwrap();
+        diesel::insert_into(mapping_reviews::table)
+            .values((
+                mapping_reviews::id.eq(uuid::Uuid::new_v4().to_string()),
+                mapping_reviews::mapping_id.eq(&id),
+                mapping_reviews::seq.eq(2),
+                mapping_reviews::reviewer_id.eq(reviewer),
+                mapping_reviews::decision.eq("accepted"),
+                mapping_reviews::comment.eq(""),
+                mapping_reviews::exhibit_sha256.eq(sha),
+                mapping_reviews::catalog_version.eq("2025.01.01-1"),
+                mapping_reviews::element_fingerprint.eq("0".repeat(64)),
+                mapping_reviews::reviewed_at.eq(custos::domain::now_utc()),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    // The start-up check (run by every `serve`) sends it back to review, saying why.
+    assert_eq!(custos::services::charges::reconcile_with_catalog(&mut app.conn()).unwrap(), 1);
+    let after: Value = app.get(&c.dana, &format!("/api/v1/mappings/{id}")).await.json().await.unwrap();
+    assert_eq!(after["status"], "proposed");
+    assert!(after["status_reason"].as_str().unwrap().contains("changed element WIRE-E1"), "{after}");
+    let cov = coverage(&app, &c.dana, &c.number).await;
+    assert_eq!(cell(&cov["charges"][0], "WIRE-E1")["state"], "proposed");
 }

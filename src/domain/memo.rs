@@ -144,10 +144,6 @@ fn paragraphs(text: &str) -> Vec<Block> {
     text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Block::Paragraph(p.to_owned())).collect()
 }
 
-fn col(title: &str, share: f32, mono: bool) -> Column {
-    Column { title: title.into(), share, mono }
-}
-
 /// The memo as a document, section by section (the outline of the statutes reference, §8).
 pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     let c = content;
@@ -194,7 +190,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     if !c.chronology.is_empty() {
         b.push(Block::Heading(2, "Chronology".into()));
         b.push(Block::Table(Table {
-            columns: vec![col("Date (UTC)", 0.2, false), col("Event", 0.8, false)],
+            columns: vec![Column::text("Date (UTC)", 0.2), Column::text("Event", 0.8)],
             rows: c.chronology.iter().map(|(d, e)| vec![vec![d.clone()], vec![e.clone()]]).collect(),
         }));
     }
@@ -217,11 +213,11 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     } else {
         b.push(Block::Table(Table {
             columns: vec![
-                col("Count", 0.09, false),
-                col("Statute and offense", 0.33, false),
-                col("Unit of prosecution", 0.2, false),
-                col("Maximum / minimum", 0.18, false),
-                col("Penalty facts to plead", 0.2, false),
+                Column::text("Count", 0.09),
+                Column::text("Statute and offense", 0.33),
+                Column::text("Unit of prosecution", 0.2),
+                Column::text("Maximum / minimum", 0.18),
+                Column::text("Penalty facts to plead", 0.2),
             ],
             rows: c
                 .charges
@@ -262,9 +258,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         ));
         b.push(Block::Table(Table {
             columns: vec![
-                col("Element", 0.27, false),
-                col("Proof: exhibit, SHA-256, custody", 0.56, true),
-                col("Gaps and risks", 0.17, false),
+                Column::text("Element", 0.27),
+                Column::mono("Proof: exhibit, SHA-256, custody", 0.56),
+                Column::text("Gaps and risks", 0.17),
             ],
             rows: ch
                 .elements
@@ -317,10 +313,10 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     }
     b.push(Block::Table(Table {
         columns: vec![
-            col("Exhibit", 0.18, false),
-            col("Kind and source", 0.42, false),
-            col("Authentication", 0.2, false),
-            col("Custodian", 0.2, false),
+            Column::text("Exhibit", 0.18),
+            Column::text("Kind and source", 0.42),
+            Column::text("Authentication", 0.2),
+            Column::text("Custodian", 0.2),
         ],
         rows: c
             .exhibits
@@ -354,7 +350,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         b.push(Block::Plain("No counts recorded.".into()));
     } else {
         b.push(Block::Table(Table {
-            columns: vec![col("Count", 0.1, false), col("Statute", 0.3, false), col("Deadline", 0.6, false)],
+            columns: vec![Column::text("Count", 0.1), Column::text("Statute", 0.3), Column::text("Deadline", 0.6)],
             rows: c
                 .charges
                 .iter()
@@ -367,10 +363,10 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     if !c.charges.is_empty() {
         b.push(Block::Table(Table {
             columns: vec![
-                col("Count", 0.1, false),
-                col("Statute", 0.3, false),
-                col("Statutory range", 0.3, false),
-                col("Guideline", 0.3, false),
+                Column::text("Count", 0.1),
+                Column::text("Statute", 0.3),
+                Column::text("Statutory range", 0.3),
+                Column::text("Guideline", 0.3),
             ],
             rows: c
                 .charges
@@ -393,14 +389,18 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         b.push(Block::Plain("No victims recorded.".into()));
     } else {
         b.push(Block::Table(Table {
-            columns: vec![col("Victim", 0.45, false), col("Kind", 0.25, false), col("Estimated loss", 0.3, false)],
+            columns: vec![
+                Column::text("Victim", 0.45),
+                Column::text("Kind", 0.25),
+                Column::text("Estimated loss", 0.3),
+            ],
             rows: c.victims.iter().map(|(n, k, l)| vec![vec![n.clone()], vec![k.clone()], vec![l.clone()]]).collect(),
         }));
     }
 
     b.push(Block::Heading(1, "14. Attachments: exhibit index".into()));
     b.push(Block::Table(Table {
-        columns: vec![col("Exhibit", 0.17, false), col("SHA-256", 0.58, true), col("Custody", 0.25, false)],
+        columns: vec![Column::text("Exhibit", 0.17), Column::mono("SHA-256", 0.58), Column::text("Custody", 0.25)],
         rows: c
             .exhibits
             .iter()

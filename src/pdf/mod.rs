@@ -71,6 +71,16 @@ pub struct Column {
     pub mono: bool,
 }
 
+impl Column {
+    pub fn text(title: &str, share: f32) -> Column {
+        Column { title: title.into(), share, mono: false }
+    }
+
+    pub fn mono(title: &str, share: f32) -> Column {
+        Column { title: title.into(), share, mono: true }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub columns: Vec<Column>,

@@ -31,6 +31,13 @@ pub fn exhibit_number(raw: &str) -> Result<ExhibitNumber, AppError> {
     raw.parse().map_err(|_| AppError::NotFound("exhibit"))
 }
 
+/// A memo version named in a URL (`/incidents/{incident}/memos/{version}`); malformed is 404.
+pub fn memo_version(incident: &str, version: &str) -> Result<(IncidentNumber, i32), AppError> {
+    let number = incident_number(incident)?;
+    let version = version.parse().map_err(|_| AppError::NotFound("memo version"))?;
+    Ok((number, version))
+}
+
 /// Malformed JSON, unknown fields and wrong types: a 400 problem naming what was wrong.
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default().limit(1 << 20).error_handler(|error, _req| {

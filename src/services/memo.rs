@@ -23,7 +23,7 @@ use crate::domain::memo::{
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
-use crate::pdf::{self, Block, Document};
+use crate::pdf::{self, Block, Column, Document};
 use crate::services::{audit, charges, evidence, incidents, ledger::Ledger, verify};
 use crate::statutes::defense_prompt;
 
@@ -651,7 +651,7 @@ pub fn certificate_document(
         Block::Heading(1, "3. Process of digital identification".into()),
         Block::Paragraph("The copy was identified by its SHA-256 hash value, computed over every byte as the copy was received and recorded before any other use. SHA-256 is a cryptographic hash function: two different files with the same SHA-256 value are not known to exist. MD5 and SHA-1 values, computed for legacy tools, are listed for matching only.".into()),
         Block::Table(crate::pdf::Table {
-            columns: vec![Column2::col("Value", 0.3), Column2::mono("SHA-256 (hex)", 0.7)],
+            columns: vec![Column::text("Value", 0.3), Column::mono("SHA-256 (hex)", 0.7)],
             rows: vec![
                 vec![vec!["Original (at acquisition)".into()], vec![original.clone()]],
                 vec![vec!["Copy offered as this exhibit".into()], vec![sha.clone()]],
@@ -662,7 +662,7 @@ pub fn certificate_document(
         Block::Heading(1, "4. Chain of custody".into()),
         Block::Plain(format!("Custos verified this exhibit's custody chain: {}. Storage controls: the file is kept in a content-addressed store; every custody event is hash-chained and entered in a signed, append-only ledger.", if intact { "intact" } else { "NOT INTACT" })),
         Block::Table(crate::pdf::Table {
-            columns: vec![Column2::col("#", 0.07), Column2::col("Date", 0.2), Column2::col("Event", 0.23), Column2::col("Custodian", 0.5)],
+            columns: vec![Column::text("#", 0.07), Column::text("Date", 0.2), Column::text("Event", 0.23), Column::text("Custodian", 0.5)],
             rows: custody_rows,
         }),
         Block::Heading(1, "5. Statement".into()),
@@ -682,17 +682,6 @@ pub fn certificate_document(
         footer: format!("Exhibit {} · SHA-256 {}", exhibit.number, sha),
         date: exhibit.created_at.assume_utc(),
         blocks,
-    }
-}
-
-/// Column shorthands for the certificate's tables.
-struct Column2;
-impl Column2 {
-    fn col(title: &str, share: f32) -> crate::pdf::Column {
-        crate::pdf::Column { title: title.into(), share, mono: false }
-    }
-    fn mono(title: &str, share: f32) -> crate::pdf::Column {
-        crate::pdf::Column { title: title.into(), share, mono: true }
     }
 }
 

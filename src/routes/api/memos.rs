@@ -8,7 +8,7 @@ use super::rfc3339;
 use crate::domain::memo::Narratives;
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
-use crate::routes::{exhibit_number, incident_number};
+use crate::routes::{exhibit_number, incident_number, memo_version};
 use crate::services::memo::{self as service, MemoVersion};
 use crate::startup::AppState;
 
@@ -40,10 +40,6 @@ pub fn version_json(v: &MemoVersion, with_content: bool) -> serde_json::Value {
         value["content"] = serde_json::to_value(&v.content).unwrap_or_default();
     }
     value
-}
-
-fn version_number(raw: &str) -> Result<i32, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound("memo version"))
 }
 
 async fn list(
@@ -100,8 +96,7 @@ async fn show(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let (_, version) = state.run(move |conn| service::version(conn, &user, number, Some(v))).await?;
     Ok(HttpResponse::Ok().json(version_json(&version, true)))
 }
@@ -121,8 +116,7 @@ async fn pdf(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let (_, bytes, sha) = state.run(move |conn| service::export_pdf(conn, &user, number, Some(v))).await?;
     Ok(pdf_response(&format!("memo-{number}-v{v}.pdf"), bytes, &sha))
 }
@@ -141,8 +135,7 @@ async fn approve(
     body: Option<web::Json<ApproveBody>>,
 ) -> Result<HttpResponse, AppError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let comment = body.map(|b| b.into_inner().comment).unwrap_or_default();
     let version = state.run(move |conn| service::approve(conn, &user, number, v, &comment)).await?;
     Ok(HttpResponse::Ok().json(version_json(&version, false)))

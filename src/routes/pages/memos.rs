@@ -13,7 +13,7 @@ use crate::error::{AppError, PageError};
 use crate::pdf::Block;
 use crate::routes::api::memos::pdf_response;
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
-use crate::routes::{exhibit_number, incident_number};
+use crate::routes::{exhibit_number, incident_number, memo_version};
 use crate::services::memo::{self as service, MemoVersion};
 use crate::startup::AppState;
 
@@ -187,18 +187,13 @@ struct ShowPage {
     blocks: Vec<View>,
 }
 
-fn version_number(raw: &str) -> Result<i32, AppError> {
-    raw.parse().map_err(|_| AppError::NotFound("memo version"))
-}
-
 async fn show(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let viewer = user.user().clone();
     let (_, version) = state.run(move |conn| service::version(conn, &viewer, number, Some(v))).await?;
     let can_approve = user.user().role == crate::domain::user::Role::Supervisor && version.approved_by.is_none();
@@ -218,8 +213,7 @@ async fn pdf(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let viewer = user.user().clone();
     let (_, bytes, sha) = state.run(move |conn| service::export_pdf(conn, &viewer, number, Some(v))).await?;
     Ok(pdf_response(&format!("memo-{number}-v{v}.pdf"), bytes, &sha))
@@ -248,8 +242,7 @@ async fn diff(
     query: web::Query<DiffQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let newer = version_number(&v)?;
+    let (number, newer) = memo_version(&incident, &v)?;
     let older = query.against.unwrap_or(newer - 1);
     let viewer = user.user().clone();
     let (a, b) = state
@@ -279,8 +272,7 @@ async fn approve(
     CsrfForm(form): CsrfForm<ApproveForm>,
 ) -> Result<HttpResponse, PageError> {
     let (incident, v) = path.into_inner();
-    let number = incident_number(&incident)?;
-    let v = version_number(&v)?;
+    let (number, v) = memo_version(&incident, &v)?;
     let back = format!("/incidents/{number}/memos/{v}");
     if form.confirm != "yes" {
         auth::flash(&user.session, FlashKind::Error, "Not approved: tick the confirmation box.".to_owned());
