@@ -374,6 +374,17 @@ pub fn proof_bundle(
 ) -> Result<serde_json::Value, AppError> {
     let (_, exhibit) = get(conn, user, number)?;
     let events = repo::events_of(conn, &exhibit.id)?;
+    exhibit_proof(conn, ledger, &exhibit, &events)
+}
+
+/// The proof bundle of one exhibit whose events are at hand (also part of a case bundle).
+pub fn exhibit_proof(
+    conn: &mut DbConnection,
+    ledger: &ledger::Ledger,
+    exhibit: &Exhibit,
+    events: &[CustodyEvent],
+) -> Result<serde_json::Value, AppError> {
+    let number = exhibit.number;
     let indexes: Vec<i64> = events.iter().map(|e| e.ledger_index).collect();
     let (checkpoint, proofs) = ledger::inclusion_proofs(conn, ledger, &indexes)?;
     let mut items = Vec::new();

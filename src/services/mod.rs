@@ -2,6 +2,7 @@
 //! records an audit event for every change.
 
 pub mod audit;
+pub mod bundle;
 pub mod charges;
 pub mod dashboard;
 pub mod evidence;

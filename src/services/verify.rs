@@ -62,6 +62,27 @@ impl VerificationReport {
     }
 }
 
+impl Finding {
+    /// A problem with an exhibit (by number), one of its events, or a ledger leaf.
+    pub fn new(
+        exhibit: Option<String>,
+        event: Option<i32>,
+        ledger_index: Option<i64>,
+        problem: &str,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            exhibit,
+            event,
+            ledger_index,
+            problem: problem.to_owned(),
+            expected: expected.into(),
+            found: found.into(),
+        }
+    }
+}
+
 fn finding(
     exhibit: Option<&Exhibit>,
     event: Option<i32>,
@@ -70,14 +91,7 @@ fn finding(
     expected: impl Into<String>,
     found: impl Into<String>,
 ) -> Finding {
-    Finding {
-        exhibit: exhibit.map(|e| e.number.to_string()),
-        event,
-        ledger_index: index,
-        problem: problem.to_owned(),
-        expected: expected.into(),
-        found: found.into(),
-    }
+    Finding::new(exhibit.map(|e| e.number.to_string()), event, index, problem, expected, found)
 }
 
 /// Total bytes of the blobs `verify` will re-hash, for a progress bar.
