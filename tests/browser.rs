@@ -292,6 +292,27 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     assert!(page_text(&browser).await.contains(&number));
     shot(&browser, "dashboard").await;
 
+    // On a tablet (820 px wide, portrait) the pages reflow: no sideways scrolling.
+    browser.set_window_rect(0, 0, 820, 1180).await.unwrap();
+    for (path, name) in [
+        (format!("{base}/incidents/{number}/coverage"), "tablet-coverage"),
+        (format!("{base}/exhibits/{exhibit}"), "tablet-exhibit"),
+    ] {
+        browser.goto(path).await.unwrap();
+        shot(&browser, name).await;
+        let overflow: bool = browser
+            .execute(
+                "return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1;",
+                Vec::new(),
+            )
+            .await
+            .unwrap()
+            .convert()
+            .unwrap();
+        assert!(!overflow, "{name}: the page is wider than the tablet's screen");
+    }
+    browser.set_window_rect(0, 0, 1280, 1000).await.unwrap();
+
     // The accessibility check does find problems: an input without a label is one.
     browser
         .execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=\"text\">');", Vec::new())
