@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(long)]
         with_files: bool,
     },
+    /// Generates a synthetic dataset: N incidents with exhibits, custody, counts and mappings
+    Demo {
+        /// How many incidents
+        #[arg(long, value_name = "N")]
+        scale: usize,
+        /// Exhibits per incident
+        #[arg(long, value_name = "K", default_value_t = 5)]
+        exhibits: usize,
+    },
     /// Checks a case bundle offline; exit 0 all good, 1 problems found, 2 could not run
     VerifyBundle {
         #[arg(value_name = "PATH")]
@@ -187,6 +196,7 @@ pub fn run() -> ExitCode {
         }
         Command::Export { incident, out, with_files } => export(&settings, &incident, &out, with_files),
         Command::VerifyBundle { path } => verify_bundle(&path),
+        Command::Demo { scale, exhibits } => demo_scale(&settings, scale, exhibits),
         Command::Ledger(LedgerCommand::Key) => match crate::services::ledger::Ledger::open(&settings.data_dir) {
             Ok(ledger) => {
                 println!("{}", ledger.verifier_key());
@@ -327,6 +337,29 @@ fn export(settings: &Settings, incident: &str, out: &std::path::Path, with_files
         Err(crate::error::AppError::NotFound(what)) => fail(2, &format!("no {what} {incident}")),
         Err(e) => fail(2, &e.to_string()),
     }
+}
+
+fn demo_scale(settings: &Settings, incidents: usize, exhibits: usize) -> ExitCode {
+    if exhibits == 0 || incidents == 0 {
+        return fail(2, "--scale and --exhibits must be at least 1");
+    }
+    let store = match crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs")) {
+        Ok(store) => store,
+        Err(e) => return fail(2, &format!("cannot open the evidence store: {e}")),
+    };
+    let started = std::time::Instant::now();
+    with_connection(settings, |conn| {
+        let summary = demo::scale(conn, &store, incidents, exhibits)?;
+        println!(
+            "added {} incidents, {} exhibits, {} mappings in {:.1} s (users scale.investigator and scale.prosecutor, password {})",
+            summary.incidents,
+            summary.exhibits,
+            summary.mappings,
+            started.elapsed().as_secs_f64(),
+            demo::DEMO_PASSWORD
+        );
+        Ok(())
+    })
 }
 
 fn verify_bundle(path: &std::path::Path) -> ExitCode {

@@ -204,3 +204,21 @@ fn serve_demo_serves_the_login_page_and_the_demo_cases() {
     assert!(result.contains("Synthetic-identity loan fraud ring"));
     assert!(!result.contains("credential stuffing"), "the prosecutor is not on that team");
 }
+
+#[test]
+fn demo_scale_generates_a_dataset_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = custos(&data).args(["demo", "--scale", "3", "--exhibits", "2"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("added 3 incidents, 6 exhibits, 24 mappings"), "{text}");
+    // Running it again adds more, reusing the synthetic users.
+    let again = custos(&data).args(["demo", "--scale", "1", "--exhibits", "1"]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    // Every file, chain and the ledger verify.
+    let verified = custos(&data).arg("verify").output().unwrap();
+    assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stdout));
+    let refused = custos(&data).args(["demo", "--scale", "0"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+}
