@@ -32,14 +32,6 @@ fn today() -> Date {
     now_utc().date()
 }
 
-fn ensure_writes(incident: &Incident, user: &User, what: &str) -> Result<(), AppError> {
-    if incidents::can_write(incident, user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!("a {} cannot {what}", user.role.label().to_lowercase())))
-    }
-}
-
 /// The incident's counts, candidates and dropped, in count order.
 pub fn charges(
     conn: &mut DbConnection,
@@ -59,7 +51,7 @@ pub fn add_charge(
     raw: &RawCharge,
 ) -> Result<Charge, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    ensure_writes(&incident, user, "add charges")?;
+    incidents::ensure_can_write(&incident, user, "add charges")?;
     let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
     let draft = ChargeDraft::parse(raw, catalog()?, fi_default, today())?;
     let incident_id = incident.id.to_string();
@@ -115,7 +107,7 @@ pub fn drop_charge(
     reason: &str,
 ) -> Result<Charge, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    ensure_writes(&incident, user, "drop charges")?;
+    incidents::ensure_can_write(&incident, user, "drop charges")?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ValidationErrors::single("reason", "say why the count is dropped").into());
@@ -145,7 +137,7 @@ pub fn propose(
     raw: &RawMapping,
 ) -> Result<Mapping, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    ensure_writes(&incident, user, "propose mappings")?;
+    incidents::ensure_can_write(&incident, user, "propose mappings")?;
     let draft = MappingDraft::parse(raw)?;
     let incident_id = incident.id.to_string();
     let charge = repo::find_charge(conn, &incident_id, draft.count)?
@@ -240,7 +232,7 @@ pub fn review(conn: &mut DbConnection, user: &User, id: &str, raw: &RawReview) -
             user.role.label().to_lowercase()
         )));
     }
-    ensure_writes(&incident, user, "review mappings on this incident")?;
+    incidents::ensure_can_write(&incident, user, "review mappings on this incident")?;
     if mapping.proposed_by == user.id.to_string() {
         return Err(AppError::Forbidden(
             "you proposed this mapping: another prosecutor or supervisor must review it".into(),
@@ -432,7 +424,7 @@ pub fn add_tags(
     text: &str,
 ) -> Result<Vec<String>, AppError> {
     let (incident, exhibit) = evidence::get(conn, user, number)?;
-    ensure_writes(&incident, user, "tag evidence")?;
+    incidents::ensure_can_write(&incident, user, "tag evidence")?;
     let mut tags = Vec::new();
     for raw in text.split([',', ';']) {
         let tag = raw.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");

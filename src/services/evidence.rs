@@ -35,9 +35,7 @@ pub fn prepare(
     raw: &RawExhibit,
 ) -> Result<PreparedExhibit, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    if !incidents::can_write(&incident, user) {
-        return Err(AppError::Forbidden(format!("a {} cannot add evidence", user.role.label().to_lowercase())));
-    }
+    incidents::ensure_can_write(&incident, user, "add evidence")?;
     let draft = ExhibitDraft::parse(raw, now_utc())?;
     let parent_id = match draft.parent {
         Some(parent) => {
@@ -258,12 +256,7 @@ pub fn record_custody(
     raw: &RawCustodyEvent,
 ) -> Result<CustodyEvent, AppError> {
     let (incident, exhibit) = get(conn, user, number)?;
-    if !incidents::can_write(&incident, user) {
-        return Err(AppError::Forbidden(format!(
-            "a {} cannot record custody events",
-            user.role.label().to_lowercase()
-        )));
-    }
+    incidents::ensure_can_write(&incident, user, "record custody events")?;
     db::write_transaction(conn, |conn| -> Result<CustodyEvent, AppError> {
         // Read the history inside the transaction: the chain's head cannot move under us.
         let history = repo::events_of(conn, &exhibit.id)?;

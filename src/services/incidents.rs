@@ -24,15 +24,13 @@ pub fn can_write(incident: &Incident, user: &User) -> bool {
     user.role.writes_cases() && (user.role.sees_all_incidents() || incident.has_member(user.id))
 }
 
-fn ensure_can_write(incident: &Incident, user: &User) -> Result<(), AppError> {
+/// Refuses, naming the role and what it tried (`what`: "add evidence"), unless `user` may
+/// change `incident`.
+pub fn ensure_can_write(incident: &Incident, user: &User, what: &str) -> Result<(), AppError> {
     if can_write(incident, user) {
         Ok(())
     } else {
-        Err(AppError::Forbidden(format!(
-            "a {} cannot change incident {}",
-            user.role.label().to_lowercase(),
-            incident.number
-        )))
+        Err(AppError::Forbidden(format!("a {} cannot {what}", user.role.label().to_lowercase())))
     }
 }
 
@@ -128,7 +126,7 @@ pub fn update(
     patch: &IncidentPatch,
 ) -> Result<Incident, AppError> {
     let current = get(conn, user, number)?;
-    ensure_can_write(&current, user)?;
+    ensure_can_write(&current, user, &format!("change incident {number}"))?;
     if version != current.version {
         return Err(stale(number, version, current.version));
     }
@@ -214,7 +212,7 @@ pub fn add_member(
     username: &str,
 ) -> Result<Incident, AppError> {
     let incident = get(conn, user, number)?;
-    ensure_can_write(&incident, user)?;
+    ensure_can_write(&incident, user, &format!("change incident {number}"))?;
     let username = username.trim();
     let new_member = user_repo::find_by_username(conn, username)?
         .filter(|u| u.active)
