@@ -229,13 +229,17 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
         );
     }
     let found = load_mappings(conn, query)?;
+    let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
+    let numbers: std::collections::HashMap<String, String> = mappings::table
+        .inner_join(incidents::table)
+        .filter(mappings::id.eq_any(&ids))
+        .select((mappings::id, incidents::number))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
     let mut out = Vec::with_capacity(found.len());
     for mapping in found {
-        let number: String = mappings::table
-            .inner_join(incidents::table)
-            .filter(mappings::id.eq(&mapping.id))
-            .select(incidents::number)
-            .first(conn)?;
+        let number = numbers.get(&mapping.id).cloned().ok_or(diesel::result::Error::NotFound)?;
         out.push((number, mapping));
     }
     out.sort_by_key(|(_, m)| m.proposed_at);
@@ -334,16 +338,21 @@ pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<Accepted
         .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
         .select((mappings::id, mappings::element_id, exhibits::sha256))
         .load(conn)?;
+    // The latest accepting review of each, in one query: newest first within each mapping.
+    let ids: Vec<&str> = accepted.iter().map(|(id, _, _)| id.as_str()).collect();
+    let reviews: Vec<(String, Option<String>, String)> = mapping_reviews::table
+        .filter(mapping_reviews::mapping_id.eq_any(&ids))
+        .filter(mapping_reviews::decision.eq("accepted"))
+        .order((mapping_reviews::mapping_id.asc(), mapping_reviews::seq.desc()))
+        .select((mapping_reviews::mapping_id, mapping_reviews::exhibit_sha256, mapping_reviews::element_fingerprint))
+        .load(conn)?;
+    let mut latest: std::collections::HashMap<String, (Option<String>, String)> = std::collections::HashMap::new();
+    for (mapping_id, sha256, fingerprint) in reviews {
+        latest.entry(mapping_id).or_insert((sha256, fingerprint));
+    }
     let mut out = Vec::with_capacity(accepted.len());
     for (id, element, sha_now) in accepted {
-        let last: Option<(Option<String>, String)> = mapping_reviews::table
-            .filter(mapping_reviews::mapping_id.eq(&id))
-            .filter(mapping_reviews::decision.eq("accepted"))
-            .order(mapping_reviews::seq.desc())
-            .select((mapping_reviews::exhibit_sha256, mapping_reviews::element_fingerprint))
-            .first(conn)
-            .optional()?;
-        let (sha256_seen, element_fingerprint) = last.unwrap_or((None, String::new()));
+        let (sha256_seen, element_fingerprint) = latest.remove(&id).unwrap_or((None, String::new()));
         out.push(AcceptedMapping { id, element_id: element, sha256_seen, sha256_now: sha_now, element_fingerprint });
     }
     Ok(out)
