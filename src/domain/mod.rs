@@ -98,6 +98,11 @@ impl ValidationErrors {
     }
 
     /// The message for one field, for showing it beside that input.
+    /// The messages alone, for a one-line notice where the fields are not on the page.
+    pub fn messages(&self) -> String {
+        self.0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")
+    }
+
     pub fn for_field(&self, field: &str) -> Option<&str> {
         self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }

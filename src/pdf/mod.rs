@@ -190,32 +190,51 @@ fn wrap(text: &str, face: Face, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
+/// Size of table text (digests use `MONO_SIZE`).
+const TABLE_SIZE: f32 = 9.0;
+
+/// The face and size of a table cell.
+fn cell_style(col: &Column, header: bool) -> (Face, f32) {
+    match (header, col.mono) {
+        (true, _) => (Face::Bold, TABLE_SIZE),
+        (false, true) => (Face::Mono, MONO_SIZE),
+        (false, false) => (Face::Roman, TABLE_SIZE),
+    }
+}
+
+/// A row's cells wrapped to their columns' widths.
+fn wrap_row(table: &Table, cells: &[Vec<String>], header: bool) -> Vec<Vec<String>> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, col)| {
+            let (face, size) = cell_style(col, header);
+            let width = col.share * CONTENT_W - 2.0 * CELL_PAD;
+            cells
+                .get(i)
+                .map(|lines| lines.iter().flat_map(|l| wrap(&printable(l), face, size, width)).collect())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// The header row, wrapped.
+fn header_row(table: &Table) -> Vec<Vec<String>> {
+    let titles: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.title.clone()]).collect();
+    wrap_row(table, &titles, true)
+}
+
+/// Height of a wrapped row.
+fn row_height(cells: &[Vec<String>]) -> f32 {
+    cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * TABLE_SIZE * LEADING + 2.0 * CELL_PAD
+}
+
 /// Height of a table's header row and first row: what must fit below a heading so that the
 /// heading does not end a page alone.
 fn table_start_height(table: &Table) -> f32 {
-    let size = 9.0;
-    let step = size * LEADING;
-    let lines = |row: &[Vec<String>], header: bool| {
-        table
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, col)| {
-                let width = col.share * CONTENT_W - 2.0 * CELL_PAD;
-                let (face, cell_size) = match (header, col.mono) {
-                    (true, _) => (Face::Bold, size),
-                    (false, true) => (Face::Mono, MONO_SIZE),
-                    (false, false) => (Face::Roman, size),
-                };
-                row.get(i)
-                    .map_or(1, |cell| cell.iter().map(|l| wrap(&printable(l), face, cell_size, width).len()).sum())
-            })
-            .max()
-            .unwrap_or(1) as f32
-    };
-    let header: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.title.clone()]).collect();
-    let first = table.rows.first().map_or(0.0, |r| lines(r, false) * step + 2.0 * CELL_PAD);
-    lines(&header, true) * step + 2.0 * CELL_PAD + first + 12.0
+    let first = table.rows.first().map_or(0.0, |r| row_height(&wrap_row(table, r, false)));
+    row_height(&header_row(table)) + first
 }
 
 /// Pages under construction.
@@ -310,48 +329,20 @@ impl Layout {
     }
 
     fn table(&mut self, table: &Table) {
-        let size = 9.0;
-        let step = size * LEADING;
+        let step = TABLE_SIZE * LEADING;
         let widths: Vec<f32> = table.columns.iter().map(|c| c.share * CONTENT_W).collect();
-        let face_of = |col: &Column| if col.mono { Face::Mono } else { Face::Roman };
-        let wrap_row = |cells: &[Vec<String>], header: bool| -> Vec<Vec<String>> {
-            table
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(i, col)| {
-                    let face = if header { Face::Bold } else { face_of(col) };
-                    let cell_size = if col.mono && !header { MONO_SIZE } else { size };
-                    cells
-                        .get(i)
-                        .map(|lines| {
-                            lines
-                                .iter()
-                                .flat_map(|l| wrap(&printable(l), face, cell_size, widths[i] - 2.0 * CELL_PAD))
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                })
-                .collect()
-        };
-        let header: Vec<Vec<String>> = table.columns.iter().map(|c| vec![c.title.clone()]).collect();
-        let header_cells = wrap_row(&header, true);
-        let height_of =
-            |cells: &[Vec<String>]| cells.iter().map(Vec::len).max().unwrap_or(1) as f32 * step + 2.0 * CELL_PAD;
-        let header_h = height_of(&header_cells);
+        let header_cells = header_row(table);
         let draw_row = |layout: &mut Layout, cells: &[Vec<String>], head: bool| {
-            let h = height_of(cells);
+            let h = row_height(cells);
             let top = layout.y;
             if head {
                 layout.shade(MARGIN, top - h, CONTENT_W, h);
             }
             let mut x = MARGIN;
             for (i, lines) in cells.iter().enumerate() {
-                let col = &table.columns[i];
-                let face = if head { Face::Bold } else { face_of(col) };
-                let cell_size = if col.mono && !head { MONO_SIZE } else { size };
+                let (face, cell_size) = cell_style(&table.columns[i], head);
                 for (n, line) in lines.iter().enumerate() {
-                    let baseline = top - CELL_PAD - (n as f32 + 1.0) * step + size * 0.25;
+                    let baseline = top - CELL_PAD - (n as f32 + 1.0) * step + TABLE_SIZE * 0.25;
                     layout.text(x + CELL_PAD, baseline, line, face, cell_size, 0.0);
                 }
                 x += widths[i];
@@ -370,12 +361,11 @@ impl Layout {
             layout.rule(MARGIN, layout.y, MARGIN + CONTENT_W, layout.y, 0.6);
             draw_row(layout, &header_cells, true);
         };
-        let first_h = table.rows.first().map(|r| height_of(&wrap_row(r, false))).unwrap_or(0.0);
-        self.ensure(header_h + first_h);
+        self.ensure(table_start_height(table));
         start_table(self);
         for row in &table.rows {
-            let cells = wrap_row(row, false);
-            let h = height_of(&cells);
+            let cells = wrap_row(table, row, false);
+            let h = row_height(&cells);
             if self.y - h < BOTTOM {
                 self.new_page();
                 start_table(self);
@@ -403,7 +393,7 @@ impl Layout {
                 let lines = wrap(&printable(text), face, size, CONTENT_W);
                 // A heading never ends a page: keep room for it and the start of what follows.
                 let follow = match next {
-                    Some(Block::Table(table)) => table_start_height(table),
+                    Some(Block::Table(table)) => table_start_height(table) + 12.0,
                     Some(_) => 3.0 * BODY * LEADING,
                     None => 0.0,
                 };

@@ -459,14 +459,17 @@ pub fn save_version(
         )?;
         Ok(version)
     })?;
-    get_version(conn, &incident, version)
+    get_version(conn, &incident, Some(version))
 }
 
-fn get_version(conn: &mut DbConnection, incident: &Incident, version: i32) -> Result<MemoVersion, AppError> {
-    repo::find(conn, &incident.id.to_string(), version)?
-        .map(into_version)
-        .transpose()?
-        .ok_or(AppError::NotFound("memo version"))
+/// One version of the incident's memo; the latest when `version` is None.
+fn get_version(conn: &mut DbConnection, incident: &Incident, version: Option<i32>) -> Result<MemoVersion, AppError> {
+    let incident_id = incident.id.to_string();
+    let row = match version {
+        Some(v) => repo::find(conn, &incident_id, v)?,
+        None => repo::latest(conn, &incident_id)?,
+    };
+    row.map(into_version).transpose()?.ok_or(AppError::NotFound("memo version"))
 }
 
 /// One version (the latest when `version` is None).
@@ -477,13 +480,7 @@ pub fn version(
     version: Option<i32>,
 ) -> Result<(Incident, MemoVersion), AppError> {
     let incident = incidents::get(conn, user, number)?;
-    let found = match version {
-        Some(v) => get_version(conn, &incident, v)?,
-        None => repo::latest(conn, &incident.id.to_string())?
-            .map(into_version)
-            .transpose()?
-            .ok_or(AppError::NotFound("memo version"))?,
-    };
+    let found = get_version(conn, &incident, version)?;
     Ok((incident, found))
 }
 
@@ -519,7 +516,7 @@ pub fn approve(
             json!({ "version": v, "content_sha256": found.content_sha256, "comment": comment.trim() }),
         )
     })?;
-    get_version(conn, &incident, v)
+    get_version(conn, &incident, Some(v))
 }
 
 /// Renders a version to PDF and records the export, with the PDF's SHA-256, in the audit
@@ -542,13 +539,7 @@ pub fn export_pdf_as_operator(
     v: Option<i32>,
 ) -> Result<(MemoVersion, Vec<u8>, String), AppError> {
     let incident = crate::db::repo::incidents::load(conn, number)?.ok_or(AppError::NotFound("incident"))?;
-    let found = match v {
-        Some(v) => get_version(conn, &incident, v)?,
-        None => repo::latest(conn, &incident.id.to_string())?
-            .map(into_version)
-            .transpose()?
-            .ok_or(AppError::NotFound("memo version"))?,
-    };
+    let found = get_version(conn, &incident, v)?;
     export(conn, &incident, found, None)
 }
 

@@ -393,8 +393,11 @@ async fn drop_charge(
     match state.run(move |conn| service::drop_charge(conn, &actor, number, count, &form.reason)).await {
         Ok(_) => auth::flash(&user.session, FlashKind::Success, format!("Count {count} dropped.")),
         Err(AppError::Validation(errors)) => {
-            let text = errors.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-            auth::flash(&user.session, FlashKind::Error, format!("Count {count} was not dropped: {text}."));
+            auth::flash(
+                &user.session,
+                FlashKind::Error,
+                format!("Count {count} was not dropped: {}.", errors.messages()),
+            );
         }
         Err(other) => return Err(other.into()),
     }
@@ -607,8 +610,7 @@ async fn add_tags(
     match state.run(move |conn| service::add_tags(conn, &actor, number, &form.tags)).await {
         Ok(tags) => auth::flash(&user.session, FlashKind::Success, format!("Tags now: {}.", tags.join(", "))),
         Err(AppError::Validation(errors)) => {
-            let text = errors.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-            auth::flash(&user.session, FlashKind::Error, format!("No tags added: {text}."));
+            auth::flash(&user.session, FlashKind::Error, format!("No tags added: {}.", errors.messages()));
         }
         Err(other) => return Err(other.into()),
     }
