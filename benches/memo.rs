@@ -3,7 +3,7 @@
 //! run (an outside PDF tool on the same machine).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use custos::domain::memo::{VersionStamp, document, sample_content};
+use custos::documents::memo::{VersionStamp, document, sample_content};
 use std::time::Instant;
 
 fn main() {

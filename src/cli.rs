@@ -429,7 +429,7 @@ fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("re-hashing evidence");
-    let result = verify::verify(&mut conn, &store, &ledger, &exhibits, incident.is_none(), &mut |n| bar.inc(n));
+    let result = verify::verify(&mut conn, &store, &ledger, exhibits, incident.is_none(), &mut |n| bar.inc(n));
     bar.finish_and_clear();
     match result {
         Ok(report) => {

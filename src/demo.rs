@@ -271,7 +271,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         let mapping = services::charges::propose(conn, &find(&m.by)?, exhibit.incident, &raw)?;
         if let Some(r) = &m.review {
             let review = RawReview { decision: r.decision.clone(), comment: r.comment.clone() };
-            services::charges::review(conn, &find(&r.by)?, &mapping.id, &review)?;
+            services::charges::review(conn, &find(&r.by)?, mapping.id, &review)?;
         }
     }
     // Every demo incident has a saved memo version, written by a prosecutor on the team (or
@@ -395,7 +395,7 @@ pub fn scale(
                 let mapping = services::charges::propose(conn, &agent, incident.number, &raw)?;
                 if n % 2 == 0 {
                     let review = RawReview { decision: "accepted".into(), comment: String::new() };
-                    services::charges::review(conn, &prosecutor, &mapping.id, &review)?;
+                    services::charges::review(conn, &prosecutor, mapping.id, &review)?;
                 }
                 summary.mappings += 1;
             }

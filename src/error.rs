@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
+use crate::domain::policy::Refusal;
 use crate::domain::{FieldError, ValidationErrors};
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +115,15 @@ impl AppError {
     }
 }
 
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotPermitted(reason) => AppError::Forbidden(reason),
+            Refusal::NotNow { code, reason } => AppError::Conflict { code, detail: reason },
+        }
+    }
+}
+
 impl From<ValidationErrors> for AppError {
     fn from(errors: ValidationErrors) -> Self {
         AppError::Validation(errors)
@@ -121,8 +131,19 @@ impl From<ValidationErrors> for AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    /// A unique-constraint violation is two people saving the same thing at once (or twice):
+    /// a conflict the client can resolve by reloading, never a server error.
     fn from(error: diesel::result::Error) -> Self {
-        AppError::Internal(format!("database: {error}"))
+        match error {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::info!(cause = info.message(), "unique constraint refused a write");
+                AppError::conflict(
+                    "already_recorded",
+                    "someone recorded the same thing at the same moment; reload the page to see it",
+                )
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
     }
 }
 
@@ -188,6 +209,12 @@ impl ResponseError for AppError {
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct PageError(#[from] pub AppError);
+
+impl From<Refusal> for PageError {
+    fn from(refusal: Refusal) -> Self {
+        PageError(refusal.into())
+    }
+}
 
 impl From<diesel::result::Error> for PageError {
     fn from(error: diesel::result::Error) -> Self {

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod ledger;

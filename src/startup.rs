@@ -84,25 +84,11 @@ pub fn session_key(data_dir: &Path) -> Result<Key, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = [0u8; 64];
             rand::fill(&mut bytes);
-            write_private(&path, hex::encode(bytes).as_bytes())?;
+            crate::storage::write_private(&path, hex::encode(bytes).as_bytes())?;
             Key::try_from(bytes.as_slice()).map_err(|e| e.to_string())
         }
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
-}
-
-/// Writes a secret readable only by its owner, creating it atomically.
-pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    file.write_all(contents).and_then(|_| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 pub struct Application {
@@ -129,6 +115,7 @@ impl Application {
         // A bad statute catalog stops the server before it serves anything; a new catalog
         // release sends mappings of changed elements back to review.
         let catalog = crate::statutes::catalog()?;
+        crate::domain::evidence::check_suggested_kinds(catalog)?;
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
         let reopened = crate::services::charges::reconcile_with_catalog(&mut conn).map_err(|e| e.to_string())?;
         drop(conn);

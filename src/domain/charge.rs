@@ -8,6 +8,7 @@ use time::{Date, PrimitiveDateTime};
 
 use super::ValidationErrors;
 use super::evidence::ExhibitNumber;
+use super::ids::{ChargeId, ExhibitId, MappingId, UserId};
 use super::incident::parse_date;
 use crate::statutes::{Catalog, ElementKind, Maximum, Offense, limitation_deadline, limitation_years};
 
@@ -66,7 +67,7 @@ impl ReviewDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Charge {
     #[serde(skip)]
-    pub id: String,
+    pub id: ChargeId,
     /// The count's number within the incident: Count 1, Count 2...
     pub count: i32,
     pub offense_id: String,
@@ -80,7 +81,7 @@ pub struct Charge {
     pub status: ChargeStatus,
     pub drop_reason: Option<String>,
     #[serde(skip)]
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
 }
 
@@ -174,14 +175,14 @@ impl ChargeDraft {
 /// A mapping of one exhibit to one element of one charge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mapping {
-    pub id: String,
+    pub id: MappingId,
     pub count: i32,
     #[serde(skip)]
-    pub charge_id: String,
+    pub charge_id: ChargeId,
     pub element_id: String,
     pub exhibit: ExhibitNumber,
     #[serde(skip)]
-    pub exhibit_id: String,
+    pub exhibit_id: ExhibitId,
     pub pin_kind: Option<PinKind>,
     pub pin_cite: Option<String>,
     pub rationale: String,
@@ -189,7 +190,7 @@ pub struct Mapping {
     /// Why the mapping is back in review, when the system sent it back.
     pub status_reason: Option<String>,
     #[serde(skip)]
-    pub proposed_by: String,
+    pub proposed_by: UserId,
     pub proposed_by_name: String,
     pub proposed_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
@@ -560,7 +561,7 @@ mod tests {
 
     fn charge(count: i32, offense: &str, facts: &[&str], fi: bool) -> Charge {
         Charge {
-            id: format!("c{count}"),
+            id: ChargeId::new(),
             count,
             offense_id: offense.into(),
             object_offense_id: None,
@@ -570,25 +571,25 @@ mod tests {
             penalty_facts: facts.iter().map(|s| s.to_string()).collect(),
             status: ChargeStatus::Candidate,
             drop_reason: None,
-            created_by: "u".into(),
+            created_by: UserId::new(),
             created_at: datetime!(2026-01-01 0:00),
         }
     }
 
     fn mapping(charge: &Charge, element: &str, exhibit: i32, status: MappingStatus) -> Mapping {
         Mapping {
-            id: format!("{}-{element}-{exhibit}", charge.id),
+            id: MappingId::new(),
             count: charge.count,
-            charge_id: charge.id.clone(),
+            charge_id: charge.id,
             element_id: element.into(),
             exhibit: format!("2026-0001-E{exhibit:03}").parse().unwrap(),
-            exhibit_id: format!("x{exhibit}"),
+            exhibit_id: ExhibitId::new(),
             pin_kind: None,
             pin_cite: None,
             rationale: "r".into(),
             status,
             status_reason: None,
-            proposed_by: "u".into(),
+            proposed_by: UserId::new(),
             proposed_by_name: "u".into(),
             proposed_at: datetime!(2026-01-01 0:00),
             updated_at: datetime!(2026-01-01 0:00),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 use time::PrimitiveDateTime;
 
-use super::ids::IncidentNumber;
+use super::ids::{ExhibitId, IncidentId, IncidentNumber, UserId};
 use super::{ValidationErrors, bounded_text, required_line};
 
 vocabulary!(
@@ -266,23 +266,45 @@ pub struct ExhibitFile {
 /// An exhibit as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exhibit {
-    pub id: String,
+    pub id: ExhibitId,
     pub number: ExhibitNumber,
-    pub incident_id: String,
+    pub incident_id: IncidentId,
     pub kind: ExhibitKind,
     pub description: String,
     pub source: String,
     pub acquisition: Acquisition,
     pub parent: Option<ExhibitNumber>,
     pub file: Option<ExhibitFile>,
-    pub created_by: String,
+    pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
+}
+
+/// Every exhibit kind the statute catalog's suggestions name must be one Custos knows, or a
+/// suggestion would never be offered. Checked at start-up, from this side, so that the
+/// catalog module needs nothing of the domain.
+pub fn check_suggested_kinds(catalog: &crate::statutes::Catalog) -> Result<(), String> {
+    let unknown: Vec<String> = catalog
+        .suggestions
+        .iter()
+        .flat_map(|s| s.kinds.iter().map(move |kind| (s, kind)))
+        .filter(|(_, kind)| kind.parse::<ExhibitKind>().is_err())
+        .map(|(s, kind)| format!("suggestion '{}' names unknown exhibit kind {kind}", s.evidence))
+        .collect();
+    if unknown.is_empty() { Ok(()) } else { Err(format!("statute catalog: {}", unknown.join("; "))) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn the_catalog_suggests_only_known_exhibit_kinds() {
+        let mut catalog = crate::statutes::catalog().unwrap().clone();
+        assert_eq!(check_suggested_kinds(&catalog), Ok(()));
+        catalog.suggestions[0].kinds.push("hologram".into());
+        assert!(check_suggested_kinds(&catalog).unwrap_err().contains("unknown exhibit kind hologram"));
+    }
 
     #[test]
     fn exhibit_numbers_round_trip() {

@@ -47,6 +47,22 @@ uuid_id!(
     /// An incident's internal id; people and URLs use its `IncidentNumber`.
     IncidentId
 );
+uuid_id!(
+    /// An exhibit's internal id; people and URLs use its `ExhibitNumber`.
+    ExhibitId
+);
+uuid_id!(
+    /// A count's internal id; people use its number within the incident.
+    ChargeId
+);
+uuid_id!(
+    /// An evidence-to-element mapping.
+    MappingId
+);
+uuid_id!(
+    /// One saved version of an incident's charging memo; people use its version number.
+    MemoVersionId
+);
 
 /// An incident number, `YYYY-NNNN`: the year the incident was opened and its sequence in that
 /// year. Assigned by the system, never typed by a user except to look one up.

@@ -44,13 +44,16 @@ mod vocabulary {
     }
 }
 
+pub mod audit;
 pub mod charge;
 pub mod custody;
 pub mod evidence;
 pub mod ids;
 pub mod incident;
 pub mod memo;
+pub mod policy;
 pub mod user;
+pub mod verification;
 
 use serde::Serialize;
 use std::fmt;

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 
 use crate::domain::evidence::ExhibitNumber;
-use crate::domain::ids::IncidentNumber;
+use crate::domain::ids::{IncidentNumber, MappingId};
 use crate::error::AppError;
 use crate::startup::AppState;
 
@@ -29,6 +29,11 @@ pub fn incident_number(raw: &str) -> Result<IncidentNumber, AppError> {
 /// The exhibit named in a URL; malformed is 404 too.
 pub fn exhibit_number(raw: &str) -> Result<ExhibitNumber, AppError> {
     raw.parse().map_err(|_| AppError::NotFound("exhibit"))
+}
+
+/// A mapping named in a URL; malformed is 404 too.
+pub fn mapping_id(raw: &str) -> Result<MappingId, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound("mapping"))
 }
 
 /// A memo version named in a URL (`/incidents/{incident}/memos/{version}`); malformed is 404.

@@ -2,6 +2,7 @@ use serde_json::{Value, json};
 
 use crate::db::DbConnection;
 use crate::db::repo::audit::{self as repo, NewAuditEventRow};
+use crate::domain::audit::AuditAction;
 use crate::domain::evidence::canonical_time;
 use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::now_utc;
@@ -28,14 +29,14 @@ pub fn audit_record(row: &NewAuditEventRow, id: i64) -> Value {
 pub fn record(
     conn: &mut DbConnection,
     actor: Option<UserId>,
-    action: &str,
+    action: AuditAction,
     incident: Option<IncidentId>,
     detail: Value,
 ) -> Result<(), AppError> {
     let row = NewAuditEventRow {
         at: now_utc(),
         actor_id: actor.map(|a| a.to_string()),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         incident_id: incident.map(|i| i.to_string()),
         detail: detail.to_string(),
     };

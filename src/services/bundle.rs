@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 
 use crate::db::DbConnection;
 use crate::db::repo::evidence as evidence_repo;
+use crate::domain::audit::AuditAction;
 use crate::domain::custody::CustodyEvent;
 use crate::domain::evidence::Exhibit;
 use crate::domain::ids::IncidentNumber;
+use crate::domain::verification::Finding;
 use crate::error::AppError;
 use crate::ledger::note::VerifierKey;
 use crate::ledger::tree::verify_inclusion;
 use crate::ledger::{GENESIS_HASH, event_hash};
 use crate::services::evidence;
 use crate::services::ledger::Ledger;
-use crate::services::verify::Finding;
 use crate::storage::{BlobStore, sha256_of};
 
 pub const FORMAT: &str = "custos-case-bundle/1";
@@ -173,7 +174,7 @@ pub fn export(
     let mut items = Vec::new();
     let mut events = 0;
     for x in exhibits {
-        let history = evidence_repo::events_of(conn, &x.id)?;
+        let history = evidence_repo::events_of(conn, x.id)?;
         events += history.len();
         let mut proof = evidence::exhibit_proof(conn, ledger, &x, &history)?;
         proof["kind"] = json!(x.kind.as_str());
@@ -226,7 +227,7 @@ pub fn export(
         crate::services::audit::record(
             conn,
             None,
-            "incident.exported",
+            AuditAction::IncidentExported,
             Some(incident.id),
             json!({ "exhibits": with_events.len(), "events": events, "with_files": with_files }),
         )

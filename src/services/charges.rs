@@ -9,6 +9,7 @@ use time::Date;
 use crate::db::repo::charges::{self as repo, ChargeRow, NewMappingRow, NewReviewRow};
 use crate::db::repo::evidence as evidence_repo;
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::charge::{
     Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
     RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft, coverage as compute_coverage,
@@ -16,11 +17,14 @@ use crate::domain::charge::{
 };
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
+use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, VictimKind};
+use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
+use crate::domain::verification::chain_intact;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
-use crate::services::{audit, evidence, incidents, verify};
+use crate::services::{audit, evidence, incidents};
 use crate::statutes::{self, Catalog, SuggestedElement};
 
 /// The compiled-in statute catalog.
@@ -51,7 +55,7 @@ pub fn add_charge(
     raw: &RawCharge,
 ) -> Result<Charge, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "add charges")?;
+    policy::work_on(user, &incident, CaseWork::AddCharges)?;
     let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
     let draft = ChargeDraft::parse(raw, catalog()?, fi_default, today())?;
     let incident_id = incident.id.to_string();
@@ -80,7 +84,7 @@ pub fn add_charge(
         audit::record(
             conn,
             Some(user.id),
-            "charge.added",
+            AuditAction::ChargeAdded,
             Some(incident.id),
             json!({
                 "count": seq,
@@ -107,21 +111,21 @@ pub fn drop_charge(
     reason: &str,
 ) -> Result<Charge, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "drop charges")?;
+    policy::work_on(user, &incident, CaseWork::DropCharges)?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(ValidationErrors::single("reason", "say why the count is dropped").into());
     }
     let incident_id = incident.id.to_string();
-    let charge = repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
-        if repo::drop_charge(conn, &charge.id, reason, now_utc())? == 0 {
+        let charge = repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))?;
+        if repo::drop_charge(conn, charge.id, reason, now_utc())? == 0 {
             return Err(AppError::conflict("already_dropped", format!("count {count} is already dropped")));
         }
         audit::record(
             conn,
             Some(user.id),
-            "charge.dropped",
+            AuditAction::ChargeDropped,
             Some(incident.id),
             json!({ "count": count, "offense": charge.offense_id, "reason": reason }),
         )
@@ -137,34 +141,36 @@ pub fn propose(
     raw: &RawMapping,
 ) -> Result<Mapping, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "propose mappings")?;
+    policy::work_on(user, &incident, CaseWork::ProposeMappings)?;
     let draft = MappingDraft::parse(raw)?;
     let incident_id = incident.id.to_string();
-    let charge = repo::find_charge(conn, &incident_id, draft.count)?
-        .ok_or_else(|| ValidationErrors::single("count", format!("count {} does not exist", draft.count)))?;
-    if charge.status != ChargeStatus::Candidate {
-        return Err(ValidationErrors::single("count", format!("count {} was dropped", draft.count)).into());
-    }
-    let offense = catalog()?
-        .offense(&charge.offense_id)
-        .ok_or_else(|| AppError::internal("charge names an offense not in the catalog"))?;
-    if offense.element(&draft.element_id).is_none() {
-        return Err(ValidationErrors::single(
-            "element",
-            format!("{} is not an element of count {} ({})", draft.element_id, charge.count, offense.citation()),
-        )
-        .into());
-    }
     if draft.exhibit.incident != number {
         return Err(
             ValidationErrors::single("exhibit", format!("{} is not an exhibit of {number}", draft.exhibit)).into()
         );
     }
-    let exhibit_id = evidence_repo::id_of(conn, draft.exhibit)?
-        .ok_or_else(|| ValidationErrors::single("exhibit", format!("{} does not exist", draft.exhibit)))?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = MappingId::new();
+    // The count's state and the exhibit are read inside the transaction: a count dropped a
+    // moment ago must not receive a proposal.
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
-        let duplicate = repo::mappings_of_exhibit(conn, &exhibit_id)?.into_iter().any(|m| {
+        let charge = repo::find_charge(conn, &incident_id, draft.count)?
+            .ok_or_else(|| ValidationErrors::single("count", format!("count {} does not exist", draft.count)))?;
+        if charge.status != ChargeStatus::Candidate {
+            return Err(ValidationErrors::single("count", format!("count {} was dropped", draft.count)).into());
+        }
+        let offense = catalog()?
+            .offense(&charge.offense_id)
+            .ok_or_else(|| AppError::internal("charge names an offense not in the catalog"))?;
+        if offense.element(&draft.element_id).is_none() {
+            return Err(ValidationErrors::single(
+                "element",
+                format!("{} is not an element of count {} ({})", draft.element_id, charge.count, offense.citation()),
+            )
+            .into());
+        }
+        let exhibit_id = evidence_repo::id_of(conn, draft.exhibit)?
+            .ok_or_else(|| ValidationErrors::single("exhibit", format!("{} does not exist", draft.exhibit)))?;
+        let duplicate = repo::mappings_of_exhibit(conn, exhibit_id)?.into_iter().any(|m| {
             m.charge_id == charge.id
                 && m.element_id == draft.element_id
                 && m.pin_cite == draft.pin_cite
@@ -180,11 +186,11 @@ pub fn propose(
         repo::insert_mapping(
             conn,
             &NewMappingRow {
-                id: id.clone(),
+                id: id.to_string(),
                 incident_id: incident_id.clone(),
-                charge_id: charge.id.clone(),
+                charge_id: charge.id.to_string(),
                 element_id: draft.element_id.clone(),
-                exhibit_id: exhibit_id.clone(),
+                exhibit_id: exhibit_id.to_string(),
                 pin_kind: draft.pin_kind.map(|k| k.as_str().to_owned()),
                 pin_cite: draft.pin_cite.clone(),
                 rationale: draft.rationale.clone(),
@@ -198,7 +204,7 @@ pub fn propose(
         audit::record(
             conn,
             Some(user.id),
-            "mapping.proposed",
+            AuditAction::MappingProposed,
             Some(incident.id),
             json!({
                 "mapping": id,
@@ -210,63 +216,54 @@ pub fn propose(
             }),
         )
     })?;
-    repo::find_mapping(conn, &id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
+    repo::find_mapping(conn, id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
 }
 
 /// A mapping the user may see, with its incident and reviews.
-pub fn mapping(conn: &mut DbConnection, user: &User, id: &str) -> Result<(Incident, Mapping, Vec<Review>), AppError> {
+pub fn mapping(
+    conn: &mut DbConnection,
+    user: &User,
+    id: MappingId,
+) -> Result<(Incident, Mapping, Vec<Review>), AppError> {
     let (mapping, incident_number) = repo::find_mapping(conn, id)?.ok_or(AppError::NotFound("mapping"))?;
     let number: IncidentNumber = incident_number.parse().map_err(AppError::internal)?;
     let incident = incidents::get(conn, user, number).map_err(|_| AppError::NotFound("mapping"))?;
-    let reviews = repo::reviews_of(conn, &mapping.id)?;
+    let reviews = repo::reviews_of(conn, mapping.id)?;
     Ok((incident, mapping, reviews))
 }
 
 /// Records a prosecutor's or supervisor's decision on a mapping. Separation of duties: the
 /// proposer never reviews their own mapping.
-pub fn review(conn: &mut DbConnection, user: &User, id: &str, raw: &RawReview) -> Result<Mapping, AppError> {
+pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawReview) -> Result<Mapping, AppError> {
     let (incident, mapping, _) = mapping(conn, user, id)?;
-    if !user.role.decides_charges() {
-        return Err(AppError::Forbidden(format!(
-            "a {} cannot review mappings: only a prosecutor or supervisor can",
-            user.role.label().to_lowercase()
-        )));
-    }
-    incidents::ensure_can_write(&incident, user, "review mappings on this incident")?;
-    if mapping.proposed_by == user.id.to_string() {
-        return Err(AppError::Forbidden(
-            "you proposed this mapping: another prosecutor or supervisor must review it".into(),
-        ));
-    }
-    if !matches!(mapping.status, MappingStatus::Proposed | MappingStatus::NeedsMoreEvidence) {
-        return Err(AppError::conflict(
-            "already_reviewed",
-            format!("this mapping is already {}", mapping.status.label().to_lowercase()),
-        ));
-    }
+    policy::review_mapping(user, &incident, &mapping)?;
     let draft = ReviewDraft::parse(raw)?;
     let catalog = catalog()?;
     let fingerprint = catalog
         .element(&mapping.element_id)
         .map(|(_, e)| e.fingerprint())
         .ok_or_else(|| AppError::internal("mapping names an element not in the catalog"))?;
-    let exhibit = evidence_repo::find(conn, mapping.exhibit)?.ok_or(AppError::NotFound("exhibit"))?;
-    let sha256 = exhibit.file.as_ref().map(|f| f.sha256.clone());
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        // What the reviewer decides on is read again inside the transaction: the mapping's
+        // state (someone may have reviewed it a moment ago) and the exhibit's digest.
+        let (mapping, _) = repo::find_mapping(conn, mapping.id)?.ok_or(AppError::NotFound("mapping"))?;
+        policy::review_mapping(user, &incident, &mapping)?;
+        let exhibit = evidence_repo::find(conn, mapping.exhibit)?.ok_or(AppError::NotFound("exhibit"))?;
+        let sha256 = exhibit.file.as_ref().map(|f| f.sha256.clone());
         let now = now_utc();
         let status = draft.decision.status();
-        if repo::set_mapping_status(conn, &mapping.id, mapping.status, status, None, now)? == 0 {
+        if repo::set_mapping_status(conn, mapping.id, mapping.status, status, None, now)? == 0 {
             return Err(AppError::conflict(
                 "review_conflict",
                 "someone reviewed this mapping at the same time; reload it",
             ));
         }
-        let seq = repo::next_review_seq(conn, &mapping.id)?;
+        let seq = repo::next_review_seq(conn, mapping.id)?;
         repo::insert_review(
             conn,
             &NewReviewRow {
                 id: uuid::Uuid::new_v4().to_string(),
-                mapping_id: mapping.id.clone(),
+                mapping_id: mapping.id.to_string(),
                 seq,
                 reviewer_id: Some(user.id.to_string()),
                 decision: draft.decision.as_str().to_owned(),
@@ -280,7 +277,7 @@ pub fn review(conn: &mut DbConnection, user: &User, id: &str, raw: &RawReview) -
         audit::record(
             conn,
             Some(user.id),
-            "mapping.reviewed",
+            AuditAction::MappingReviewed,
             Some(incident.id),
             json!({
                 "mapping": mapping.id,
@@ -295,11 +292,11 @@ pub fn review(conn: &mut DbConnection, user: &User, id: &str, raw: &RawReview) -
             }),
         )
     })?;
-    repo::find_mapping(conn, &mapping.id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
+    repo::find_mapping(conn, id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
 }
 
 /// Sends one accepted mapping back to review, saying why (inside a write transaction).
-fn reopen(conn: &mut DbConnection, mapping_id: &str, reason: &str) -> Result<bool, AppError> {
+fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
     let now = now_utc();
     if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, MappingStatus::Proposed, Some(reason), now)?
         == 0
@@ -315,7 +312,7 @@ fn reopen(conn: &mut DbConnection, mapping_id: &str, reason: &str) -> Result<boo
         conn,
         &NewReviewRow {
             id: uuid::Uuid::new_v4().to_string(),
-            mapping_id: mapping_id.to_owned(),
+            mapping_id: mapping_id.to_string(),
             seq,
             reviewer_id: None,
             decision: ReviewDecision::Reopened.as_str().to_owned(),
@@ -330,7 +327,7 @@ fn reopen(conn: &mut DbConnection, mapping_id: &str, reason: &str) -> Result<boo
     audit::record(
         conn,
         None,
-        "mapping.reopened",
+        AuditAction::MappingReopened,
         incident_id,
         json!({ "mapping": mapping_id, "count": mapping.count, "element": mapping.element_id, "exhibit": mapping.exhibit, "reason": reason }),
     )?;
@@ -338,20 +335,14 @@ fn reopen(conn: &mut DbConnection, mapping_id: &str, reason: &str) -> Result<boo
 }
 
 /// After a verification found `exhibit`'s custody broken: its accepted mappings go back to
-/// review. Returns how many.
+/// review. Returns how many. Call inside the write transaction that records the verification.
 pub fn reopen_for_failed_custody(conn: &mut DbConnection, exhibit: &Exhibit, problem: &str) -> Result<usize, AppError> {
-    let ids = repo::accepted_of_exhibit(conn, &exhibit.id)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
     let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
-    db::write_transaction(conn, |conn| -> Result<usize, AppError> {
-        let mut n = 0;
-        for id in &ids {
-            n += usize::from(reopen(conn, id, &reason)?);
-        }
-        Ok(n)
-    })
+    let mut n = 0;
+    for id in repo::accepted_of_exhibit(conn, exhibit.id)? {
+        n += usize::from(reopen(conn, id, &reason)?);
+    }
+    Ok(n)
 }
 
 /// At start: accepted mappings whose element the catalog has since changed (or whose
@@ -379,7 +370,7 @@ pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError
     db::write_transaction(conn, |conn| -> Result<usize, AppError> {
         let mut n = 0;
         for (id, reason) in &stale {
-            n += usize::from(reopen(conn, id, reason)?);
+            n += usize::from(reopen(conn, *id, reason)?);
         }
         Ok(n)
     })
@@ -405,8 +396,8 @@ pub fn for_exhibit(
     incident: &Incident,
     exhibit: &Exhibit,
 ) -> Result<ExhibitMappings, AppError> {
-    let mappings = repo::mappings_of_exhibit(conn, &exhibit.id)?;
-    let tags = repo::tags_of(conn, &exhibit.id)?;
+    let mappings = repo::mappings_of_exhibit(conn, exhibit.id)?;
+    let tags = repo::tags_of(conn, exhibit.id)?;
     let charges: Vec<Charge> = repo::charges_of(conn, &incident.id.to_string())?
         .into_iter()
         .filter(|c| c.status == ChargeStatus::Candidate)
@@ -424,7 +415,7 @@ pub fn add_tags(
     text: &str,
 ) -> Result<Vec<String>, AppError> {
     let (incident, exhibit) = evidence::get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "tag evidence")?;
+    policy::work_on(user, &incident, CaseWork::TagEvidence)?;
     let mut tags = Vec::new();
     for raw in text.split([',', ';']) {
         let tag = raw.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
@@ -447,7 +438,7 @@ pub fn add_tags(
         let now = now_utc();
         let mut added = Vec::new();
         for tag in &tags {
-            if repo::add_tag(conn, &exhibit.id, tag, &user.id.to_string(), now)? > 0 {
+            if repo::add_tag(conn, exhibit.id, tag, user.id, now)? > 0 {
                 added.push(tag.clone());
             }
         }
@@ -455,14 +446,14 @@ pub fn add_tags(
             audit::record(
                 conn,
                 Some(user.id),
-                "exhibit.tagged",
+                AuditAction::ExhibitTagged,
                 Some(incident.id),
                 json!({ "exhibit": number, "tags": added }),
             )?;
         }
         Ok(())
     })?;
-    Ok(repo::tags_of(conn, &exhibit.id)?)
+    Ok(repo::tags_of(conn, exhibit.id)?)
 }
 
 /// Whether each exhibit's custody chain holds, from the stored events (no re-hashing of
@@ -470,8 +461,8 @@ pub fn add_tags(
 fn custody_status(conn: &mut DbConnection, exhibits: &[Exhibit]) -> Result<HashMap<ExhibitNumber, bool>, AppError> {
     let mut out = HashMap::new();
     for exhibit in exhibits {
-        let events = evidence_repo::events_of(conn, &exhibit.id)?;
-        out.insert(exhibit.number, verify::chain_intact(exhibit, &events)?);
+        let events = evidence_repo::events_of(conn, exhibit.id)?;
+        out.insert(exhibit.number, chain_intact(exhibit, &events).map_err(AppError::internal)?);
     }
     Ok(out)
 }
@@ -503,10 +494,10 @@ pub fn coverage(
 /// Mappings waiting for this user's review: proposed by someone else, in incidents they may
 /// review. Empty for roles that do not review.
 pub fn review_queue(conn: &mut DbConnection, user: &User) -> Result<Vec<(String, Mapping)>, AppError> {
-    if !user.role.decides_charges() {
+    if !policy::reviews(user) {
         return Ok(Vec::new());
     }
-    Ok(repo::review_queue(conn, user.id, user.role.sees_all_incidents())?)
+    Ok(repo::review_queue(conn, user.id, policy::sees_all(user))?)
 }
 
 /// One count's limitation deadline, for lists across incidents.
@@ -524,7 +515,7 @@ pub struct Deadline {
 /// soonest (or already passed) first.
 pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> Result<Vec<Deadline>, AppError> {
     let catalog = catalog()?;
-    let member_of = if user.role.sees_all_incidents() { None } else { Some(user.id) };
+    let member_of = if policy::sees_all(user) { None } else { Some(user.id) };
     let visible = repo::candidates_by_incident(conn, member_of)?;
     let mut out = Vec::new();
     for incident in visible {

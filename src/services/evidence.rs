@@ -5,12 +5,14 @@ use serde_json::json;
 
 use crate::db::repo::evidence::{self as repo, CustodyEventRow, ExhibitRow};
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::custody::{
     CustodyAction, CustodyDetails, CustodyEvent, CustodyEventDraft, RawCustodyEvent, event_record,
 };
 use crate::domain::evidence::{Exhibit, ExhibitDraft, ExhibitFile, ExhibitNumber, RawExhibit};
-use crate::domain::ids::IncidentNumber;
+use crate::domain::ids::{ExhibitId, IncidentNumber};
 use crate::domain::incident::Incident;
+use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
@@ -23,7 +25,7 @@ use crate::storage::{BlobStore, FinishedBlob};
 pub struct PreparedExhibit {
     pub incident: Incident,
     pub draft: ExhibitDraft,
-    parent_id: Option<String>,
+    parent_id: Option<ExhibitId>,
     user: User,
 }
 
@@ -35,7 +37,7 @@ pub fn prepare(
     raw: &RawExhibit,
 ) -> Result<PreparedExhibit, AppError> {
     let incident = incidents::get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "add evidence")?;
+    policy::work_on(user, &incident, CaseWork::AddEvidence)?;
     let draft = ExhibitDraft::parse(raw, now_utc())?;
     let parent_id = match draft.parent {
         Some(parent) => {
@@ -90,19 +92,19 @@ pub fn register(
             .ok_or_else(|| AppError::conflict("numbers_exhausted", "no exhibit numbers are left for this incident"))?;
         let now = now_utc();
         let exhibit = Exhibit {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: ExhibitId::new(),
             number,
-            incident_id: incident.id.to_string(),
+            incident_id: incident.id,
             kind: draft.kind,
             description: draft.description.clone(),
             source: draft.source.clone(),
             acquisition: draft.acquisition.clone(),
             parent: draft.parent,
             file: file.clone(),
-            created_by: user.id.to_string(),
+            created_by: user.id,
             created_at: now,
         };
-        repo::insert(conn, &row_of(&exhibit, parent_id.clone()))?;
+        repo::insert(conn, &row_of(&exhibit, parent_id))?;
         let acquired = CustodyDetails {
             to_custodian: Some(draft.acquisition.acquired_by.clone()),
             location: Some(draft.acquisition.location.clone()).filter(|l| !l.is_empty()),
@@ -130,7 +132,7 @@ pub fn register(
         audit::record(
             conn,
             Some(user.id),
-            "exhibit.registered",
+            AuditAction::ExhibitRegistered,
             Some(incident.id),
             json!({ "exhibit": number, "kind": draft.kind, "sha256": file.as_ref().map(|f| f.sha256.clone()) }),
         )?;
@@ -139,14 +141,14 @@ pub fn register(
     repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))
 }
 
-fn row_of(exhibit: &Exhibit, parent_id: Option<String>) -> ExhibitRow {
+fn row_of(exhibit: &Exhibit, parent_id: Option<ExhibitId>) -> ExhibitRow {
     let a = &exhibit.acquisition;
     ExhibitRow {
-        id: exhibit.id.clone(),
-        incident_id: exhibit.incident_id.clone(),
+        id: exhibit.id.to_string(),
+        incident_id: exhibit.incident_id.to_string(),
         number: exhibit.number.to_string(),
         seq: exhibit.number.seq,
-        parent_id,
+        parent_id: parent_id.map(|p| p.to_string()),
         kind: exhibit.kind.as_str().to_owned(),
         description: exhibit.description.clone(),
         source: exhibit.source.clone(),
@@ -162,7 +164,7 @@ fn row_of(exhibit: &Exhibit, parent_id: Option<String>) -> ExhibitRow {
         sha256: exhibit.file.as_ref().map(|f| f.sha256.clone()),
         sha1: None,
         md5: None,
-        created_by: exhibit.created_by.clone(),
+        created_by: exhibit.created_by.to_string(),
         created_at: exhibit.created_at,
     }
 }
@@ -203,7 +205,7 @@ fn append_event(
         conn,
         &CustodyEventRow {
             id: event.id.clone(),
-            exhibit_id: exhibit.id.clone(),
+            exhibit_id: exhibit.id.to_string(),
             seq,
             action: action.as_str().to_owned(),
             actor_id: actor.map(|u| u.id.to_string()),
@@ -240,7 +242,7 @@ pub fn get(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Resul
 }
 
 pub fn events(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<CustodyEvent>, AppError> {
-    Ok(repo::events_of(conn, &exhibit.id)?)
+    Ok(repo::events_of(conn, exhibit.id)?)
 }
 
 pub fn list(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<Exhibit>, AppError> {
@@ -256,10 +258,10 @@ pub fn record_custody(
     raw: &RawCustodyEvent,
 ) -> Result<CustodyEvent, AppError> {
     let (incident, exhibit) = get(conn, user, number)?;
-    incidents::ensure_can_write(&incident, user, "record custody events")?;
+    policy::work_on(user, &incident, CaseWork::RecordCustody)?;
     db::write_transaction(conn, |conn| -> Result<CustodyEvent, AppError> {
         // Read the history inside the transaction: the chain's head cannot move under us.
-        let history = repo::events_of(conn, &exhibit.id)?;
+        let history = repo::events_of(conn, exhibit.id)?;
         let draft = CustodyEventDraft::parse(raw, now_utc(), &history)?;
         let matched = match (&draft.details.digest_observed, &exhibit.file) {
             (Some(observed), Some(file)) => Some(observed == &file.sha256),
@@ -293,7 +295,7 @@ pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Res
         .and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), yield_to_uploads));
     let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
-        let history = repo::events_of(conn, &exhibit.id)?;
+        let history = repo::events_of(conn, exhibit.id)?;
         let disposed = history.iter().any(|e| e.action == CustodyAction::Disposed);
         let (sha1, md5, details, matched) = match &digests {
             Ok(d) => (
@@ -321,7 +323,7 @@ pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Res
                 false,
             ),
         };
-        if repo::set_legacy_digests(conn, &exhibit.id, &sha1, &md5)? == 0 {
+        if repo::set_legacy_digests(conn, exhibit.id, &sha1, &md5)? == 0 {
             return Ok(()); // another pass finished first
         }
         if !disposed {
@@ -366,7 +368,7 @@ pub fn proof_bundle(
     number: ExhibitNumber,
 ) -> Result<serde_json::Value, AppError> {
     let (_, exhibit) = get(conn, user, number)?;
-    let events = repo::events_of(conn, &exhibit.id)?;
+    let events = repo::events_of(conn, exhibit.id)?;
     exhibit_proof(conn, ledger, &exhibit, &events)
 }
 

@@ -5,10 +5,12 @@ use crate::db::repo::audit::AuditEntry;
 use crate::db::repo::incidents::{self as repo, IncidentChangeset, NewIncidentRow, Visibility};
 use crate::db::repo::users as user_repo;
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::{IncidentId, IncidentNumber};
 use crate::domain::incident::{
     Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, Page, RawIncident,
 };
+use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
@@ -16,22 +18,7 @@ use crate::services::audit;
 
 /// An incident the user may not see is reported exactly as one that does not exist.
 fn visible(incident: Option<Incident>, user: &User) -> Result<Incident, AppError> {
-    incident.filter(|i| user.role.sees_all_incidents() || i.has_member(user.id)).ok_or(AppError::NotFound("incident"))
-}
-
-/// Whether `user` may change `incident` (which they can already see).
-pub fn can_write(incident: &Incident, user: &User) -> bool {
-    user.role.writes_cases() && (user.role.sees_all_incidents() || incident.has_member(user.id))
-}
-
-/// Refuses, naming the role and what it tried (`what`: "add evidence"), unless `user` may
-/// change `incident`.
-pub fn ensure_can_write(incident: &Incident, user: &User, what: &str) -> Result<(), AppError> {
-    if can_write(incident, user) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!("a {} cannot {what}", user.role.label().to_lowercase())))
-    }
+    incident.filter(|i| policy::sees(user, i)).ok_or(AppError::NotFound("incident"))
 }
 
 pub fn get(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Incident, AppError> {
@@ -39,7 +26,7 @@ pub fn get(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Resu
 }
 
 pub fn list(conn: &mut DbConnection, user: &User, filter: &IncidentFilter) -> Result<Page<IncidentSummary>, AppError> {
-    let visibility = if user.role.sees_all_incidents() { Visibility::All } else { Visibility::MemberOf(user.id) };
+    let visibility = if policy::sees_all(user) { Visibility::All } else { Visibility::MemberOf(user.id) };
     Ok(repo::list(conn, filter, visibility)?)
 }
 
@@ -69,9 +56,7 @@ fn details_json(status: IncidentStatus, details: &IncidentDraft) -> Value {
 
 /// Opens a new incident; its creator is the first member of its team.
 pub fn create(conn: &mut DbConnection, user: &User, raw: &RawIncident) -> Result<Incident, AppError> {
-    if !user.role.writes_cases() {
-        return Err(AppError::Forbidden(format!("a {} cannot open incidents", user.role.label().to_lowercase())));
-    }
+    policy::open_incident(user)?;
     let draft = IncidentDraft::parse(raw, today())?;
     let number = db::write_transaction(conn, |conn| -> Result<IncidentNumber, AppError> {
         let now = now_utc();
@@ -106,7 +91,7 @@ pub fn create(conn: &mut DbConnection, user: &User, raw: &RawIncident) -> Result
         audit::record(
             conn,
             Some(user.id),
-            "incident.created",
+            AuditAction::IncidentCreated,
             Some(id),
             json!({ "number": number, "details": details_json(IncidentStatus::Intake, &draft) }),
         )?;
@@ -126,7 +111,7 @@ pub fn update(
     patch: &IncidentPatch,
 ) -> Result<Incident, AppError> {
     let current = get(conn, user, number)?;
-    ensure_can_write(&current, user, &format!("change incident {number}"))?;
+    policy::work_on(user, &current, CaseWork::ChangeIncident)?;
     if version != current.version {
         return Err(stale(number, version, current.version));
     }
@@ -141,12 +126,7 @@ pub fn update(
                 format!("an incident in {} cannot move to {}", current.status.label(), status.label()),
             )));
         }
-        if status.is_charging_decision() && !user.role.decides_charges() {
-            return Err(AppError::Forbidden(format!(
-                "only a prosecutor or supervisor may mark an incident {}",
-                status.label()
-            )));
-        }
+        policy::set_status(user, &current, status)?;
     }
     let before = details_json(current.status, &current.details);
     let after = details_json(status, &draft);
@@ -179,7 +159,7 @@ pub fn update(
         audit::record(
             conn,
             Some(user.id),
-            if status != current.status { "incident.status_changed" } else { "incident.updated" },
+            if status != current.status { AuditAction::IncidentStatusChanged } else { AuditAction::IncidentUpdated },
             Some(current.id),
             json!({ "version": version + 1, "changed": changed, "before": pick(&before), "after": pick(&after) }),
         )?;
@@ -212,7 +192,7 @@ pub fn add_member(
     username: &str,
 ) -> Result<Incident, AppError> {
     let incident = get(conn, user, number)?;
-    ensure_can_write(&incident, user, &format!("change incident {number}"))?;
+    policy::work_on(user, &incident, CaseWork::AddMember)?;
     let username = username.trim();
     let new_member = user_repo::find_by_username(conn, username)?
         .filter(|u| u.active)
@@ -234,7 +214,7 @@ pub fn add_member(
         audit::record(
             conn,
             Some(user.id),
-            "incident.member_added",
+            AuditAction::IncidentMemberAdded,
             Some(incident.id),
             json!({ "user_id": new_member.id, "username": new_member.username, "role": new_member.role }),
         )?;

@@ -34,7 +34,7 @@ impl Ledger {
                 rand::fill(&mut id);
                 let key =
                     LedgerKey::generate(&format!("custos.ledger/{}", hex::encode(id))).map_err(|e| e.to_string())?;
-                crate::startup::write_private(&path, format!("{}\n", key.to_private_text()).as_bytes())?;
+                crate::storage::write_private(&path, format!("{}\n", key.to_private_text()).as_bytes())?;
                 key
             }
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),

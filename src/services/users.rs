@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::repo::users::{self as repo, NewApiTokenRow, NewUserRow};
 use crate::db::{self, DbConnection};
+use crate::domain::audit::AuditAction;
 use crate::domain::ids::UserId;
 use crate::domain::user::{NewPassword, Role, User, Username};
 use crate::domain::{ValidationErrors, now_utc, required_line};
@@ -49,7 +50,7 @@ pub fn create(
         audit::record(
             conn,
             actor,
-            "user.created",
+            AuditAction::UserCreated,
             None,
             serde_json::json!({ "user_id": id, "username": username, "role": role }),
         )?;
@@ -129,7 +130,13 @@ pub fn create_token(conn: &mut DbConnection, username: &str) -> Result<String, A
                 created_at: now_utc(),
             },
         )?;
-        audit::record(conn, Some(user.id), "token.created", None, serde_json::json!({ "token_id": token_id }))?;
+        audit::record(
+            conn,
+            Some(user.id),
+            AuditAction::TokenCreated,
+            None,
+            serde_json::json!({ "token_id": token_id }),
+        )?;
         Ok(token)
     })
 }

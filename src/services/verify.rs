@@ -4,45 +4,16 @@
 use serde::Serialize;
 use std::collections::HashSet;
 
-use crate::db::DbConnection;
 use crate::db::repo::{audit as audit_repo, evidence as repo, ledger as ledger_repo};
-use crate::domain::custody::{CustodyAction, CustodyEvent, event_record};
+use crate::db::{self, DbConnection};
 use crate::domain::evidence::Exhibit;
+use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
 use crate::ledger::tree::LedgerTree;
-use crate::ledger::{GENESIS_HASH, event_hash};
 use crate::services::audit::audit_record;
 use crate::services::ledger::Ledger;
 use crate::storage::{BlobStore, sha256_of};
-
-/// One thing found wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub exhibit: Option<String>,
-    pub event: Option<i32>,
-    pub ledger_index: Option<i64>,
-    pub problem: String,
-    pub expected: String,
-    pub found: String,
-}
-
-impl std::fmt::Display for Finding {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut place = Vec::new();
-        if let Some(exhibit) = &self.exhibit {
-            place.push(format!("exhibit {exhibit}"));
-        }
-        if let Some(event) = self.event {
-            place.push(format!("custody event {event}"));
-        }
-        if let Some(index) = self.ledger_index {
-            place.push(format!("ledger leaf {index}"));
-        }
-        let place = if place.is_empty() { "ledger".to_owned() } else { place.join(", ") };
-        write!(f, "{place}: {}\n    expected: {}\n    found:    {}", self.problem, self.expected, self.found)
-    }
-}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VerificationReport {
@@ -60,38 +31,6 @@ impl VerificationReport {
     pub fn intact(&self) -> bool {
         self.findings.is_empty()
     }
-}
-
-impl Finding {
-    /// A problem with an exhibit (by number), one of its events, or a ledger leaf.
-    pub fn new(
-        exhibit: Option<String>,
-        event: Option<i32>,
-        ledger_index: Option<i64>,
-        problem: &str,
-        expected: impl Into<String>,
-        found: impl Into<String>,
-    ) -> Finding {
-        Finding {
-            exhibit,
-            event,
-            ledger_index,
-            problem: problem.to_owned(),
-            expected: expected.into(),
-            found: found.into(),
-        }
-    }
-}
-
-fn finding(
-    exhibit: Option<&Exhibit>,
-    event: Option<i32>,
-    index: Option<i64>,
-    problem: &str,
-    expected: impl Into<String>,
-    found: impl Into<String>,
-) -> Finding {
-    Finding::new(exhibit.map(|e| e.number.to_string()), event, index, problem, expected, found)
 }
 
 /// Total bytes of the blobs `verify` will re-hash, for a progress bar.
@@ -180,130 +119,18 @@ fn check_ledger(
     Ok(texts)
 }
 
-/// Checks one exhibit: its blob against its SHA-256, its chain link by link, and each event
-/// against its ledger leaf.
-/// Checks one exhibit's custody chain from its stored events alone: numbering, links, the
-/// acquisition first, and each event's hash over its canonical bytes. Returns the findings
-/// and each event's canonical bytes (for the comparison with the ledger).
-fn check_chain(exhibit: &Exhibit, events: &[CustodyEvent]) -> Result<(Vec<Finding>, Vec<String>), AppError> {
-    let mut findings = Vec::new();
-    let mut canonicals = Vec::with_capacity(events.len());
-    if events.is_empty() {
-        findings.push(finding(
-            Some(exhibit),
-            Some(1),
-            None,
-            "the exhibit has no custody events",
-            "an acquired event",
-            "none",
-        ));
-    }
-    let mut prev_hash = GENESIS_HASH.to_owned();
-    let mut expected_seq = 1;
-    for event in events {
-        if event.seq != expected_seq {
-            findings.push(finding(
-                Some(exhibit),
-                Some(expected_seq),
-                None,
-                "a custody event is missing",
-                format!("event {expected_seq}"),
-                format!("event {}", event.seq),
-            ));
-        }
-        expected_seq = event.seq + 1;
-        if event.prev_hash != prev_hash {
-            findings.push(finding(
-                Some(exhibit),
-                Some(event.seq),
-                Some(event.ledger_index),
-                "the link to the previous event is broken",
-                &prev_hash,
-                &event.prev_hash,
-            ));
-        }
-        if event.seq == 1 && event.action != CustodyAction::Acquired {
-            findings.push(finding(
-                Some(exhibit),
-                Some(1),
-                Some(event.ledger_index),
-                "the first event is not the acquisition",
-                "acquired",
-                event.action.as_str(),
-            ));
-        }
-        let record = event_record(
-            exhibit,
-            event.seq,
-            event.action,
-            &event.actor,
-            event.occurred_at,
-            event.recorded_at,
-            &event.details,
-            event.digest_matched,
-            &event.prev_hash,
-        );
-        let canonical = to_canonical(&record).map_err(AppError::internal)?;
-        let recomputed = event_hash(&canonical);
-        if recomputed != event.event_hash {
-            findings.push(finding(
-                Some(exhibit),
-                Some(event.seq),
-                Some(event.ledger_index),
-                "the event's stored contents do not match its hash",
-                &event.event_hash,
-                recomputed,
-            ));
-        }
-        canonicals.push(canonical);
-        prev_hash = event.event_hash.clone();
-    }
-    Ok((findings, canonicals))
-}
-
-/// Whether an exhibit's custody chain holds, from its stored events (no file re-hashing).
-pub fn chain_intact(exhibit: &Exhibit, events: &[CustodyEvent]) -> Result<bool, AppError> {
-    Ok(check_chain(exhibit, events)?.0.is_empty())
-}
-
-fn check_exhibit(
+/// Checks one exhibit's records: its chain link by link, and each event against its ledger
+/// leaf. The file is hashed later, with no database connection held.
+fn check_exhibit_records(
     conn: &mut DbConnection,
-    store: &dyn BlobStore,
     exhibit: &Exhibit,
     leaves: &[String],
     seen_leaves: &mut HashSet<i64>,
     report: &mut VerificationReport,
-    progress: &mut dyn FnMut(u64),
 ) -> Result<(), AppError> {
     report.exhibits_checked += 1;
-    if let Some(file) = &exhibit.file {
-        report.blobs_checked += 1;
-        match store.open(&file.sha256).and_then(|f| sha256_of(std::io::BufReader::new(f), &mut *progress)) {
-            Ok((found, size)) => {
-                report.bytes_hashed += size;
-                if found != file.sha256 {
-                    report.findings.push(finding(
-                        Some(exhibit),
-                        None,
-                        None,
-                        "the stored file's SHA-256 differs from the recorded one",
-                        &file.sha256,
-                        found,
-                    ));
-                }
-            }
-            Err(e) => report.findings.push(finding(
-                Some(exhibit),
-                None,
-                None,
-                "the stored file cannot be read",
-                &file.sha256,
-                e.to_string(),
-            )),
-        }
-    }
-    let events = repo::events_of(conn, &exhibit.id)?;
-    let (findings, canonical) = check_chain(exhibit, &events)?;
+    let events = repo::events_of(conn, exhibit.id)?;
+    let (findings, canonical) = check_chain(exhibit, &events).map_err(AppError::internal)?;
     report.events_checked += events.len();
     report.findings.extend(findings);
     for (event, canonical) in events.iter().zip(canonical) {
@@ -331,39 +158,100 @@ fn check_exhibit(
     Ok(())
 }
 
-/// Verifies the exhibits in scope (one incident's, or all) and the ledger they live in.
-pub fn verify(
+/// A verification between its phases: the records checked, the files not yet hashed.
+pub struct PendingVerification {
+    exhibits: Vec<Exhibit>,
+    report: VerificationReport,
+}
+
+/// First phase: the ledger and each exhibit's records, read from the database.
+pub fn check_records(
     conn: &mut DbConnection,
-    store: &dyn BlobStore,
     ledger: &Ledger,
-    exhibits: &[Exhibit],
+    exhibits: Vec<Exhibit>,
     whole_ledger: bool,
-    progress: &mut dyn FnMut(u64),
-) -> Result<VerificationReport, AppError> {
+) -> Result<PendingVerification, AppError> {
     let mut report = VerificationReport::default();
     let leaves = check_ledger(conn, ledger, &mut report)?;
     let mut seen = HashSet::new();
-    for exhibit in exhibits {
-        check_exhibit(conn, store, exhibit, &leaves, &mut seen, &mut report, progress)?;
+    for exhibit in &exhibits {
+        check_exhibit_records(conn, exhibit, &leaves, &mut seen, &mut report)?;
     }
     if whole_ledger {
         check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
     }
-    // Each exhibit's result is kept (the dashboard lists failures), and evidence whose custody
-    // no longer holds proves nothing until someone looks again.
-    let at = crate::domain::now_utc();
-    for exhibit in exhibits {
-        let number = exhibit.number.to_string();
-        let found: Vec<&Finding> =
-            report.findings.iter().filter(|f| f.exhibit.as_deref() == Some(number.as_str())).collect();
-        let first = found.first().map(|f| f.problem.as_str());
-        let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
-        repo::record_verification(conn, &exhibit.id, at, found.is_empty(), problems, first)?;
-        if let Some(problem) = first {
-            crate::services::charges::reopen_for_failed_custody(conn, exhibit, problem)?;
+    Ok(PendingVerification { exhibits, report })
+}
+
+/// Second phase: re-hash every file in scope. Needs no database connection, so that hashing
+/// up to 64 GiB never holds one of the pool's.
+pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, progress: &mut dyn FnMut(u64)) {
+    let report = &mut pending.report;
+    for exhibit in &pending.exhibits {
+        let Some(file) = &exhibit.file else { continue };
+        report.blobs_checked += 1;
+        match store.open(&file.sha256).and_then(|f| sha256_of(std::io::BufReader::new(f), &mut *progress)) {
+            Ok((found, size)) => {
+                report.bytes_hashed += size;
+                if found != file.sha256 {
+                    report.findings.push(finding(
+                        Some(exhibit),
+                        None,
+                        None,
+                        "the stored file's SHA-256 differs from the recorded one",
+                        &file.sha256,
+                        found,
+                    ));
+                }
+            }
+            Err(e) => report.findings.push(finding(
+                Some(exhibit),
+                None,
+                None,
+                "the stored file cannot be read",
+                &file.sha256,
+                e.to_string(),
+            )),
         }
     }
+}
+
+/// Last phase, in one write transaction: each exhibit's result is kept (the dashboard lists
+/// failures), and evidence whose custody no longer holds proves nothing until someone looks
+/// again, so its accepted mappings go back to review in the same transaction.
+pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> Result<VerificationReport, AppError> {
+    let PendingVerification { exhibits, report } = pending;
+    let at = crate::domain::now_utc();
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        for exhibit in &exhibits {
+            let number = exhibit.number.to_string();
+            let found: Vec<&Finding> =
+                report.findings.iter().filter(|f| f.exhibit.as_deref() == Some(number.as_str())).collect();
+            let first = found.first().map(|f| f.problem.as_str());
+            let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
+            repo::record_verification(conn, exhibit.id, at, found.is_empty(), problems, first)?;
+            if let Some(problem) = first {
+                crate::services::charges::reopen_for_failed_custody(conn, exhibit, problem)?;
+            }
+        }
+        Ok(())
+    })?;
     Ok(report)
+}
+
+/// Verifies the exhibits in scope (one incident's, or all) and the ledger they live in, on
+/// one connection (the command line's): the three phases in a row.
+pub fn verify(
+    conn: &mut DbConnection,
+    store: &dyn BlobStore,
+    ledger: &Ledger,
+    exhibits: Vec<Exhibit>,
+    whole_ledger: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerificationReport, AppError> {
+    let mut pending = check_records(conn, ledger, exhibits, whole_ledger)?;
+    hash_files(&mut pending, store, progress);
+    record_results(conn, pending)
 }
 
 /// Every ledger leaf must still have its record: a custody event or an audit record whose

@@ -17,6 +17,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+/// Writes a secret readable only by its owner, creating it atomically.
+pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    file.write_all(contents).and_then(|_| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 /// Where evidence bytes live. Local disk today; an S3-compatible store can implement this.
 pub trait BlobStore: Send + Sync {
     /// A new temporary blob to stream bytes into.

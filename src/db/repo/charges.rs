@@ -3,13 +3,13 @@
 use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
-use super::corrupt;
+use super::{corrupt, parse_stored};
 use crate::db::schema::{
     charges, exhibit_tags, exhibits, incident_members, incidents, mapping_reviews, mappings, users,
 };
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::charge::{Charge, Mapping, MappingStatus, Review};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{ChargeId, ExhibitId, MappingId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = charges)]
@@ -36,7 +36,7 @@ impl ChargeRow {
         Ok(Charge {
             status: self.status.parse().map_err(|_| corrupt("charge status", &self.status))?,
             penalty_facts: self.penalty_facts.split_whitespace().map(str::to_owned).collect(),
-            id: self.id,
+            id: parse_stored("charge id", &self.id)?,
             count: self.seq,
             offense_id: self.offense_id,
             object_offense_id: self.object_offense_id,
@@ -44,7 +44,7 @@ impl ChargeRow {
             offense_date: self.offense_date,
             affects_financial_institution: self.affects_financial_institution,
             drop_reason: self.drop_reason,
-            created_by: self.created_by,
+            created_by: parse_stored("user id", &self.created_by)?,
             created_at: self.created_at,
         })
     }
@@ -85,8 +85,8 @@ pub fn find_charge(conn: &mut DbConnection, incident_id: &str, count: i32) -> Qu
 }
 
 /// Marks a candidate count dropped; returns the rows changed (0 if it was already dropped).
-pub fn drop_charge(conn: &mut DbConnection, id: &str, reason: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::update(charges::table.filter(charges::id.eq(id)).filter(charges::status.eq("candidate")))
+pub fn drop_charge(conn: &mut DbConnection, id: ChargeId, reason: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(charges::table.filter(charges::id.eq(id.to_string())).filter(charges::status.eq("candidate")))
         .set((charges::status.eq("dropped"), charges::drop_reason.eq(reason), charges::updated_at.eq(now)))
         .execute(conn)
 }
@@ -171,19 +171,19 @@ fn load_mappings(conn: &mut DbConnection, query: MappingQuery) -> QueryResult<Ve
                 exhibit_id,
             )| {
                 Ok(Mapping {
-                    id,
+                    id: parse_stored("mapping id", &id)?,
                     count,
-                    charge_id,
+                    charge_id: parse_stored("charge id", &charge_id)?,
                     element_id,
                     exhibit: number.parse().map_err(|_: String| corrupt("exhibit number", &number))?,
-                    exhibit_id,
+                    exhibit_id: parse_stored("exhibit id", &exhibit_id)?,
                     pin_kind: pin_kind.map(|k| k.parse().map_err(|_: String| corrupt("pin kind", &k))).transpose()?,
                     pin_cite,
                     rationale,
                     status: status.parse().map_err(|_: String| corrupt("mapping status", &status))?,
                     status_reason,
                     proposed_by_name: names.get(&by).cloned().unwrap_or_else(|| by.clone()),
-                    proposed_by: by,
+                    proposed_by: parse_stored("user id", &by)?,
                     proposed_at: at,
                     updated_at: updated,
                 })
@@ -196,20 +196,21 @@ pub fn mappings_of_incident(conn: &mut DbConnection, incident_id: &str) -> Query
     load_mappings(conn, mapping_query().filter(mappings::incident_id.eq(incident_id.to_owned())))
 }
 
-pub fn mappings_of_exhibit(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<Mapping>> {
-    load_mappings(conn, mapping_query().filter(mappings::exhibit_id.eq(exhibit_id.to_owned())))
+pub fn mappings_of_exhibit(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<Mapping>> {
+    load_mappings(conn, mapping_query().filter(mappings::exhibit_id.eq(exhibit.to_string())))
 }
 
 /// A mapping and the number of its incident.
-pub fn find_mapping(conn: &mut DbConnection, id: &str) -> QueryResult<Option<(Mapping, String)>> {
+pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Option<(Mapping, String)>> {
+    let id = id.to_string();
     let incident: Option<String> = mappings::table
         .inner_join(incidents::table)
-        .filter(mappings::id.eq(id))
+        .filter(mappings::id.eq(&id))
         .select(incidents::number)
         .first(conn)
         .optional()?;
     let Some(incident) = incident else { return Ok(None) };
-    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id.to_owned())))?;
+    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id)))?;
     Ok(found.into_iter().next().map(|m| (m, incident)))
 }
 
@@ -229,7 +230,7 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
         );
     }
     let found = load_mappings(conn, query)?;
-    let ids: Vec<&str> = found.iter().map(|m| m.id.as_str()).collect();
+    let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
     let numbers: std::collections::HashMap<String, String> = mappings::table
         .inner_join(incidents::table)
         .filter(mappings::id.eq_any(&ids))
@@ -239,7 +240,7 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
         .collect();
     let mut out = Vec::with_capacity(found.len());
     for mapping in found {
-        let number = numbers.get(&mapping.id).cloned().ok_or(diesel::result::Error::NotFound)?;
+        let number = numbers.get(&mapping.id.to_string()).cloned().ok_or(diesel::result::Error::NotFound)?;
         out.push((number, mapping));
     }
     out.sort_by_key(|(_, m)| m.proposed_at);
@@ -249,15 +250,17 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
 /// Changes a mapping's status, if it is still `expected`; returns the rows changed.
 pub fn set_mapping_status(
     conn: &mut DbConnection,
-    id: &str,
+    id: MappingId,
     expected: MappingStatus,
     status: MappingStatus,
     reason: Option<&str>,
     now: PrimitiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(mappings::table.filter(mappings::id.eq(id)).filter(mappings::status.eq(expected.as_str())))
-        .set((mappings::status.eq(status.as_str()), mappings::status_reason.eq(reason), mappings::updated_at.eq(now)))
-        .execute(conn)
+    diesel::update(
+        mappings::table.filter(mappings::id.eq(id.to_string())).filter(mappings::status.eq(expected.as_str())),
+    )
+    .set((mappings::status.eq(status.as_str()), mappings::status_reason.eq(reason), mappings::updated_at.eq(now)))
+    .execute(conn)
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -275,9 +278,9 @@ pub struct NewReviewRow {
     pub reviewed_at: PrimitiveDateTime,
 }
 
-pub fn next_review_seq(conn: &mut DbConnection, mapping_id: &str) -> QueryResult<i32> {
+pub fn next_review_seq(conn: &mut DbConnection, mapping: MappingId) -> QueryResult<i32> {
     let max: Option<i32> = mapping_reviews::table
-        .filter(mapping_reviews::mapping_id.eq(mapping_id))
+        .filter(mapping_reviews::mapping_id.eq(mapping.to_string()))
         .select(diesel::dsl::max(mapping_reviews::seq))
         .first(conn)?;
     Ok(max.unwrap_or(0) + 1)
@@ -289,10 +292,10 @@ pub fn insert_review(conn: &mut DbConnection, row: &NewReviewRow) -> QueryResult
 
 type ReviewTuple = (i32, Option<String>, String, String, Option<String>, String, String, PrimitiveDateTime);
 
-pub fn reviews_of(conn: &mut DbConnection, mapping_id: &str) -> QueryResult<Vec<Review>> {
+pub fn reviews_of(conn: &mut DbConnection, mapping: MappingId) -> QueryResult<Vec<Review>> {
     let rows: Vec<ReviewTuple> = mapping_reviews::table
         .left_join(users::table.on(users::id.nullable().eq(mapping_reviews::reviewer_id)))
-        .filter(mapping_reviews::mapping_id.eq(mapping_id))
+        .filter(mapping_reviews::mapping_id.eq(mapping.to_string()))
         .order(mapping_reviews::seq.asc())
         .select((
             mapping_reviews::seq,
@@ -323,7 +326,7 @@ pub fn reviews_of(conn: &mut DbConnection, mapping_id: &str) -> QueryResult<Vec<
 
 /// An accepted mapping and what its accepting review saw.
 pub struct AcceptedMapping {
-    pub id: String,
+    pub id: MappingId,
     pub element_id: String,
     /// The exhibit's SHA-256 when it was accepted, and now.
     pub sha256_seen: Option<String>,
@@ -353,29 +356,37 @@ pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<Accepted
     let mut out = Vec::with_capacity(accepted.len());
     for (id, element, sha_now) in accepted {
         let (sha256_seen, element_fingerprint) = latest.remove(&id).unwrap_or((None, String::new()));
-        out.push(AcceptedMapping { id, element_id: element, sha256_seen, sha256_now: sha_now, element_fingerprint });
+        out.push(AcceptedMapping {
+            id: parse_stored("mapping id", &id)?,
+            element_id: element,
+            sha256_seen,
+            sha256_now: sha_now,
+            element_fingerprint,
+        });
     }
     Ok(out)
 }
 
 /// Accepted mappings of one exhibit.
-pub fn accepted_of_exhibit(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<String>> {
-    mappings::table
-        .filter(mappings::exhibit_id.eq(exhibit_id))
+pub fn accepted_of_exhibit(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<MappingId>> {
+    let ids: Vec<String> = mappings::table
+        .filter(mappings::exhibit_id.eq(exhibit.to_string()))
         .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
         .select(mappings::id)
-        .load(conn)
+        .load(conn)?;
+    ids.iter().map(|id| parse_stored("mapping id", id)).collect()
 }
 
 pub fn add_tag(
     conn: &mut DbConnection,
-    exhibit_id: &str,
+    exhibit: ExhibitId,
     tag: &str,
-    by: &str,
+    by: UserId,
     at: PrimitiveDateTime,
 ) -> QueryResult<usize> {
+    let exhibit_id = exhibit.to_string();
     let exists: i64 = exhibit_tags::table
-        .filter(exhibit_tags::exhibit_id.eq(exhibit_id))
+        .filter(exhibit_tags::exhibit_id.eq(&exhibit_id))
         .filter(exhibit_tags::tag.eq(tag))
         .count()
         .get_result(conn)?;
@@ -386,15 +397,15 @@ pub fn add_tag(
         .values((
             exhibit_tags::exhibit_id.eq(exhibit_id),
             exhibit_tags::tag.eq(tag),
-            exhibit_tags::added_by.eq(by),
+            exhibit_tags::added_by.eq(by.to_string()),
             exhibit_tags::added_at.eq(at),
         ))
         .execute(conn)
 }
 
-pub fn tags_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<String>> {
+pub fn tags_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<String>> {
     exhibit_tags::table
-        .filter(exhibit_tags::exhibit_id.eq(exhibit_id))
+        .filter(exhibit_tags::exhibit_id.eq(exhibit.to_string()))
         .order(exhibit_tags::tag.asc())
         .select(exhibit_tags::tag)
         .load(conn)

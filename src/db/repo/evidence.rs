@@ -1,11 +1,12 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::corrupt;
+use super::{corrupt, parse_stored};
 use crate::db::DbConnection;
 use crate::db::schema::{custody_events, exhibits, incidents};
 use crate::domain::custody::{CustodyDetails, CustodyEvent};
 use crate::domain::evidence::{Acquisition, Exhibit, ExhibitFile, ExhibitNumber};
+use crate::domain::ids::ExhibitId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = exhibits)]
@@ -37,9 +38,9 @@ pub struct ExhibitRow {
 impl ExhibitRow {
     fn to_exhibit(&self, parent: Option<ExhibitNumber>) -> QueryResult<Exhibit> {
         Ok(Exhibit {
-            id: self.id.clone(),
+            id: parse_stored("exhibit id", &self.id)?,
             number: self.number.parse().map_err(|_: String| corrupt("exhibit number", &self.number))?,
-            incident_id: self.incident_id.clone(),
+            incident_id: parse_stored("incident id", &self.incident_id)?,
             kind: self.kind.parse().map_err(|_| corrupt("exhibit kind", &self.kind))?,
             description: self.description.clone(),
             source: self.source.clone(),
@@ -63,7 +64,7 @@ impl ExhibitRow {
                 }),
                 _ => None,
             },
-            created_by: self.created_by.clone(),
+            created_by: parse_stored("user id", &self.created_by)?,
             created_at: self.created_at,
         })
     }
@@ -93,8 +94,10 @@ pub fn insert(conn: &mut DbConnection, row: &ExhibitRow) -> QueryResult<usize> {
     diesel::insert_into(exhibits::table).values(row).execute(conn)
 }
 
-pub fn id_of(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<String>> {
-    exhibits::table.filter(exhibits::number.eq(number.to_string())).select(exhibits::id).first(conn).optional()
+pub fn id_of(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<ExhibitId>> {
+    let id: Option<String> =
+        exhibits::table.filter(exhibits::number.eq(number.to_string())).select(exhibits::id).first(conn).optional()?;
+    id.map(|id| parse_stored("exhibit id", &id)).transpose()
 }
 
 pub fn find(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<Exhibit>> {
@@ -107,10 +110,10 @@ pub fn find(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Optio
 }
 
 /// The incident number an exhibit belongs to, for access checks.
-pub fn incident_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<String> {
+pub fn incident_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<String> {
     exhibits::table
         .inner_join(incidents::table)
-        .filter(exhibits::id.eq(exhibit_id))
+        .filter(exhibits::id.eq(exhibit.to_string()))
         .select(incidents::number)
         .first(conn)
 }
@@ -146,8 +149,8 @@ pub fn awaiting_legacy_digests(conn: &mut DbConnection, limit: i64) -> QueryResu
 }
 
 /// Records the legacy digests once; returns 0 if another pass got there first.
-pub fn set_legacy_digests(conn: &mut DbConnection, exhibit_id: &str, sha1: &str, md5: &str) -> QueryResult<usize> {
-    diesel::update(exhibits::table.filter(exhibits::id.eq(exhibit_id)).filter(exhibits::sha1.is_null()))
+pub fn set_legacy_digests(conn: &mut DbConnection, exhibit: ExhibitId, sha1: &str, md5: &str) -> QueryResult<usize> {
+    diesel::update(exhibits::table.filter(exhibits::id.eq(exhibit.to_string())).filter(exhibits::sha1.is_null()))
         .set((exhibits::sha1.eq(sha1), exhibits::md5.eq(md5)))
         .execute(conn)
 }
@@ -211,9 +214,9 @@ pub fn insert_event(conn: &mut DbConnection, row: &CustodyEventRow) -> QueryResu
 }
 
 /// An exhibit's custody events in order.
-pub fn events_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<CustodyEvent>> {
+pub fn events_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<CustodyEvent>> {
     let rows: Vec<CustodyEventRow> = custody_events::table
-        .filter(custody_events::exhibit_id.eq(exhibit_id))
+        .filter(custody_events::exhibit_id.eq(exhibit.to_string()))
         .order(custody_events::seq.asc())
         .select(CustodyEventRow::as_select())
         .load(conn)?;
@@ -223,7 +226,7 @@ pub fn events_of(conn: &mut DbConnection, exhibit_id: &str) -> QueryResult<Vec<C
 /// Records the outcome of one exhibit's verification.
 pub fn record_verification(
     conn: &mut DbConnection,
-    exhibit_id: &str,
+    exhibit: ExhibitId,
     at: PrimitiveDateTime,
     intact: bool,
     problems: i32,
@@ -233,7 +236,7 @@ pub fn record_verification(
     diesel::insert_into(v::table)
         .values((
             v::id.eq(uuid::Uuid::new_v4().to_string()),
-            v::exhibit_id.eq(exhibit_id),
+            v::exhibit_id.eq(exhibit.to_string()),
             v::verified_at.eq(at),
             v::intact.eq(intact),
             v::problems.eq(problems),

@@ -3,8 +3,10 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::parse_stored;
 use crate::db::DbConnection;
 use crate::db::schema::{memo_approvals, memo_versions, users};
+use crate::domain::ids::{MemoVersionId, UserId};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = memo_versions)]
@@ -23,8 +25,9 @@ pub struct NewMemoVersionRow {
 
 /// A stored version with its author's name and approval, if any.
 pub struct MemoVersionRow {
+    pub id: MemoVersionId,
     pub version: i32,
-    pub author_id: String,
+    pub author_id: UserId,
     pub author: String,
     pub created_at: PrimitiveDateTime,
     pub content: String,
@@ -92,8 +95,9 @@ fn load(
             .first(conn)
             .optional()?;
         out.push(MemoVersionRow {
+            id: parse_stored("memo version id", &id)?,
             version,
-            author_id,
+            author_id: parse_stored("user id", &author_id)?,
             author: if full_name.is_empty() { username } else { full_name },
             created_at,
             content,
@@ -121,27 +125,18 @@ pub fn all(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<MemoVe
     load(conn, incident_id, None, false)
 }
 
-pub fn id_of(conn: &mut DbConnection, incident_id: &str, version: i32) -> QueryResult<Option<String>> {
-    memo_versions::table
-        .filter(memo_versions::incident_id.eq(incident_id))
-        .filter(memo_versions::version.eq(version))
-        .select(memo_versions::id)
-        .first(conn)
-        .optional()
-}
-
 pub fn approve(
     conn: &mut DbConnection,
-    memo_id: &str,
-    by: &str,
+    memo: MemoVersionId,
+    by: UserId,
     at: PrimitiveDateTime,
     comment: &str,
 ) -> QueryResult<()> {
     diesel::insert_into(memo_approvals::table)
         .values((
             memo_approvals::id.eq(uuid::Uuid::new_v4().to_string()),
-            memo_approvals::memo_version_id.eq(memo_id),
-            memo_approvals::approved_by.eq(by),
+            memo_approvals::memo_version_id.eq(memo.to_string()),
+            memo_approvals::approved_by.eq(by.to_string()),
             memo_approvals::approved_at.eq(at),
             memo_approvals::comment.eq(comment),
         ))

@@ -13,3 +13,8 @@ pub mod users;
 pub(crate) fn corrupt(what: &str, value: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} '{value}' is not valid").into())
 }
+
+/// A stored id (or other text value) parsed into its typed form; corrupt if it does not parse.
+pub(crate) fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> diesel::result::QueryResult<T> {
+    value.parse().map_err(|_| corrupt(what, value))
+}

@@ -8,7 +8,7 @@ use super::rfc3339;
 use crate::domain::charge::{Charge, ChargeCoverage, Mapping, RawCharge, RawMapping, RawReview, Review};
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
-use crate::routes::incident_number;
+use crate::routes::{incident_number, mapping_id};
 use crate::services::charges as service;
 use crate::startup::AppState;
 use crate::statutes::Offense;
@@ -215,8 +215,8 @@ async fn show_mapping(
     ApiUser(user): ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let (incident, mapping, reviews) = state.run(move |conn| service::mapping(conn, &user, &id)).await?;
+    let id = mapping_id(&path)?;
+    let (incident, mapping, reviews) = state.run(move |conn| service::mapping(conn, &user, id)).await?;
     let mut body = mapping_json(&mapping, Some(&reviews));
     body["incident"] = json!(incident.number);
     Ok(HttpResponse::Ok().json(body))
@@ -236,13 +236,13 @@ async fn review(
     path: web::Path<String>,
     body: web::Json<ReviewRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
+    let id = mapping_id(&path)?;
     let b = body.into_inner();
     let raw = RawReview { decision: b.decision, comment: b.comment };
     let (mapping, reviews) = state
         .run(move |conn| {
-            let mapping = service::review(conn, &user, &id, &raw)?;
-            let (_, _, reviews) = service::mapping(conn, &user, &id)?;
+            let mapping = service::review(conn, &user, id, &raw)?;
+            let (_, _, reviews) = service::mapping(conn, &user, id)?;
             Ok((mapping, reviews))
         })
         .await?;

@@ -272,12 +272,19 @@ pub async fn run_verification(
 ) -> Result<VerificationReport, AppError> {
     let store = state.store.clone();
     let ledger = state.ledger.clone();
-    state
+    let mut pending = state
         .run(move |conn| {
             let (_, exhibit) = service::get(conn, &user, number)?;
-            verify::verify(conn, store.as_ref(), ledger.as_ref(), std::slice::from_ref(&exhibit), false, &mut |_| {})
+            verify::check_records(conn, ledger.as_ref(), vec![exhibit], false)
         })
-        .await
+        .await?;
+    // The file is re-hashed with no pooled connection held: it may take minutes.
+    let pending = actix_web::web::block(move || {
+        verify::hash_files(&mut pending, store.as_ref(), &mut |_| {});
+        pending
+    })
+    .await?;
+    state.run(move |conn| verify::record_results(conn, pending)).await
 }
 
 async fn verify_exhibit(

@@ -6,12 +6,13 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use super::incidents::Choice;
+use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian};
 use crate::domain::evidence::{Exhibit, ExhibitKind, RawAcquisition, RawExhibit};
 use crate::domain::ids::IncidentNumber;
+use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
 use crate::routes::api::evidence::run_verification;
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
@@ -119,9 +120,7 @@ async fn new_form(
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
     let incident = state.run(move |conn| incidents::get(conn, &viewer, number)).await?;
-    if !incidents::can_write(&incident, user.user()) {
-        return Err(AppError::Forbidden("your role cannot add evidence".into()).into());
-    }
+    policy::work_on(user.user(), &incident, CaseWork::AddEvidence)?;
     let form = UploadForm { acquired_by: user.user().full_name.clone(), ..Default::default() };
     render(&new_page(user.chrome, number, form, ValidationErrors::new(), None))
 }
@@ -273,7 +272,7 @@ struct ShowPage {
     verifier_key: String,
     can_record: bool,
     can_write: bool,
-    mappings: Vec<super::charges::MappingView>,
+    mappings: Vec<super::views::MappingView>,
     tags: Vec<String>,
     suggestions: Vec<SuggestionView>,
     has_charges: bool,
@@ -404,7 +403,7 @@ async fn page(
             }
         }
     }
-    let can_write = incidents::can_write(&incident, user.user());
+    let can_write = policy::work_on(user.user(), &incident, CaseWork::RecordCustody).is_ok();
     let disposed = events.iter().any(|e| e.action == CustodyAction::Disposed);
     let a = &exhibit.acquisition;
     Ok(ShowPage {
@@ -434,7 +433,7 @@ async fn page(
         verifier_key: state.ledger.verifier_key().to_owned(),
         can_record: !disposed && can_write,
         can_write,
-        mappings: elements.mappings.iter().map(|m| super::charges::mapping_view(&incident_text, m)).collect(),
+        mappings: elements.mappings.iter().map(|m| super::views::mapping_view(&incident_text, m)).collect(),
         tags: elements.tags.clone(),
         suggestions,
         has_charges: !elements.charges.is_empty(),

@@ -3,12 +3,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::incident::{
     AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter, RawSubject,
     RawVictim, VictimKind, format_dollars,
 };
+use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
 use crate::routes::incident_number;
@@ -23,13 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/edit", web::get().to(edit_form))
         .route("/incidents/{incident}/edit", web::post().to(update))
         .route("/incidents/{incident}/members", web::post().to(add_member));
-}
-
-/// One choice in a select or checkbox group.
-pub struct Choice {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub selected: bool,
 }
 
 fn choices<T: Copy>(
@@ -79,7 +74,7 @@ struct ListPage {
     prev_link: Option<String>,
     next_link: Option<String>,
     can_create: bool,
-    deadlines: Vec<super::charges::DeadlineRow>,
+    deadlines: Vec<super::views::DeadlineRow>,
 }
 
 fn page_link(filter: &RawIncidentFilter, page: i64) -> String {
@@ -139,8 +134,8 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
         ),
         prev_link: (page.page > 1).then(|| page_link(&raw, page.page - 1)),
         next_link: (page.page < page_count).then(|| page_link(&raw, page.page + 1)),
-        can_create: user.user().role.writes_cases(),
-        deadlines: super::charges::deadline_rows(&deadlines),
+        can_create: policy::open_incident(user.user()).is_ok(),
+        deadlines: super::views::deadline_rows(&deadlines),
         rows,
         total: page.total,
         page: page.page,
@@ -343,9 +338,7 @@ fn new_context() -> FormContext {
 }
 
 async fn new_form(user: SessionUser) -> Result<HttpResponse, PageError> {
-    if !user.user().role.writes_cases() {
-        return Err(AppError::Forbidden("your role cannot open incidents".into()).into());
-    }
+    policy::open_incident(user.user())?;
     render(&form_page(user.chrome, new_context(), RawIncident::default(), ValidationErrors::new(), None))
 }
 
@@ -388,9 +381,7 @@ async fn edit_form(
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
     let incident = state.run(move |conn| service::get(conn, &viewer, number)).await?;
-    if !service::can_write(&incident, user.user()) {
-        return Err(AppError::Forbidden(format!("you cannot change incident {number}")).into());
-    }
+    policy::work_on(user.user(), &incident, CaseWork::ChangeIncident)?;
     let ctx = edit_context(&incident, incident.version, incident.status.as_str().to_owned());
     render(&form_page(user.chrome, ctx, incident.details.to_raw(), ValidationErrors::new(), None))
 }
@@ -516,50 +507,6 @@ struct ShowPage {
     can_write: bool,
 }
 
-/// Audit actions in words.
-pub fn describe(action: &str, detail: &str) -> String {
-    let detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_default();
-    let text = |key: &str| detail[key].as_str().unwrap_or("").to_owned();
-    let number = |key: &str| detail[key].as_i64().map(|n| n.to_string()).unwrap_or_default();
-    match action {
-        "incident.created" => "opened the incident".into(),
-        "incident.updated" | "incident.status_changed" => {
-            let fields: Vec<String> = detail["changed"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str()).map(|f| f.replace('_', " ")).collect())
-                .unwrap_or_default();
-            let status = detail["after"]["status"].as_str().and_then(|s| s.parse::<IncidentStatus>().ok());
-            match status {
-                Some(s) => format!("moved the incident to {} (changed {})", s.label(), fields.join(", ")),
-                None => format!("changed {}", fields.join(", ")),
-            }
-        }
-        "incident.member_added" => format!("added {} to the team", detail["username"].as_str().unwrap_or("a member")),
-        "exhibit.registered" => format!("registered exhibit {}", text("exhibit")),
-        "exhibit.tagged" => format!("tagged exhibit {}", text("exhibit")),
-        "charge.added" => format!("added count {} ({})", number("count"), text("offense")),
-        "charge.dropped" => format!("dropped count {}: {}", number("count"), text("reason")),
-        "mapping.proposed" => {
-            format!("proposed {} for {} on count {}", text("exhibit"), text("element"), number("count"))
-        }
-        "mapping.reviewed" => format!(
-            "marked {} for {} on count {} {}",
-            text("exhibit"),
-            text("element"),
-            number("count"),
-            text("decision").replace('_', " ")
-        ),
-        "mapping.reopened" => {
-            format!("sent {} for {} back to review: {}", text("exhibit"), text("element"), text("reason"))
-        }
-        "memo.saved" => format!("saved memo version {}", number("version")),
-        "memo.approved" => format!("approved memo version {}", number("version")),
-        "memo.exported" => format!("exported memo version {} as PDF", number("version")),
-        "certificate.exported" => format!("exported the FRE 902(14) certification draft of {}", text("exhibit")),
-        other => other.to_owned(),
-    }
-}
-
 async fn show(
     state: web::Data<AppState>,
     user: SessionUser,
@@ -571,13 +518,16 @@ async fn show(
         .run(move |conn| {
             let incident = service::get(conn, &viewer, number)?;
             let history = service::history(conn, &incident, 50)?;
-            let users =
-                if service::can_write(&incident, &viewer) { services::users::list_active(conn)? } else { Vec::new() };
+            let users = if policy::work_on(&viewer, &incident, CaseWork::AddMember).is_ok() {
+                services::users::list_active(conn)?
+            } else {
+                Vec::new()
+            };
             let exhibits = services::evidence::list(conn, &viewer, number)?;
             Ok((incident, history, users, exhibits))
         })
         .await?;
-    let can_write = service::can_write(&incident, user.user());
+    let can_write = policy::work_on(user.user(), &incident, CaseWork::ChangeIncident).is_ok();
     let d = &incident.details;
     let page = ShowPage {
         number: incident.number.to_string(),
@@ -630,7 +580,7 @@ async fn show(
             .map(|h| HistoryLine {
                 at: format_time(h.at),
                 actor: h.actor.unwrap_or_else(|| "system".into()),
-                action: describe(&h.action, &h.detail),
+                action: crate::domain::audit::describe(&h.action, &h.detail),
             })
             .collect(),
         exhibits: exhibits

@@ -7,10 +7,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{format_time, redirect, render, render_with};
+use crate::documents::Block;
 use crate::domain::ValidationErrors;
 use crate::domain::memo::Narratives;
+use crate::domain::policy;
 use crate::error::{AppError, PageError};
-use crate::pdf::Block;
 use crate::routes::api::memos::pdf_response;
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
 use crate::routes::{exhibit_number, incident_number, memo_version};
@@ -87,7 +88,7 @@ async fn home_page(
             Ok((incident, narratives, versions))
         })
         .await?;
-    let can_draft = user.user().role.decides_charges() && crate::services::incidents::can_write(&incident, user.user());
+    let can_draft = policy::draft_memo(user.user(), &incident).is_ok();
     Ok(HomePage {
         number: number.to_string(),
         title: incident.details.title.clone(),
@@ -196,7 +197,7 @@ async fn show(
     let (number, v) = memo_version(&incident, &v)?;
     let viewer = user.user().clone();
     let (_, version) = state.run(move |conn| service::version(conn, &viewer, number, Some(v))).await?;
-    let can_approve = user.user().role == crate::domain::user::Role::Supervisor && version.approved_by.is_none();
+    let can_approve = policy::approve_memo(user.user(), version.version, version.approved_by.is_some()).is_ok();
     render(&ShowPage {
         number: number.to_string(),
         row: version_row(&version),

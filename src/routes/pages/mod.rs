@@ -1,10 +1,14 @@
 //! HTML pages for people, rendered on the server with askama. Forms carry a CSRF token and
 //! work without JavaScript.
 
-pub mod charges;
+pub mod counts;
 pub mod evidence;
 pub mod incidents;
+pub mod mappings;
 pub mod memos;
+pub mod reviews;
+pub mod statutes;
+pub mod views;
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -12,6 +16,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::domain::policy;
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, Chrome, CsrfForm, SessionUser};
 use crate::services;
@@ -24,7 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(logout))
         .configure(incidents::configure)
         .configure(evidence::configure)
-        .configure(charges::configure)
+        .configure(statutes::configure)
+        .configure(counts::configure)
+        .configure(mappings::configure)
+        .configure(reviews::configure)
         .configure(memos::configure)
         .default_service(web::to(not_found));
 }
@@ -78,9 +86,9 @@ struct DashboardPage {
     chrome: Chrome,
     incidents: Vec<DashIncident>,
     incident_total: i64,
-    reviews: Vec<charges::MappingView>,
+    reviews: Vec<views::MappingView>,
     reviewer: bool,
-    deadlines: Vec<charges::DeadlineRow>,
+    deadlines: Vec<views::DeadlineRow>,
     failed: Vec<DashFailure>,
     activity: Vec<DashActivity>,
     can_create: bool,
@@ -104,9 +112,9 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
             })
             .collect(),
         incident_total: d.incident_total,
-        reviews: d.reviews.iter().take(6).map(|(incident, m)| charges::mapping_view(incident, m)).collect(),
-        reviewer: user.user().role.decides_charges(),
-        deadlines: charges::deadline_rows(&d.deadlines),
+        reviews: d.reviews.iter().take(6).map(|(incident, m)| views::mapping_view(incident, m)).collect(),
+        reviewer: policy::reviews(user.user()),
+        deadlines: views::deadline_rows(&d.deadlines),
         failed: d
             .failed
             .iter()
@@ -124,10 +132,10 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
                 incident: incident.clone(),
                 at: format_time(e.at),
                 actor: e.actor.clone().unwrap_or_else(|| "Custos".into()),
-                action: incidents::describe(&e.action, &e.detail),
+                action: crate::domain::audit::describe(&e.action, &e.detail),
             })
             .collect(),
-        can_create: user.user().role.writes_cases(),
+        can_create: policy::open_incident(user.user()).is_ok(),
         chrome: user.chrome,
     })
 }

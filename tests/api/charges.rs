@@ -1,10 +1,7 @@
 //! Charges, evidence-to-element mappings, prosecutor review, coverage and limitation
 //! deadlines, through the real HTTP API, on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, TestUser, sample_exhibit, sample_incident};
+use crate::common::{TestApp, TestUser, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
@@ -199,7 +196,7 @@ async fn coverage_shows_proven_proposed_and_missing_elements(app: TestApp) {
 
     // The coverage page shows the same.
     let browser = app.browser();
-    app.sign_in(&browser, "dana", common::PASSWORD).await;
+    app.sign_in(&browser, "dana", crate::common::PASSWORD).await;
     let page = browser.get(app.url(&format!("/incidents/{}/coverage", c.number))).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();

@@ -1,15 +1,12 @@
 //! The OpenAPI document: served, valid (openapi-spec-validator, from PyPI, where installed;
 //! required under CI), and every operation it documents is a real route of the app.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::Backend;
+use crate::common::Backend;
 use serde_json::Value;
 
 #[actix_web::test]
 async fn every_documented_operation_is_served() {
-    let app = common::spawn(Backend::Sqlite).await.unwrap();
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
     let response = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.unwrap();

@@ -83,9 +83,25 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: Option<String>) -
     Settings::resolve(FileSettings::default(), overrides).unwrap()
 }
 
+/// With `TEST_LOG` set (to `1`, or to a filter such as `custos=debug`), the server's logs go
+/// to the test's captured output, which the harness prints when the test fails: a 500 shows
+/// its cause there. Set up once per test binary.
+pub fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(value) = std::env::var("TEST_LOG") else { return };
+        let filter = if value.trim().is_empty() || value == "1" || value == "true" { "info" } else { value.as_str() };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 /// Starts the app, or returns `None` when the backend is not available here (PostgreSQL
 /// without `CUSTOS_TEST_PG_URL`, outside CI).
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    init_test_log();
     let data_dir = tempfile::tempdir().unwrap();
     let pg = match backend {
         Backend::Postgres => Some(PgTestDatabase::create()?),

@@ -1,10 +1,7 @@
 //! The dashboard after sign-in: my incidents, reviews waiting for me, the nearest deadlines,
 //! exhibits whose verification failed and recent activity; on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, sample_exhibit, sample_incident};
+use crate::common::{PASSWORD, TestApp, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 

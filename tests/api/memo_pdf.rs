@@ -1,10 +1,7 @@
 //! A large memo (200 exhibits, 10 counts) renders to a valid PDF whose tables break across
 //! pages cleanly, every exhibit and digest readable; no database needed.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use custos::domain::memo::{VersionStamp, document, sample_content};
+use custos::documents::memo::{VersionStamp, document, sample_content};
 
 #[test]
 fn a_memo_of_200_exhibits_and_10_counts_renders_and_paginates() {
@@ -21,8 +18,8 @@ fn a_memo_of_200_exhibits_and_10_counts_renders_and_paginates() {
     // Kept for a look at the pages (pdftoppm) after the run.
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("memo-200-exhibits.pdf");
     std::fs::write(&out, &bytes).unwrap();
-    common::qpdf_check(&bytes);
-    let Some(text) = common::pdf_text(&bytes) else { return };
+    crate::common::qpdf_check(&bytes);
+    let Some(text) = crate::common::pdf_text(&bytes) else { return };
     let pages: Vec<&str> = text.split('\u{c}').filter(|p| !p.trim().is_empty()).collect();
     assert!(pages.len() >= 10, "only {} pages", pages.len());
     for (i, page) in pages.iter().enumerate() {

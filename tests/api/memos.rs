@@ -1,17 +1,14 @@
 //! Charging memos: versions built from accepted mappings only, reproducible PDFs checked by
 //! qpdf and pdftotext, approval, the audit record of each export, FRE 902(14) certification
 //! drafts and the command-line export; on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, pdf_text, qpdf_check, sample_exhibit, sample_incident};
+use crate::common::{TestApp, pdf_text, qpdf_check, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
 on_both_backends!(memo_versions_cite_only_accepted_evidence_and_export_reproducibly, memo_permissions_and_approval);
 
-async fn bytes_of(app: &TestApp, user: &common::TestUser, path: &str) -> (u16, Vec<u8>) {
+async fn bytes_of(app: &TestApp, user: &crate::common::TestUser, path: &str) -> (u16, Vec<u8>) {
     let r = app.get(user, path).await;
     let status = r.status().as_u16();
     (status, r.bytes().await.unwrap().to_vec())
@@ -105,7 +102,7 @@ async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: 
         assert!(analysis.contains(&e(1)) && analysis.contains(&e(2)));
         assert!(!analysis.contains(&e(3)), "a proposed mapping appears as proof");
     }
-    if let Some(raw) = common::pdf_raw_text(&first) {
+    if let Some(raw) = crate::common::pdf_raw_text(&first) {
         let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("Gap: evidence offered but not yet accepted"), "{flat}");
     }
@@ -140,7 +137,7 @@ async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: 
     let versions: Vec<i64> = list["items"].as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect();
     assert_eq!(versions, vec![2, 1]);
     let browser = app.browser();
-    app.sign_in(&browser, "paula", common::PASSWORD).await;
+    app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
     let diff =
         browser.get(app.url(&format!("/incidents/{number}/memos/2/diff"))).send().await.unwrap().text().await.unwrap();
     assert!(diff.contains("<del>− A cloned voice of the CFO ordered the wire.</del>"), "{diff}");

@@ -1,10 +1,7 @@
 //! Charges and mappings from the browser side: the catalog pages, adding a count, proposing
 //! evidence for a gap, a form shown again with its errors, and review from the queue.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, csrf_from, sample_exhibit, sample_incident};
+use crate::common::{PASSWORD, TestApp, csrf_from, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 

@@ -1,10 +1,7 @@
 //! Evidence from the browser side: the upload form (multipart with CSRF), the custody form,
 //! confirmation of irreversible events, and the verification button.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, independent_digests, sample_incident};
+use crate::common::{PASSWORD, TestApp, independent_digests, sample_incident};
 use custos::domain::user::Role;
 
 on_both_backends!(evidence_from_the_pages);

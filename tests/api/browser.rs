@@ -2,11 +2,8 @@
 //! driven through chromedriver against the real app on port 0. Screenshots of each main page
 //! are saved under `target/screenshots/` for inspection. Skipped where chromium or
 //! chromedriver is missing, except under CI (`CI=true`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Backend, PASSWORD};
+use crate::common::{Backend, PASSWORD};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -168,7 +165,7 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     if !browser_available() {
         return;
     }
-    let app = common::spawn(Backend::Sqlite).await.unwrap();
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
     let dana = app.user("dana", Role::Investigator);
     let paula = app.user("paula", Role::Prosecutor);
     let base = app.address.clone();
@@ -201,7 +198,7 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     let file = evidence_dir.path().join("call-recording.wav");
     let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&file, &bytes).unwrap();
-    let (sha256, _, _) = common::independent_digests(&bytes);
+    let (sha256, _, _) = crate::common::independent_digests(&bytes);
     browser.goto(format!("{base}/incidents/{number}/exhibits/new")).await.unwrap();
     browser.find(By::Css("#kind option[value='deepfake_media']")).await.unwrap().click().await.unwrap();
     fill(&browser, "description", "Recording of the cloned CFO's call").await;
@@ -285,7 +282,7 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    common::qpdf_check(&bytes);
+    crate::common::qpdf_check(&bytes);
 
     // The prosecutor's dashboard, with the case on it.
     browser.goto(format!("{base}/")).await.unwrap();

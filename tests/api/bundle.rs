@@ -1,10 +1,7 @@
 //! Case bundles: `custos export` writes an incident's custody record with proofs, a CASE/UCO
 //! graph and the files; `custos verify-bundle` checks it offline and names what was altered.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, sample_exhibit, sample_incident};
+use crate::common::{TestApp, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
@@ -19,7 +16,7 @@ async fn a_bundle_verifies_offline_and_names_what_was_altered(app: TestApp) {
     let dana = app.user("dana", Role::Investigator);
     let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
     let bytes = b"recording of the cloned CFO".to_vec();
-    let (sha256, _, _) = common::independent_digests(&bytes);
+    let (sha256, _, _) = crate::common::independent_digests(&bytes);
     assert_eq!(app.upload(&dana, &number, sample_exhibit(), bytes.clone()).await.status(), 201);
     let exhibit = format!("{number}-E001");
     let r = app
@@ -53,7 +50,7 @@ async fn a_bundle_verifies_offline_and_names_what_was_altered(app: TestApp) {
     assert!(run_ok(&ok).contains("2 exhibits"));
 
     // The CASE/UCO graph conforms, by the CASE community's own validator (PyPI case-utils).
-    if common::tool_available("case_validate", "--help") {
+    if crate::common::tool_available("case_validate", "--help") {
         let report = std::process::Command::new("case_validate").arg(bundle.join("case.jsonld")).output().unwrap();
         assert!(
             report.status.success(),

@@ -1,9 +1,6 @@
 //! The demo dataset loads on both backends, once, with its teams and statuses.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use custos::domain::incident::{IncidentFilter, IncidentStatus, RawIncidentFilter};
 
 on_both_backends!(demo_dataset_loads_once);
@@ -40,7 +37,8 @@ async fn demo_dataset_loads_once(app: TestApp) {
         assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256);
     }
     assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
-    let report = custos::services::verify::verify(&mut conn, &store, &ledger, &exhibits, true, &mut |_| {}).unwrap();
+    let report =
+        custos::services::verify::verify(&mut conn, &store, &ledger, exhibits.clone(), true, &mut |_| {}).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
 
     // Candidate counts and mappings in every state, so a new user sees a real coverage matrix.

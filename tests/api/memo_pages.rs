@@ -1,10 +1,7 @@
 //! The charging memo from the browser side: edit the narrative, save versions, read one,
 //! approve it with a confirmation, download the PDF and an exhibit's certification draft.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, csrf_from, sample_exhibit, sample_incident};
+use crate::common::{PASSWORD, TestApp, csrf_from, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::json;
 
@@ -70,7 +67,7 @@ async fn the_memo_from_the_pages(app: TestApp) {
     assert_eq!(pdf.status(), 200);
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let bytes = pdf.bytes().await.unwrap();
-    common::qpdf_check(&bytes);
+    crate::common::qpdf_check(&bytes);
 
     // The supervisor approves, after confirming.
     let supervisor = app.browser();
@@ -105,5 +102,5 @@ async fn the_memo_from_the_pages(app: TestApp) {
     assert!(exhibit.contains(&format!("/exhibits/{number}-E001/certificate.pdf")));
     let cert = investigator.get(app.url(&format!("/exhibits/{number}-E001/certificate.pdf"))).send().await.unwrap();
     assert_eq!(cert.status(), 200);
-    common::qpdf_check(&cert.bytes().await.unwrap());
+    crate::common::qpdf_check(&cert.bytes().await.unwrap());
 }

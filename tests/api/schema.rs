@@ -1,8 +1,5 @@
 //! The two migration sets must build the same tables with the same columns, since one
 //! `schema.rs` serves both. Needs PostgreSQL (CUSTOS_TEST_PG_URL); skipped without it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -30,17 +27,18 @@ fn columns(rows: Vec<Column>) -> BTreeMap<String, Vec<String>> {
 
 #[test]
 fn both_backends_have_the_same_tables_and_columns() {
-    let Some(pg) = common::PgTestDatabase::create() else { return };
+    let Some(pg) = crate::common::PgTestDatabase::create() else { return };
     let dir = tempfile::tempdir().unwrap();
 
-    let sqlite_pool = custos::startup::open_database(&common::test_settings(dir.path(), None)).unwrap();
+    let sqlite_pool = custos::startup::open_database(&crate::common::test_settings(dir.path(), None)).unwrap();
     let sqlite: Vec<Column> = diesel::sql_query(
         "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table'",
     )
     .load(&mut sqlite_pool.get().unwrap())
     .unwrap();
 
-    let pg_pool = custos::startup::open_database(&common::test_settings(dir.path(), Some(pg.url.clone()))).unwrap();
+    let pg_pool =
+        custos::startup::open_database(&crate::common::test_settings(dir.path(), Some(pg.url.clone()))).unwrap();
     let postgres: Vec<Column> = diesel::sql_query(
         "SELECT table_name::text AS table_name, column_name::text AS column_name FROM information_schema.columns WHERE table_schema = 'public'",
     )

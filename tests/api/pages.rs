@@ -1,9 +1,6 @@
 //! The browser side: sign-in, sessions, CSRF, forms that keep what was typed, headers.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{PASSWORD, TestApp, csrf_from};
+use crate::common::{PASSWORD, TestApp, csrf_from};
 use custos::domain::user::Role;
 
 on_both_backends!(
@@ -191,8 +188,8 @@ async fn health_headers_and_error_pages(app: TestApp) {
     let body: serde_json::Value = health.json().await.unwrap();
     assert_eq!(body["status"], "ok");
     let expected = match app.backend {
-        common::Backend::Sqlite => "sqlite",
-        common::Backend::Postgres => "postgresql",
+        crate::common::Backend::Sqlite => "sqlite",
+        crate::common::Backend::Postgres => "postgresql",
     };
     assert_eq!(body["database"]["backend"], expected);
 

@@ -1,7 +1,4 @@
 //! The `custos` binary as an operator uses it.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
@@ -49,11 +46,15 @@ fn users_and_tokens_from_the_command_line() {
     assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     assert!(data_dir.join("custos.db").exists());
 
-    let created = add_user(&data_dir, "dana", "investigator", common::PASSWORD);
+    let created = add_user(&data_dir, "dana", "investigator", crate::common::PASSWORD);
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-    assert_eq!(add_user(&data_dir, "dana", "investigator", common::PASSWORD).status.code(), Some(1), "duplicate");
+    assert_eq!(
+        add_user(&data_dir, "dana", "investigator", crate::common::PASSWORD).status.code(),
+        Some(1),
+        "duplicate"
+    );
     assert_eq!(add_user(&data_dir, "short", "investigator", "short").status.code(), Some(1), "short password");
-    let bad_role = add_user(&data_dir, "x", "overlord", common::PASSWORD);
+    let bad_role = add_user(&data_dir, "x", "overlord", crate::common::PASSWORD);
     assert_eq!(bad_role.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_role.stderr).contains("not a role"));
 
@@ -67,7 +68,7 @@ fn users_and_tokens_from_the_command_line() {
     assert_eq!(unknown.status.code(), Some(1));
 
     // The token works against a server on the same data directory.
-    let settings = common::test_settings(&data_dir, None);
+    let settings = crate::common::test_settings(&data_dir, None);
     actix_web::rt::System::new().block_on(async move {
         let app = custos::startup::Application::build(settings).unwrap();
         let port = app.port();
@@ -183,7 +184,7 @@ fn serve_demo_serves_the_login_page_and_the_demo_cases() {
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let login = browser.get(format!("{url}/login")).send().await.unwrap();
         assert_eq!(login.status(), 200);
-        let csrf = common::csrf_from(&login.text().await.unwrap());
+        let csrf = crate::common::csrf_from(&login.text().await.unwrap());
         let signed_in = browser
             .post(format!("{url}/login"))
             .form(&[

@@ -1,9 +1,6 @@
 //! The incident catalog and its access rules, through the real HTTP API, on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, sample_incident};
+use crate::common::{TestApp, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
@@ -140,7 +137,7 @@ async fn access_is_per_incident_and_by_role(app: TestApp) {
 
     // The same rules on the pages: a stranger's browser gets the 404 page.
     let browser = app.browser();
-    app.sign_in(&browser, "outsider", common::PASSWORD).await;
+    app.sign_in(&browser, "outsider", crate::common::PASSWORD).await;
     let page = browser.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("Not found"));

@@ -2,11 +2,8 @@
 //! `tlog` (Debian's golang-golang-x-mod-dev) checks Custos's signed checkpoints, an inclusion
 //! proof and a consistency proof, and rejects tampered ones. Needs `go` and that package;
 //! skipped without them, except under CI.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{Backend, sample_exhibit, sample_incident};
+use crate::common::{Backend, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -48,7 +45,7 @@ fn run(verifier: &Path, dir: &Path) -> (bool, String) {
 async fn go_x_mod_verifies_checkpoints_and_proofs() {
     let work = tempfile::tempdir().unwrap();
     let Some(verifier) = go_verifier(work.path()) else { return };
-    let app = common::spawn(Backend::Sqlite).await.unwrap();
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
     let dana = app.user("dana", Role::Investigator);
     let incident = app.open_incident(&dana, sample_incident()).await;
     let number = incident["number"].as_str().unwrap();

@@ -1,9 +1,6 @@
 //! Evidence intake and the chain of custody, through the real HTTP API, on both backends.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, independent_digests, sample_exhibit, sample_incident};
+use crate::common::{TestApp, independent_digests, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -20,7 +17,7 @@ fn sample_bytes(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }
 
-async fn incident(app: &TestApp) -> (common::TestUser, String) {
+async fn incident(app: &TestApp) -> (crate::common::TestUser, String) {
     let dana = app.user("dana", Role::Investigator);
     let incident = app.open_incident(&dana, sample_incident()).await;
     (dana, incident["number"].as_str().unwrap().to_owned())
@@ -266,11 +263,11 @@ fn execute(app: &TestApp, sql: &str) {
 /// What an attacker with database access does first: switch off the append-only triggers.
 fn triggers(app: &TestApp, on: bool) {
     match app.backend {
-        common::Backend::Postgres => {
+        crate::common::Backend::Postgres => {
             let verb = if on { "ENABLE" } else { "DISABLE" };
             execute(app, &format!("ALTER TABLE custody_events {verb} TRIGGER custody_events_append_only"));
         }
-        common::Backend::Sqlite => {
+        crate::common::Backend::Sqlite => {
             if on {
                 execute(
                     app,
@@ -360,10 +357,10 @@ async fn tampering_is_found_by_custos_verify(app: TestApp) {
 async fn the_digest_pass_resumes_after_a_restart() {
     use custos::domain::evidence::RawExhibit;
     let data_dir = tempfile::tempdir().unwrap();
-    let settings = common::test_settings(data_dir.path(), None);
+    let settings = crate::common::test_settings(data_dir.path(), None);
     let pool = custos::startup::open_database(&settings).unwrap();
     let mut conn = pool.get().unwrap();
-    let password = custos::domain::user::NewPassword::parse(common::PASSWORD.into()).unwrap();
+    let password = custos::domain::user::NewPassword::parse(crate::common::PASSWORD.into()).unwrap();
     let dana = custos::services::users::create(&mut conn, None, "dana", "Dana", Role::Investigator, password).unwrap();
     let token = custos::services::users::create_token(&mut conn, "dana").unwrap();
     let raw_incident = custos::domain::incident::RawIncident { title: "Resume".into(), ..Default::default() };

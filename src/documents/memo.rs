@@ -1,0 +1,699 @@
+//! The charging memo as a document: what it says, composed from the recorded facts (pure,
+//! unit-tested without a database), and how it is laid out for the PDF and the HTML pages.
+
+use askama::Template;
+use std::collections::HashMap;
+
+use super::model::{Block, Column, Document, Table};
+use crate::domain::charge::{CellState, Charge, DeadlineState, Mapping, MappingStatus, coverage};
+use crate::domain::custody::{CustodyAction, CustodyEvent, current_custodian};
+use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
+use crate::domain::incident::{Incident, format_dollars};
+use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
+use crate::domain::verification::chain_intact;
+use crate::statutes::{Catalog, ElementKind, defense_prompt};
+
+/// How an exhibit of this kind is usually authenticated.
+fn authentication(exhibit: &Exhibit) -> &'static str {
+    match (exhibit.kind, exhibit.file.is_some()) {
+        (ExhibitKind::PhysicalItem, _) => "Chain-of-custody testimony",
+        (ExhibitKind::ServerLog | ExhibitKind::AgentTrace | ExhibitKind::NetworkCapture, _) => "FRE 902(13)",
+        (ExhibitKind::FinancialRecord, _) => "FRE 902(11)",
+        (_, true) => "FRE 902(14)",
+        (_, false) => "Witness",
+    }
+}
+
+fn date_text(at: time::PrimitiveDateTime) -> String {
+    at.date().to_string()
+}
+
+/// What the memo is written from: the incident's record as it stands, loaded by the service.
+pub struct MemoFacts {
+    pub incident: Incident,
+    pub charges: Vec<Charge>,
+    pub mappings: Vec<Mapping>,
+    /// Each exhibit with its custody events, in exhibit order.
+    pub exhibits: Vec<(Exhibit, Vec<CustodyEvent>)>,
+}
+
+/// What the memo says about the incident as it stands, everything but the narratives: a pure
+/// function of the recorded facts, the statute catalog and the date.
+pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoContent {
+    let incident = &facts.incident;
+    let d = &incident.details;
+    let charge_list = &facts.charges;
+    let mappings = &facts.mappings;
+
+    let mut intact: HashMap<ExhibitNumber, bool> = HashMap::new();
+    let mut memo_exhibits = Vec::new();
+    let mut chronology: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
+    for (x, events) in &facts.exhibits {
+        // A chain that cannot even be put in canonical form is not shown as intact.
+        let ok = chain_intact(x, events).unwrap_or(false);
+        intact.insert(x.number, ok);
+        let state = events.iter().rev().find(|e| matches!(e.action, CustodyAction::Disposed | CustodyAction::Released));
+        let custody = match (ok, state) {
+            (false, _) => "CHAIN BROKEN: verification failed".to_owned(),
+            (true, Some(e)) => format!("intact; {} {}", e.action.label().to_lowercase(), date_text(e.occurred_at)),
+            (true, None) => "intact".to_owned(),
+        };
+        for e in events {
+            let line = match e.action {
+                CustodyAction::Acquired => {
+                    Some(format!("{} acquired by {} ({})", x.number, x.acquisition.acquired_by, x.acquisition.method))
+                }
+                CustodyAction::Transferred => Some(format!(
+                    "{} transferred from {} to {}",
+                    x.number,
+                    e.details.from_custodian.as_deref().unwrap_or("?"),
+                    e.details.to_custodian.as_deref().unwrap_or("?")
+                )),
+                CustodyAction::Analyzed => {
+                    Some(format!("{} analyzed: {}", x.number, e.details.purpose.as_deref().unwrap_or("analysis")))
+                }
+                _ => None,
+            };
+            if let Some(line) = line {
+                chronology.push((e.occurred_at, line));
+            }
+        }
+        memo_exhibits.push(MemoExhibit {
+            number: x.number.to_string(),
+            kind: x.kind.label().to_owned(),
+            description: x.description.clone(),
+            sha256: x.file.as_ref().map(|f| f.sha256.clone()),
+            custody: if ok { custody } else { "CHAIN BROKEN: verification failed".into() },
+            custodian: current_custodian(events).unwrap_or_else(|| "unknown".into()),
+            acquired: date_text(x.acquisition.acquired_at),
+            authority: x.acquisition.legal_authority.clone(),
+            authentication: authentication(x).to_owned(),
+        });
+    }
+    if let Some(first) = d.first_offense_date {
+        chronology.push((first.midnight(), "First known offense conduct".into()));
+    }
+    if let Some(last) = d.last_offense_date {
+        chronology.push((last.midnight(), "Last known offense conduct".into()));
+    }
+    chronology.sort_by_key(|entry| entry.0);
+
+    let sha_of: HashMap<ExhibitNumber, Option<String>> =
+        facts.exhibits.iter().map(|(x, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
+    let rows = coverage(
+        catalog,
+        charge_list,
+        mappings,
+        &|n| intact.get(&n).copied().unwrap_or(false),
+        d.last_offense_date,
+        today,
+    );
+    let mut memo_charges = Vec::new();
+    let mut defenses: Vec<(String, Vec<i32>)> = Vec::new();
+    let mut approvals = vec!["Supervisory approval of the charges (JM 9-27.300)".to_owned()];
+    for row in &rows {
+        let Some(offense) = catalog.offense(&row.charge.offense_id) else { continue };
+        for key in &offense.defenses {
+            match defenses.iter_mut().find(|(k, _)| k == key) {
+                Some((_, counts)) => counts.push(row.charge.count),
+                None => defenses.push((key.clone(), vec![row.charge.count])),
+            }
+        }
+        if offense.statute.contains("1030") {
+            let ccips = "Consultation with CCIPS before any § 1030 count (JM 9-48.000)".to_owned();
+            if !approvals.contains(&ccips) {
+                approvals.push(ccips);
+            }
+        }
+        if offense.id == "CFAA-A1" {
+            approvals.push("National Security Division consultation (§ 1030(a)(1))".into());
+        }
+        let elements = row
+            .cells
+            .iter()
+            .map(|cell| {
+                let proof: Vec<MemoProof> = mappings
+                    .iter()
+                    .filter(|m| {
+                        m.charge_id == row.charge.id
+                            && m.element_id == cell.element_id
+                            && m.status == MappingStatus::Accepted
+                            && intact.get(&m.exhibit).copied().unwrap_or(false)
+                    })
+                    .map(|m| MemoProof {
+                        exhibit: m.exhibit.to_string(),
+                        sha256: sha_of.get(&m.exhibit).cloned().flatten(),
+                        pin: m.pin(),
+                        custody: "custody intact".into(),
+                    })
+                    .collect();
+                let gaps = match (cell.state, cell.required) {
+                    (CellState::Proven, _) => String::new(),
+                    (_, false) => "Not pleaded".to_owned(),
+                    (CellState::Proposed, true) => {
+                        "Gap: evidence offered but not yet accepted by a reviewer".to_owned()
+                    }
+                    (CellState::Gap, true) => "Gap: no evidence accepted".to_owned(),
+                };
+                MemoElement {
+                    id: cell.element_id.clone(),
+                    text: cell.text.clone(),
+                    label: cell.label.to_owned(),
+                    penalty_fact: cell.kind == ElementKind::PenaltyFact,
+                    proof,
+                    gaps,
+                }
+            })
+            .collect();
+        let l = &row.limitation;
+        let limitation = match l.deadline {
+            Some(deadline) => format!(
+                "{deadline}: {} years from {} ({}){}",
+                l.years,
+                l.offense_date.map(|d| d.to_string()).unwrap_or_default(),
+                l.authority,
+                match l.state {
+                    DeadlineState::Passed => "; PASSED",
+                    DeadlineState::Warning => "; within 180 days",
+                    _ => "",
+                }
+            ),
+            None => format!("No offense date recorded ({} years, {})", l.years, l.authority),
+        };
+        memo_charges.push(MemoCharge {
+            count: row.charge.count,
+            citation: row.citation.clone(),
+            title: row.title.clone(),
+            concerns: row.charge.concerns.clone(),
+            unit: offense.unit.clone(),
+            maximum: row.maximum_text.clone(),
+            minimum: match (row.minimum_years, row.consecutive) {
+                (0, _) => String::new(),
+                (n, true) => format!("mandatory {n} years, consecutive to any other sentence"),
+                (n, false) => format!("mandatory minimum {n} years"),
+            },
+            penalty_facts: row
+                .charge
+                .penalty_facts
+                .iter()
+                .map(|id| {
+                    let text = offense.element(id).map(|e| e.text.clone()).unwrap_or_default();
+                    format!("{id}: {text}")
+                })
+                .collect(),
+            readily_provable: row.readily_provable,
+            most_serious: row.most_serious,
+            limitation,
+            guideline: offense.guideline.clone(),
+            elements,
+        });
+        if offense.min_years > 0 {
+            let note = "Mandatory-minimum charging considerations (JM 9-27.310)".to_owned();
+            if !approvals.contains(&note) {
+                approvals.push(note);
+            }
+        }
+    }
+    let memo_defenses = defenses
+        .into_iter()
+        .filter_map(|(key, counts)| {
+            defense_prompt(&key).map(|(title, prompt)| MemoDefense {
+                title: title.to_owned(),
+                prompt: prompt.to_owned(),
+                counts: format!(
+                    "count{} {}",
+                    if counts.len() > 1 { "s" } else { "" },
+                    counts.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
+            })
+        })
+        .collect();
+    MemoContent {
+        incident: incident.number.to_string(),
+        title: d.title.clone(),
+        district: d.district.clone().unwrap_or_else(|| "Not yet determined".into()),
+        offense_dates: match (d.first_offense_date, d.last_offense_date) {
+            (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
+            (Some(a), _) | (None, Some(a)) => a.to_string(),
+            (None, None) => "Not recorded".into(),
+        },
+        status: incident.status.label().to_owned(),
+        subjects: d.subjects.iter().map(|s| (s.name.clone(), s.description.clone())).collect(),
+        victims: d
+            .victims
+            .iter()
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    v.kind.label().to_owned(),
+                    v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "unknown".into()),
+                )
+            })
+            .collect(),
+        ai_modalities: d.ai_modalities.iter().map(|m| m.label().to_owned()).collect(),
+        chronology: chronology.into_iter().map(|(at, text)| (date_text(at), text)).collect(),
+        charges: memo_charges,
+        defenses: memo_defenses,
+        exhibits: memo_exhibits,
+        narratives: Narratives::default(),
+        catalog_version: catalog.version.clone(),
+        checkpoint_size: 0,
+        checkpoint_root: String::new(),
+        checkpoint_note: String::new(),
+        approvals_needed: approvals,
+    }
+}
+
+/// The starting text of each narrative section, from the templates in `templates/memo/`.
+#[derive(Template)]
+#[template(path = "memo/narratives.txt", escape = "none")]
+struct NarrativeTemplate<'a> {
+    c: &'a MemoContent,
+    section: &'a str,
+    most_serious: Option<&'a MemoCharge>,
+    total_loss: String,
+    gap_count: usize,
+    cfaa: bool,
+}
+
+/// The starting text of every narrative section for `content`.
+pub fn default_narratives(content: &MemoContent, incident: &Incident) -> Result<Narratives, askama::Error> {
+    let most_serious = content.charges.iter().find(|c| c.most_serious);
+    let total_loss = format_dollars(incident.total_loss_cents());
+    let gap_count = content
+        .charges
+        .iter()
+        .flat_map(|c| c.elements.iter())
+        .filter(|e| e.proof.is_empty() && !e.gaps.is_empty() && e.gaps != "Not pleaded")
+        .count();
+    let mut out = Narratives::default();
+    for (name, _, _) in Narratives::default().fields() {
+        let text = NarrativeTemplate {
+            c: content,
+            section: name,
+            most_serious,
+            total_loss: total_loss.clone(),
+            gap_count,
+            cfaa: content.charges.iter().any(|ch| ch.citation.contains("1030")),
+        }
+        .render()?;
+        let tidy = text.lines().map(str::trim_end).collect::<Vec<_>>().join("\n").trim().to_owned();
+        out.set(name, tidy);
+    }
+    Ok(out)
+}
+
+/// Who wrote a version, when, and what it hashes to: printed on every page.
+pub struct VersionStamp<'a> {
+    pub version: i32,
+    pub author: &'a str,
+    pub created_at: time::PrimitiveDateTime,
+    pub content_sha256: &'a str,
+}
+
+pub const WORK_PRODUCT: &str = "PRIVILEGED AND CONFIDENTIAL - ATTORNEY WORK PRODUCT - DRAFT";
+
+fn paragraphs(text: &str) -> Vec<Block> {
+    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Block::Paragraph(p.to_owned())).collect()
+}
+
+/// The memo as a document, section by section (the outline of the statutes reference, §8).
+pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
+    let c = content;
+    let mut b = vec![
+        Block::Title(format!("Prosecution memorandum: {}", c.title)),
+        Block::Facts(vec![
+            ("Incident".into(), c.incident.clone()),
+            ("District".into(), c.district.clone()),
+            ("Offense dates".into(), c.offense_dates.clone()),
+            (
+                "Subjects".into(),
+                if c.subjects.is_empty() {
+                    "Unidentified".into()
+                } else {
+                    c.subjects.iter().map(|s| s.0.clone()).collect::<Vec<_>>().join("; ")
+                },
+            ),
+            (
+                "Proposed charges".into(),
+                if c.charges.is_empty() {
+                    "None yet".into()
+                } else {
+                    c.charges
+                        .iter()
+                        .map(|ch| format!("Count {}: {}", ch.count, ch.citation))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
+            ),
+            ("Version".into(), format!("{} by {}, {} UTC", stamp.version, stamp.author, stamp.created_at.date())),
+        ]),
+        Block::Heading(1, "1. Caption and recommendation".into()),
+    ];
+    b.extend(paragraphs(&c.narratives.recommendation));
+    if !c.approvals_needed.is_empty() {
+        b.push(Block::Plain("Approvals and consultations required:".into()));
+        b.push(Block::Bullets(c.approvals_needed.clone()));
+    }
+    b.push(Block::Heading(1, "2. Executive summary".into()));
+    b.extend(paragraphs(&c.narratives.executive_summary));
+
+    b.push(Block::Heading(1, "3. Statement of facts".into()));
+    b.extend(paragraphs(&c.narratives.facts));
+    if !c.chronology.is_empty() {
+        b.push(Block::Heading(2, "Chronology".into()));
+        b.push(Block::Table(Table {
+            columns: vec![Column::text("Date (UTC)", 0.2), Column::text("Event", 0.8)],
+            rows: c.chronology.iter().map(|(d, e)| vec![vec![d.clone()], vec![e.clone()]]).collect(),
+        }));
+    }
+    b.push(Block::Heading(2, "Subjects".into()));
+    if c.subjects.is_empty() {
+        b.push(Block::Plain("No subject identified yet.".into()));
+    } else {
+        b.push(Block::Facts(c.subjects.clone()));
+    }
+
+    b.push(Block::Heading(1, "4. How AI was used".into()));
+    b.extend(paragraphs(&c.narratives.ai_use));
+    if !c.ai_modalities.is_empty() {
+        b.push(Block::Bullets(c.ai_modalities.clone()));
+    }
+
+    b.push(Block::Heading(1, "5. Proposed charges".into()));
+    if c.charges.is_empty() {
+        b.push(Block::Plain("No candidate counts have been recorded.".into()));
+    } else {
+        b.push(Block::Table(Table {
+            columns: vec![
+                Column::text("Count", 0.09),
+                Column::text("Statute and offense", 0.33),
+                Column::text("Unit of prosecution", 0.2),
+                Column::text("Maximum / minimum", 0.18),
+                Column::text("Penalty facts to plead", 0.2),
+            ],
+            rows: c
+                .charges
+                .iter()
+                .map(|ch| {
+                    let mut offense =
+                        vec![format!("{}: {}", ch.citation, ch.title), format!("Concerning {}", ch.concerns)];
+                    if ch.most_serious {
+                        offense.push("Most serious readily provable offense".into());
+                    }
+                    let max = if ch.minimum.is_empty() {
+                        ch.maximum.clone()
+                    } else {
+                        format!("{}; {}", ch.maximum, ch.minimum)
+                    };
+                    let facts =
+                        if ch.penalty_facts.is_empty() { vec!["None".into()] } else { ch.penalty_facts.clone() };
+                    vec![vec![ch.count.to_string()], offense, vec![ch.unit.clone()], vec![max], facts]
+                })
+                .collect(),
+        }));
+    }
+
+    b.push(Block::Heading(1, "6. Element-by-element analysis".into()));
+    b.push(Block::Plain(
+        "Only evidence a prosecutor accepted, with custody intact, is cited as proof. Proposals still in review are counted as gaps."
+            .into(),
+    ));
+    for ch in &c.charges {
+        b.push(Block::Heading(
+            2,
+            format!(
+                "Count {}: {} ({})",
+                ch.count,
+                ch.citation,
+                if ch.readily_provable { "readily provable" } else { "not yet provable" }
+            ),
+        ));
+        b.push(Block::Table(Table {
+            columns: vec![
+                Column::text("Element", 0.27),
+                Column::mono("Proof: exhibit, SHA-256, custody", 0.56),
+                Column::text("Gaps and risks", 0.17),
+            ],
+            rows: ch
+                .elements
+                .iter()
+                .map(|e| {
+                    let mut element = vec![
+                        format!("{} [{}]{}", e.id, e.label, if e.penalty_fact { " penalty fact" } else { "" }),
+                        e.text.clone(),
+                    ];
+                    if e.label != "STAT" && e.label != "SRC" {
+                        element.push("Verify before relying.".into());
+                    }
+                    let proof = if e.proof.is_empty() {
+                        vec!["None accepted".into()]
+                    } else {
+                        e.proof
+                            .iter()
+                            .flat_map(|p| {
+                                vec![
+                                    format!(
+                                        "{}{} ({})",
+                                        p.exhibit,
+                                        p.pin.as_ref().map(|x| format!(", {x}")).unwrap_or_default(),
+                                        p.custody
+                                    ),
+                                    p.sha256.clone().unwrap_or_else(|| "(item without a file)".into()),
+                                ]
+                            })
+                            .collect()
+                    };
+                    vec![element, proof, vec![e.gaps.clone()]]
+                })
+                .collect(),
+        }));
+    }
+
+    b.push(Block::Heading(1, "7. Evidence and admissibility".into()));
+    b.push(Block::Paragraph(
+        "Authentication plan: forensic copies are authenticated by hash under FRE 902(14), system-generated records under FRE 902(13), business records under FRE 902(11), each with a qualified person's certification and the advance written notice of FRE 902(11); physical items through chain-of-custody testimony. Certification drafts can be exported from each exhibit's page.".into(),
+    ));
+    let problems: Vec<String> =
+        c.exhibits.iter().filter(|x| x.custody != "intact").map(|x| format!("{}: {}", x.number, x.custody)).collect();
+    if problems.is_empty() {
+        b.push(Block::Plain(
+            "Custody: every exhibit's chain verified intact against the ledger checkpoint below.".into(),
+        ));
+    } else {
+        b.push(Block::Plain("Custody problems to resolve before relying on these exhibits:".into()));
+        b.push(Block::Bullets(problems));
+    }
+    b.push(Block::Table(Table {
+        columns: vec![
+            Column::text("Exhibit", 0.18),
+            Column::text("Kind and source", 0.42),
+            Column::text("Authentication", 0.2),
+            Column::text("Custodian", 0.2),
+        ],
+        rows: c
+            .exhibits
+            .iter()
+            .map(|x| {
+                vec![
+                    vec![x.number.clone()],
+                    vec![x.kind.clone(), x.description.clone()],
+                    vec![x.authentication.clone()],
+                    vec![x.custodian.clone()],
+                ]
+            })
+            .collect(),
+    }));
+
+    b.push(Block::Heading(1, "8. Anticipated defenses".into()));
+    for d in &c.defenses {
+        b.push(Block::Heading(2, format!("{} ({})", d.title, d.counts)));
+        b.push(Block::Paragraph(d.prompt.clone()));
+    }
+    b.extend(paragraphs(&c.narratives.defenses));
+
+    b.push(Block::Heading(1, "9. Substantial federal interest".into()));
+    b.extend(paragraphs(&c.narratives.federal_interest));
+
+    b.push(Block::Heading(1, "10. Venue".into()));
+    b.extend(paragraphs(&c.narratives.venue));
+
+    b.push(Block::Heading(1, "11. Statute of limitations".into()));
+    if c.charges.is_empty() {
+        b.push(Block::Plain("No counts recorded.".into()));
+    } else {
+        b.push(Block::Table(Table {
+            columns: vec![Column::text("Count", 0.1), Column::text("Statute", 0.3), Column::text("Deadline", 0.6)],
+            rows: c
+                .charges
+                .iter()
+                .map(|ch| vec![vec![ch.count.to_string()], vec![ch.citation.clone()], vec![ch.limitation.clone()]])
+                .collect(),
+        }));
+    }
+
+    b.push(Block::Heading(1, "12. Sentencing exposure".into()));
+    if !c.charges.is_empty() {
+        b.push(Block::Table(Table {
+            columns: vec![
+                Column::text("Count", 0.1),
+                Column::text("Statute", 0.3),
+                Column::text("Statutory range", 0.3),
+                Column::text("Guideline", 0.3),
+            ],
+            rows: c
+                .charges
+                .iter()
+                .map(|ch| {
+                    let range = if ch.minimum.is_empty() {
+                        format!("0 to {}", ch.maximum)
+                    } else {
+                        format!("{}; maximum {}", ch.minimum, ch.maximum)
+                    };
+                    vec![vec![ch.count.to_string()], vec![ch.citation.clone()], vec![range], vec![ch.guideline.clone()]]
+                })
+                .collect(),
+        }));
+    }
+    b.push(Block::Paragraph("Statutory figures assume the penalty facts listed in section 5 are pleaded and proved. Guideline references come from the statute catalog and must be checked against the current Statutory Index.".into()));
+
+    b.push(Block::Heading(1, "13. Victims".into()));
+    if c.victims.is_empty() {
+        b.push(Block::Plain("No victims recorded.".into()));
+    } else {
+        b.push(Block::Table(Table {
+            columns: vec![
+                Column::text("Victim", 0.45),
+                Column::text("Kind", 0.25),
+                Column::text("Estimated loss", 0.3),
+            ],
+            rows: c.victims.iter().map(|(n, k, l)| vec![vec![n.clone()], vec![k.clone()], vec![l.clone()]]).collect(),
+        }));
+    }
+
+    b.push(Block::Heading(1, "14. Attachments: exhibit index".into()));
+    b.push(Block::Table(Table {
+        columns: vec![Column::text("Exhibit", 0.17), Column::mono("SHA-256", 0.58), Column::text("Custody", 0.25)],
+        rows: c
+            .exhibits
+            .iter()
+            .map(|x| {
+                vec![
+                    vec![x.number.clone()],
+                    vec![x.sha256.clone().unwrap_or_else(|| "(item without a file)".into())],
+                    vec![x.custody.clone()],
+                ]
+            })
+            .collect(),
+    }));
+    b.push(Block::Heading(2, "Ledger checkpoint this memo was built against".into()));
+    b.push(Block::Facts(vec![
+        ("Tree size".into(), c.checkpoint_size.to_string()),
+        ("Root hash (base64)".into(), c.checkpoint_root.clone()),
+        ("Statute catalog".into(), c.catalog_version.clone()),
+    ]));
+    b.push(Block::Plain(c.checkpoint_note.clone()));
+
+    Document {
+        title: format!("Prosecution memorandum: {} {}", c.incident, c.title),
+        author: stamp.author.to_owned(),
+        subject: format!("Charging memo draft, incident {}, version {}", c.incident, stamp.version),
+        keywords: vec!["Custos".into(), c.incident.clone(), "work product".into()],
+        header: WORK_PRODUCT.into(),
+        footer: format!("Incident {} memo v{} · content SHA-256 {}", c.incident, stamp.version, stamp.content_sha256),
+        date: stamp.created_at.assume_utc(),
+        blocks: b,
+    }
+}
+
+/// A memo of `exhibits` exhibits and `charges` counts, every element proven by several
+/// exhibits: the large case the benchmark and the pagination tests render.
+pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
+    let number = |i: usize| format!("2026-0042-E{:03}", i + 1);
+    let sha = |i: usize| {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(format!("exhibit {i}").as_bytes()))
+    };
+    let offenses = [
+        ("18 U.S.C. § 1343", "Wire fraud"),
+        ("18 U.S.C. § 1028A(a)(1)", "Aggravated identity theft"),
+        ("18 U.S.C. § 1030(a)(2)(A)/(B)/(C)", "Obtaining information by unauthorized access"),
+        ("18 U.S.C. § 1030(a)(5)(A)", "Knowingly transmitting code that causes damage"),
+        ("18 U.S.C. § 1028(a)(7)", "Using another person's means of identification"),
+    ];
+    let exhibit_list: Vec<MemoExhibit> = (0..exhibits)
+        .map(|i| MemoExhibit {
+            number: number(i),
+            kind: "Server or cloud log".into(),
+            description: format!("Identity-provider sign-in log, export {} of the victim tenant", i + 1),
+            sha256: Some(sha(i)),
+            custody: "intact".into(),
+            custodian: "CART examiner L. Moreno".into(),
+            acquired: "2026-03-01".into(),
+            authority: "Search warrant 26-SW-1182".into(),
+            authentication: "FRE 902(13)".into(),
+        })
+        .collect();
+    let charge_list = (0..charges)
+        .map(|c| {
+            let (citation, title) = offenses[c % offenses.len()];
+            MemoCharge {
+                count: i32::try_from(c + 1).unwrap_or(i32::MAX),
+                citation: citation.into(),
+                title: title.into(),
+                concerns: format!("Wire {} of the scheme", c + 1),
+                unit: "Each wire".into(),
+                maximum: "20 years".into(),
+                minimum: String::new(),
+                penalty_facts: Vec::new(),
+                readily_provable: true,
+                most_serious: c == 0,
+                limitation: "2031-02-11: 5 years from 2026-02-11 (18 U.S.C. § 3282(a))".into(),
+                guideline: "USSG §2B1.1".into(),
+                elements: (0..4)
+                    .map(|e| MemoElement {
+                        id: format!("OFFENSE{}-E{}", c + 1, e + 1),
+                        text: "The defendant knowingly devised or took part in a scheme to defraud, or to obtain money or property by false or fraudulent pretenses.".into(),
+                        label: "SRC".into(),
+                        penalty_fact: false,
+                        proof: (0..5)
+                            .map(|k| {
+                                let i = (c * 20 + e * 5 + k) % exhibits.max(1);
+                                MemoProof { exhibit: number(i), sha256: Some(sha(i)), pin: Some("p. 4".into()), custody: "custody intact".into() }
+                            })
+                            .collect(),
+                        gaps: String::new(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    MemoContent {
+        incident: "2026-0042".into(),
+        title: "AI-automated account takeover ring".into(),
+        district: "N.D. Ill.".into(),
+        offense_dates: "2026-01-05 to 2026-02-11".into(),
+        status: "Charging review".into(),
+        subjects: vec![("Operator 1".into(), "Ran the agent infrastructure".into())],
+        victims: vec![("First Lakeshore Bank".into(), "Financial institution".into(), "$4,180,000.00".into())],
+        ai_modalities: vec!["Autonomous agent intrusion".into()],
+        chronology: (0..exhibits.min(40)).map(|i| ("2026-03-01".into(), format!("{} acquired", number(i)))).collect(),
+        charges: charge_list,
+        defenses: Vec::new(),
+        exhibits: exhibit_list,
+        narratives: Narratives {
+            recommendation: "Recommend indictment.".into(),
+            executive_summary: "An autonomous agent took over accounts at scale. ".repeat(12),
+            facts: "The facts. ".repeat(60),
+            ai_use: "The AI did it at the operator's command. ".repeat(8),
+            federal_interest: "Serious and novel. ".repeat(10),
+            venue: "Northern District of Illinois.".into(),
+            defenses: "None that hold. ".repeat(6),
+        },
+        catalog_version: "2026.11.27-1".into(),
+        checkpoint_size: 4242,
+        checkpoint_root: "n8cJ2w5Y3o0bJ9g0q3b7S6V1m2r8x0c4z5t6u7v8w9A=".into(),
+        checkpoint_note: "custos ledger\n4242\nn8cJ2w5Y3o0bJ9g0q3b7S6V1m2r8x0c4z5t6u7v8w9A=".into(),
+        approvals_needed: vec!["Supervisory approval".into()],
+    }
+}

@@ -1,0 +1,312 @@
+//! Pages for an incident's counts: the coverage matrix, adding a count, dropping one.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::views::{DeadlineView, deadline_view};
+use super::{redirect, render, render_with};
+use crate::domain::ValidationErrors;
+use crate::domain::charge::{CellState, ChargeCoverage, RawCharge};
+use crate::domain::policy::{self, CaseWork};
+use crate::error::{AppError, PageError};
+use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::routes::incident_number;
+use crate::services::charges::{self as service};
+use crate::services::incidents;
+use crate::startup::AppState;
+use crate::statutes::{Element, Offense};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/incidents/{incident}/coverage", web::get().to(coverage_page))
+        .route("/incidents/{incident}/charges/new", web::get().to(new_charge))
+        .route("/incidents/{incident}/charges", web::post().to(add_charge))
+        .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge));
+}
+
+struct CellView {
+    id: String,
+    text: String,
+    penalty: bool,
+    label: &'static str,
+    caution: bool,
+    required: bool,
+    state: &'static str,
+    state_label: &'static str,
+    proven: Vec<String>,
+    proposed: Vec<String>,
+}
+
+struct CoverageRow {
+    count: i32,
+    offense_id: String,
+    citation: String,
+    title: String,
+    concerns: String,
+    maximum: String,
+    minimum: String,
+    pleaded: String,
+    readily_provable: bool,
+    most_serious: bool,
+    gaps: usize,
+    deadline: DeadlineView,
+    cells: Vec<CellView>,
+}
+
+fn coverage_row(c: &ChargeCoverage) -> CoverageRow {
+    let minimum = match (c.minimum_years, c.consecutive) {
+        (0, _) => String::new(),
+        (n, true) => format!("mandatory {n} years, consecutive"),
+        (n, false) => format!("minimum {n} years"),
+    };
+    CoverageRow {
+        count: c.charge.count,
+        offense_id: c.charge.offense_id.clone(),
+        citation: c.citation.clone(),
+        title: c.title.clone(),
+        concerns: c.charge.concerns.clone(),
+        maximum: c.maximum_text.clone(),
+        minimum,
+        pleaded: c.charge.penalty_facts.join(", "),
+        readily_provable: c.readily_provable,
+        most_serious: c.most_serious,
+        gaps: c.gaps,
+        deadline: deadline_view(&c.limitation),
+        cells: c
+            .cells
+            .iter()
+            .map(|cell| CellView {
+                id: cell.element_id.clone(),
+                text: cell.text.clone(),
+                penalty: cell.kind == crate::statutes::ElementKind::PenaltyFact,
+                label: cell.label,
+                caution: cell.verify_before_relying,
+                required: cell.required,
+                state: cell.state.as_str(),
+                state_label: match (cell.state, cell.required) {
+                    (CellState::Gap, false) => "Not pleaded",
+                    (state, _) => state.label(),
+                },
+                proven: cell.proven_by.iter().map(ToString::to_string).collect(),
+                proposed: cell.proposed_by.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+    }
+}
+
+struct DroppedView {
+    count: i32,
+    citation: String,
+    concerns: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "charges/coverage.html")]
+struct CoveragePage {
+    chrome: Chrome,
+    number: String,
+    title: String,
+    can_write: bool,
+    rows: Vec<CoverageRow>,
+    dropped: Vec<DroppedView>,
+    offenses: Vec<(String, String)>,
+    catalog_version: String,
+}
+
+async fn coverage_page(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let viewer = user.user().clone();
+    let (incident, rows, charges) = state
+        .run(move |conn| {
+            let (incident, rows) = service::coverage(conn, &viewer, number)?;
+            let (_, charges) = service::charges(conn, &viewer, number)?;
+            Ok((incident, rows, charges))
+        })
+        .await?;
+    let catalog = service::catalog()?;
+    let dropped = charges
+        .iter()
+        .filter(|c| c.drop_reason.is_some())
+        .map(|c| DroppedView {
+            count: c.count,
+            citation: catalog.offense(&c.offense_id).map(Offense::citation).unwrap_or_default(),
+            concerns: c.concerns.clone(),
+            reason: c.drop_reason.clone().unwrap_or_default(),
+        })
+        .collect();
+    render(&CoveragePage {
+        number: incident.number.to_string(),
+        title: incident.details.title.clone(),
+        can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
+        rows: rows.iter().map(coverage_row).collect(),
+        dropped,
+        offenses: catalog.offenses.iter().map(|o| (o.id.clone(), format!("{} — {}", o.citation(), o.title))).collect(),
+        catalog_version: catalog.version.clone(),
+        chrome: user.chrome,
+    })
+}
+
+/// The add-a-count form's typed values.
+#[derive(Default, Deserialize)]
+struct ChargeForm {
+    #[serde(default)]
+    offense: String,
+    #[serde(default)]
+    object_offense: String,
+    #[serde(default)]
+    concerns: String,
+    #[serde(default)]
+    offense_date: String,
+    #[serde(default)]
+    affects_financial_institution: Option<String>,
+    #[serde(default)]
+    penalty_facts: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "charges/new.html")]
+struct NewChargePage {
+    chrome: Chrome,
+    number: String,
+    offense: &'static Offense,
+    objects: Vec<&'static Offense>,
+    form: ChargeForm,
+    fi_checked: bool,
+    errors: ValidationErrors,
+}
+
+impl NewChargePage {
+    fn pleaded(&self, fact: &Element) -> bool {
+        self.form.penalty_facts.iter().any(|f| f == &fact.id)
+    }
+}
+
+#[derive(Deserialize)]
+struct OffenseQuery {
+    #[serde(default)]
+    offense: String,
+}
+
+async fn new_charge(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    query: web::Query<OffenseQuery>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let viewer = user.user().clone();
+    let incident = state.run(move |conn| incidents::get(conn, &viewer, number)).await?;
+    policy::work_on(user.user(), &incident, CaseWork::AddCharges)?;
+    let catalog = service::catalog()?;
+    let offense = catalog.offense(&query.offense).ok_or(AppError::NotFound("offense"))?;
+    let fi =
+        incident.details.victims.iter().any(|v| v.kind == crate::domain::incident::VictimKind::FinancialInstitution);
+    let form = ChargeForm {
+        offense: offense.id.clone(),
+        offense_date: incident.details.last_offense_date.map(|d| d.to_string()).unwrap_or_default(),
+        ..Default::default()
+    };
+    let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
+    render(&NewChargePage {
+        chrome: user.chrome,
+        number: number.to_string(),
+        offense,
+        objects,
+        form,
+        fi_checked: fi,
+        errors: ValidationErrors::new(),
+    })
+}
+
+async fn add_charge(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ChargeForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let raw = RawCharge {
+        offense: form.offense.clone(),
+        object_offense: Some(form.object_offense.clone()).filter(|o| !o.trim().is_empty()),
+        concerns: form.concerns.clone(),
+        offense_date: Some(form.offense_date.clone()),
+        affects_financial_institution: Some(form.affects_financial_institution.is_some()),
+        penalty_facts: form.penalty_facts.clone(),
+    };
+    let actor = user.user().clone();
+    match state.run(move |conn| service::add_charge(conn, &actor, number, &raw)).await {
+        Ok(charge) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!("Count {} added: {}.", charge.count, charge.offense_id),
+            );
+            Ok(redirect(&format!("/incidents/{number}/coverage#count-{}", charge.count)))
+        }
+        Err(AppError::Validation(errors)) => {
+            let catalog = service::catalog()?;
+            let offense = catalog.offense(&form.offense).ok_or(AppError::NotFound("offense"))?;
+            let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
+            let fi_checked = form.affects_financial_institution.is_some();
+            render_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewChargePage {
+                    chrome: user.chrome,
+                    number: number.to_string(),
+                    offense,
+                    objects,
+                    form,
+                    fi_checked,
+                    errors,
+                },
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DropForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn drop_charge(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<DropForm>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let back = format!("/incidents/{number}/coverage");
+    if form.confirm != "yes" {
+        auth::flash(
+            &user.session,
+            FlashKind::Error,
+            format!("Count {count} was not dropped: tick the confirmation box."),
+        );
+        return Ok(redirect(&back));
+    }
+    let actor = user.user().clone();
+    match state.run(move |conn| service::drop_charge(conn, &actor, number, count, &form.reason)).await {
+        Ok(_) => auth::flash(&user.session, FlashKind::Success, format!("Count {count} dropped.")),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Error,
+                format!("Count {count} was not dropped: {}.", errors.messages()),
+            );
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&back))
+}

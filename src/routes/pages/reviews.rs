@@ -1,0 +1,169 @@
+//! Pages for reviewing a mapping (separation of duties) and the review queue.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::views::{MappingView, mapping_view, safe_back};
+use super::{format_time, redirect, render, render_with};
+use crate::domain::ValidationErrors;
+use crate::domain::charge::{Charge, RawReview, Review};
+use crate::domain::ids::MappingId;
+use crate::domain::policy::{self};
+use crate::error::{AppError, PageError};
+use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
+use crate::routes::mapping_id;
+use crate::services::charges::{self as service};
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/mappings/{id}", web::get().to(mapping_page))
+        .route("/mappings/{id}/review", web::post().to(review))
+        .route("/reviews", web::get().to(queue_page));
+}
+
+struct ReviewView {
+    reviewer: String,
+    decision: &'static str,
+    comment: String,
+    at: String,
+    saw: String,
+}
+
+#[derive(Template)]
+#[template(path = "charges/mapping.html")]
+struct MappingPage {
+    chrome: Chrome,
+    mapping: MappingView,
+    charge_citation: String,
+    reviews: Vec<ReviewView>,
+    can_review: bool,
+    why_not: String,
+    comment: String,
+    errors: ValidationErrors,
+}
+
+fn review_views(reviews: &[Review]) -> Vec<ReviewView> {
+    reviews
+        .iter()
+        .map(|r| ReviewView {
+            reviewer: r.reviewer.clone().unwrap_or_else(|| "Custos".into()),
+            decision: r.decision.label(),
+            comment: r.comment.clone(),
+            at: format_time(r.reviewed_at),
+            saw: format!(
+                "Exhibit SHA-256 {}; catalog {}; element fingerprint {}",
+                r.exhibit_sha256.as_deref().unwrap_or("(no file)"),
+                r.catalog_version,
+                &r.element_fingerprint.get(..16).unwrap_or(""),
+            ),
+        })
+        .collect()
+}
+
+async fn mapping_page_with(
+    state: &web::Data<AppState>,
+    user: SessionUser,
+    id: MappingId,
+    comment: String,
+    errors: ValidationErrors,
+) -> Result<MappingPage, PageError> {
+    let viewer = user.user().clone();
+    let (incident, mapping, reviews, charge) = state
+        .run(move |conn| {
+            let (incident, mapping, reviews) = service::mapping(conn, &viewer, id)?;
+            let (_, charges) = service::charges(conn, &viewer, incident.number)?;
+            let charge: Option<Charge> = charges.into_iter().find(|c| c.count == mapping.count);
+            Ok((incident, mapping, reviews, charge))
+        })
+        .await?;
+    let catalog = service::catalog()?;
+    let charge_citation = charge
+        .and_then(|c| {
+            catalog.offense(&c.offense_id).map(|o| format!("Count {}: {} ({})", c.count, o.citation(), c.concerns))
+        })
+        .unwrap_or_default();
+    let permission = policy::review_mapping(user.user(), &incident, &mapping);
+    let why_not = permission.as_ref().err().map(|r| format!("{r}.")).unwrap_or_default();
+    let can_review = permission.is_ok();
+    Ok(MappingPage {
+        mapping: mapping_view(&incident.number.to_string(), &mapping),
+        charge_citation,
+        reviews: review_views(&reviews),
+        can_review,
+        why_not,
+        comment,
+        errors,
+        chrome: user.chrome,
+    })
+}
+
+async fn mapping_page(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let id = mapping_id(&path)?;
+    render(&mapping_page_with(&state, user, id, String::new(), ValidationErrors::new()).await?)
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(default)]
+    back: String,
+}
+
+async fn review(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = mapping_id(&path)?;
+    let raw = RawReview { decision: form.decision.clone(), comment: form.comment.clone() };
+    let actor = user.user().clone();
+    match state.run(move |conn| service::review(conn, &actor, id, &raw)).await {
+        Ok(m) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!(
+                    "{} for {} on count {}: {}.",
+                    m.exhibit,
+                    m.element_id,
+                    m.count,
+                    m.status.label().to_lowercase()
+                ),
+            );
+            Ok(redirect(&safe_back(&form.back, "/reviews".into())))
+        }
+        Err(AppError::Validation(errors)) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &mapping_page_with(&state, user, id, form.comment, errors).await?,
+        ),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "charges/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    items: Vec<MappingView>,
+    reviewer: bool,
+}
+
+async fn queue_page(state: web::Data<AppState>, user: SessionUser) -> Result<HttpResponse, PageError> {
+    let viewer = user.user().clone();
+    let items = state.run(move |conn| service::review_queue(conn, &viewer)).await?;
+    render(&QueuePage {
+        items: items.iter().map(|(incident, m)| mapping_view(incident, m)).collect(),
+        reviewer: policy::reviews(user.user()),
+        chrome: user.chrome,
+    })
+}

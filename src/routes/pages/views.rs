@@ -1,0 +1,97 @@
+//! View models shared by several pages: deadlines, mappings, choices in a form, and the
+//! safe "back" link. One definition each, used wherever the thing is shown.
+
+use super::format_time;
+use crate::domain::charge::{DeadlineState, Limitation, Mapping};
+use crate::services::charges::Deadline;
+
+/// A deadline as a page shows it.
+pub struct DeadlineView {
+    pub text: String,
+    pub class: &'static str,
+    pub authority: &'static str,
+}
+
+pub fn deadline_view(l: &Limitation) -> DeadlineView {
+    let (text, class) = match (l.deadline, l.days_left, l.state) {
+        (Some(d), Some(days), DeadlineState::Passed) => (format!("{d}: passed {} days ago", -days), "deadline-passed"),
+        (Some(d), Some(days), DeadlineState::Warning) => (format!("{d}: {days} days left"), "deadline-warning"),
+        (Some(d), Some(days), _) => (format!("{d} ({days} days)"), "deadline-open"),
+        _ => ("No offense date recorded".into(), "deadline-unknown"),
+    };
+    DeadlineView { text, class, authority: l.authority }
+}
+
+pub struct DeadlineRow {
+    pub incident: String,
+    pub title: String,
+    pub count: i32,
+    pub citation: String,
+    pub view: DeadlineView,
+}
+
+pub fn deadline_rows(deadlines: &[Deadline]) -> Vec<DeadlineRow> {
+    deadlines
+        .iter()
+        .map(|d| DeadlineRow {
+            incident: d.incident.clone(),
+            title: d.incident_title.clone(),
+            count: d.count,
+            citation: d.citation.clone(),
+            view: deadline_view(&d.limitation),
+        })
+        .collect()
+}
+
+/// A mapping as lists show it.
+pub struct MappingView {
+    pub id: String,
+    pub incident: String,
+    pub count: i32,
+    pub element: String,
+    pub element_text: String,
+    pub exhibit: String,
+    pub pin: String,
+    pub rationale: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub reason: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+}
+
+pub fn mapping_view(incident: &str, m: &Mapping) -> MappingView {
+    let element_text = crate::services::charges::catalog()
+        .ok()
+        .and_then(|c| c.element(&m.element_id))
+        .map(|(_, e)| e.text.clone())
+        .unwrap_or_default();
+    MappingView {
+        id: m.id.to_string(),
+        incident: incident.to_owned(),
+        count: m.count,
+        element: m.element_id.clone(),
+        element_text,
+        exhibit: m.exhibit.to_string(),
+        pin: m.pin().unwrap_or_default(),
+        rationale: m.rationale.clone(),
+        status: m.status.as_str(),
+        status_label: m.status.label(),
+        reason: m.status_reason.clone().unwrap_or_default(),
+        proposed_by: m.proposed_by_name.clone(),
+        proposed_at: format_time(m.proposed_at),
+    }
+}
+
+/// Where a form sends the user back to: a path of Custos's own, never another site.
+/// Only local paths are followed after a form, never another site.
+pub fn safe_back(back: &str, fallback: String) -> String {
+    if back.starts_with('/') && !back.starts_with("//") { back.to_owned() } else { fallback }
+}
+
+/// One choice in a select or checkbox group.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}

@@ -1,0 +1,28 @@
+//! The integration tests, as one test binary: every scenario starts the real application on
+//! port 0 with a database of its own (see `common`). One binary links once, which keeps CI
+//! fast; `cargo test --test api MODULE::` runs one module.
+//!
+//! Set `TEST_LOG=1` (or a filter such as `TEST_LOG=custos=debug`) to see the server's logs,
+//! including the cause of any 500, beside the output of a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+mod browser;
+mod bundle;
+mod charges;
+mod charges_pages;
+mod cli;
+mod dashboard;
+mod demo;
+mod evidence;
+mod evidence_pages;
+mod incidents;
+mod interop;
+mod memo_pages;
+mod memo_pdf;
+mod memos;
+mod openapi;
+mod pages;
+mod schema;
