@@ -15,6 +15,7 @@ use crate::config::Settings;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::AppError;
 use crate::routes;
+use crate::services::evidence;
 use crate::services::ledger::Ledger;
 use crate::storage::{BlobStore, LocalBlobStore};
 
@@ -148,11 +149,30 @@ async fn keep_ledger(state: AppState) {
         let work = state.clone();
         let result = state
             .run(move |conn| {
-                let digested = crate::services::evidence::legacy_digest_pass(conn, work.store.as_ref())?;
                 work.ledger.checkpoint(conn)?;
-                Ok(digested)
+                evidence::awaiting_legacy_digests(conn)
             })
             .await;
+        // The file is read with no pooled connection held, then the result recorded.
+        let result = match result {
+            Ok(Some((number, sha256))) => {
+                let store = state.store.clone();
+                let hashed = web::block(move || {
+                    let digests = evidence::compute_legacy_digests(store.as_ref(), &sha256);
+                    (sha256, digests)
+                })
+                .await;
+                match hashed {
+                    Ok((sha256, digests)) => state
+                        .run(move |conn| evidence::record_legacy_digests(conn, number, &sha256, digests))
+                        .await
+                        .map(|()| true),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
         let pause = match result {
             Ok(true) => continue,
             Ok(false) => 300,

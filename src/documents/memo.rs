@@ -697,3 +697,163 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         approvals_needed: vec!["Supervisory approval".into()],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::charge::ChargeStatus;
+    use crate::domain::custody::{CustodyDetails, event_record};
+    use crate::domain::evidence::{Acquisition, ExhibitFile};
+    use crate::domain::ids::{ChargeId, ExhibitId, IncidentId, MappingId, UserId};
+    use crate::domain::incident::{IncidentDraft, IncidentStatus};
+    use crate::ledger::canonical::to_canonical;
+    use crate::ledger::{GENESIS_HASH, event_hash};
+    use time::macros::{date, datetime};
+
+    fn exhibit(number: ExhibitNumber) -> Exhibit {
+        Exhibit {
+            id: ExhibitId::new(),
+            number,
+            incident_id: IncidentId::new(),
+            kind: ExhibitKind::DeepfakeMedia,
+            description: "Recording of the cloned voice".into(),
+            source: "Victim's voicemail".into(),
+            acquisition: Acquisition {
+                method: "Export".into(),
+                tool: String::new(),
+                acquired_by: "SA Dana Reyes".into(),
+                acquired_at: datetime!(2026-03-02 10:00),
+                location: "Field office".into(),
+                legal_authority: "Consent".into(),
+            },
+            parent: None,
+            file: Some(ExhibitFile {
+                name: None,
+                media_type: None,
+                size: 3,
+                sha256: "ab".repeat(32),
+                sha1: None,
+                md5: None,
+            }),
+            created_by: UserId::new(),
+            created_at: datetime!(2026-03-02 10:05),
+        }
+    }
+
+    /// The acquisition event, hashed as the service would record it.
+    fn acquired(x: &Exhibit) -> CustodyEvent {
+        let details = CustodyDetails { to_custodian: Some("SA Dana Reyes".into()), ..Default::default() };
+        let at = datetime!(2026-03-02 10:00);
+        let record = event_record(x, 1, CustodyAction::Acquired, "dana", at, at, &details, None, GENESIS_HASH);
+        CustodyEvent {
+            id: "e1".into(),
+            seq: 1,
+            action: CustodyAction::Acquired,
+            actor: "dana".into(),
+            occurred_at: at,
+            recorded_at: at,
+            details,
+            digest_matched: None,
+            prev_hash: GENESIS_HASH.into(),
+            event_hash: event_hash(&to_canonical(&record).unwrap()),
+            ledger_index: 0,
+        }
+    }
+
+    fn facts(tamper: bool) -> MemoFacts {
+        let number = "2026-0042".parse().unwrap();
+        let x = exhibit(ExhibitNumber::new(number, 1).unwrap());
+        let mut event = acquired(&x);
+        if tamper {
+            event.details.to_custodian = Some("someone else".into());
+        }
+        let charge = Charge {
+            id: ChargeId::new(),
+            count: 1,
+            offense_id: "WIRE".into(),
+            object_offense_id: None,
+            concerns: "The CFO's company".into(),
+            offense_date: Some(date!(2026 - 03 - 01)),
+            affects_financial_institution: false,
+            penalty_facts: Vec::new(),
+            status: ChargeStatus::Candidate,
+            drop_reason: None,
+            created_by: UserId::new(),
+            created_at: datetime!(2026-03-03 9:00),
+        };
+        let mapping = Mapping {
+            id: MappingId::new(),
+            count: 1,
+            charge_id: charge.id,
+            element_id: "WIRE-E1".into(),
+            exhibit: x.number,
+            exhibit_id: x.id,
+            pin_kind: None,
+            pin_cite: None,
+            rationale: "The call asks for a wire".into(),
+            status: MappingStatus::Accepted,
+            status_reason: None,
+            proposed_by: UserId::new(),
+            proposed_by_name: "Dana".into(),
+            proposed_at: datetime!(2026-03-03 9:00),
+            updated_at: datetime!(2026-03-03 9:00),
+        };
+        let incident = Incident {
+            id: IncidentId::new(),
+            number,
+            status: IncidentStatus::Investigating,
+            details: IncidentDraft {
+                title: "Voice-clone CFO fraud".into(),
+                summary: "A cloned voice asked for a wire.".into(),
+                district: Some("N.D. Cal.".into()),
+                ai_modalities: Default::default(),
+                victims: Vec::new(),
+                subjects: Vec::new(),
+                first_offense_date: Some(date!(2026 - 03 - 01)),
+                last_offense_date: Some(date!(2026 - 03 - 01)),
+            },
+            version: 1,
+            created_by: String::new(),
+            created_at: datetime!(2026-03-02 9:00),
+            updated_by: String::new(),
+            updated_at: datetime!(2026-03-02 9:00),
+            members: Vec::new(),
+        };
+        MemoFacts { incident, charges: vec![charge], mappings: vec![mapping], exhibits: vec![(x, vec![event])] }
+    }
+
+    fn catalog() -> &'static Catalog {
+        crate::statutes::catalog().unwrap()
+    }
+
+    #[test]
+    fn accepted_evidence_with_intact_custody_is_cited_as_proof() {
+        let content = compose(&facts(false), catalog(), date!(2026 - 06 - 01));
+        assert_eq!(content.incident, "2026-0042");
+        let element = content.charges[0].elements.iter().find(|e| e.id == "WIRE-E1").unwrap();
+        assert_eq!(element.proof.len(), 1);
+        assert_eq!(element.proof[0].exhibit, "2026-0042-E001");
+        assert_eq!(element.proof[0].sha256.as_deref(), Some("ab".repeat(32).as_str()));
+        assert_eq!(content.exhibits[0].custody, "intact");
+        assert_eq!(content.exhibits[0].custodian, "SA Dana Reyes");
+        // The composition is a function of its inputs: the same facts, the same memo.
+        assert_eq!(content, compose(&facts(false), catalog(), date!(2026 - 06 - 01)));
+    }
+
+    #[test]
+    fn evidence_whose_chain_does_not_recompute_proves_nothing() {
+        let content = compose(&facts(true), catalog(), date!(2026 - 06 - 01));
+        let element = content.charges[0].elements.iter().find(|e| e.id == "WIRE-E1").unwrap();
+        assert!(element.proof.is_empty(), "a tampered exhibit was cited as proof");
+        assert!(element.gaps.starts_with("Gap"), "{}", element.gaps);
+        assert!(content.exhibits[0].custody.starts_with("CHAIN BROKEN"));
+    }
+
+    #[test]
+    fn the_limitation_deadline_follows_the_date_given() {
+        let early = compose(&facts(false), catalog(), date!(2026 - 06 - 01));
+        let late = compose(&facts(false), catalog(), date!(2036 - 06 - 01));
+        assert!(!early.charges[0].limitation.contains("PASSED"), "{}", early.charges[0].limitation);
+        assert!(late.charges[0].limitation.contains("PASSED"), "{}", late.charges[0].limitation);
+    }
+}

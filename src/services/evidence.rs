@@ -276,23 +276,35 @@ pub fn record_custody(
     })
 }
 
-/// The background pass: computes SHA-1 and MD5 (and re-checks SHA-256) for one exhibit that
-/// lacks them, and records the result as a `hash_verified` custody event. Returns false when
-/// there was nothing to do.
-pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<bool, AppError> {
+/// One exhibit whose SHA-1 and MD5 the background pass has yet to compute: its number and
+/// recorded SHA-256.
+pub fn awaiting_legacy_digests(conn: &mut DbConnection) -> Result<Option<(ExhibitNumber, String)>, AppError> {
     let Some((number, sha256)) = repo::awaiting_legacy_digests(conn, 1)?.into_iter().next() else {
-        return Ok(false);
+        return Ok(None);
     };
-    let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
+    Ok(Some((number.parse().map_err(AppError::internal)?, sha256)))
+}
+
+/// Computes SHA-1 and MD5 (and SHA-256 again) of a stored file. Needs no database
+/// connection: the pass holds none while it reads the file.
+pub fn compute_legacy_digests(store: &dyn BlobStore, sha256: &str) -> std::io::Result<crate::storage::Digests> {
     // Step aside while an upload streams in: this pass must never slow one.
     let yield_to_uploads = |_| {
         while store.ingesting() {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     };
-    let digests = store
-        .open(&sha256)
-        .and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), yield_to_uploads));
+    store.open(sha256).and_then(|file| crate::storage::digest_all(std::io::BufReader::new(file), yield_to_uploads))
+}
+
+/// Records the outcome of the digest pass as a `hash_verified` custody event (or, where the
+/// file could not be read, an event saying so).
+pub fn record_legacy_digests(
+    conn: &mut DbConnection,
+    number: ExhibitNumber,
+    sha256: &str,
+    digests: std::io::Result<crate::storage::Digests>,
+) -> Result<(), AppError> {
     let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         let history = repo::events_of(conn, exhibit.id)?;
@@ -339,8 +351,7 @@ pub fn legacy_digest_pass(conn: &mut DbConnection, store: &dyn BlobStore) -> Res
             )?;
         }
         Ok(())
-    })?;
-    Ok(true)
+    })
 }
 
 /// Every exhibit, or one incident's, for the operator's `verify` (no user: the operator holds

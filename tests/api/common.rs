@@ -101,13 +101,19 @@ pub fn init_test_log() {
 /// Starts the app, or returns `None` when the backend is not available here (PostgreSQL
 /// without `CUSTOS_TEST_PG_URL`, outside CI).
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with_pool(backend, 4).await
+}
+
+/// The same, with a pool of `pool_size` connections (1 shows whether long work holds one).
+pub async fn spawn_with_pool(backend: Backend, pool_size: u32) -> Option<TestApp> {
     init_test_log();
     let data_dir = tempfile::tempdir().unwrap();
     let pg = match backend {
         Backend::Postgres => Some(PgTestDatabase::create()?),
         Backend::Sqlite => None,
     };
-    let settings = test_settings(data_dir.path(), pg.as_ref().map(|p| p.url.clone()));
+    let mut settings = test_settings(data_dir.path(), pg.as_ref().map(|p| p.url.clone()));
+    settings.pool_size = pool_size;
     let pool = startup::open_database(&settings).unwrap();
     let app = Application::build_with_pool(settings, pool.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());

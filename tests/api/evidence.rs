@@ -402,3 +402,55 @@ async fn the_digest_pass_resumes_after_a_restart() {
     assert_eq!(body["md5"], md5);
     assert_eq!(body["custody"][1]["action"], "hash_verified");
 }
+
+/// Re-hashing a file for verification holds no pooled connection: with a pool of one, a
+/// request made while a large file is being re-hashed is answered before the verification
+/// ends, and both succeed.
+async fn verification_holds_no_pooled_connection_while_hashing(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    // 256 MiB: long enough to re-hash that a request can be made in the middle.
+    let bytes: Vec<u8> = (0..256u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let r = app.upload(&dana, &number, sample_exhibit(), bytes).await;
+    assert_eq!(r.status(), 201);
+    let exhibit = r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
+    // Let the background digest pass finish first, so that only the verification hashes.
+    app.wait_for_legacy_digests(&dana, &exhibit).await;
+
+    let started = std::time::Instant::now();
+    let verify = async {
+        let r = app.post(&dana, &format!("/api/v1/exhibits/{exhibit}/verify"), &json!({})).await;
+        let at = started.elapsed();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap(), at)
+    };
+    let probe = async {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        let r = app.get(&dana, &format!("/api/v1/incidents/{number}")).await;
+        (r.status().as_u16(), started.elapsed())
+    };
+    let ((verify_status, report, verified_at), (probe_status, probed_at)) = tokio::join!(verify, probe);
+    assert_eq!(verify_status, 200, "{report}");
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["report"]["bytes_hashed"], 256u64 << 20);
+    assert_eq!(probe_status, 200);
+    assert!(
+        probed_at < verified_at,
+        "the request waited for the verification ({probed_at:?} vs {verified_at:?}): hashing held the only connection"
+    );
+}
+
+mod verification_without_a_pooled_connection {
+    #[actix_web::test]
+    async fn sqlite() {
+        if let Some(app) = crate::common::spawn_with_pool(crate::common::Backend::Sqlite, 1).await {
+            super::verification_holds_no_pooled_connection_while_hashing(app).await;
+        }
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        if let Some(app) = crate::common::spawn_with_pool(crate::common::Backend::Postgres, 1).await {
+            super::verification_holds_no_pooled_connection_while_hashing(app).await;
+        }
+    }
+}

@@ -6,7 +6,11 @@ use crate::common::{TestApp, pdf_text, qpdf_check, sample_exhibit, sample_incide
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
-on_both_backends!(memo_versions_cite_only_accepted_evidence_and_export_reproducibly, memo_permissions_and_approval);
+on_both_backends!(
+    memo_versions_cite_only_accepted_evidence_and_export_reproducibly,
+    memo_permissions_and_approval,
+    two_approvals_at_once_give_one_success_and_one_conflict
+);
 
 async fn bytes_of(app: &TestApp, user: &crate::common::TestUser, path: &str) -> (u16, Vec<u8>) {
     let r = app.get(user, path).await;
@@ -198,4 +202,36 @@ async fn memo_permissions_and_approval(app: TestApp) {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["approved"]["by"], "sam");
     assert_eq!(app.post(&sam, &approve, &json!({})).await.status(), 409);
+}
+
+/// The "already approved" check is read inside the approval's transaction: of two supervisors
+/// approving one version at the same moment, one succeeds and the other is told it is taken.
+async fn two_approvals_at_once_give_one_success_and_one_conflict(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let sam = app.user("sam", Role::Supervisor);
+    let sue = app.user("sue", Role::Supervisor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    assert_eq!(app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await.status(), 201);
+    let approve = format!("/api/v1/incidents/{number}/memos/1/approve");
+    for round in 0..3 {
+        // A fresh version each round, so that each round races from the start.
+        let version = round + 1;
+        if round > 0 {
+            assert_eq!(app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await.status(), 201);
+        }
+        let path = approve.replace("/memos/1/", &format!("/memos/{version}/"));
+        let (by_sam, by_sue) = (json!({ "comment": "sam" }), json!({ "comment": "sue" }));
+        let (a, b) = tokio::join!(app.post(&sam, &path, &by_sam), app.post(&sue, &path, &by_sue));
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "round {round}: two approvals at once");
+        let conflict = if a.status() == 409 { a } else { b };
+        let problem: Value = conflict.json().await.unwrap();
+        assert_eq!(problem["code"], "already_approved", "{problem}");
+    }
+    // Each version carries exactly one approval.
+    let approvals = app.snapshot().into_iter().find(|(table, _)| table == "memo_approvals").map(|(_, n)| n);
+    assert_eq!(approvals, Some(3));
 }
