@@ -179,6 +179,11 @@ where
     })
 }
 
+/// A trivial query: whether the database answers.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Whether an error is a unique-constraint violation (a duplicate name or number).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(error, diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))

@@ -70,12 +70,7 @@ pub fn path_config() -> web::PathConfig {
 /// Liveness and database status, for load balancers and operators.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.settings.database.backend_name();
-    let result = state
-        .run(|conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1").map_err(AppError::from)
-        })
-        .await;
+    let result = state.run(|conn| crate::services::health::database(conn)).await;
     match result {
         Ok(()) => {
             HttpResponse::Ok().json(json!({ "status": "ok", "database": { "backend": backend, "status": "ok" } }))

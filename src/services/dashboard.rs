@@ -20,7 +20,7 @@ pub struct Dashboard {
 }
 
 pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError> {
-    let member_of = if user.role.sees_all_incidents() { None } else { Some(user.id) };
+    let member_of = if crate::domain::policy::sees_all(user) { None } else { Some(user.id) };
     let filter = IncidentFilter::parse(&RawIncidentFilter { per_page: "8".into(), ..Default::default() })?;
     let page = incidents::list(conn, user, &filter)?;
     Ok(Dashboard {

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod charges;
 pub mod dashboard;
 pub mod evidence;
+pub mod health;
 pub mod incidents;
 pub mod ledger;
 pub mod memo;

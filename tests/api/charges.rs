@@ -108,7 +108,7 @@ async fn only_another_prosecutor_may_review_a_mapping(app: TestApp) {
     let r = review(&app, &c.paula, by_paula["id"].as_str().unwrap(), "accepted").await;
     assert_eq!(r.status(), 403);
     let problem: Value = r.json().await.unwrap();
-    assert!(problem["detail"].as_str().unwrap().contains("you proposed this mapping"));
+    assert!(problem["detail"].as_str().unwrap().contains("You proposed this mapping"));
     // Nothing changed.
     let mappings: Value =
         app.get(&c.quinn, &format!("/api/v1/incidents/{}/mappings", c.number)).await.json().await.unwrap();

@@ -409,8 +409,11 @@ async fn the_digest_pass_resumes_after_a_restart() {
 async fn verification_holds_no_pooled_connection_while_hashing(app: TestApp) {
     let dana = app.user("dana", Role::Investigator);
     let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
-    // 256 MiB: long enough to re-hash that a request can be made in the middle.
-    let bytes: Vec<u8> = (0..256u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    // 512 MiB: long enough to re-hash that a request can be made in the middle.
+    let mut bytes = vec![0u8; 512 << 20];
+    for (i, block) in bytes.chunks_mut(4096).enumerate() {
+        block[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    }
     let r = app.upload(&dana, &number, sample_exhibit(), bytes).await;
     assert_eq!(r.status(), 201);
     let exhibit = r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
@@ -419,19 +422,19 @@ async fn verification_holds_no_pooled_connection_while_hashing(app: TestApp) {
 
     let started = std::time::Instant::now();
     let verify = async {
-        let r = app.post(&dana, &format!("/api/v1/exhibits/{exhibit}/verify"), &json!({})).await;
+        let r = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await;
         let at = started.elapsed();
         (r.status().as_u16(), r.json::<Value>().await.unwrap(), at)
     };
     let probe = async {
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
         let r = app.get(&dana, &format!("/api/v1/incidents/{number}")).await;
         (r.status().as_u16(), started.elapsed())
     };
     let ((verify_status, report, verified_at), (probe_status, probed_at)) = tokio::join!(verify, probe);
     assert_eq!(verify_status, 200, "{report}");
     assert_eq!(report["intact"], true, "{report}");
-    assert_eq!(report["report"]["bytes_hashed"], 256u64 << 20);
+    assert_eq!(report["report"]["bytes_hashed"], 512u64 << 20);
     assert_eq!(probe_status, 200);
     assert!(
         probed_at < verified_at,
