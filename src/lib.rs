@@ -3,8 +3,12 @@
 //! Investigators catalog incidents and log evidence; prosecutors map evidence to the elements
 //! of 18 U.S.C. 1028, 1028A, 1030, 1343 and 1349 and export charging-memo drafts.
 //!
-//! Data flows one way: `routes` (HTTP) -> `services` (use cases, transactions, permissions)
-//! -> `db::repo` (queries) -> the database. `domain` holds the pure types and rules.
+//! Data flows one way: `routes` (HTTP) -> `services` (use cases, transactions) -> `db::repo`
+//! (queries) -> the database. `domain` holds the pure types and rules, every permission rule
+//! among them (`domain::policy`). `documents` composes what the memo and the certification
+//! draft say, in the document model that `pdf` renders and the pages show. The leaves,
+//! `ledger`, `storage`, `statutes`, `pdf` and `documents::model`, know nothing of HTTP, the
+//! database or the case; no service, repository or document reaches into `routes` or `startup`.
 #![forbid(unsafe_code)]
 
 pub mod cli;

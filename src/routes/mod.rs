@@ -70,7 +70,7 @@ pub fn path_config() -> web::PathConfig {
 /// Liveness and database status, for load balancers and operators.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.settings.database.backend_name();
-    let result = state.run(|conn| crate::services::health::database(conn)).await;
+    let result = state.run(crate::services::health::database).await;
     match result {
         Ok(()) => {
             HttpResponse::Ok().json(json!({ "status": "ok", "database": { "backend": backend, "status": "ok" } }))

@@ -1,4 +1,4 @@
-//! Use cases. Each takes a connection, checks who may do what, owns its transaction and
+//! Use cases. Each takes a connection, guards with the rules of `domain::policy`, owns its transaction and
 //! records an audit event for every change.
 
 pub mod audit;
