@@ -43,6 +43,10 @@ pub enum Command {
         /// Only this incident's exhibits (the ledger is still checked whole)
         #[arg(long, value_name = "NUMBER")]
         incident: Option<String>,
+        /// A signed checkpoint kept elsewhere (e.g. from an exported memo or case bundle):
+        /// the ledger must still contain it
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<std::path::PathBuf>,
     },
     /// The tamper-evident ledger
     #[command(subcommand)]
@@ -140,6 +144,11 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disables an account: it can no longer sign in, and its sessions and tokens end now
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +157,11 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         username: String,
+    },
+    /// Revokes a token by its id (printed on stderr when it was created)
+    Revoke {
+        #[arg(value_name = "TOKEN_ID")]
+        id: String,
     },
 }
 
@@ -190,7 +204,7 @@ pub fn run() -> ExitCode {
                     .map(|user| println!("created {} ({})", user.username, user.role))
             })
         }
-        Command::Verify { incident } => verify(&settings, incident.as_deref()),
+        Command::Verify { incident, checkpoint } => verify(&settings, incident.as_deref(), checkpoint.as_deref()),
         Command::Memo(MemoCommand::Export { incident, version, out }) => {
             memo_export(&settings, &incident, version, &out)
         }
@@ -205,7 +219,18 @@ pub fn run() -> ExitCode {
             Err(message) => fail(2, &message),
         },
         Command::Token(TokenCommand::Create { username }) => with_connection(&settings, |conn| {
-            services::users::create_token(conn, &username).map(|token| println!("{token}"))
+            services::users::issue_token(conn, &username).map(|issued| {
+                println!("{}", issued.token);
+                eprintln!("token id {} (custos token revoke {} ends it)", issued.id, issued.id);
+            })
+        }),
+        Command::Token(TokenCommand::Revoke { id }) => with_connection(&settings, |conn| {
+            services::users::revoke_token(conn, None, &id).map(|()| println!("revoked token {id}"))
+        }),
+        Command::User(UserCommand::Disable { username }) => with_connection(&settings, |conn| {
+            services::users::disable(conn, None, &username).map(|(sessions, tokens)| {
+                println!("disabled {username}: {sessions} sessions ended, {tokens} tokens revoked")
+            })
         }),
     }
 }
@@ -404,7 +429,7 @@ fn memo_export(settings: &Settings, incident: &str, version: Option<i32>, out: &
     }
 }
 
-fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {
+fn verify(settings: &Settings, incident: Option<&str>, checkpoint: Option<&std::path::Path>) -> ExitCode {
     use crate::services::ledger::Ledger;
     use crate::services::verify;
     use crate::storage::LocalBlobStore;
@@ -418,19 +443,32 @@ fn verify(settings: &Settings, incident: Option<&str>) -> ExitCode {
         Ok(parts) => parts,
         Err(message) => return fail(2, &message),
     };
-    let exhibits = match services::evidence::all_in_scope(&mut conn, incident) {
-        Ok(exhibits) => exhibits,
+    let given = match checkpoint {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(note) => Some((path.display().to_string(), note)),
+            Err(e) => return fail(2, &format!("cannot read {}: {e}", path.display())),
+        },
+        None => None,
+    };
+    let outside = match verify::outside_checkpoints(&ledger, given.as_ref().map(|(p, n)| (p.as_str(), n.clone()))) {
+        Ok(outside) => outside,
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    let scope = |conn: &mut crate::db::DbConnection| services::evidence::all_in_scope(conn, incident);
+    let mut pending = match verify::check_records(&mut conn, &ledger, scope, incident.is_none(), &outside) {
+        Ok(pending) => pending,
         Err(crate::error::AppError::NotFound(_)) => return fail(2, &format!("no incident {}", incident.unwrap_or(""))),
         Err(e) => return fail(2, &e.to_string()),
     };
-    let bar = indicatif::ProgressBar::new(verify::bytes_to_hash(&exhibits));
+    let bar = indicatif::ProgressBar::new(verify::pending_bytes(&pending));
     bar.set_style(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.set_message("re-hashing evidence");
-    let result = verify::verify(&mut conn, &store, &ledger, exhibits, incident.is_none(), &mut |n| bar.inc(n));
+    verify::hash_files(&mut pending, &store, &mut |n| bar.inc(n));
     bar.finish_and_clear();
+    let result = verify::record_results(&mut conn, pending);
     match result {
         Ok(report) => {
             println!(

@@ -62,7 +62,7 @@ pub fn open_connection(settings: &Settings) -> Result<DbConnection, String> {
 }
 
 fn create_data_dir(settings: &Settings) -> Result<(), String> {
-    std::fs::create_dir_all(&settings.data_dir)
+    crate::storage::create_private_dir(&settings.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))
 }
 
@@ -202,12 +202,13 @@ fn serve(listener: TcpListener, state: AppState, key: Key) -> Result<Server, Str
             .cookie_secure(secure)
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Strict)
-            .cookie_content_security(CookieContentSecurity::Signed)
+            .cookie_content_security(CookieContentSecurity::Private)
             .session_lifecycle(PersistentSession::default().session_ttl(ttl))
             .build();
         App::new()
             .app_data(data.clone())
             .app_data(routes::json_config())
+            .app_data(routes::payload_config())
             .app_data(routes::query_config())
             .app_data(routes::path_config())
             .wrap(sessions)
@@ -217,6 +218,9 @@ fn serve(listener: TcpListener, state: AppState, key: Key) -> Result<Server, Str
                     .add(("X-Frame-Options", "DENY"))
                     .add(("X-Content-Type-Options", "nosniff"))
                     .add(("Referrer-Policy", "no-referrer"))
+                    // Case pages and API answers are not to be kept by browsers or proxies;
+                    // the stylesheet and scripts set their own caching.
+                    .add(("Cache-Control", "no-store"))
                     .add(("Cross-Origin-Opener-Policy", "same-origin"))
                     .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()")),
             )

@@ -126,11 +126,15 @@ pub fn establish(target: &DatabaseTarget) -> Result<DbConnection, String> {
     Ok(conn)
 }
 
+/// The SQLite file's folder, and the file itself owner-only before SQLite opens it (its
+/// write-ahead log and index files take the database file's permissions).
 fn create_sqlite_folder(target: &DatabaseTarget) -> Result<(), String> {
-    if let DatabaseTarget::Sqlite(path) = target
-        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+    if let DatabaseTarget::Sqlite(path) = target {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create the folder {}: {e}", parent.display()))?;
+        }
+        crate::storage::create_private_file(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     }
     Ok(())
 }
@@ -175,6 +179,22 @@ where
     conn.transaction(|conn| {
         use schema::write_sequencer::dsl::*;
         diesel::update(write_sequencer.filter(id.eq(1))).set(generation.eq(generation + 1)).execute(conn)?;
+        f(conn)
+    })
+}
+
+/// Runs `f` in one read-only transaction over one consistent snapshot of the database: what
+/// it reads was all committed before it began, and nothing committed later is seen. On
+/// SQLite (write-ahead log) a read transaction is such a snapshot; on PostgreSQL it takes
+/// REPEATABLE READ. Verification reads this way, so concurrent writes never look like damage.
+pub fn read_snapshot<T, E>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if matches!(conn, DbConnection::Postgresql(_)) {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
         f(conn)
     })
 }

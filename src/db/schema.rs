@@ -267,7 +267,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        address -> Text,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
 diesel::joinable!(incident_ai_modalities -> incidents (incident_id));
@@ -305,4 +326,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     memo_versions,
     memo_approvals,
     exhibit_verifications,
+    sessions,
+    sign_in_failures,
 );

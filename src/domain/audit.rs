@@ -14,6 +14,10 @@ vocabulary!(
     AuditAction, "an audit action" {
         UserCreated => ("user.created", "User created"),
         TokenCreated => ("token.created", "API token created"),
+        TokenRevoked => ("token.revoked", "API token revoked"),
+        UserDisabled => ("user.disabled", "Account disabled"),
+        SignInFailed => ("user.sign_in_failed", "Failed sign-in"),
+        SessionRevoked => ("session.revoked", "Session revoked"),
         IncidentCreated => ("incident.created", "Incident opened"),
         IncidentUpdated => ("incident.updated", "Incident changed"),
         IncidentStatusChanged => ("incident.status_changed", "Incident status changed"),
@@ -41,6 +45,10 @@ impl AuditAction {
         match self {
             AuditAction::UserCreated => format!("created the account {}", text("username")),
             AuditAction::TokenCreated => "created an API token".into(),
+            AuditAction::TokenRevoked => format!("revoked API token {}", text("token_id")),
+            AuditAction::UserDisabled => format!("disabled the account {}", text("username")),
+            AuditAction::SignInFailed => format!("failed sign-in as {} from {}", text("username"), text("address")),
+            AuditAction::SessionRevoked => format!("revoked session {}", text("session")),
             AuditAction::IncidentCreated => "opened the incident".into(),
             AuditAction::IncidentUpdated | AuditAction::IncidentStatusChanged => {
                 let fields: Vec<String> = detail["changed"]

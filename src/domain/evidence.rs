@@ -95,6 +95,9 @@ pub fn parse_time(value: &str, now: PrimitiveDateTime) -> Result<PrimitiveDateTi
             .map_err(|_| bad())?
     };
     let utc = utc.replace_microsecond(utc.microsecond()).map_err(|_| bad())?;
+    if utc.year() < super::EARLIEST_YEAR {
+        return Err(format!("is before {}: check the year", super::EARLIEST_YEAR));
+    }
     if utc > now + time::Duration::minutes(5) {
         return Err("is in the future".into());
     }

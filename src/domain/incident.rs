@@ -245,6 +245,9 @@ pub fn parse_date(value: &str, today: Date) -> Result<Option<Date>, String> {
     if date > today {
         return Err("is in the future".into());
     }
+    if date.year() < super::EARLIEST_YEAR {
+        return Err(format!("is before {}: check the year", super::EARLIEST_YEAR));
+    }
     Ok(Some(date))
 }
 

@@ -124,6 +124,10 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// No date of an offense, acquisition or custody event is earlier: a year before it is a typo,
+/// and both backends store every date from here to the present alike.
+pub const EARLIEST_YEAR: i32 = 1900;
+
 /// The current UTC time, truncated to microseconds: PostgreSQL keeps microseconds and SQLite
 /// would keep nanoseconds, and a record must read back identically from either.
 pub fn now_utc() -> PrimitiveDateTime {

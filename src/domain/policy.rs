@@ -170,6 +170,11 @@ pub fn approve_memo(user: &User, version: i32, already_approved: bool) -> Decisi
     Ok(())
 }
 
+/// Managing the deployment (sessions, accounts): administrators only.
+pub fn administer(user: &User) -> Decision {
+    if user.role == Role::Admin { Ok(()) } else { refuse(user, "manage sessions or accounts: administrators do") }
+}
+
 /// Exporting a memo version as PDF, or an exhibit's FRE 902(14) certification draft: anyone
 /// who may see the incident. Drafts are for review; each export is an audit record naming who.
 pub fn export_documents(user: &User, incident: &Incident) -> Decision {

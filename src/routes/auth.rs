@@ -1,5 +1,5 @@
-//! Who is asking: bearer tokens for the API, signed session cookies (plus a CSRF token on
-//! every form) for browsers.
+//! Who is asking: bearer tokens for the API, encrypted session cookies naming a session kept
+//! on the server (plus a CSRF token on every form) for browsers.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -11,7 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use subtle::ConstantTimeEq;
 
-use crate::domain::ids::UserId;
 use crate::domain::user::User;
 use crate::error::{AppError, PageError};
 use crate::services;
@@ -44,8 +43,8 @@ impl FromRequest for ApiUser {
     }
 }
 
-const SESSION_USER: &str = "uid";
-const SESSION_ISSUED: &str = "issued";
+/// The cookie's only claim: the id of a session row on the server.
+const SESSION_ID: &str = "sid";
 const SESSION_CSRF: &str = "csrf";
 const SESSION_FLASH: &str = "flash";
 
@@ -89,18 +88,29 @@ pub fn csrf_token(session: &Session) -> Result<String, AppError> {
     Ok(token)
 }
 
-/// Starts a fresh session for `user`: a new cookie, a new CSRF token.
-pub fn sign_in(session: &Session, user: &User) -> Result<(), AppError> {
+/// Starts a fresh cookie for the server session `id`: a new cookie, a new CSRF token.
+pub fn sign_in(session: &Session, id: &str) -> Result<(), AppError> {
     session.renew();
     session.clear();
-    session.insert(SESSION_USER, user.id.to_string()).map_err(AppError::internal)?;
-    session.insert(SESSION_ISSUED, time::OffsetDateTime::now_utc().unix_timestamp()).map_err(AppError::internal)?;
+    session.insert(SESSION_ID, id).map_err(AppError::internal)?;
     csrf_token(session)?;
     Ok(())
 }
 
+/// Forgets the cookie's session (the server session is ended by the caller).
 pub fn sign_out(session: &Session) {
     session.purge();
+}
+
+/// The server session this cookie names, if any.
+pub fn session_id(session: &Session) -> Option<String> {
+    session.get::<String>(SESSION_ID).ok().flatten()
+}
+
+/// The address a request came from, for throttling and the record (the peer's; a proxy in
+/// front of Custos shows as itself).
+pub fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 /// What every signed-in page needs: the user, the CSRF token for its forms, a pending flash.
@@ -132,19 +142,12 @@ impl FromRequest for SessionUser {
         let state = state(req);
         Box::pin(async move {
             let state = state?;
-            let user_id: Option<UserId> =
-                session.get::<String>(SESSION_USER).ok().flatten().and_then(|id| id.parse().ok());
-            let issued: Option<i64> = session.get(SESSION_ISSUED).ok().flatten();
-            let (Some(user_id), Some(issued)) = (user_id, issued) else {
+            let Some(id) = session_id(&session) else {
                 return Err(AppError::Unauthenticated.into());
             };
-            // The cookie's own expiry is the browser's to honour; this check is ours.
-            let ttl = i64::try_from(state.settings.session_ttl.as_secs()).unwrap_or(0);
-            if time::OffsetDateTime::now_utc().unix_timestamp() > issued.saturating_add(ttl) {
-                session.purge();
-                return Err(AppError::Unauthenticated.into());
-            }
-            let user = state.run(move |conn| services::users::find(conn, user_id)).await?;
+            // The server decides: a revoked, expired or disabled session ends here, whatever
+            // copy of the cookie is presented.
+            let user = state.run(move |conn| services::sessions::user_of(conn, &id)).await?;
             let Some(user) = user else {
                 session.purge();
                 return Err(AppError::Unauthenticated.into());

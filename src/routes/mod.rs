@@ -5,8 +5,12 @@ pub mod auth;
 pub mod pages;
 pub mod upload;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use serde::de::DeserializeOwned;
 use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::domain::evidence::ExhibitNumber;
 use crate::domain::ids::{IncidentNumber, MappingId};
@@ -56,6 +60,50 @@ pub fn json_config() -> web::JsonConfig {
         };
         app_error.into()
     })
+}
+
+/// Form bodies (and any other body read whole): at most 1 MiB, enough for a memo's seven
+/// narrative sections at their limit; past it, 413 before anything is parsed.
+pub fn payload_config() -> web::PayloadConfig {
+    web::PayloadConfig::new(1 << 20)
+}
+
+/// A JSON body that may be left out entirely (no body: `None`). A body that is there must be
+/// JSON of the right shape, sent as `application/json`, within the size limit: anything else
+/// is refused with a problem response before the handler runs, so it can change nothing.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|e| {
+                if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::bad_request("invalid_body", e.to_string())
+                }
+            })?;
+            if body.is_empty() {
+                return Ok(OptionalJson(None));
+            }
+            if !json {
+                return Err(AppError::bad_request("unsupported_media_type", "send the body as application/json"));
+            }
+            serde_json::from_slice(&body)
+                .map(|value| OptionalJson(Some(value)))
+                .map_err(|e| AppError::bad_request("invalid_json", e.to_string()))
+        })
+    }
 }
 
 pub fn query_config() -> web::QueryConfig {

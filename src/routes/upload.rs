@@ -1,8 +1,10 @@
 //! Streaming an HTTP body into the evidence store: chunks go over a bounded channel to a
 //! blocking thread that hashes and writes them, so memory stays constant whatever the size.
 
+use actix_multipart::{Field, Multipart};
 use actix_web::web::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::AppError;
@@ -53,4 +55,44 @@ where
         return Err(failure);
     }
     written.map_err(|e| AppError::internal(format!("writing evidence: {e}")))
+}
+
+/// Text parts a form may send before its file: enough for every field of the upload form.
+pub const MAX_FORM_FIELDS: usize = 32;
+/// One text part's size.
+pub const MAX_FIELD_BYTES: usize = 16 * 1024;
+/// All text parts together.
+pub const MAX_FIELDS_TOTAL: usize = 128 * 1024;
+
+/// Reads a multipart form's text parts, bounded in number and size, up to the part named
+/// `file_part`, which is returned unread for streaming. Past a bound the request is refused
+/// at once (413) without reading further, whoever sent it.
+pub async fn read_form_fields(
+    payload: &mut Multipart,
+    file_part: &str,
+) -> Result<(HashMap<String, String>, Option<Field>), AppError> {
+    let bad = |e: actix_multipart::MultipartError| AppError::bad_request("invalid_multipart", e.to_string());
+    let mut fields = HashMap::new();
+    let mut total = 0usize;
+    let mut parts = 0usize;
+    while let Some(mut field) = payload.try_next().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_part {
+            return Ok((fields, Some(field)));
+        }
+        parts += 1;
+        if parts > MAX_FORM_FIELDS {
+            return Err(AppError::PayloadTooLarge);
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(bad)? {
+            total += chunk.len();
+            if value.len() + chunk.len() > MAX_FIELD_BYTES || total > MAX_FIELDS_TOTAL {
+                return Err(AppError::PayloadTooLarge);
+            }
+            value.extend_from_slice(&chunk);
+        }
+        fields.insert(name, String::from_utf8_lossy(&value).into_owned());
+    }
+    Ok((fields, None))
 }

@@ -3,7 +3,7 @@
 //! inside write transactions, and signed checkpoints after them.
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::db::repo::ledger::{self as repo, CheckpointRow};
@@ -19,9 +19,16 @@ pub struct Ledger {
     verifier: String,
     /// Committed leaves only; leaves are read back from the database after commit.
     tree: Mutex<LedgerTree>,
+    /// The witness file: every checkpoint this instance signed or saw, kept outside the
+    /// database, so that a database rolled back to an earlier state cannot pass `verify`.
+    witness: PathBuf,
+    /// The largest tree size written to the witness file by this process.
+    witnessed: Mutex<i64>,
 }
 
 const KEY_FILE: &str = "ledger.key";
+/// One JSON line per checkpoint: `{"note": "<signed note>"}`. Append-only, fsynced.
+pub const WITNESS_FILE: &str = "checkpoints.witness";
 
 impl Ledger {
     /// Loads the signing key from the data directory, creating it on first start.
@@ -39,7 +46,13 @@ impl Ledger {
             }
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        Ok(Ledger { verifier: key.verifier_key(), key, tree: Mutex::new(LedgerTree::new()) })
+        Ok(Ledger {
+            verifier: key.verifier_key(),
+            key,
+            tree: Mutex::new(LedgerTree::new()),
+            witness: data_dir.join(WITNESS_FILE),
+            witnessed: Mutex::new(0),
+        })
     }
 
     /// `<name>+<key id>+<public key>`: give it to anyone who must check the ledger.
@@ -77,21 +90,59 @@ impl Ledger {
             return Ok(None);
         }
         let size = i64::try_from(size).map_err(AppError::internal)?;
-        if let Some(existing) = repo::checkpoint(conn, size)? {
-            return Ok(Some(existing));
-        }
-        let row = CheckpointRow {
-            tree_size: size,
-            root_hash: hex::encode(root),
-            signed_note: self.key.sign_checkpoint(size as u64, &root),
-            created_at: now_utc(),
+        let row = match repo::checkpoint(conn, size)? {
+            Some(existing) => existing,
+            None => {
+                let row = CheckpointRow {
+                    tree_size: size,
+                    root_hash: hex::encode(root),
+                    signed_note: self.key.sign_checkpoint(size as u64, &root),
+                    created_at: now_utc(),
+                };
+                match repo::insert_checkpoint(conn, &row) {
+                    Ok(_) => row,
+                    // Another instance signed the same size first: the same tree, the same root.
+                    Err(e) if db::is_unique_violation(&e) => {
+                        repo::checkpoint(conn, size)?.ok_or_else(|| AppError::internal("checkpoint vanished"))?
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
         };
-        match repo::insert_checkpoint(conn, &row) {
-            Ok(_) => Ok(Some(row)),
-            // Another instance signed the same size first: the same tree, the same root.
-            Err(e) if db::is_unique_violation(&e) => Ok(repo::checkpoint(conn, size)?),
-            Err(e) => Err(e.into()),
+        self.witness(&row)?;
+        Ok(Some(row))
+    }
+
+    /// Writes a checkpoint to the witness file, once, if it is larger than any written so far.
+    fn witness(&self, row: &CheckpointRow) -> Result<(), AppError> {
+        let mut witnessed = self.witnessed.lock().map_err(|_| AppError::internal("witness lock poisoned"))?;
+        if row.tree_size <= *witnessed {
+            return Ok(());
         }
+        let line = serde_json::json!({ "note": row.signed_note }).to_string();
+        crate::storage::append_durably(&self.witness, &line)
+            .map_err(|e| AppError::internal(format!("writing {}: {e}", self.witness.display())))?;
+        *witnessed = row.tree_size;
+        Ok(())
+    }
+
+    /// The signed notes in the witness file, oldest first (none if it does not exist yet);
+    /// a line that cannot be read (cut short by a crash, or edited) is an `Err` naming it.
+    pub fn witnessed_checkpoints(&self) -> Result<Vec<Result<String, String>>, String> {
+        let text = match std::fs::read_to_string(&self.witness) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("cannot read {}: {e}", self.witness.display())),
+        };
+        let mut notes = Vec::new();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let note = serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|v| v["note"].as_str().map(str::to_owned))
+                .ok_or_else(|| format!("line {} of {} is not a checkpoint record", n + 1, WITNESS_FILE));
+            notes.push(note);
+        }
+        Ok(notes)
     }
 
     /// A tree of the first `size` leaves (the whole log if `size` is its length).

@@ -10,5 +10,6 @@ pub mod health;
 pub mod incidents;
 pub mod ledger;
 pub mod memo;
+pub mod sessions;
 pub mod users;
 pub mod verify;

@@ -4,6 +4,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::db::repo::sessions as sessions_repo;
 use crate::db::repo::users::{self as repo, NewApiTokenRow, NewUserRow};
 use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
@@ -104,9 +105,15 @@ fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// A new API token: its id (to revoke it by) and the secret itself, shown once.
+pub struct IssuedToken {
+    pub id: String,
+    pub token: String,
+}
+
 /// Issues a new API bearer token for `username`. Only its SHA-256 is stored: the token has
 /// 256 random bits, so a fast hash is enough, and a database leak reveals no usable token.
-pub fn create_token(conn: &mut DbConnection, username: &str) -> Result<String, AppError> {
+pub fn issue_token(conn: &mut DbConnection, username: &str) -> Result<IssuedToken, AppError> {
     let mut secret = [0u8; 32];
     rand::fill(&mut secret);
     let token = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret));
@@ -137,8 +144,13 @@ pub fn create_token(conn: &mut DbConnection, username: &str) -> Result<String, A
             None,
             serde_json::json!({ "token_id": token_id }),
         )?;
-        Ok(token)
+        Ok(IssuedToken { id: token_id, token })
     })
+}
+
+/// Issues a token and returns only the secret (for scripts and tests).
+pub fn create_token(conn: &mut DbConnection, username: &str) -> Result<String, AppError> {
+    issue_token(conn, username).map(|issued| issued.token)
 }
 
 /// The user a bearer token belongs to, if it is well-formed, known and unrevoked.
@@ -147,4 +159,36 @@ pub fn user_for_token(conn: &mut DbConnection, token: &str) -> Result<Option<Use
         return Ok(None);
     }
     Ok(repo::find_by_token_digest(conn, &token_digest(token))?)
+}
+
+/// Disables an account: it can no longer sign in, and its sessions and API tokens end at
+/// once. `actor` is who asked (none from the command line).
+pub fn disable(conn: &mut DbConnection, actor: Option<UserId>, username: &str) -> Result<(usize, usize), AppError> {
+    let row = repo::find_by_username(conn, username.trim())?.ok_or(AppError::NotFound("user"))?;
+    let user = row.to_user()?;
+    let now = now_utc();
+    db::write_transaction(conn, |conn| -> Result<(usize, usize), AppError> {
+        sessions_repo::set_active(conn, user.id, false)?;
+        let sessions = sessions_repo::revoke_all_of(conn, user.id, "account disabled", now)?;
+        let tokens = sessions_repo::revoke_tokens_of(conn, user.id, now)?;
+        audit::record(
+            conn,
+            actor,
+            AuditAction::UserDisabled,
+            None,
+            serde_json::json!({ "user_id": user.id, "username": user.username, "sessions": sessions, "tokens": tokens }),
+        )?;
+        Ok((sessions, tokens))
+    })
+}
+
+/// Revokes one API token by its id (as printed when it was created).
+pub fn revoke_token(conn: &mut DbConnection, actor: Option<UserId>, token_id: &str) -> Result<(), AppError> {
+    let token_id = token_id.trim();
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        if sessions_repo::revoke_token(conn, token_id, now_utc())? == 0 {
+            return Err(AppError::NotFound("active token"));
+        }
+        audit::record(conn, actor, AuditAction::TokenRevoked, None, serde_json::json!({ "token_id": token_id }))
+    })
 }

@@ -38,16 +38,25 @@ pub fn bytes_to_hash(exhibits: &[Exhibit]) -> u64 {
     exhibits.iter().filter_map(|e| e.file.as_ref()).map(|f| u64::try_from(f.size).unwrap_or(0)).sum()
 }
 
-/// Checks the ledger as a whole: leaves contiguous, the latest checkpoint signed by our key,
-/// its root equal to the root of the stored leaves. Returns the leaves, by index, for the
-/// per-event checks.
+/// Checkpoints the log must agree with: those the database stores, those written to the
+/// witness file outside it, and any handed to `verify` (e.g. printed in a memo or a bundle).
+struct ExpectedRoot {
+    size: u64,
+    root: [u8; 32],
+    source: String,
+}
+
+/// Checks the ledger as a whole, from the snapshot: leaves contiguous; every stored
+/// checkpoint signed by our key and equal to its stored size and root; every checkpoint
+/// witnessed outside the database still in it; and the Merkle root of the stored leaves
+/// equal to each of those checkpoints at its size (a log rolled back or rewritten below any
+/// of them is found). Returns the leaves, by index, for the per-event checks.
 fn check_ledger(
     conn: &mut DbConnection,
     ledger: &Ledger,
+    outside: &[OutsideCheckpoint],
     report: &mut VerificationReport,
 ) -> Result<Vec<String>, AppError> {
-    // Sign a checkpoint for anything appended since the last one, so all leaves are covered.
-    ledger.checkpoint(conn)?;
     let leaves = ledger_repo::leaves_from(conn, 0)?;
     let stored = leaves.len() as u64;
     let mut texts = Vec::with_capacity(leaves.len());
@@ -70,53 +79,134 @@ fn check_ledger(
         texts.push(leaf);
     }
     report.leaves_checked = stored;
-    let Some(checkpoint) = ledger_repo::latest_checkpoint(conn)? else {
-        return Ok(texts);
-    };
-    report.checkpoint_size = Some(checkpoint.tree_size);
     let verifier = ledger.verifier()?;
-    let signed = match verifier.open_checkpoint(&checkpoint.signed_note) {
-        Ok(signed) => signed,
-        Err(e) => {
+    let mut expected: Vec<ExpectedRoot> = Vec::new();
+    let mut stored_sizes = std::collections::HashMap::new();
+    for row in ledger_repo::all_checkpoints(conn)? {
+        let what = format!("the stored checkpoint of size {}", row.tree_size);
+        match verifier.open_checkpoint(&row.signed_note) {
+            Ok(signed) => {
+                if i64::try_from(signed.size).ok() != Some(row.tree_size) || hex::encode(signed.root) != row.root_hash {
+                    report.findings.push(finding(
+                        None,
+                        None,
+                        None,
+                        &format!("{what} differs from its own signed note"),
+                        format!("size {} root {}", signed.size, hex::encode(signed.root)),
+                        format!("size {} root {}", row.tree_size, row.root_hash),
+                    ));
+                }
+                stored_sizes.insert(signed.size, signed.root);
+                report.checkpoint_size = Some(row.tree_size);
+                report.checkpoint_root = Some(hex::encode(signed.root));
+                expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: what });
+            }
+            Err(e) => report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("{what}: its signature does not verify"),
+                ledger.verifier_key(),
+                e.to_string(),
+            )),
+        }
+    }
+    for outside in outside {
+        let note = match &outside.note {
+            Ok(note) => note,
+            Err(problem) => {
+                report.findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
+                continue;
+            }
+        };
+        match verifier.open_checkpoint(note) {
+            Ok(signed) => {
+                if stored_sizes.get(&signed.size) != Some(&signed.root) {
+                    report.findings.push(finding(
+                        None,
+                        None,
+                        None,
+                        &format!(
+                            "{}: the database has no checkpoint of size {} with this root (deleted, altered, or the database was rolled back)",
+                            outside.source, signed.size
+                        ),
+                        format!("size {} root {}", signed.size, hex::encode(signed.root)),
+                        "none".to_owned(),
+                    ));
+                }
+                if signed.size > stored {
+                    report.findings.push(finding(
+                        None,
+                        None,
+                        None,
+                        &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
+                        signed.size.to_string(),
+                        stored.to_string(),
+                    ));
+                }
+                expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: outside.source.clone() });
+            }
+            Err(e) => report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("{}: its signature does not verify", outside.source),
+                ledger.verifier_key(),
+                e.to_string(),
+            )),
+        }
+    }
+    // One pass over the leaves: the root at each checkpoint's size.
+    expected.sort_by_key(|e| e.size);
+    let mut tree = LedgerTree::new();
+    let mut next = expected.iter().peekable();
+    while let Some(e) = next.peek() {
+        if e.size > stored {
+            break; // reported above as a rollback
+        }
+        if tree.len() < e.size {
+            let i = usize::try_from(tree.len()).unwrap_or(usize::MAX);
+            tree.push(texts.get(i).cloned().unwrap_or_default().into_bytes());
+            continue;
+        }
+        if tree.root() != e.root {
             report.findings.push(finding(
                 None,
                 None,
                 None,
-                "the latest checkpoint's signature does not verify",
-                ledger.verifier_key(),
-                e.to_string(),
+                &format!("the ledger's Merkle root differs from {}: a leaf was altered or removed", e.source),
+                format!("root {} at size {}", hex::encode(e.root), e.size),
+                format!("root {}", hex::encode(tree.root())),
             ));
-            return Ok(texts);
         }
-    };
-    report.checkpoint_root = Some(hex::encode(signed.root));
-    let size = signed.size;
-    if stored < size {
-        report.findings.push(finding(
-            None,
-            None,
-            None,
-            "the ledger holds fewer leaves than its signed checkpoint",
-            size.to_string(),
-            stored.to_string(),
-        ));
-        return Ok(texts);
-    }
-    let mut prefix = LedgerTree::new();
-    for text in texts.iter().take(usize::try_from(size).unwrap_or(usize::MAX)) {
-        prefix.push(text.clone().into_bytes());
-    }
-    if prefix.root() != signed.root {
-        report.findings.push(finding(
-            None,
-            None,
-            None,
-            "the ledger's Merkle root differs from its signed checkpoint: a leaf was altered",
-            format!("root {} at size {size}", hex::encode(signed.root)),
-            format!("root {}", hex::encode(prefix.root())),
-        ));
+        next.next();
     }
     Ok(texts)
+}
+
+/// A checkpoint from outside the database, as read (or the reason it could not be read).
+pub struct OutsideCheckpoint {
+    /// Where it came from, in words: "the witness file, line 3".
+    pub source: String,
+    pub note: Result<String, String>,
+}
+
+/// The witness file's checkpoints and any given to `verify`, for `check_records`.
+pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Result<Vec<OutsideCheckpoint>, AppError> {
+    let mut out: Vec<OutsideCheckpoint> = ledger
+        .witnessed_checkpoints()
+        .map_err(AppError::internal)?
+        .into_iter()
+        .enumerate()
+        .map(|(n, note)| OutsideCheckpoint {
+            source: format!("the witnessed checkpoint on line {} of the witness file", n + 1),
+            note,
+        })
+        .collect();
+    if let Some((source, note)) = given {
+        out.push(OutsideCheckpoint { source: format!("the checkpoint given in {source}"), note: Ok(note) });
+    }
+    Ok(out)
 }
 
 /// Checks one exhibit's records: its chain link by link, and each event against its ledger
@@ -164,23 +254,34 @@ pub struct PendingVerification {
     report: VerificationReport,
 }
 
-/// First phase: the ledger and each exhibit's records, read from the database.
+/// First phase: the ledger and the records of the exhibits `scope` loads, all read from one
+/// consistent snapshot of the database, so that writes going on at the same time are either
+/// wholly seen or not at all and never look like damage. Writes nothing.
 pub fn check_records(
     conn: &mut DbConnection,
     ledger: &Ledger,
-    exhibits: Vec<Exhibit>,
+    scope: impl FnOnce(&mut DbConnection) -> Result<Vec<Exhibit>, AppError>,
     whole_ledger: bool,
+    outside: &[OutsideCheckpoint],
 ) -> Result<PendingVerification, AppError> {
-    let mut report = VerificationReport::default();
-    let leaves = check_ledger(conn, ledger, &mut report)?;
-    let mut seen = HashSet::new();
-    for exhibit in &exhibits {
-        check_exhibit_records(conn, exhibit, &leaves, &mut seen, &mut report)?;
-    }
-    if whole_ledger {
-        check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
-    }
-    Ok(PendingVerification { exhibits, report })
+    db::read_snapshot(conn, |conn| {
+        let exhibits = scope(conn)?;
+        let mut report = VerificationReport::default();
+        let leaves = check_ledger(conn, ledger, outside, &mut report)?;
+        let mut seen = HashSet::new();
+        for exhibit in &exhibits {
+            check_exhibit_records(conn, exhibit, &leaves, &mut seen, &mut report)?;
+        }
+        if whole_ledger {
+            check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
+        }
+        Ok(PendingVerification { exhibits, report })
+    })
+}
+
+/// Total bytes of the files a pending verification will re-hash, for a progress bar.
+pub fn pending_bytes(pending: &PendingVerification) -> u64 {
+    bytes_to_hash(&pending.exhibits)
 }
 
 /// Second phase: re-hash every file in scope. Needs no database connection, so that hashing
@@ -239,17 +340,18 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
     Ok(report)
 }
 
-/// Verifies the exhibits in scope (one incident's, or all) and the ledger they live in, on
-/// one connection (the command line's): the three phases in a row.
+/// Verifies the exhibits `scope` loads and the ledger they live in, on one connection (the
+/// command line's): the three phases in a row.
 pub fn verify(
     conn: &mut DbConnection,
     store: &dyn BlobStore,
     ledger: &Ledger,
-    exhibits: Vec<Exhibit>,
+    scope: impl FnOnce(&mut DbConnection) -> Result<Vec<Exhibit>, AppError>,
     whole_ledger: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerificationReport, AppError> {
-    let mut pending = check_records(conn, ledger, exhibits, whole_ledger)?;
+    let outside = outside_checkpoints(ledger, None)?;
+    let mut pending = check_records(conn, ledger, scope, whole_ledger, &outside)?;
     hash_files(&mut pending, store, progress);
     record_results(conn, pending)
 }

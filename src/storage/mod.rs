@@ -31,6 +31,50 @@ pub fn write_private(path: &Path, contents: &[u8]) -> Result<(), String> {
     file.write_all(contents).and_then(|_| file.sync_all()).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
+/// Creates a folder (and its parents) that only its owner may enter: the data directory and
+/// the evidence store hold case material, keys and the database.
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(path)?;
+        // An existing folder keeps its mode through `create`: tighten it.
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    builder.create(path)
+}
+
+/// Creates a file readable and writable by its owner only, or does nothing if it exists.
+pub fn create_private_file(path: &Path) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
+}
+
+/// Appends one line to an append-only file (created readable by its owner only) and waits
+/// until it is on disk.
+pub fn append_durably(path: &Path, line: &str) -> io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(format!("{line}\n").as_bytes())?;
+    file.sync_all()
+}
+
 /// Where evidence bytes live. Local disk today; an S3-compatible store can implement this.
 pub trait BlobStore: Send + Sync {
     /// A new temporary blob to stream bytes into.
@@ -61,8 +105,9 @@ fn valid_sha256(hex: &str) -> bool {
 impl LocalBlobStore {
     pub fn open(root: impl Into<PathBuf>) -> io::Result<LocalBlobStore> {
         let root = root.into();
-        fs::create_dir_all(root.join("tmp"))?;
-        fs::create_dir_all(root.join("sha256"))?;
+        create_private_dir(&root.join("tmp"))?;
+        create_private_dir(&root.join("sha256"))?;
+        create_private_dir(&root)?;
         Ok(LocalBlobStore { root, active: Arc::new(AtomicUsize::new(0)) })
     }
 
@@ -82,7 +127,14 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 impl BlobStore for LocalBlobStore {
     fn begin(&self) -> io::Result<IngestWriter> {
         let path = self.root.join("tmp").join(format!("{}.part", uuid::Uuid::new_v4().simple()));
-        let file = OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path)?;
         let disk = DiskWriter::start(file, open_direct(&path))?;
         let hasher = Hasher::start()?;
         self.active.fetch_add(1, Ordering::SeqCst);
@@ -98,7 +150,7 @@ impl BlobStore for LocalBlobStore {
     fn commit(&self, mut blob: FinishedBlob) -> io::Result<()> {
         let target = self.path_of(&blob.sha256)?;
         let dir = target.parent().ok_or_else(|| io::Error::other("blob path has no folder"))?;
-        fs::create_dir_all(dir)?;
+        create_private_dir(dir)?;
         let Some(temp) = blob.path.take() else {
             return Err(io::Error::other("blob already committed"));
         };

@@ -37,8 +37,15 @@ async fn demo_dataset_loads_once(app: TestApp) {
         assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256);
     }
     assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
-    let report =
-        custos::services::verify::verify(&mut conn, &store, &ledger, exhibits.clone(), true, &mut |_| {}).unwrap();
+    let report = custos::services::verify::verify(
+        &mut conn,
+        &store,
+        &ledger,
+        |c| custos::services::evidence::all_in_scope(c, None),
+        true,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(report.intact(), "{:?}", report.findings);
 
     // Candidate counts and mappings in every state, so a new user sees a real coverage matrix.

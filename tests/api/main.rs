@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod attacks;
 mod browser;
 mod bundle;
 mod charges;

@@ -61,6 +61,11 @@ pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<Checkpoi
         .optional()
 }
 
+/// Every stored checkpoint, smallest first.
+pub fn all_checkpoints(conn: &mut DbConnection) -> QueryResult<Vec<CheckpointRow>> {
+    ledger_checkpoints::table.order(ledger_checkpoints::tree_size.asc()).select(CheckpointRow::as_select()).load(conn)
+}
+
 pub fn checkpoint(conn: &mut DbConnection, size: i64) -> QueryResult<Option<CheckpointRow>> {
     ledger_checkpoints::table
         .filter(ledger_checkpoints::tree_size.eq(size))

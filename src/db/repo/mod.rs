@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod ledger;
 pub mod memos;
+pub mod sessions;
 pub mod users;
 
 /// A stored value that does not parse is corrupt data, reported as a deserialization error.

@@ -274,8 +274,9 @@ pub async fn run_verification(
     let ledger = state.ledger.clone();
     let mut pending = state
         .run(move |conn| {
-            let (_, exhibit) = service::get(conn, &user, number)?;
-            verify::check_records(conn, ledger.as_ref(), vec![exhibit], false)
+            let outside = verify::outside_checkpoints(ledger.as_ref(), None)?;
+            let scope = |conn: &mut crate::db::DbConnection| Ok(vec![service::get(conn, &user, number)?.1]);
+            verify::check_records(conn, ledger.as_ref(), scope, false, &outside)
         })
         .await?;
     // The file is re-hashed with no pooled connection held: it may take minutes.

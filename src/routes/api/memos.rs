@@ -8,7 +8,7 @@ use super::rfc3339;
 use crate::domain::memo::Narratives;
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
-use crate::routes::{exhibit_number, incident_number, memo_version};
+use crate::routes::{OptionalJson, exhibit_number, incident_number, memo_version};
 use crate::services::memo::{self as service, MemoVersion};
 use crate::startup::AppState;
 
@@ -64,10 +64,10 @@ async fn create(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     path: web::Path<String>,
-    body: Option<web::Json<CreateMemoBody>>,
+    OptionalJson(body): OptionalJson<CreateMemoBody>,
 ) -> Result<HttpResponse, AppError> {
     let number = incident_number(&path)?;
-    let given = body.map(|b| b.into_inner()).unwrap_or_default().narratives;
+    let given = body.unwrap_or_default().narratives;
     let narratives = match given {
         Some(map) => {
             let mut n = Narratives::default();
@@ -132,11 +132,11 @@ async fn approve(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<ApproveBody>>,
+    OptionalJson(body): OptionalJson<ApproveBody>,
 ) -> Result<HttpResponse, AppError> {
     let (incident, v) = path.into_inner();
     let (number, v) = memo_version(&incident, &v)?;
-    let comment = body.map(|b| b.into_inner().comment).unwrap_or_default();
+    let comment = body.map(|b| b.comment).unwrap_or_default();
     let version = state.run(move |conn| service::approve(conn, &user, number, v, &comment)).await?;
     Ok(HttpResponse::Ok().json(version_json(&version, false)))
 }

@@ -5,6 +5,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod ledger;
 pub mod memos;
+pub mod sessions;
 
 use actix_web::web;
 use serde::Serialize;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(charges::configure)
         .configure(memos::configure)
         .configure(ledger::configure)
+        .configure(sessions::configure)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
         }));

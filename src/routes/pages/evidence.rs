@@ -2,7 +2,6 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use futures_util::TryStreamExt;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -16,7 +15,7 @@ use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
 use crate::routes::api::evidence::run_verification;
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
-use crate::routes::upload::stream_to_blob;
+use crate::routes::upload::{read_form_fields, stream_to_blob};
 use crate::routes::{exhibit_number, incident_number};
 use crate::services::verify::VerificationReport;
 use crate::services::{evidence as service, incidents};
@@ -134,24 +133,11 @@ async fn upload(
     mut payload: Multipart,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
-    let bad = |e: actix_multipart::MultipartError| PageError(AppError::bad_request("invalid_multipart", e.to_string()));
-    let mut fields = HashMap::new();
-    let mut file = None;
-    while let Some(mut field) = payload.try_next().await.map_err(bad)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file = Some(field);
-            break;
-        }
-        let mut value = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(bad)? {
-            if value.len() + chunk.len() > 16 * 1024 {
-                return Err(AppError::bad_request("field_too_large", format!("the field '{name}' is too long")).into());
-            }
-            value.extend_from_slice(&chunk);
-        }
-        fields.insert(name, String::from_utf8_lossy(&value).into_owned());
-    }
+    // Who may add evidence here is settled before a byte of the body is read.
+    let viewer = user.user().clone();
+    let incident = state.run(move |conn| incidents::get(conn, &viewer, number)).await?;
+    policy::work_on(user.user(), &incident, CaseWork::AddEvidence)?;
+    let (fields, file) = read_form_fields(&mut payload, "file").await?;
     let sent = fields.get("csrf_token").cloned().unwrap_or_default();
     if !auth::csrf_matches(&user.chrome.csrf, &sent) {
         return Err(AppError::CsrfRejected.into());

@@ -10,6 +10,7 @@ use super::{redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::charge::{PinKind, RawMapping};
 use crate::domain::ids::IncidentNumber;
+use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
 use crate::routes::{exhibit_number, incident_number};
@@ -73,7 +74,9 @@ async fn mapping_form_page(
     let viewer = user.user().clone();
     let (charges, exhibits) = state
         .run(move |conn| {
-            let (_, charges) = service::charges(conn, &viewer, number)?;
+            let (incident, charges) = service::charges(conn, &viewer, number)?;
+            // The form is for those who may propose: a read-only role gets 403, not a form.
+            policy::work_on(&viewer, &incident, CaseWork::ProposeMappings)?;
             let exhibits = evidence::list(conn, &viewer, number)?;
             Ok((charges, exhibits))
         })

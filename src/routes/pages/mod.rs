@@ -161,25 +161,57 @@ struct LoginForm {
     password: String,
 }
 
+/// What a sign-in attempt came to.
+enum SignIn {
+    Started(String, String),
+    Refused,
+    Wait(i64),
+}
+
 async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session: Session,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
     let username = form.username.trim().to_lowercase();
     let attempt = username.clone();
-    let user = state.run(move |conn| services::users::authenticate(conn, &attempt, &form.password)).await?;
-    match user {
-        Some(user) => {
-            auth::sign_in(&session, &user)?;
-            tracing::info!(username = %user.username, "signed in");
+    let address = auth::client_address(&req);
+    let ttl = state.settings.session_ttl;
+    let outcome = state
+        .run(move |conn| {
+            // Too many failures from this address, or for this account: wait, before any
+            // password is checked.
+            let wait = services::sessions::sign_in_wait(conn, &attempt, &address)?;
+            if wait > 0 {
+                return Ok(SignIn::Wait(wait));
+            }
+            Ok(match services::sessions::sign_in(conn, &attempt, &form.password, &address, ttl)? {
+                Some((user, id)) => SignIn::Started(user.username, id),
+                None => SignIn::Refused,
+            })
+        })
+        .await?;
+    let csrf = auth::csrf_token(&session)?;
+    match outcome {
+        SignIn::Started(name, id) => {
+            auth::sign_in(&session, &id)?;
+            tracing::info!(username = %name, "signed in");
             Ok(redirect("/"))
         }
-        None => {
+        SignIn::Refused => {
             tracing::warn!(username = %username, "failed sign-in");
-            let csrf = auth::csrf_token(&session)?;
             let page = LoginPage { csrf, username, error: Some("Unknown username or wrong password.".into()) };
             render_with(StatusCode::UNAUTHORIZED, &page)
+        }
+        SignIn::Wait(seconds) => {
+            let error = format!("Too many failed sign-ins. Try again in {seconds} seconds.");
+            let page = LoginPage { csrf, username, error: Some(error) };
+            let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, &page)?;
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+            }
+            Ok(response)
         }
     }
 }
@@ -187,7 +219,15 @@ async fn login(
 #[derive(Deserialize)]
 struct EmptyForm {}
 
-async fn logout(user: SessionUser, CsrfForm(_form): CsrfForm<EmptyForm>) -> HttpResponse {
+async fn logout(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    CsrfForm(_form): CsrfForm<EmptyForm>,
+) -> Result<HttpResponse, PageError> {
+    // The session ends on the server first: a copied cookie no longer works either.
+    if let Some(id) = auth::session_id(&user.session) {
+        state.run(move |conn| services::sessions::sign_out(conn, &id)).await?;
+    }
     auth::sign_out(&user.session);
-    redirect("/login")
+    Ok(redirect("/login"))
 }

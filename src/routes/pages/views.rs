@@ -84,9 +84,12 @@ pub fn mapping_view(incident: &str, m: &Mapping) -> MappingView {
 }
 
 /// Where a form sends the user back to: a path of Custos's own, never another site.
-/// Only local paths are followed after a form, never another site.
 pub fn safe_back(back: &str, fallback: String) -> String {
-    if back.starts_with('/') && !back.starts_with("//") { back.to_owned() } else { fallback }
+    // Browsers read "//host" and "/\\host" as another site; refuse any backslash or control
+    // character rather than guess how a browser will read it.
+    let own_path =
+        back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(char::is_control);
+    if own_path { back.to_owned() } else { fallback }
 }
 
 /// One choice in a select or checkbox group.
@@ -94,4 +97,18 @@ pub struct Choice {
     pub code: &'static str,
     pub label: &'static str,
     pub selected: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_back;
+
+    #[test]
+    fn back_links_stay_on_this_site() {
+        let fallback = || "/reviews".to_owned();
+        assert_eq!(safe_back("/incidents/2026-0001", fallback()), "/incidents/2026-0001");
+        for bad in ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/\tx", "", "evil"] {
+            assert_eq!(safe_back(bad, fallback()), "/reviews", "{bad:?}");
+        }
+    }
 }

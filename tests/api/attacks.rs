@@ -1,0 +1,314 @@
+//! The red team's probes, kept as tests so that what they broke stays fixed: bounded request
+//! bodies, verification that neither cries wolf under concurrent writes nor misses a
+//! rollback, malformed bodies that change nothing. On both backends.
+
+use crate::common::{Backend, TestApp, sample_exhibit, sample_incident};
+use custos::domain::user::Role;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    verifications_during_writes_all_report_intact,
+    a_rolled_back_or_rewritten_ledger_is_found,
+    malformed_memo_bodies_change_nothing,
+    dates_outside_a_sane_range_are_refused
+);
+
+/// Runs SQL as an attacker with database access would: with the append-only triggers off.
+fn as_attacker(app: &TestApp, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    let mut conn = app.conn();
+    match app.backend {
+        Backend::Postgres => conn
+            .batch_execute(&format!(
+                "SET session_replication_role = replica; {sql}; SET session_replication_role = origin;"
+            ))
+            .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        Backend::Sqlite => {
+            #[derive(diesel::QueryableByName)]
+            struct Trigger {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                sql: String,
+            }
+            let custos::db::DbConnection::Sqlite(sqlite) = &mut *conn else { unreachable!() };
+            let triggers: Vec<Trigger> =
+                diesel::sql_query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").load(sqlite).unwrap();
+            for t in &triggers {
+                sqlite.batch_execute(&format!("DROP TRIGGER {}", t.name)).unwrap();
+            }
+            sqlite.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            for t in &triggers {
+                sqlite.batch_execute(&t.sql).unwrap();
+            }
+        }
+    }
+}
+
+fn verify(app: &TestApp, args: &[&str]) -> (i32, String) {
+    let mut all = vec!["verify"];
+    all.extend_from_slice(args);
+    let out = app.custos(&all);
+    (
+        out.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+/// The server's resident memory, in KiB: `custos serve` runs as a process of its own here,
+/// so that nothing else in the test process is counted.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn many_multipart_parts_are_refused_without_growing_memory(backend: Backend) {
+    use std::io::BufRead;
+    let pg = match backend {
+        Backend::Postgres => match crate::common::PgTestDatabase::create() {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+        Backend::Sqlite => None,
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+    command
+        .env_remove("DATABASE_URL")
+        .arg("--data-dir")
+        .arg(root.path().join("data"))
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(pg) = &pg {
+        command.arg("--database-url").arg(&pg.url);
+    }
+    let mut child = command.spawn().unwrap();
+    let url = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("no serving line");
+    let pid = child.id();
+    let outcome = actix_web::rt::System::new().block_on(async {
+        let sign_in = |username: &'static str| {
+            let url = url.clone();
+            async move {
+                let browser = reqwest::Client::builder()
+                    .cookie_store(true)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap();
+                let login = browser.get(format!("{url}/login")).send().await.unwrap().text().await.unwrap();
+                let csrf = crate::common::csrf_from(&login);
+                let r = browser
+                    .post(format!("{url}/login"))
+                    .form(&[
+                        ("csrf_token", csrf.as_str()),
+                        ("username", username),
+                        ("password", custos::demo::DEMO_PASSWORD),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 303, "{username} signs in");
+                browser
+            }
+        };
+        let prosecutor = sign_in("marcus.chen").await;
+        let incidents = prosecutor.get(format!("{url}/incidents")).send().await.unwrap().text().await.unwrap();
+        let number = incidents
+            .split("/incidents/")
+            .skip(1)
+            .map(|rest| rest.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect::<String>())
+            .find(|n| n.len() >= 9)
+            .expect("an incident of the prosecutor's");
+        // 2,000 text parts of 16 KiB: 32 MiB the server must not keep.
+        let boundary = "custosboundary7d2f";
+        let value = "x".repeat(16 * 1024);
+        let mut body = Vec::with_capacity(2_000 * (value.len() + 100));
+        for i in 0..2_000 {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"field{i}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let body = bytes::Bytes::from(body);
+        let before = rss_kib(pid);
+        let mut statuses = Vec::new();
+        for target in [format!("{url}/incidents/{number}/exhibits"), format!("{url}/incidents/1999-0001/exhibits")] {
+            for _ in 0..3 {
+                let r = prosecutor
+                    .post(&target)
+                    .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+                    .body(body.clone())
+                    .send()
+                    .await;
+                // The server may answer and close before the client has sent everything.
+                statuses.push(r.map(|r| r.status().as_u16()).unwrap_or(0));
+            }
+        }
+        let after = rss_kib(pid);
+        let still_serving = prosecutor.get(format!("{url}/incidents")).send().await.unwrap().status().as_u16();
+        (before, after, statuses, still_serving)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (before, after, statuses, still_serving) = outcome;
+    assert!(before > 0, "could not read the server's memory");
+    assert!(after < before + 4 * 1024, "server memory grew from {before} KiB to {after} KiB");
+    assert!(statuses[..3].iter().all(|s| [413, 0].contains(s)), "too many parts: {statuses:?}");
+    assert!(statuses[3..].iter().all(|s| [404, 0].contains(s)), "no such incident: {statuses:?}");
+    assert!(statuses.iter().any(|s| *s != 0), "no answer at all: {statuses:?}");
+    assert_eq!(still_serving, 200);
+}
+
+mod many_multipart_parts {
+    #[test]
+    fn sqlite() {
+        super::many_multipart_parts_are_refused_without_growing_memory(crate::common::Backend::Sqlite);
+    }
+
+    #[test]
+    fn postgres() {
+        super::many_multipart_parts_are_refused_without_growing_memory(crate::common::Backend::Postgres);
+    }
+}
+
+async fn verifications_during_writes_all_report_intact(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"seized phone image".to_vec()).await.json().await.unwrap();
+    let exhibit = exhibit["number"].as_str().unwrap().to_owned();
+    app.wait_for_legacy_digests(&dana, &exhibit).await;
+    let custody = format!("/api/v1/exhibits/{exhibit}/custody");
+    let verify = format!("/api/v1/exhibits/{exhibit}/verify");
+    let writes = async {
+        for i in 0..30 {
+            let r = app.post(&dana, &custody, &json!({ "action": "analyzed", "purpose": format!("pass {i}") })).await;
+            assert_eq!(r.status(), 201);
+            let r = app.upload(&dana, &number, sample_exhibit(), format!("item {i}").into_bytes()).await;
+            assert_eq!(r.status(), 201);
+        }
+    };
+    let verifications = async {
+        let mut reports = Vec::new();
+        for _ in 0..40 {
+            let r: Value = app.get(&dana, &verify).await.json().await.unwrap();
+            reports.push(r);
+        }
+        reports
+    };
+    let ((), reports) = tokio::join!(writes, verifications);
+    for report in &reports {
+        assert_eq!(report["intact"], true, "a verification during writes reported damage: {report}");
+    }
+    // Nothing was sent back to review, and the command line agrees.
+    let (code, out) = verify_cli(&app);
+    assert_eq!(code, 0, "{out}");
+}
+
+fn verify_cli(app: &TestApp) -> (i32, String) {
+    verify(app, &[])
+}
+
+async fn a_rolled_back_or_rewritten_ledger_is_found(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"ransom note".to_vec()).await.json().await.unwrap();
+    let exhibit = exhibit["number"].as_str().unwrap().to_owned();
+    app.wait_for_legacy_digests(&dana, &exhibit).await;
+    // Keep the checkpoint as a prosecutor would find it printed in a memo or bundle.
+    let before_transfer: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    let r = app
+        .post(
+            &dana,
+            &format!("/api/v1/exhibits/{exhibit}/custody"),
+            &json!({ "action": "transferred", "to_custodian": "Lab" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let transfer: Value = r.json().await.unwrap();
+    let after_transfer: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    let saved = app.data_dir.path().join("saved-checkpoint.txt");
+    std::fs::write(&saved, after_transfer["checkpoint"].as_str().unwrap()).unwrap();
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(before_transfer["tree_size"].as_i64() < after_transfer["tree_size"].as_i64());
+
+    // 1. Roll back: delete the transfer, its ledger leaf and everything after, and the
+    // checkpoints above what is left. The database alone is consistent again.
+    let index = transfer["ledger_index"].as_i64().expect("the event's ledger index");
+    let snapshot_dir = tempfile::tempdir().unwrap();
+    let witness = app.data_dir.path().join("checkpoints.witness");
+    std::fs::copy(&witness, snapshot_dir.path().join("witness")).unwrap();
+    as_attacker(
+        &app,
+        &format!(
+            "DELETE FROM custody_events WHERE ledger_index >= {index}; \
+             DELETE FROM ledger_leaves WHERE idx >= {index}; \
+             DELETE FROM ledger_checkpoints WHERE tree_size > {index}"
+        ),
+    );
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "the rollback went unnoticed: {out}");
+    assert!(out.contains("rolled back"), "{out}");
+    // Without the witness file the database alone cannot show it; a checkpoint kept
+    // elsewhere can.
+    std::fs::remove_file(&witness).unwrap();
+    let (code, out) = verify(&app, &["--checkpoint", saved.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("saved-checkpoint.txt"), "{out}");
+    std::fs::copy(snapshot_dir.path().join("witness"), &witness).unwrap();
+}
+
+async fn malformed_memo_bodies_change_nothing(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let sam = app.user("sam", Role::Supervisor);
+    let number = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let memos = format!("/api/v1/incidents/{number}/memos");
+    assert_eq!(app.post(&paula, &memos, &json!({})).await.status(), 201);
+    let approve = format!("{memos}/1/approve");
+    let before = app.snapshot();
+    let send = |path: String, content_type: &'static str, body: Vec<u8>, user: &crate::common::TestUser| {
+        app.client.post(app.url(&path)).bearer_auth(&user.token).header("Content-Type", content_type).body(body).send()
+    };
+    for (path, user) in [(memos.clone(), &paula), (approve.clone(), &sam)] {
+        for (content_type, body, expected) in [
+            ("application/json", b"{not json".to_vec(), 400),
+            ("application/json", br#"{"comment": 5, "narratives": 5}"#.to_vec(), 400),
+            ("application/json", br#"{"unknown": "key"}"#.to_vec(), 400),
+            ("text/plain", br#"{}"#.to_vec(), 400),
+            ("application/json", vec![b' '; 2 << 20], 413),
+        ] {
+            let r = send(path.clone(), content_type, body, user).await.unwrap();
+            assert_eq!(r.status().as_u16(), expected, "{path} {content_type}");
+            let problem: Value = r.json().await.unwrap();
+            assert!(problem["code"].is_string(), "{problem}");
+        }
+    }
+    assert_eq!(app.snapshot(), before, "a malformed body changed something");
+    let versions: Value = app.get(&paula, &memos).await.json().await.unwrap();
+    assert_eq!(versions["items"][0]["approved"], Value::Null);
+}
+
+async fn dates_outside_a_sane_range_are_refused(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let before = app.snapshot();
+    for date in ["0001-01-01", "1899-12-31", "9999-12-31"] {
+        let mut incident = sample_incident();
+        incident["first_offense_date"] = json!(date);
+        let r = app.post(&dana, "/api/v1/incidents", &incident).await;
+        assert_eq!(r.status(), 422, "{date}");
+    }
+    assert_eq!(app.snapshot(), before);
+}
