@@ -10,7 +10,9 @@ on_both_backends!(
     verifications_during_writes_all_report_intact,
     a_rolled_back_or_rewritten_ledger_is_found,
     malformed_memo_bodies_change_nothing,
-    dates_outside_a_sane_range_are_refused
+    dates_outside_a_sane_range_are_refused,
+    read_only_roles_get_no_forms_and_pages_are_not_cached,
+    case_files_are_owner_only
 );
 
 /// Runs SQL as an attacker with database access would: with the append-only triggers off.
@@ -311,4 +313,51 @@ async fn dates_outside_a_sane_range_are_refused(app: TestApp) {
         assert_eq!(r.status(), 422, "{date}");
     }
     assert_eq!(app.snapshot(), before);
+}
+
+async fn read_only_roles_get_no_forms_and_pages_are_not_cached(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    app.user("ada", Role::Auditor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "ada" })).await;
+    let auditor = app.browser();
+    app.sign_in(&auditor, "ada", crate::common::PASSWORD).await;
+    for form in [
+        format!("/incidents/{number}/mappings/new"),
+        format!("/incidents/{number}/exhibits/new"),
+        format!("/incidents/{number}/charges/new?offense=WIRE"),
+        format!("/incidents/{number}/edit"),
+        "/incidents/new".to_owned(),
+    ] {
+        let r = auditor.get(app.url(&form)).send().await.unwrap();
+        assert_eq!(r.status(), 403, "an auditor was given the form {form}");
+    }
+    let page = auditor.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    let api = app.get(&dana, &format!("/api/v1/incidents/{number}")).await;
+    assert_eq!(api.headers()["cache-control"], "no-store");
+}
+
+async fn case_files_are_owner_only(app: TestApp) {
+    use std::os::unix::fs::PermissionsExt;
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"chat export".to_vec()).await.json().await.unwrap();
+    let sha = exhibit["sha256"].as_str().unwrap();
+    let data = app.data_dir.path();
+    let mode = |path: std::path::PathBuf| std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(data.to_path_buf()), 0o700, "the data directory");
+    for key in ["ledger.key", "session.key", "checkpoints.witness"] {
+        assert_eq!(mode(data.join(key)), 0o600, "{key}");
+    }
+    let blob = data.join("blobs/sha256").join(&sha[0..2]).join(&sha[2..4]).join(sha);
+    assert_eq!(mode(blob.clone()), 0o600, "an evidence file");
+    assert_eq!(mode(blob.parent().unwrap().to_path_buf()), 0o700, "an evidence folder");
+    assert_eq!(mode(data.join("blobs")), 0o700, "the evidence store");
+    if app.backend == Backend::Sqlite {
+        assert_eq!(mode(data.join("custos.db")), 0o600, "the database");
+    }
 }

@@ -27,3 +27,4 @@ mod memos;
 mod openapi;
 mod pages;
 mod schema;
+mod sessions;
