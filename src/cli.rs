@@ -47,6 +47,10 @@ pub enum Command {
         /// the ledger must still contain it
         #[arg(long, value_name = "FILE")]
         checkpoint: Option<std::path::PathBuf>,
+        /// Remove evidence files that no exhibit references and that are over an hour old
+        /// (left by interrupted uploads); each removal is printed
+        #[arg(long)]
+        clean_orphans: bool,
     },
     /// The tamper-evident ledger
     #[command(subcommand)]
@@ -204,7 +208,9 @@ pub fn run() -> ExitCode {
                     .map(|user| println!("created {} ({})", user.username, user.role))
             })
         }
-        Command::Verify { incident, checkpoint } => verify(&settings, incident.as_deref(), checkpoint.as_deref()),
+        Command::Verify { incident, checkpoint, clean_orphans } => {
+            verify(&settings, incident.as_deref(), checkpoint.as_deref(), clean_orphans)
+        }
         Command::Memo(MemoCommand::Export { incident, version, out }) => {
             memo_export(&settings, &incident, version, &out)
         }
@@ -429,7 +435,44 @@ fn memo_export(settings: &Settings, incident: &str, version: Option<i32>, out: &
     }
 }
 
-fn verify(settings: &Settings, incident: Option<&str>, checkpoint: Option<&std::path::Path>) -> ExitCode {
+/// Lists evidence files no exhibit references and, if asked, removes the old ones. They are
+/// not evidence (no exhibit, no custody), so they do not change verify's verdict.
+fn report_orphans(conn: &mut crate::db::DbConnection, store: &crate::storage::LocalBlobStore, clean: bool) {
+    let orphans = match services::verify::orphan_files(conn, store) {
+        Ok(orphans) => orphans,
+        Err(e) => {
+            println!("could not look for unreferenced evidence files: {e}");
+            return;
+        }
+    };
+    if orphans.is_empty() {
+        return;
+    }
+    println!("evidence files that no exhibit references: {}", orphans.len());
+    for orphan in &orphans {
+        let note = if orphan.recent { " (written within the hour: perhaps an upload finishing; kept)" } else { "" };
+        println!("- {} ({} bytes){note}", orphan.sha256, orphan.bytes);
+        if clean && !orphan.recent {
+            match store.remove(&orphan.sha256) {
+                Ok(()) => {
+                    tracing::warn!(sha256 = %orphan.sha256, bytes = orphan.bytes, "removed an unreferenced evidence file");
+                    println!("  removed");
+                }
+                Err(e) => println!("  could not remove it: {e}"),
+            }
+        }
+    }
+    if !clean {
+        println!("(custos verify --clean-orphans removes those over an hour old)");
+    }
+}
+
+fn verify(
+    settings: &Settings,
+    incident: Option<&str>,
+    checkpoint: Option<&std::path::Path>,
+    clean_orphans: bool,
+) -> ExitCode {
     use crate::services::ledger::Ledger;
     use crate::services::verify;
     use crate::storage::LocalBlobStore;
@@ -481,6 +524,9 @@ fn verify(settings: &Settings, incident: Option<&str>, checkpoint: Option<&std::
             );
             if let (Some(size), Some(root)) = (report.checkpoint_size, &report.checkpoint_root) {
                 println!("latest checkpoint: size {size}, root {root}, key {}", ledger.verifier_key());
+            }
+            if incident.is_none() {
+                report_orphans(&mut conn, &store, clean_orphans);
             }
             if report.intact() {
                 println!("OK: every file, custody chain and ledger leaf verifies");

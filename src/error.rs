@@ -142,6 +142,15 @@ impl From<diesel::result::Error> for AppError {
                     "someone recorded the same thing at the same moment; reload the page to see it",
                 )
             }
+            // A stored value that no longer reads is damage to the record, not a fault of the
+            // request: say so plainly, and point to the tool that names it.
+            diesel::result::Error::DeserializationError(cause) => {
+                tracing::warn!(%cause, "a stored record no longer reads");
+                AppError::conflict(
+                    "record_damaged",
+                    format!("a stored record no longer reads ({cause}); run custos verify to see which"),
+                )
+            }
             other => AppError::Internal(format!("database: {other}")),
         }
     }

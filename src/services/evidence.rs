@@ -355,8 +355,11 @@ pub fn record_legacy_digests(
 }
 
 /// Every exhibit, or one incident's, for the operator's `verify` (no user: the operator holds
-/// the data directory).
-pub fn all_in_scope(conn: &mut DbConnection, incident: Option<&str>) -> Result<Vec<Exhibit>, AppError> {
+/// the data directory): each, or its number and what no longer reads in it.
+pub fn all_in_scope(
+    conn: &mut DbConnection,
+    incident: Option<&str>,
+) -> Result<crate::db::repo::Checked<Exhibit>, AppError> {
     let incident_id = match incident {
         Some(number) => {
             let number: IncidentNumber = number.parse().map_err(|_| AppError::NotFound("incident"))?;
@@ -366,7 +369,7 @@ pub fn all_in_scope(conn: &mut DbConnection, incident: Option<&str>) -> Result<V
         }
         None => None,
     };
-    Ok(repo::all(conn, incident_id.as_deref())?)
+    Ok(repo::all_checked(conn, incident_id.as_deref())?)
 }
 
 /// Everything an outside party needs to check an exhibit's custody offline: each event's

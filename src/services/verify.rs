@@ -219,7 +219,20 @@ fn check_exhibit_records(
     report: &mut VerificationReport,
 ) -> Result<(), AppError> {
     report.exhibits_checked += 1;
-    let events = repo::events_of(conn, exhibit.id)?;
+    let mut events = Vec::new();
+    for (row, event) in repo::events_checked(conn, exhibit.id)? {
+        match event {
+            Ok(event) => events.push(event),
+            Err(problem) => report.findings.push(finding(
+                Some(exhibit),
+                None,
+                None,
+                &format!("a custody event (row {row}) no longer reads"),
+                "a readable custody event",
+                problem,
+            )),
+        }
+    }
     let (findings, canonical) = check_chain(exhibit, &events).map_err(AppError::internal)?;
     report.events_checked += events.len();
     report.findings.extend(findings);
@@ -254,19 +267,35 @@ pub struct PendingVerification {
     report: VerificationReport,
 }
 
+/// The exhibits a verification covers: each by number, read, or what no longer reads in it.
+pub type Scope = crate::db::repo::Checked<Exhibit>;
+
 /// First phase: the ledger and the records of the exhibits `scope` loads, all read from one
 /// consistent snapshot of the database, so that writes going on at the same time are either
 /// wholly seen or not at all and never look like damage. Writes nothing.
 pub fn check_records(
     conn: &mut DbConnection,
     ledger: &Ledger,
-    scope: impl FnOnce(&mut DbConnection) -> Result<Vec<Exhibit>, AppError>,
+    scope: impl FnOnce(&mut DbConnection) -> Result<Scope, AppError>,
     whole_ledger: bool,
     outside: &[OutsideCheckpoint],
 ) -> Result<PendingVerification, AppError> {
     db::read_snapshot(conn, |conn| {
-        let exhibits = scope(conn)?;
         let mut report = VerificationReport::default();
+        let mut exhibits = Vec::new();
+        for (number, exhibit) in scope(conn)? {
+            match exhibit {
+                Ok(exhibit) => exhibits.push(exhibit),
+                Err(problem) => report.findings.push(Finding::new(
+                    Some(number),
+                    None,
+                    None,
+                    "the exhibit's stored record no longer reads",
+                    "a readable exhibit record",
+                    problem,
+                )),
+            }
+        }
         let leaves = check_ledger(conn, ledger, outside, &mut report)?;
         let mut seen = HashSet::new();
         for exhibit in &exhibits {
@@ -346,7 +375,7 @@ pub fn verify(
     conn: &mut DbConnection,
     store: &dyn BlobStore,
     ledger: &Ledger,
-    scope: impl FnOnce(&mut DbConnection) -> Result<Vec<Exhibit>, AppError>,
+    scope: impl FnOnce(&mut DbConnection) -> Result<Scope, AppError>,
     whole_ledger: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerificationReport, AppError> {
@@ -381,10 +410,13 @@ fn check_unclaimed_leaves(
             }),
             Some("audit_record") => {
                 let id = value["id"].as_i64().unwrap_or(-1);
-                let stored = audit_repo::find(conn, id)?
-                    .map(|row| to_canonical(&audit_record(&row, id)))
-                    .transpose()
-                    .map_err(AppError::internal)?;
+                let stored = match audit_repo::find(conn, id) {
+                    Ok(row) => {
+                        row.map(|row| to_canonical(&audit_record(&row, id))).transpose().map_err(AppError::internal)?
+                    }
+                    Err(e) if repo::is_damage(&e) => Some(format!("a record that no longer reads ({e})")),
+                    Err(e) => return Err(e.into()),
+                };
                 if stored.as_deref() != Some(leaf.as_str()) {
                     report.findings.push(finding(
                         None,
@@ -407,4 +439,30 @@ fn check_unclaimed_leaves(
         }
     }
     Ok(())
+}
+
+/// A stored file that no exhibit references: left by an upload interrupted between storing
+/// the file and recording the exhibit.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrphanFile {
+    pub sha256: String,
+    pub bytes: u64,
+    /// Written within the last hour: possibly an upload finishing right now, so never removed.
+    pub recent: bool,
+}
+
+/// Files in the evidence store that no exhibit references. Read after the database, so that
+/// a file stored and recorded meanwhile is seen as referenced or as recent.
+pub fn orphan_files(
+    conn: &mut DbConnection,
+    store: &crate::storage::LocalBlobStore,
+) -> Result<Vec<OrphanFile>, AppError> {
+    let referenced: HashSet<String> = repo::all_sha256(conn)?.into_iter().collect();
+    let stored = store.stored().map_err(|e| AppError::internal(format!("reading the evidence store: {e}")))?;
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    Ok(stored
+        .into_iter()
+        .filter(|(sha256, _, _)| !referenced.contains(sha256))
+        .map(|(sha256, bytes, modified)| OrphanFile { sha256, bytes, recent: modified > hour_ago })
+        .collect())
 }

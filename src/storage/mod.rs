@@ -111,6 +111,41 @@ impl LocalBlobStore {
         Ok(LocalBlobStore { root, active: Arc::new(AtomicUsize::new(0)) })
     }
 
+    /// Every stored blob: its digest, size and when it was last written.
+    pub fn stored(&self) -> io::Result<Vec<(String, u64, std::time::SystemTime)>> {
+        let mut out = Vec::new();
+        let top = self.root.join("sha256");
+        for first in fs::read_dir(&top)? {
+            let first = first?.path();
+            if !first.is_dir() {
+                continue;
+            }
+            for second in fs::read_dir(&first)? {
+                let second = second?.path();
+                if !second.is_dir() {
+                    continue;
+                }
+                for blob in fs::read_dir(&second)? {
+                    let blob = blob?;
+                    let name = blob.file_name().to_string_lossy().into_owned();
+                    if valid_sha256(&name) {
+                        let meta = blob.metadata()?;
+                        out.push((name, meta.len(), meta.modified()?));
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Deletes a stored blob (for files no exhibit references; never for evidence).
+    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+        let path = self.path_of(sha256)?;
+        fs::remove_file(&path)?;
+        path.parent().map_or(Ok(()), sync_dir)
+    }
+
     /// The path of a blob, whether or not it exists.
     pub fn path_of(&self, sha256: &str) -> io::Result<PathBuf> {
         if !valid_sha256(sha256) {

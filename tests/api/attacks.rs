@@ -12,7 +12,9 @@ on_both_backends!(
     malformed_memo_bodies_change_nothing,
     dates_outside_a_sane_range_are_refused,
     read_only_roles_get_no_forms_and_pages_are_not_cached,
-    case_files_are_owner_only
+    case_files_are_owner_only,
+    damaged_records_are_reported_never_crash,
+    unreferenced_files_are_reported_and_cleaned_on_request
 );
 
 /// Runs SQL as an attacker with database access would: with the append-only triggers off.
@@ -360,4 +362,122 @@ async fn case_files_are_owner_only(app: TestApp) {
     if app.backend == Backend::Sqlite {
         assert_eq!(mode(data.join("custos.db")), 0o600, "the database");
     }
+}
+
+async fn damaged_records_are_reported_never_crash(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"server log".to_vec()).await.json().await.unwrap();
+    let exhibit = exhibit["number"].as_str().unwrap().to_owned();
+    app.wait_for_legacy_digests(&dana, &exhibit).await;
+    let r = app
+        .post(
+            &dana,
+            &format!("/api/v1/exhibits/{exhibit}/custody"),
+            &json!({ "action": "transferred", "to_custodian": "Lab" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "{out}");
+
+    let mut damage = vec![
+        (
+            "an unknown action",
+            "UPDATE custody_events SET action = 'teleported' WHERE seq = 3",
+            "UPDATE custody_events SET action = 'transferred' WHERE seq = 3",
+        ),
+        (
+            "an empty action",
+            "UPDATE custody_events SET action = '' WHERE seq = 3",
+            "UPDATE custody_events SET action = 'transferred' WHERE seq = 3",
+        ),
+    ];
+    if app.backend == Backend::Sqlite {
+        // Only SQLite lets a time column hold something that is not a time.
+        damage.push((
+            "a non-time in a time column",
+            "UPDATE custody_events SET occurred_at = 'last Tuesday' WHERE seq = 3",
+            "",
+        ));
+    }
+    for (what, sql, repair) in damage {
+        let before: Option<String> = if repair.is_empty() {
+            use custos::db::schema::custody_events;
+            use diesel::prelude::*;
+            let at: time::PrimitiveDateTime = custody_events::table
+                .filter(custody_events::seq.eq(3))
+                .select(custody_events::occurred_at)
+                .first(&mut app.conn())
+                .unwrap();
+            Some(at.to_string())
+        } else {
+            None
+        };
+        as_attacker(&app, sql);
+        let (code, out) = verify(&app, &[]);
+        assert_eq!(code, 1, "{what}: {out}");
+        assert!(out.contains(&exhibit) && out.contains("no longer reads"), "{what}: {out}");
+        for path in [format!("/api/v1/exhibits/{exhibit}"), format!("/api/v1/exhibits/{exhibit}/proof")] {
+            let r = app.get(&dana, &path).await;
+            assert_eq!(r.status(), 409, "{what}: {path}");
+            assert_eq!(r.json::<Value>().await.unwrap()["code"], "record_damaged");
+        }
+        let report: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
+        assert_eq!(report["intact"], false, "{what}: {report}");
+        let page = app.browser();
+        app.sign_in(&page, "dana", crate::common::PASSWORD).await;
+        let r = page.get(app.url(&format!("/exhibits/{exhibit}"))).send().await.unwrap();
+        assert!(r.status().as_u16() < 500, "{what}: the exhibit page answered {}", r.status());
+        let repair = match before {
+            Some(at) => format!("UPDATE custody_events SET occurred_at = '{at}' WHERE seq = 3"),
+            None => repair.to_owned(),
+        };
+        as_attacker(&app, &repair);
+    }
+
+    // A missing row: the exhibit's record deleted with its events.
+    as_attacker(
+        &app,
+        &format!(
+            "DELETE FROM exhibit_verifications WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
+             DELETE FROM custody_events WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
+             DELETE FROM exhibits WHERE number = '{exhibit}'"
+        ),
+    );
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&exhibit) && out.contains("missing from the database"), "{out}");
+}
+
+async fn unreferenced_files_are_reported_and_cleaned_on_request(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"kept evidence".to_vec()).await.json().await.unwrap();
+    app.wait_for_legacy_digests(&dana, exhibit["number"].as_str().unwrap()).await;
+    let store = app.data_dir.path().join("blobs/sha256");
+    let place = |sha: &str| store.join(&sha[0..2]).join(&sha[2..4]).join(sha);
+    // What an upload interrupted between storing the file and recording the exhibit leaves.
+    let (old, _, _) = crate::common::independent_digests(b"left by an interrupted upload");
+    let (new, _, _) = crate::common::independent_digests(b"an upload finishing right now");
+    for (sha, content, age) in
+        [(&old, "left by an interrupted upload", 7_200), (&new, "an upload finishing right now", 0)]
+    {
+        std::fs::create_dir_all(place(sha).parent().unwrap()).unwrap();
+        std::fs::write(place(sha), content).unwrap();
+        let file = std::fs::File::options().write(true).open(place(sha)).unwrap();
+        file.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(age)).unwrap();
+    }
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "unreferenced files are not evidence problems: {out}");
+    assert!(out.contains(&old) && out.contains(&new), "{out}");
+    assert!(place(&old).exists() && place(&new).exists(), "verify removed a file without being asked");
+    let (code, out) = verify(&app, &["--clean-orphans"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!place(&old).exists(), "the old unreferenced file is still there: {out}");
+    assert!(place(&new).exists(), "a recent file was removed: {out}");
+    let kept = exhibit["sha256"].as_str().unwrap();
+    assert!(place(kept).exists(), "evidence was removed");
 }

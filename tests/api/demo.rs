@@ -28,7 +28,11 @@ async fn demo_dataset_loads_once(app: TestApp) {
     // custody chain and the ledger verify.
     let sums =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/evidence-SHA256SUMS")).unwrap();
-    let exhibits = custos::services::evidence::all_in_scope(&mut conn, None).unwrap();
+    let exhibits: Vec<_> = custos::services::evidence::all_in_scope(&mut conn, None)
+        .unwrap()
+        .into_iter()
+        .map(|(_, exhibit)| exhibit.unwrap())
+        .collect();
     assert_eq!(exhibits.len(), summary.exhibits);
     let with_files: Vec<_> = exhibits.iter().filter_map(|e| e.file.as_ref()).collect();
     assert_eq!(with_files.len(), sums.lines().count());

@@ -223,6 +223,77 @@ pub fn events_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec
     rows.iter().map(CustodyEventRow::to_event).collect()
 }
 
+/// Whether an error means a stored value no longer reads as its type (a damaged record),
+/// rather than a failure of the database itself.
+pub fn is_damage(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DeserializationError(_))
+}
+
+/// An exhibit's custody events for verification: each one, or what is wrong with it. Reads
+/// them all at once; only if one no longer reads does it go row by row, so that the damaged
+/// row names itself and the others are still checked. (row id, event or problem)
+pub fn events_checked(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<super::Checked<CustodyEvent>> {
+    match events_of(conn, exhibit) {
+        Ok(events) => return Ok(events.into_iter().map(|e| (e.id.clone(), Ok(e))).collect()),
+        Err(e) if is_damage(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let ids: Vec<String> = custody_events::table
+        .filter(custody_events::exhibit_id.eq(exhibit.to_string()))
+        .order(custody_events::seq.asc())
+        .select(custody_events::id)
+        .load(conn)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = custody_events::table
+            .filter(custody_events::id.eq(&id))
+            .select(CustodyEventRow::as_select())
+            .first(conn)
+            .and_then(|row| row.to_event());
+        match row {
+            Ok(event) => out.push((id, Ok(event))),
+            Err(e) if is_damage(&e) => out.push((id, Err(e.to_string()))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Every exhibit (optionally of one incident) for verification: each one, or its number and
+/// what is wrong with it, in the same way as `events_checked`.
+pub fn all_checked(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryResult<super::Checked<Exhibit>> {
+    match all(conn, incident_id) {
+        Ok(exhibits) => return Ok(exhibits.into_iter().map(|x| (x.number.to_string(), Ok(x))).collect()),
+        Err(e) if is_damage(&e) => {}
+        Err(e) => return Err(e),
+    }
+    let mut query = exhibits::table.into_boxed::<crate::db::MultiBackend>();
+    if let Some(incident_id) = incident_id {
+        query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
+    }
+    let keys: Vec<(String, String)> =
+        query.order(exhibits::number.asc()).select((exhibits::id, exhibits::number)).load(conn)?;
+    let mut out = Vec::with_capacity(keys.len());
+    for (id, number) in keys {
+        let row = exhibits::table
+            .filter(exhibits::id.eq(&id))
+            .select(ExhibitRow::as_select())
+            .first(conn)
+            .and_then(|row| with_parent(conn, row));
+        match row {
+            Ok(exhibit) => out.push((number, Ok(exhibit))),
+            Err(e) if is_damage(&e) => out.push((number, Err(e.to_string()))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Every SHA-256 an exhibit records.
+pub fn all_sha256(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    exhibits::table.filter(exhibits::sha256.is_not_null()).select(exhibits::sha256.assume_not_null()).load(conn)
+}
+
 /// Records the outcome of one exhibit's verification.
 pub fn record_verification(
     conn: &mut DbConnection,

@@ -19,3 +19,7 @@ pub(crate) fn corrupt(what: &str, value: &str) -> diesel::result::Error {
 pub(crate) fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> diesel::result::QueryResult<T> {
     value.parse().map_err(|_| corrupt(what, value))
 }
+
+/// Records read one by one for verification: each by its key, as read, or what no longer
+/// reads in it.
+pub type Checked<T> = Vec<(String, Result<T, String>)>;

@@ -275,7 +275,10 @@ pub async fn run_verification(
     let mut pending = state
         .run(move |conn| {
             let outside = verify::outside_checkpoints(ledger.as_ref(), None)?;
-            let scope = |conn: &mut crate::db::DbConnection| Ok(vec![service::get(conn, &user, number)?.1]);
+            let scope = |conn: &mut crate::db::DbConnection| {
+                let (_, exhibit) = service::get(conn, &user, number)?;
+                Ok(vec![(number.to_string(), Ok(exhibit))])
+            };
             verify::check_records(conn, ledger.as_ref(), scope, false, &outside)
         })
         .await?;
