@@ -26,5 +26,6 @@ mod memo_pdf;
 mod memos;
 mod openapi;
 mod pages;
+mod properties;
 mod schema;
 mod sessions;
