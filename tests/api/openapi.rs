@@ -64,3 +64,50 @@ fn the_document_is_valid_openapi() {
     let out = std::process::Command::new("openapi-spec-validator").arg(&path).output().unwrap();
     assert!(!out.status.success());
 }
+
+/// Schemathesis (from PyPI) generates requests from the OpenAPI document against a running
+/// `custos serve --demo`, for a bounded number of examples: no answer may be a server error,
+/// break the documented schema, status codes or content types. Required under CI.
+#[test]
+fn schemathesis_finds_no_server_error_or_schema_break() {
+    use std::io::BufRead;
+    if !crate::common::tool_available("schemathesis", "--version") {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let custos = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+        command.env_remove("DATABASE_URL").arg("--data-dir").arg(&data);
+        command
+    };
+    let mut server = custos()
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = std::io::BufReader::new(server.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("no serving line");
+    let token = custos().args(["token", "create", "--username", "marcus.chen"]).output().unwrap();
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let run = std::process::Command::new("schemathesis")
+        .args(["run", &format!("{url}/api/v1/openapi.json"), "--url", &url])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+        ])
+        .args(["--max-examples", "20", "--seed", "1", "--phases", "examples,coverage,fuzzing"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "schemathesis found problems:\n{out}");
+    assert!(out.contains("passed"), "{out}");
+}
