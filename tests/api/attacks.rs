@@ -195,19 +195,28 @@ async fn verifications_during_writes_all_report_intact(app: TestApp) {
     app.wait_for_legacy_digests(&dana, &exhibit).await;
     let custody = format!("/api/v1/exhibits/{exhibit}/custody");
     let verify = format!("/api/v1/exhibits/{exhibit}/verify");
-    let writes = async {
-        for i in 0..30 {
-            let r = app.post(&dana, &custody, &json!({ "action": "analyzed", "purpose": format!("pass {i}") })).await;
-            assert_eq!(r.status(), 201);
-            let r = app.upload(&dana, &number, sample_exhibit(), format!("item {i}").into_bytes()).await;
-            assert_eq!(r.status(), 201);
+    // Three writers at once, each recording custody events and registering exhibits...
+    let writer = |w: usize| {
+        let (app, dana, custody, number) = (&app, &dana, custody.clone(), number.clone());
+        async move {
+            for i in 0..10 {
+                let purpose = format!("writer {w} pass {i}");
+                let r = app.post(dana, &custody, &json!({ "action": "analyzed", "purpose": purpose })).await;
+                assert_eq!(r.status(), 201);
+                let r = app.upload(dana, &number, sample_exhibit(), purpose.into_bytes()).await;
+                assert_eq!(r.status(), 201);
+            }
         }
     };
+    let writes = async {
+        tokio::join!(writer(1), writer(2), writer(3));
+    };
+    // ...while 40 verifications run, ten at a time.
     let verifications = async {
         let mut reports = Vec::new();
-        for _ in 0..40 {
-            let r: Value = app.get(&dana, &verify).await.json().await.unwrap();
-            reports.push(r);
+        for _ in 0..4 {
+            let batch = (0..10).map(|_| async { app.get(&dana, &verify).await.json::<Value>().await.unwrap() });
+            reports.extend(futures_util::future::join_all(batch).await);
         }
         reports
     };
