@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     verifications_during_writes_all_report_intact,
     a_rolled_back_or_rewritten_ledger_is_found,
+    altered_or_deleted_checkpoints_are_found,
     malformed_memo_bodies_change_nothing,
     dates_outside_a_sane_range_are_refused,
     read_only_roles_get_no_forms_and_pages_are_not_cached,
@@ -489,4 +490,45 @@ async fn unreferenced_files_are_reported_and_cleaned_on_request(app: TestApp) {
     assert!(place(&new).exists(), "a recent file was removed: {out}");
     let kept = exhibit["sha256"].as_str().unwrap();
     assert!(place(kept).exists(), "evidence was removed");
+}
+
+async fn altered_or_deleted_checkpoints_are_found(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let exhibit: Value =
+        app.upload(&dana, &number, sample_exhibit(), b"wallet export".to_vec()).await.json().await.unwrap();
+    app.wait_for_legacy_digests(&dana, exhibit["number"].as_str().unwrap()).await;
+    let head: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    let size = head["tree_size"].as_i64().unwrap();
+    let root = head["root_hash"].as_str().unwrap().to_owned();
+    let note = head["checkpoint"].as_str().unwrap().to_owned();
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "{out}");
+
+    // 1. The stored root beside an intact signed note.
+    as_attacker(
+        &app,
+        &format!("UPDATE ledger_checkpoints SET root_hash = '{}' WHERE tree_size = {size}", "0".repeat(64)),
+    );
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("differs from its own signed note"), "{out}");
+    as_attacker(&app, &format!("UPDATE ledger_checkpoints SET root_hash = '{root}' WHERE tree_size = {size}"));
+    assert_eq!(verify(&app, &[]).0, 0);
+
+    // 2. The signed note itself.
+    let forged = note.replacen(&format!("\n{size}\n"), &format!("\n{}\n", size + 1), 1).replace('\'', "''");
+    as_attacker(&app, &format!("UPDATE ledger_checkpoints SET signed_note = '{forged}' WHERE tree_size = {size}"));
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("signature does not verify"), "{out}");
+    let original = note.replace('\'', "''");
+    as_attacker(&app, &format!("UPDATE ledger_checkpoints SET signed_note = '{original}' WHERE tree_size = {size}"));
+    assert_eq!(verify(&app, &[]).0, 0);
+
+    // 3. The checkpoint deleted: the witness file still has it.
+    as_attacker(&app, &format!("DELETE FROM ledger_checkpoints WHERE tree_size = {size}"));
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("no checkpoint of size {size}")), "{out}");
 }
