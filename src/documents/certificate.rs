@@ -2,20 +2,45 @@
 //! follows from the exhibit's record alone.
 
 use super::model::{Block, Column, Document, Table};
-use crate::domain::custody::{CustodyAction, CustodyEvent};
+use crate::domain::custody::{CustodyAction, CustodyEvent, LatestVerification, in_time_order};
 use crate::domain::evidence::Exhibit;
 use crate::domain::format_time;
 use crate::domain::incident::Incident;
 
-/// An FRE 902(14) certification draft for one exhibit, for a qualified person to complete
-/// and sign: the checklist of the statutes reference, section 6.
+/// The qualified person who certifies: who did or checked the copying, not who downloads the
+/// draft.
+pub struct Certifier<'a> {
+    pub name: &'a str,
+    /// Title, employer, training, as given; blanks to fill in when not.
+    pub qualifications: Option<&'a str>,
+}
+
+/// An FRE 902(14) certification draft for one exhibit whose custody is sound, for a qualified
+/// person to complete and sign: the checklist of the statutes reference, section 6. `latest`
+/// is the exhibit's latest verification, if it was ever verified (it passed: an exhibit whose
+/// verification failed is impaired and is not certified).
 pub fn document(
     incident: &Incident,
     exhibit: &Exhibit,
     events: &[CustodyEvent],
-    intact: bool,
-    certifier: &str,
+    latest: Option<&LatestVerification>,
+    who: &Certifier<'_>,
 ) -> Document {
+    let certifier = who.name;
+    let qualified = match who.qualifications {
+        Some(q) => format!("I, {certifier}, {q}, am a qualified person"),
+        None => format!(
+            "I, {certifier}, am a qualified person: ____________________ (title, employer), with ____________________ (training and experience in digital forensics)"
+        ),
+    };
+    let verified = match latest {
+        Some(v) if v.intact => format!(
+            "and its latest verification, on {}, re-hashed the file and checked the chain against the signed ledger without finding a problem",
+            format_time(v.at)
+        ),
+        _ => "but the file has not yet been re-verified against the signed ledger: run a verification before signing"
+            .to_owned(),
+    };
     let a = &exhibit.acquisition;
     let file = exhibit.file.as_ref();
     let sha = file
@@ -28,7 +53,7 @@ pub fn document(
         .unwrap_or_else(|| sha.clone());
     let matches = file.is_some_and(|f| f.sha256 == original);
     let mut custody_rows = Vec::new();
-    for e in events {
+    for e in in_time_order(events) {
         let who = match (&e.details.from_custodian, &e.details.to_custodian) {
             (Some(f), Some(t)) => format!("{f} to {t}"),
             (None, Some(t)) => format!("to {t}"),
@@ -47,7 +72,7 @@ pub fn document(
         Block::Plain("UNITED STATES DISTRICT COURT".into()),
         Block::Plain(format!("{}  ·  United States v. ____________________  ·  Incident {}", incident.details.district.clone().unwrap_or_else(|| "District: ________".into()), incident.number)),
         Block::Heading(1, "1. Certifier".into()),
-        Block::Paragraph(format!("I, {certifier}, am a qualified person: ____________________ (title, employer), with ____________________ (training and experience in digital forensics). I make this certification from my own knowledge and from records kept in the ordinary course.")),
+        Block::Paragraph(format!("{qualified}. I make this certification from my own knowledge and from records kept in the ordinary course.")),
         Block::Heading(1, "2. The source and how it was obtained".into()),
         Block::Facts(vec![
             ("Exhibit".into(), exhibit.number.to_string()),
@@ -72,7 +97,7 @@ pub fn document(
         }),
         Block::Plain(if matches { "The two SHA-256 values match: the copy is identical to the original.".into() } else { "THE VALUES DO NOT MATCH (or no original value was recorded): do not certify until this is resolved.".into() }),
         Block::Heading(1, "4. Chain of custody".into()),
-        Block::Plain(format!("Custos verified this exhibit's custody chain: {}. Storage controls: the file is kept in a content-addressed store; every custody event is hash-chained and entered in a signed, append-only ledger.", if intact { "intact" } else { "NOT INTACT" })),
+        Block::Plain(format!("Custos's custody record of this exhibit is sound: its hash chain recomputes from the stored events, and no event records a digest that did not match, an open discrepancy or a break in continuity; {verified}. Storage controls: the file is kept in a content-addressed store; every custody event is hash-chained and entered in a signed, append-only ledger. Events are listed in the order they happened.")),
         Block::Table(Table {
             columns: vec![Column::text("#", 0.07), Column::text("Date", 0.2), Column::text("Event", 0.23), Column::text("Custodian", 0.5)],
             rows: custody_rows,

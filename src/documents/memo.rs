@@ -6,11 +6,10 @@ use std::collections::HashMap;
 
 use super::model::{Block, Column, Document, Table};
 use crate::domain::charge::{CellState, Charge, DeadlineState, Mapping, MappingStatus, coverage};
-use crate::domain::custody::{CustodyAction, CustodyEvent, current_custodian};
+use crate::domain::custody::{CustodyAction, CustodyEvent, LatestVerification, current_custodian, custody_status};
 use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
 use crate::domain::incident::{Incident, format_dollars};
 use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
-use crate::domain::verification::chain_intact;
 use crate::statutes::{Catalog, ElementKind, defense_prompt};
 
 /// How an exhibit of this kind is usually authenticated.
@@ -33,8 +32,8 @@ pub struct MemoFacts {
     pub incident: Incident,
     pub charges: Vec<Charge>,
     pub mappings: Vec<Mapping>,
-    /// Each exhibit with its custody events, in exhibit order.
-    pub exhibits: Vec<(Exhibit, Vec<CustodyEvent>)>,
+    /// Each exhibit with its custody events and latest verification, in exhibit order.
+    pub exhibits: Vec<(Exhibit, Vec<CustodyEvent>, Option<LatestVerification>)>,
 }
 
 /// What the memo says about the incident as it stands, everything but the narratives: a pure
@@ -48,15 +47,15 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     let mut intact: HashMap<ExhibitNumber, bool> = HashMap::new();
     let mut memo_exhibits = Vec::new();
     let mut chronology: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
-    for (x, events) in &facts.exhibits {
-        // A chain that cannot even be put in canonical form is not shown as intact.
-        let ok = chain_intact(x, events).unwrap_or(false);
+    for (x, events, latest) in &facts.exhibits {
+        let status = custody_status(x, events, latest.as_ref());
+        let ok = status.sound();
         intact.insert(x.number, ok);
         let state = events.iter().rev().find(|e| matches!(e.action, CustodyAction::Disposed | CustodyAction::Released));
         let custody = match (ok, state) {
-            (false, _) => "CHAIN BROKEN: verification failed".to_owned(),
-            (true, Some(e)) => format!("intact; {} {}", e.action.label().to_lowercase(), date_text(e.occurred_at)),
-            (true, None) => "intact".to_owned(),
+            (false, _) => format!("IMPAIRED: {}", status.summary()),
+            (true, Some(e)) => format!("sound; {} {}", e.action.label().to_lowercase(), date_text(e.occurred_at)),
+            (true, None) => "sound".to_owned(),
         };
         for e in events {
             let line = match e.action {
@@ -83,7 +82,15 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
             kind: x.kind.label().to_owned(),
             description: x.description.clone(),
             sha256: x.file.as_ref().map(|f| f.sha256.clone()),
-            custody: if ok { custody } else { "CHAIN BROKEN: verification failed".into() },
+            custody,
+            impairments: status
+                .impairments
+                .iter()
+                .map(|i| match i.event {
+                    Some(seq) => format!("event {seq}: {}", i.reason),
+                    None => i.reason.clone(),
+                })
+                .collect(),
             custodian: current_custodian(events).unwrap_or_else(|| "unknown".into()),
             acquired: date_text(x.acquisition.acquired_at),
             authority: x.acquisition.legal_authority.clone(),
@@ -99,7 +106,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     chronology.sort_by_key(|entry| entry.0);
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
-        facts.exhibits.iter().map(|(x, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
+        facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
     let rows = coverage(
         catalog,
         charge_list,
@@ -144,7 +151,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                         exhibit: m.exhibit.to_string(),
                         sha256: sha_of.get(&m.exhibit).cloned().flatten(),
                         pin: m.pin(),
-                        custody: "custody intact".into(),
+                        custody: "custody sound".into(),
                     })
                     .collect();
                 let gaps = match (cell.state, cell.required) {
@@ -317,6 +324,23 @@ fn paragraphs(text: &str) -> Vec<Block> {
     text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Block::Paragraph(p.to_owned())).collect()
 }
 
+/// Impaired exhibits, each with why: what the memo must never cite as proof.
+fn custody_problems(c: &MemoContent) -> Vec<String> {
+    c.exhibits
+        .iter()
+        .filter(|x| {
+            !x.impairments.is_empty() || x.custody.starts_with("IMPAIRED") || x.custody.starts_with("CHAIN BROKEN")
+        })
+        .map(|x| {
+            if x.impairments.is_empty() {
+                format!("{}: {}", x.number, x.custody)
+            } else {
+                format!("{}: {}", x.number, x.impairments.join("; "))
+            }
+        })
+        .collect()
+}
+
 /// The memo as a document, section by section (the outline of the statutes reference, §8).
 pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     let c = content;
@@ -416,7 +440,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
 
     b.push(Block::Heading(1, "6. Element-by-element analysis".into()));
     b.push(Block::Plain(
-        "Only evidence a prosecutor accepted, with custody intact, is cited as proof. Proposals still in review are counted as gaps."
+        "Only evidence a prosecutor accepted, whose custody is sound, is cited as proof. Proposals still in review, and evidence whose custody is impaired, are counted as gaps."
             .into(),
     ));
     for ch in &c.charges {
@@ -474,14 +498,15 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     b.push(Block::Paragraph(
         "Authentication plan: forensic copies are authenticated by hash under FRE 902(14), system-generated records under FRE 902(13), business records under FRE 902(11), each with a qualified person's certification and the advance written notice of FRE 902(11); physical items through chain-of-custody testimony. Certification drafts can be exported from each exhibit's page.".into(),
     ));
-    let problems: Vec<String> =
-        c.exhibits.iter().filter(|x| x.custody != "intact").map(|x| format!("{}: {}", x.number, x.custody)).collect();
+    let problems = custody_problems(c);
     if problems.is_empty() {
         b.push(Block::Plain(
-            "Custody: every exhibit's chain verified intact against the ledger checkpoint below.".into(),
+            "Custody: no exhibit's record shows a problem. Each custody chain recomputes from its stored events; no custody event records a digest that did not match, an open discrepancy or a break in continuity; and no verification of the files has failed. The signed ledger checkpoint below fixes the record as of this version.".into(),
         ));
     } else {
-        b.push(Block::Plain("Custody problems to resolve before relying on these exhibits:".into()));
+        b.push(Block::Plain(
+            "Custody problems: these exhibits are impaired and are not cited as proof until the problem is resolved and a prosecutor reviews them again:".into(),
+        ));
         b.push(Block::Bullets(problems));
     }
     b.push(Block::Table(Table {
@@ -627,7 +652,8 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
             kind: "Server or cloud log".into(),
             description: format!("Identity-provider sign-in log, export {} of the victim tenant", i + 1),
             sha256: Some(sha(i)),
-            custody: "intact".into(),
+            custody: "sound".into(),
+            impairments: Vec::new(),
             custodian: "CART examiner L. Moreno".into(),
             acquired: "2026-03-01".into(),
             authority: "Search warrant 26-SW-1182".into(),
@@ -659,7 +685,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                         proof: (0..5)
                             .map(|k| {
                                 let i = (c * 20 + e * 5 + k) % exhibits.max(1);
-                                MemoProof { exhibit: number(i), sha256: Some(sha(i)), pin: Some("p. 4".into()), custody: "custody intact".into() }
+                                MemoProof { exhibit: number(i), sha256: Some(sha(i)), pin: Some("p. 4".into()), custody: "custody sound".into() }
                             })
                             .collect(),
                         gaps: String::new(),
@@ -819,7 +845,7 @@ mod tests {
             updated_at: datetime!(2026-03-02 9:00),
             members: Vec::new(),
         };
-        MemoFacts { incident, charges: vec![charge], mappings: vec![mapping], exhibits: vec![(x, vec![event])] }
+        MemoFacts { incident, charges: vec![charge], mappings: vec![mapping], exhibits: vec![(x, vec![event], None)] }
     }
 
     fn catalog() -> &'static Catalog {
@@ -834,7 +860,7 @@ mod tests {
         assert_eq!(element.proof.len(), 1);
         assert_eq!(element.proof[0].exhibit, "2026-0042-E001");
         assert_eq!(element.proof[0].sha256.as_deref(), Some("ab".repeat(32).as_str()));
-        assert_eq!(content.exhibits[0].custody, "intact");
+        assert_eq!(content.exhibits[0].custody, "sound");
         assert_eq!(content.exhibits[0].custodian, "SA Dana Reyes");
         // The composition is a function of its inputs: the same facts, the same memo.
         assert_eq!(content, compose(&facts(false), catalog(), date!(2026 - 06 - 01)));
@@ -846,7 +872,7 @@ mod tests {
         let element = content.charges[0].elements.iter().find(|e| e.id == "WIRE-E1").unwrap();
         assert!(element.proof.is_empty(), "a tampered exhibit was cited as proof");
         assert!(element.gaps.starts_with("Gap"), "{}", element.gaps);
-        assert!(content.exhibits[0].custody.starts_with("CHAIN BROKEN"));
+        assert!(content.exhibits[0].custody.starts_with("IMPAIRED"), "{}", content.exhibits[0].custody);
     }
 
     #[test]

@@ -23,6 +23,8 @@ vocabulary!(
         Exported => ("exported", "Exported"),
         Released => ("released", "Released"),
         Disposed => ("disposed", "Disposed"),
+        Discrepancy => ("discrepancy", "Discrepancy found"),
+        Resolved => ("resolved", "Discrepancy resolved"),
     }
 );
 
@@ -149,10 +151,25 @@ impl CustodyEventDraft {
         if action == Some(CustodyAction::HashVerified) && details.digest_observed.is_none() {
             errors.add("digest_observed", "is required: the SHA-256 the verifier computed");
         }
-        if details.from_custodian.is_none()
-            && matches!(action, Some(CustodyAction::Transferred | CustodyAction::Released))
+        if matches!(action, Some(CustodyAction::Discrepancy | CustodyAction::Resolved))
+            && details.notes.trim().is_empty()
         {
-            details.from_custodian = current_custodian(history);
+            errors.add("notes", "is required: explain what was found, or how it was resolved");
+        }
+        if action == Some(CustodyAction::Resolved) && open_discrepancies(history).is_empty() {
+            errors.add("action", "there is no discrepancy to resolve");
+        }
+        if matches!(action, Some(CustodyAction::Transferred | CustodyAction::Released)) {
+            // Continuity: only the current custodian hands the item on.
+            let current = current_custodian(history);
+            match (&details.from_custodian, &current) {
+                (None, _) => details.from_custodian = current,
+                (Some(from), Some(current)) if !same_person(from, current) => errors.add(
+                    "from_custodian",
+                    format!("the item is in the custody of {current}, not {from}: record the transfer from {current}, or record a discrepancy"),
+                ),
+                _ => {}
+            }
         }
         errors.into_result()?;
         match (action, occurred_at) {
@@ -178,9 +195,139 @@ pub struct CustodyEvent {
     pub ledger_index: i64,
 }
 
-/// Who holds the item now: the receiver of the latest event that names one.
+/// The events in the order they happened (ties in the order recorded): an event entered
+/// late, dated back, takes its place in time.
+pub fn in_time_order(history: &[CustodyEvent]) -> Vec<&CustodyEvent> {
+    let mut ordered: Vec<&CustodyEvent> = history.iter().collect();
+    ordered.sort_by_key(|e| (e.occurred_at, e.seq));
+    ordered
+}
+
+/// Who holds the item now: the receiver of the latest event (in time) that names one.
 pub fn current_custodian(history: &[CustodyEvent]) -> Option<String> {
-    history.iter().rev().find_map(|e| e.details.to_custodian.clone())
+    in_time_order(history).into_iter().rev().find_map(|e| e.details.to_custodian.clone())
+}
+
+/// Two ways of writing one custodian's name are the same person: case and spacing aside.
+fn same_person(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    norm(a) == norm(b)
+}
+
+/// Something in an exhibit's record that stops it being cited as proof, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impairment {
+    /// The custody event it concerns, when there is one.
+    pub event: Option<i32>,
+    pub reason: String,
+}
+
+/// An exhibit's latest verification, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatestVerification {
+    pub at: PrimitiveDateTime,
+    pub intact: bool,
+    pub problem: Option<String>,
+}
+
+/// Whether an exhibit may be relied on: *sound* only when its hash chain recomputes, no
+/// custody event records a digest that did not match, no discrepancy is open, custody passed
+/// from custodian to custodian without a break, and its latest verification (if it has been
+/// verified) passed. Computed here alone, for every page, the API, `verify`, the coverage
+/// matrix, the memo and the certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustodyStatus {
+    pub impairments: Vec<Impairment>,
+}
+
+impl CustodyStatus {
+    pub fn sound(&self) -> bool {
+        self.impairments.is_empty()
+    }
+
+    /// The reasons in one line, for a memo or a review note.
+    pub fn summary(&self) -> String {
+        self.impairments
+            .iter()
+            .map(|i| match i.event {
+                Some(seq) => format!("event {seq}: {}", i.reason),
+                None => i.reason.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What the events themselves record against the exhibit and no resolution has answered:
+/// digests that did not match, discrepancies, breaks in continuity. A supervisor's resolution
+/// answers everything recorded before it; nothing is edited away.
+pub fn open_discrepancies(history: &[CustodyEvent]) -> Vec<Impairment> {
+    let mut open = Vec::new();
+    let mut custodian: Option<String> = None;
+    for event in in_time_order(history) {
+        if event.digest_matched == Some(false) {
+            open.push(Impairment {
+                event: Some(event.seq),
+                reason: format!(
+                    "{} recorded SHA-256 {}, which does not match the exhibit's",
+                    event.action.label().to_lowercase(),
+                    event.details.digest_observed.as_deref().unwrap_or("(none)")
+                ),
+            });
+        }
+        match event.action {
+            CustodyAction::Discrepancy => open
+                .push(Impairment { event: Some(event.seq), reason: format!("discrepancy: {}", event.details.notes) }),
+            CustodyAction::Resolved => open.clear(),
+            CustodyAction::Transferred | CustodyAction::Released => {
+                if let (Some(from), Some(current)) = (&event.details.from_custodian, &custodian)
+                    && !same_person(from, current)
+                {
+                    open.push(Impairment {
+                        event: Some(event.seq),
+                        reason: format!("break in continuity: handed on by {from}, but {current} held the item"),
+                    });
+                }
+            }
+            _ => {}
+        }
+        if let Some(to) = &event.details.to_custodian {
+            custodian = Some(to.clone());
+        }
+    }
+    open
+}
+
+/// The exhibit's custody status from its stored events and latest verification.
+pub fn custody_status(
+    exhibit: &Exhibit,
+    history: &[CustodyEvent],
+    latest: Option<&LatestVerification>,
+) -> CustodyStatus {
+    let mut impairments = Vec::new();
+    match super::verification::check_chain(exhibit, history) {
+        Ok((findings, _)) => {
+            impairments.extend(findings.into_iter().map(|f| Impairment {
+                event: f.event,
+                reason: format!("the custody record was altered: {}", f.problem),
+            }))
+        }
+        Err(e) => {
+            impairments.push(Impairment { event: None, reason: format!("the custody record cannot be checked: {e}") })
+        }
+    }
+    impairments.extend(open_discrepancies(history));
+    if let Some(latest) = latest.filter(|l| !l.intact) {
+        impairments.push(Impairment {
+            event: None,
+            reason: format!(
+                "its latest verification ({}) failed: {}",
+                super::format_time(latest.at),
+                latest.problem.as_deref().unwrap_or("see the verification report")
+            ),
+        });
+    }
+    CustodyStatus { impairments }
 }
 
 /// Everything about an event that its hash covers, as JSON to be canonicalized. The first

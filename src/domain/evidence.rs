@@ -282,6 +282,69 @@ pub struct Exhibit {
     pub created_at: PrimitiveDateTime,
 }
 
+/// Who certifies an exhibit under FRE 902(14), as asked for: a member of the incident's team
+/// (by username), or a person typed in by name, who must then be described.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertifier {
+    #[serde(default)]
+    pub certifier: Option<String>,
+    #[serde(default)]
+    pub certifier_name: Option<String>,
+    #[serde(default)]
+    pub qualifications: Option<String>,
+}
+
+/// The certifier, checked: the qualified person who did the work, never simply whoever asks
+/// for the draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertifierChoice {
+    /// A team member, by username; their qualifications, if given.
+    TeamMember { username: String, qualifications: Option<String> },
+    /// Someone outside Custos (a lab examiner), named with their qualifications.
+    Named { name: String, qualifications: String },
+}
+
+impl CertifierChoice {
+    pub fn parse(raw: &RawCertifier) -> Result<CertifierChoice, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let qualifications = raw
+            .qualifications
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .and_then(|q| errors.check("qualifications", bounded_text(q, 500, false)));
+        let username = raw.certifier.as_deref().map(str::trim).filter(|u| !u.is_empty());
+        let name = raw.certifier_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        let choice = match (username, name) {
+            (Some(username), None) => {
+                Some(CertifierChoice::TeamMember { username: username.to_lowercase(), qualifications })
+            }
+            (None, Some(name)) => match (errors.check("certifier_name", required_line(name, 200)), qualifications) {
+                (Some(name), Some(qualifications)) => Some(CertifierChoice::Named { name, qualifications }),
+                (Some(_), None) => {
+                    errors.add(
+                        "qualifications",
+                        "are required for a certifier outside the team: title, employer, training",
+                    );
+                    None
+                }
+                _ => None,
+            },
+            (Some(_), Some(_)) => {
+                errors.add("certifier", "choose a team member or type a name, not both");
+                None
+            }
+            (None, None) => {
+                errors.add("certifier", "is required: the qualified person who made or checked the copy");
+                None
+            }
+        };
+        errors.into_result()?;
+        choice.ok_or_else(|| ValidationErrors::single("certifier", "is required"))
+    }
+}
+
 /// Every exhibit kind the statute catalog's suggestions name must be one Custos knows, or a
 /// suggestion would never be offered. Checked at start-up, from this side, so that the
 /// catalog module needs nothing of the domain.

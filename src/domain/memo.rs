@@ -53,8 +53,12 @@ pub struct MemoExhibit {
     pub kind: String,
     pub description: String,
     pub sha256: Option<String>,
-    /// "intact", or what is wrong.
+    /// "sound", or "IMPAIRED" with what is wrong (versions saved before custody status was
+    /// recorded say "intact" or "CHAIN BROKEN").
     pub custody: String,
+    /// Why the exhibit may not be relied on; empty when its custody is sound.
+    #[serde(default)]
+    pub impairments: Vec<String>,
     pub custodian: String,
     pub acquired: String,
     pub authority: String,

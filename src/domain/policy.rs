@@ -8,6 +8,8 @@
 use std::fmt;
 
 use super::charge::{Mapping, MappingStatus};
+use super::custody::CustodyStatus;
+use super::evidence::{Exhibit, ExhibitKind};
 use super::incident::{Incident, IncidentStatus};
 use super::user::{Role, User};
 
@@ -170,9 +172,43 @@ pub fn approve_memo(user: &User, version: i32, already_approved: bool) -> Decisi
     Ok(())
 }
 
+/// Resolving a custody discrepancy: a supervisor, since it returns impaired evidence to use.
+pub fn resolve_discrepancy(user: &User) -> Decision {
+    if user.role == Role::Supervisor {
+        Ok(())
+    } else {
+        Err(Refusal::NotPermitted("Only a supervisor resolves a custody discrepancy".into()))
+    }
+}
+
 /// Managing the deployment (sessions, accounts): administrators only.
 pub fn administer(user: &User) -> Decision {
     if user.role == Role::Admin { Ok(()) } else { refuse(user, "manage sessions or accounts: administrators do") }
+}
+
+/// Drafting an FRE 902(14) certification: only for a file whose custody is sound. A physical
+/// item is authenticated by chain-of-custody testimony instead.
+pub fn certify(exhibit: &Exhibit, status: &CustodyStatus) -> Decision {
+    if exhibit.kind == ExhibitKind::PhysicalItem || exhibit.file.is_none() {
+        return Err(Refusal::NotNow {
+            code: "not_certifiable",
+            reason: format!(
+                "{} is a physical item or has no file: FRE 902(14) certifies data copied from a device, medium or file; authenticate it by chain-of-custody testimony",
+                exhibit.number
+            ),
+        });
+    }
+    if !status.sound() {
+        return Err(Refusal::NotNow {
+            code: "custody_impaired",
+            reason: format!(
+                "the custody of {} is impaired ({}): it cannot be certified until that is resolved",
+                exhibit.number,
+                status.summary()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Exporting a memo version as PDF, or an exhibit's FRE 902(14) certification draft: anyone

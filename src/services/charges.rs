@@ -12,8 +12,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::charge::{
     Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
-    RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft, coverage as compute_coverage,
-    limitation_for,
+    RawCharge, RawMapping, RawReview, Review, ReviewDraft, coverage as compute_coverage, limitation_for,
 };
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
@@ -21,10 +20,9 @@ use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, VictimKind};
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
-use crate::domain::verification::chain_intact;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
-use crate::services::{audit, evidence, incidents};
+use crate::services::{audit, evidence, incidents, reopen};
 use crate::statutes::{self, Catalog, SuggestedElement};
 
 /// The compiled-in statute catalog.
@@ -295,56 +293,6 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
     repo::find_mapping(conn, id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
 }
 
-/// Sends one accepted mapping back to review, saying why (inside a write transaction).
-fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
-    let now = now_utc();
-    if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, MappingStatus::Proposed, Some(reason), now)?
-        == 0
-    {
-        return Ok(false);
-    }
-    let Some((mapping, number)) = repo::find_mapping(conn, mapping_id)? else { return Ok(false) };
-    let catalog = catalog()?;
-    let fingerprint = catalog.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
-    let seq = repo::next_review_seq(conn, mapping_id)?;
-    let sha256 = evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256));
-    repo::insert_review(
-        conn,
-        &NewReviewRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            mapping_id: mapping_id.to_string(),
-            seq,
-            reviewer_id: None,
-            decision: ReviewDecision::Reopened.as_str().to_owned(),
-            comment: reason.to_owned(),
-            exhibit_sha256: sha256,
-            catalog_version: catalog.version.clone(),
-            element_fingerprint: fingerprint,
-            reviewed_at: now,
-        },
-    )?;
-    let incident_id = crate::db::repo::incidents::find_id_by_number(conn, number.parse().map_err(AppError::internal)?)?;
-    audit::record(
-        conn,
-        None,
-        AuditAction::MappingReopened,
-        incident_id,
-        json!({ "mapping": mapping_id, "count": mapping.count, "element": mapping.element_id, "exhibit": mapping.exhibit, "reason": reason }),
-    )?;
-    Ok(true)
-}
-
-/// After a verification found `exhibit`'s custody broken: its accepted mappings go back to
-/// review. Returns how many. Call inside the write transaction that records the verification.
-pub fn reopen_for_failed_custody(conn: &mut DbConnection, exhibit: &Exhibit, problem: &str) -> Result<usize, AppError> {
-    let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
-    let mut n = 0;
-    for id in repo::accepted_of_exhibit(conn, exhibit.id)? {
-        n += usize::from(reopen(conn, id, &reason)?);
-    }
-    Ok(n)
-}
-
 /// At start: accepted mappings whose element the catalog has since changed (or whose
 /// exhibit digest no longer matches what the reviewer saw) go back to review.
 pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError> {
@@ -370,7 +318,7 @@ pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError
     db::write_transaction(conn, |conn| -> Result<usize, AppError> {
         let mut n = 0;
         for (id, reason) in &stale {
-            n += usize::from(reopen(conn, *id, reason)?);
+            n += usize::from(reopen::reopen(conn, *id, reason)?);
         }
         Ok(n)
     })
@@ -456,17 +404,6 @@ pub fn add_tags(
     Ok(repo::tags_of(conn, exhibit.id)?)
 }
 
-/// Whether each exhibit's custody chain holds, from the stored events (no re-hashing of
-/// files: a failed file check has already sent the exhibit's mappings back to review).
-fn custody_status(conn: &mut DbConnection, exhibits: &[Exhibit]) -> Result<HashMap<ExhibitNumber, bool>, AppError> {
-    let mut out = HashMap::new();
-    for exhibit in exhibits {
-        let events = evidence_repo::events_of(conn, exhibit.id)?;
-        out.insert(exhibit.number, chain_intact(exhibit, &events).map_err(AppError::internal)?);
-    }
-    Ok(out)
-}
-
 /// The coverage matrix: candidate counts ranked by statutory maximum, each element proven,
 /// proposed or a gap.
 pub fn coverage(
@@ -478,8 +415,9 @@ pub fn coverage(
     let incident_id = incident.id.to_string();
     let charges = repo::charges_of(conn, &incident_id)?;
     let mappings = repo::mappings_of_incident(conn, &incident_id)?;
-    let exhibits = evidence_repo::for_incident(conn, &incident_id)?;
-    let intact = custody_status(conn, &exhibits)?;
+    // Proof counts only from exhibits whose custody is sound.
+    let intact: HashMap<ExhibitNumber, bool> =
+        evidence::with_status(conn, &incident)?.into_iter().map(|(x, _, status)| (x.number, status.sound())).collect();
     let rows = compute_coverage(
         catalog()?,
         &charges,

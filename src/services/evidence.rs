@@ -7,7 +7,8 @@ use crate::db::repo::evidence::{self as repo, CustodyEventRow, ExhibitRow};
 use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::custody::{
-    CustodyAction, CustodyDetails, CustodyEvent, CustodyEventDraft, RawCustodyEvent, event_record,
+    CustodyAction, CustodyDetails, CustodyEvent, CustodyEventDraft, CustodyStatus, RawCustodyEvent, custody_status,
+    event_record, open_discrepancies,
 };
 use crate::domain::evidence::{Exhibit, ExhibitDraft, ExhibitFile, ExhibitNumber, RawExhibit};
 use crate::domain::ids::{ExhibitId, IncidentNumber};
@@ -227,6 +228,15 @@ fn append_event(
             ledger_index,
         },
     )?;
+    // An event that records a problem (a digest that did not match, a discrepancy, a break in
+    // continuity) impairs the exhibit at once: what it was accepted to prove goes back to
+    // review, in this same transaction.
+    let mut after = history.to_vec();
+    after.push(event.clone());
+    if let Some(new) = open_discrepancies(&after).into_iter().find(|i| i.event == Some(event.seq)) {
+        let reason = format!("custody of {} impaired: event {}: {}", exhibit.number, event.seq, new.reason);
+        crate::services::reopen::reopen_for_impaired_custody(conn, exhibit, &reason)?;
+    }
     Ok(event)
 }
 
@@ -243,6 +253,33 @@ pub fn get(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Resul
 
 pub fn events(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<CustodyEvent>, AppError> {
     Ok(repo::events_of(conn, exhibit.id)?)
+}
+
+/// One exhibit's custody status, from its events and latest verification.
+pub fn custody_status_of(
+    conn: &mut DbConnection,
+    exhibit: &Exhibit,
+    events: &[CustodyEvent],
+) -> Result<CustodyStatus, AppError> {
+    let latest = repo::latest_verification(conn, exhibit.id)?;
+    Ok(custody_status(exhibit, events, latest.as_ref()))
+}
+
+/// Every exhibit of an incident with its custody events and status, in exhibit order: what
+/// the coverage matrix, the memo and the dashboard judge custody by.
+pub fn with_status(
+    conn: &mut DbConnection,
+    incident: &Incident,
+) -> Result<Vec<(Exhibit, Vec<CustodyEvent>, CustodyStatus)>, AppError> {
+    let incident_id = incident.id.to_string();
+    let latest = repo::latest_verifications(conn, &incident_id)?;
+    let mut out = Vec::new();
+    for exhibit in repo::for_incident(conn, &incident_id)? {
+        let events = repo::events_of(conn, exhibit.id)?;
+        let status = custody_status(&exhibit, &events, latest.get(&exhibit.id));
+        out.push((exhibit, events, status));
+    }
+    Ok(out)
 }
 
 pub fn list(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<Exhibit>, AppError> {
@@ -263,6 +300,9 @@ pub fn record_custody(
         // Read the history inside the transaction: the chain's head cannot move under us.
         let history = repo::events_of(conn, exhibit.id)?;
         let draft = CustodyEventDraft::parse(raw, now_utc(), &history)?;
+        if draft.action == CustodyAction::Resolved {
+            policy::resolve_discrepancy(user)?;
+        }
         let matched = match (&draft.details.digest_observed, &exhibit.file) {
             (Some(observed), Some(file)) => Some(observed == &file.sha256),
             (Some(_), None) => {

@@ -13,13 +13,13 @@ use crate::db::{self, DbConnection};
 use crate::documents::memo::{self as memo_document, MemoFacts, VersionStamp};
 use crate::documents::{Document, certificate, to_text};
 use crate::domain::audit::AuditAction;
-use crate::domain::evidence::ExhibitNumber;
+use crate::domain::custody::custody_status;
+use crate::domain::evidence::{CertifierChoice, ExhibitNumber, RawCertifier};
 use crate::domain::ids::{IncidentNumber, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::memo::{MemoContent, Narratives};
 use crate::domain::policy;
 use crate::domain::user::User;
-use crate::domain::verification::chain_intact;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
 use crate::pdf;
@@ -62,10 +62,12 @@ fn gather(conn: &mut DbConnection, incident: &Incident) -> Result<MemoFacts, App
     let incident_id = incident.id.to_string();
     let charges = charge_repo::charges_of(conn, &incident_id)?;
     let mappings = charge_repo::mappings_of_incident(conn, &incident_id)?;
+    let latest = evidence_repo::latest_verifications(conn, &incident_id)?;
     let mut exhibits = Vec::new();
     for exhibit in evidence_repo::for_incident(conn, &incident_id)? {
         let events = evidence_repo::events_of(conn, exhibit.id)?;
-        exhibits.push((exhibit, events));
+        let verified = latest.get(&exhibit.id).cloned();
+        exhibits.push((exhibit, events, verified));
     }
     Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits })
 }
@@ -317,13 +319,31 @@ pub fn certificate_pdf(
     conn: &mut DbConnection,
     user: &User,
     number: ExhibitNumber,
+    raw: &RawCertifier,
 ) -> Result<(Vec<u8>, String), AppError> {
     let (incident, exhibit) = evidence::get(conn, user, number)?;
     policy::export_documents(user, &incident)?;
     let events = evidence_repo::events_of(conn, exhibit.id)?;
-    let intact = chain_intact(&exhibit, &events).map_err(AppError::internal)?;
-    let certifier = if user.full_name.is_empty() { user.username.clone() } else { user.full_name.clone() };
-    let bytes = pdf::render(&certificate::document(&incident, &exhibit, &events, intact, &certifier));
+    let latest = evidence_repo::latest_verification(conn, exhibit.id)?;
+    let status = custody_status(&exhibit, &events, latest.as_ref());
+    policy::certify(&exhibit, &status)?;
+    let (certifier, qualifications) = match CertifierChoice::parse(raw)? {
+        CertifierChoice::TeamMember { username, qualifications } => {
+            let member = incident.members.iter().find(|m| m.username == username).ok_or_else(|| {
+                ValidationErrors::single("certifier", format!("{username} is not on the team of {}", incident.number))
+            })?;
+            let name = if member.full_name.is_empty() { member.username.clone() } else { member.full_name.clone() };
+            (name, qualifications)
+        }
+        CertifierChoice::Named { name, qualifications } => (name, Some(qualifications)),
+    };
+    let bytes = pdf::render(&certificate::document(
+        &incident,
+        &exhibit,
+        &events,
+        latest.as_ref(),
+        &certificate::Certifier { name: &certifier, qualifications: qualifications.as_deref() },
+    ));
     let sha = hex::encode(Sha256::digest(&bytes));
     db::write_transaction(conn, |conn| {
         audit::record(
@@ -331,7 +351,7 @@ pub fn certificate_pdf(
             Some(user.id),
             AuditAction::CertificateExported,
             Some(incident.id),
-            json!({ "exhibit": number, "rule": "FRE 902(14)", "pdf_sha256": sha }),
+            json!({ "exhibit": number, "rule": "FRE 902(14)", "certifier": certifier, "pdf_sha256": sha }),
         )
     })?;
     Ok((bytes, sha))

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use crate::db::repo::{audit as audit_repo, evidence as repo, ledger as ledger_repo};
 use crate::db::{self, DbConnection};
+use crate::domain::custody::open_discrepancies;
 use crate::domain::evidence::Exhibit;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
@@ -236,6 +237,17 @@ fn check_exhibit_records(
     let (findings, canonical) = check_chain(exhibit, &events).map_err(AppError::internal)?;
     report.events_checked += events.len();
     report.findings.extend(findings);
+    // Not tampering, but as serious: problems the custody record itself states.
+    for open in open_discrepancies(&events) {
+        report.findings.push(finding(
+            Some(exhibit),
+            open.event,
+            None,
+            &format!("custody problem recorded and not resolved: {}", open.reason),
+            "no open custody problem",
+            "open",
+        ));
+    }
     for (event, canonical) in events.iter().zip(canonical) {
         seen_leaves.insert(event.ledger_index);
         match usize::try_from(event.ledger_index).ok().and_then(|i| leaves.get(i)) {
@@ -361,7 +373,8 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
             let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
             repo::record_verification(conn, exhibit.id, at, found.is_empty(), problems, first)?;
             if let Some(problem) = first {
-                crate::services::charges::reopen_for_failed_custody(conn, exhibit, problem)?;
+                let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
+                crate::services::reopen::reopen_for_impaired_custody(conn, exhibit, &reason)?;
             }
         }
         Ok(())

@@ -242,8 +242,15 @@ async fn custody_events_chain_and_follow_the_rules(app: TestApp) {
         assert!(diesel::delete(custody_events::table).execute(&mut conn).is_err());
     }
 
+    // Nothing was tampered with, but the record states a problem: the mismatched hash check
+    // (event 4) impairs the exhibit, and verification says so.
     let verified: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
-    assert_eq!(verified["intact"], true, "{verified}");
+    assert_eq!(verified["intact"], false, "{verified}");
+    let findings = verified["report"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{verified}");
+    assert_eq!(findings[0]["event"], 4);
+    assert!(findings[0]["problem"].as_str().unwrap().contains("does not match"), "{verified}");
+    assert_eq!(body["custody_status"]["sound"], false);
 }
 
 /// Runs `custos verify` and returns (exit code, output).

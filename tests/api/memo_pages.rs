@@ -96,11 +96,27 @@ async fn the_memo_from_the_pages(app: TestApp) {
         supervisor.get(app.url(&format!("/incidents/{number}/memos/1"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Approved by sam"));
 
-    // The exhibit page links its certification draft, which downloads as a PDF.
+    // The exhibit page links its certification draft: a form asks who certifies, and the
+    // draft downloads as a PDF naming that person.
     let exhibit =
         investigator.get(app.url(&format!("/exhibits/{number}-E001"))).send().await.unwrap().text().await.unwrap();
-    assert!(exhibit.contains(&format!("/exhibits/{number}-E001/certificate.pdf")));
-    let cert = investigator.get(app.url(&format!("/exhibits/{number}-E001/certificate.pdf"))).send().await.unwrap();
+    assert!(exhibit.contains(&format!("/exhibits/{number}-E001/certificate")));
+    let form = investigator
+        .get(app.url(&format!("/exhibits/{number}-E001/certificate")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("value=\"dana\""), "the team is offered as certifiers");
+    let missing = investigator.get(app.url(&format!("/exhibits/{number}-E001/certificate.pdf"))).send().await.unwrap();
+    assert_eq!(missing.status(), 422, "no certifier named");
+    let cert = investigator
+        .get(app.url(&format!("/exhibits/{number}-E001/certificate.pdf?certifier=dana&qualifications=")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cert.status(), 200);
     crate::common::qpdf_check(&cert.bytes().await.unwrap());
 }

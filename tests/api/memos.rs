@@ -157,12 +157,21 @@ async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: 
     }
 
     // The FRE 902(14) certification draft of exhibit 1.
-    let (status, cert) = bytes_of(&app, &dana, &format!("/api/v1/exhibits/{}/certificate.pdf", e(1))).await;
+    let (status, cert) = bytes_of(
+        &app,
+        &dana,
+        &format!(
+            "/api/v1/exhibits/{}/certificate.pdf?certifier_name=L.%20Moreno&qualifications=CART%20examiner%2C%20FBI",
+            e(1)
+        ),
+    )
+    .await;
     assert_eq!(status, 200);
     qpdf_check(&cert);
     if let Some(text) = pdf_text(&cert) {
         assert!(text.contains(&e(1)) && text.contains(&shas[0]));
         assert!(text.contains("28 U.S.C. § 1746") && text.contains("true and accurate copy"));
+        assert!(text.contains("I, L. Moreno, CART examiner, FBI, am a qualified person"), "{text}");
         assert!(text.contains("The two SHA-256 values match"));
     }
 

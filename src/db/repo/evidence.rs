@@ -4,7 +4,7 @@ use time::PrimitiveDateTime;
 use super::{corrupt, parse_stored};
 use crate::db::DbConnection;
 use crate::db::schema::{custody_events, exhibits, incidents};
-use crate::domain::custody::{CustodyDetails, CustodyEvent};
+use crate::domain::custody::{CustodyDetails, CustodyEvent, LatestVerification};
 use crate::domain::evidence::{Acquisition, Exhibit, ExhibitFile, ExhibitNumber};
 use crate::domain::ids::ExhibitId;
 
@@ -315,6 +315,38 @@ pub fn record_verification(
         ))
         .execute(conn)
         .map(|_| ())
+}
+
+/// The latest verification of each exhibit of an incident (those never verified are absent).
+pub fn latest_verifications(
+    conn: &mut DbConnection,
+    incident_id: &str,
+) -> QueryResult<std::collections::HashMap<ExhibitId, LatestVerification>> {
+    use crate::db::schema::exhibit_verifications as v;
+    let rows: Vec<(String, PrimitiveDateTime, bool, Option<String>)> = v::table
+        .inner_join(exhibits::table)
+        .filter(exhibits::incident_id.eq(incident_id.to_owned()))
+        .order((v::exhibit_id.asc(), v::verified_at.desc()))
+        .select((v::exhibit_id, v::verified_at, v::intact, v::first_problem))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (exhibit, at, intact, problem) in rows {
+        let id: ExhibitId = parse_stored("exhibit id", &exhibit)?;
+        out.entry(id).or_insert(LatestVerification { at, intact, problem });
+    }
+    Ok(out)
+}
+
+/// One exhibit's latest verification, if it was ever verified.
+pub fn latest_verification(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Option<LatestVerification>> {
+    use crate::db::schema::exhibit_verifications as v;
+    let row: Option<(PrimitiveDateTime, bool, Option<String>)> = v::table
+        .filter(v::exhibit_id.eq(exhibit.to_string()))
+        .order(v::verified_at.desc())
+        .select((v::verified_at, v::intact, v::first_problem))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(at, intact, problem)| LatestVerification { at, intact, problem }))
 }
 
 /// An exhibit whose latest verification failed.

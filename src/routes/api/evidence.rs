@@ -4,7 +4,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::rfc3339;
-use crate::domain::custody::{CustodyEvent, RawCustodyEvent, current_custodian};
+use crate::domain::custody::{CustodyEvent, CustodyStatus, RawCustodyEvent, current_custodian, in_time_order};
 use crate::domain::evidence::{Exhibit, ExhibitNumber, RawExhibit};
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
@@ -72,8 +72,10 @@ impl From<&CustodyEvent> for CustodyEventView {
     }
 }
 
-/// An exhibit as the API shows it; `custody` is present on single-exhibit responses.
-pub fn exhibit_json(exhibit: &Exhibit, events: Option<&[CustodyEvent]>) -> serde_json::Value {
+/// An exhibit as the API shows it; `custody` (events in the order they happened, each with
+/// its `seq`, the order it was recorded in) and `custody_status` are present on
+/// single-exhibit responses.
+pub fn exhibit_json(exhibit: &Exhibit, events: Option<(&[CustodyEvent], &CustodyStatus)>) -> serde_json::Value {
     let a = &exhibit.acquisition;
     let mut value = serde_json::json!({
         "number": exhibit.number,
@@ -98,11 +100,13 @@ pub fn exhibit_json(exhibit: &Exhibit, events: Option<&[CustodyEvent]>) -> serde
         "md5": exhibit.file.as_ref().and_then(|f| f.md5.clone()),
         "created_at": rfc3339(exhibit.created_at),
     });
-    if let Some(events) = events {
+    if let Some((events, status)) = events {
         value["custodian"] = serde_json::json!(current_custodian(events));
         value["disposed"] =
             serde_json::json!(events.iter().any(|e| e.action == crate::domain::custody::CustodyAction::Disposed));
-        value["custody"] = serde_json::json!(events.iter().map(CustodyEventView::from).collect::<Vec<_>>());
+        value["custody"] =
+            serde_json::json!(in_time_order(events).into_iter().map(CustodyEventView::from).collect::<Vec<_>>());
+        value["custody_status"] = serde_json::json!({ "sound": status.sound(), "impairments": status.impairments });
     }
     value
 }
@@ -126,17 +130,18 @@ async fn finish_registration(
 ) -> Result<HttpResponse, AppError> {
     let store = state.store.clone();
     let ledger = state.ledger.clone();
-    let (exhibit, events) = state
+    let (exhibit, events, status) = state
         .run(move |conn| {
             let exhibit = service::register(conn, store.as_ref(), prepared, blob)?;
             ledger.checkpoint(conn)?;
             let events = service::events(conn, &exhibit)?;
-            Ok((exhibit, events))
+            let status = service::custody_status_of(conn, &exhibit, &events)?;
+            Ok((exhibit, events, status))
         })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/exhibits/{}", exhibit.number)))
-        .json(exhibit_json(&exhibit, Some(&events))))
+        .json(exhibit_json(&exhibit, Some((&events, &status)))))
 }
 
 fn parse_metadata(bytes: &[u8]) -> Result<RawExhibit, AppError> {
@@ -235,14 +240,15 @@ async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let number = exhibit_number(&path)?;
-    let (exhibit, events) = state
+    let (exhibit, events, status) = state
         .run(move |conn| {
             let (_, exhibit) = service::get(conn, &user, number)?;
             let events = service::events(conn, &exhibit)?;
-            Ok((exhibit, events))
+            let status = service::custody_status_of(conn, &exhibit, &events)?;
+            Ok((exhibit, events, status))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(exhibit_json(&exhibit, Some(&events))))
+    Ok(HttpResponse::Ok().json(exhibit_json(&exhibit, Some((&events, &status)))))
 }
 
 async fn record_custody(

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::rfc3339;
+use crate::domain::evidence::RawCertifier;
 use crate::domain::memo::Narratives;
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
@@ -145,8 +146,10 @@ async fn certificate(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     path: web::Path<String>,
+    query: web::Query<RawCertifier>,
 ) -> Result<HttpResponse, AppError> {
     let number = exhibit_number(&path)?;
-    let (bytes, sha) = state.run(move |conn| service::certificate_pdf(conn, &user, number)).await?;
+    let raw = query.into_inner();
+    let (bytes, sha) = state.run(move |conn| service::certificate_pdf(conn, &user, number, &raw)).await?;
     Ok(pdf_response(&format!("{number}-fre-902-14-certification.pdf"), bytes, &sha))
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
-use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian};
+use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian, in_time_order};
 use crate::domain::evidence::{Exhibit, ExhibitKind, RawAcquisition, RawExhibit};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::policy::{self, CaseWork};
@@ -195,6 +195,8 @@ struct FileView {
 
 struct EventView {
     seq: i32,
+    /// Its place in time, where that differs from the order it was recorded in (`seq`).
+    happened_as: Option<usize>,
     action: &'static str,
     occurred_at: String,
     recorded_at: String,
@@ -238,6 +240,11 @@ struct CustodyForm {
 #[template(path = "exhibits/show.html")]
 struct ShowPage {
     chrome: Chrome,
+    /// Whether the exhibit may be relied on, and if not, why.
+    sound: bool,
+    impairments: Vec<String>,
+    /// Why no FRE 902(14) certification can be drafted, if it cannot.
+    cannot_certify: Option<String>,
     number: String,
     incident_number: String,
     kind: &'static str,
@@ -319,6 +326,7 @@ fn event_view(e: &CustodyEvent) -> EventView {
     }
     EventView {
         seq: e.seq,
+        happened_as: None,
         action: e.action.label(),
         occurred_at: format_time(e.occurred_at),
         recorded_at: format_time(e.recorded_at),
@@ -366,12 +374,13 @@ async fn page(
     errors: ValidationErrors,
 ) -> Result<ShowPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, exhibit, events, elements): (_, Exhibit, Vec<CustodyEvent>, _) = state
+    let (incident, exhibit, events, status, elements): (_, Exhibit, Vec<CustodyEvent>, _, _) = state
         .run(move |conn| {
             let (incident, exhibit) = service::get(conn, &viewer, number)?;
             let events = service::events(conn, &exhibit)?;
+            let status = service::custody_status_of(conn, &exhibit, &events)?;
             let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
-            Ok((incident, exhibit, events, elements))
+            Ok((incident, exhibit, events, status, elements))
         })
         .await?;
     let incident_text = incident.number.to_string();
@@ -414,7 +423,25 @@ async fn page(
             md5: f.md5.clone().unwrap_or_else(|| "being computed…".into()),
         }),
         disposed,
-        events: events.iter().map(event_view).collect(),
+        events: in_time_order(&events)
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let mut view = event_view(e);
+                view.happened_as = (usize::try_from(e.seq).ok() != Some(i + 1)).then_some(i + 1);
+                view
+            })
+            .collect(),
+        sound: status.sound(),
+        impairments: status
+            .impairments
+            .iter()
+            .map(|i| match i.event {
+                Some(seq) => format!("Event #{seq}: {}", i.reason),
+                None => i.reason.clone(),
+            })
+            .collect(),
+        cannot_certify: crate::domain::policy::certify(&exhibit, &status).err().map(|r| r.to_string()),
         verification: verification.as_ref().map(verification_view),
         verifier_key: state.ledger.verifier_key().to_owned(),
         can_record: !disposed && can_write,

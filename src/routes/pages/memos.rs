@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{format_time, redirect, render, render_with};
 use crate::documents::Block;
 use crate::domain::ValidationErrors;
+use crate::domain::evidence::{ExhibitNumber, RawCertifier};
 use crate::domain::memo::Narratives;
 use crate::domain::policy;
 use crate::error::{AppError, PageError};
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/memos/{version}", web::get().to(show))
         .route("/incidents/{incident}/memos/{version}/diff", web::get().to(diff))
         .route("/incidents/{incident}/memos/{version}/approve", web::post().to(approve))
+        .route("/exhibits/{exhibit}/certificate", web::get().to(certificate_form))
         .route("/exhibits/{exhibit}/certificate.pdf", web::get().to(certificate));
 }
 
@@ -285,13 +287,88 @@ async fn approve(
     Ok(redirect(&back))
 }
 
-async fn certificate(
+#[derive(Template)]
+#[template(path = "exhibits/certificate.html")]
+struct CertificatePage {
+    chrome: Chrome,
+    number: String,
+    members: Vec<CertifierOption>,
+    name: String,
+    qualifications: String,
+    refused: Option<String>,
+    errors: ValidationErrors,
+}
+
+struct CertifierOption {
+    code: String,
+    label: String,
+    selected: bool,
+}
+
+async fn certificate_page(
+    state: &web::Data<AppState>,
+    user: SessionUser,
+    number: ExhibitNumber,
+    raw: RawCertifier,
+    refused: Option<String>,
+    errors: ValidationErrors,
+) -> Result<CertificatePage, PageError> {
+    let viewer = user.user().clone();
+    let (incident, _) = state.run(move |conn| crate::services::evidence::get(conn, &viewer, number)).await?;
+    let chosen = raw.certifier.clone().unwrap_or_default();
+    let members = incident
+        .members
+        .iter()
+        .map(|m| CertifierOption {
+            code: m.username.clone(),
+            label: if m.full_name.is_empty() {
+                m.username.clone()
+            } else {
+                format!("{} ({})", m.full_name, m.role.label())
+            },
+            selected: m.username == chosen,
+        })
+        .collect();
+    Ok(CertificatePage {
+        chrome: user.chrome,
+        number: number.to_string(),
+        members,
+        name: raw.certifier_name.unwrap_or_default(),
+        qualifications: raw.qualifications.unwrap_or_default(),
+        refused,
+        errors,
+    })
+}
+
+async fn certificate_form(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let number = exhibit_number(&path)?;
+    render(&certificate_page(&state, user, number, RawCertifier::default(), None, ValidationErrors::new()).await?)
+}
+
+async fn certificate(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    query: web::Query<RawCertifier>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
     let viewer = user.user().clone();
-    let (bytes, sha) = state.run(move |conn| service::certificate_pdf(conn, &viewer, number)).await?;
-    Ok(pdf_response(&format!("{number}-fre-902-14-certification.pdf"), bytes, &sha))
+    let raw = query.into_inner();
+    let asked = raw.clone();
+    match state.run(move |conn| service::certificate_pdf(conn, &viewer, number, &asked)).await {
+        Ok((bytes, sha)) => Ok(pdf_response(&format!("{number}-fre-902-14-certification.pdf"), bytes, &sha)),
+        Err(AppError::Validation(errors)) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &certificate_page(&state, user, number, raw, None, errors).await?,
+        ),
+        Err(AppError::Conflict { detail, .. }) => render_with(
+            StatusCode::CONFLICT,
+            &certificate_page(&state, user, number, raw, Some(detail), ValidationErrors::new()).await?,
+        ),
+        Err(other) => Err(other.into()),
+    }
 }

@@ -1,0 +1,71 @@
+//! Sending accepted mappings back to review: when the catalog changes an element, or when an
+//! exhibit's custody is impaired. Evidence, verification and charges all do it, so it lives
+//! here, on its own, depending on none of them.
+
+use serde_json::json;
+
+use crate::db::DbConnection;
+use crate::db::repo::charges::{self as repo, NewReviewRow};
+use crate::db::repo::evidence as evidence_repo;
+use crate::domain::audit::AuditAction;
+use crate::domain::charge::{MappingStatus, ReviewDecision};
+use crate::domain::evidence::Exhibit;
+use crate::domain::ids::MappingId;
+use crate::domain::now_utc;
+use crate::error::AppError;
+use crate::services::audit;
+use crate::statutes;
+
+/// Sends one accepted mapping back to review, saying why (inside a write transaction).
+pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
+    let now = now_utc();
+    if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, MappingStatus::Proposed, Some(reason), now)?
+        == 0
+    {
+        return Ok(false);
+    }
+    let Some((mapping, number)) = repo::find_mapping(conn, mapping_id)? else { return Ok(false) };
+    let catalog = statutes::catalog().map_err(AppError::internal)?;
+    let fingerprint = catalog.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
+    let seq = repo::next_review_seq(conn, mapping_id)?;
+    let sha256 = evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256));
+    repo::insert_review(
+        conn,
+        &NewReviewRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            mapping_id: mapping_id.to_string(),
+            seq,
+            reviewer_id: None,
+            decision: ReviewDecision::Reopened.as_str().to_owned(),
+            comment: reason.to_owned(),
+            exhibit_sha256: sha256,
+            catalog_version: catalog.version.clone(),
+            element_fingerprint: fingerprint,
+            reviewed_at: now,
+        },
+    )?;
+    let incident_id = crate::db::repo::incidents::find_id_by_number(conn, number.parse().map_err(AppError::internal)?)?;
+    audit::record(
+        conn,
+        None,
+        AuditAction::MappingReopened,
+        incident_id,
+        json!({ "mapping": mapping_id, "count": mapping.count, "element": mapping.element_id, "exhibit": mapping.exhibit, "reason": reason }),
+    )?;
+    Ok(true)
+}
+
+/// When `exhibit`'s custody is impaired (a failed verification, a digest that did not match,
+/// a discrepancy): its accepted mappings go back to review, saying why. Returns how many.
+/// Call inside the write transaction that records what impaired it.
+pub fn reopen_for_impaired_custody(
+    conn: &mut DbConnection,
+    exhibit: &Exhibit,
+    reason: &str,
+) -> Result<usize, AppError> {
+    let mut n = 0;
+    for id in repo::accepted_of_exhibit(conn, exhibit.id)? {
+        n += usize::from(reopen(conn, id, reason)?);
+    }
+    Ok(n)
+}
