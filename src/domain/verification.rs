@@ -18,6 +18,9 @@ pub struct Finding {
     pub problem: String,
     pub expected: String,
     pub found: String,
+    /// A problem the custody record itself states (a digest that did not match, an open
+    /// discrepancy), as opposed to something found altered or missing.
+    pub recorded: bool,
 }
 
 impl std::fmt::Display for Finding {
@@ -54,6 +57,7 @@ impl Finding {
             problem: problem.to_owned(),
             expected: expected.into(),
             found: found.into(),
+            recorded: false,
         }
     }
 }

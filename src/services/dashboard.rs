@@ -2,8 +2,10 @@
 
 use crate::db::DbConnection;
 use crate::db::repo::audit::{self as audit_repo, AuditEntry};
-use crate::db::repo::evidence::{self as evidence_repo, FailedVerification};
+use crate::db::repo::evidence as evidence_repo;
 use crate::domain::charge::Mapping;
+use crate::domain::custody::custody_status;
+use crate::domain::evidence::ExhibitNumber;
 use crate::domain::incident::{IncidentFilter, IncidentSummary, RawIncidentFilter};
 use crate::domain::user::User;
 use crate::error::AppError;
@@ -15,7 +17,8 @@ pub struct Dashboard {
     pub incident_total: i64,
     pub reviews: Vec<(String, Mapping)>,
     pub deadlines: Vec<Deadline>,
-    pub failed: Vec<FailedVerification>,
+    /// Exhibits whose custody is impaired, with why: not to be relied on.
+    pub impaired: Vec<ImpairedExhibit>,
     pub activity: Vec<(String, AuditEntry)>,
 }
 
@@ -28,7 +31,38 @@ pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError>
         incidents: page.items,
         reviews: charges::review_queue(conn, user)?,
         deadlines: charges::nearest_deadlines(conn, user, 6)?,
-        failed: evidence_repo::failed_verifications(conn, member_of)?,
+        impaired: impaired(conn, member_of)?,
         activity: audit_repo::recent(conn, member_of, 12)?,
     })
+}
+
+/// An impaired exhibit on the dashboard.
+pub struct ImpairedExhibit {
+    pub exhibit: ExhibitNumber,
+    pub reasons: String,
+}
+
+/// The impaired exhibits of the incidents the user sees: those whose latest verification
+/// failed or whose record states a problem, each judged by the one custody status.
+fn impaired(
+    conn: &mut DbConnection,
+    member_of: Option<crate::domain::ids::UserId>,
+) -> Result<Vec<ImpairedExhibit>, AppError> {
+    let mut candidates: Vec<String> =
+        evidence_repo::failed_verifications(conn, member_of)?.into_iter().map(|f| f.exhibit).collect();
+    candidates.extend(evidence_repo::with_recorded_problems(conn, member_of)?);
+    candidates.sort();
+    candidates.dedup();
+    let mut out = Vec::new();
+    for number in candidates {
+        let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
+        let Some(exhibit) = evidence_repo::find(conn, number)? else { continue };
+        let events = evidence_repo::events_of(conn, exhibit.id)?;
+        let latest = evidence_repo::latest_verification(conn, exhibit.id)?;
+        let status = custody_status(&exhibit, &events, latest.as_ref());
+        if !status.sound() {
+            out.push(ImpairedExhibit { exhibit: number, reasons: status.summary() });
+        }
+    }
+    Ok(out)
 }

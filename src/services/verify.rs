@@ -239,14 +239,16 @@ fn check_exhibit_records(
     report.findings.extend(findings);
     // Not tampering, but as serious: problems the custody record itself states.
     for open in open_discrepancies(&events) {
-        report.findings.push(finding(
+        let mut recorded = finding(
             Some(exhibit),
             open.event,
             None,
             &format!("custody problem recorded and not resolved: {}", open.reason),
             "no open custody problem",
             "open",
-        ));
+        );
+        recorded.recorded = true;
+        report.findings.push(recorded);
     }
     for (event, canonical) in events.iter().zip(canonical) {
         seen_leaves.insert(event.ledger_index);
@@ -367,8 +369,13 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         for exhibit in &exhibits {
             let number = exhibit.number.to_string();
-            let found: Vec<&Finding> =
-                report.findings.iter().filter(|f| f.exhibit.as_deref() == Some(number.as_str())).collect();
+            // What the record states was answered when it was recorded; the verification's own
+            // result is whether anything was found altered, missing or unreadable.
+            let found: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.exhibit.as_deref() == Some(number.as_str()) && !f.recorded)
+                .collect();
             let first = found.first().map(|f| f.problem.as_str());
             let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
             repo::record_verification(conn, exhibit.id, at, found.is_empty(), problems, first)?;
@@ -414,6 +421,7 @@ fn check_unclaimed_leaves(
         let value: serde_json::Value = serde_json::from_str(leaf).unwrap_or_default();
         match value["type"].as_str() {
             Some("custody_event") => report.findings.push(Finding {
+                recorded: false,
                 exhibit: value["exhibit"].as_str().map(str::to_owned),
                 event: value["seq"].as_i64().and_then(|s| i32::try_from(s).ok()),
                 ledger_index: Some(idx),

@@ -15,6 +15,7 @@ mod bundle;
 mod charges;
 mod charges_pages;
 mod cli;
+mod custody_status;
 mod dashboard;
 mod demo;
 mod evidence;

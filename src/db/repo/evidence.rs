@@ -349,6 +349,30 @@ pub fn latest_verification(conn: &mut DbConnection, exhibit: ExhibitId) -> Query
     Ok(row.map(|(at, intact, problem)| LatestVerification { at, intact, problem }))
 }
 
+/// Exhibits, in the incidents `member_of` is on (or all), with a custody event that records a
+/// problem (a digest that did not match, a discrepancy): candidates for the impaired list,
+/// each judged in full by `custody_status`.
+pub fn with_recorded_problems(
+    conn: &mut DbConnection,
+    member_of: Option<crate::domain::ids::UserId>,
+) -> QueryResult<Vec<String>> {
+    use crate::db::schema::incident_members;
+    let mut query = custody_events::table
+        .inner_join(exhibits::table)
+        .filter(custody_events::digest_matched.eq(false).or(custody_events::action.eq("discrepancy")))
+        .into_boxed::<crate::db::MultiBackend>();
+    if let Some(user) = member_of {
+        query = query.filter(
+            exhibits::incident_id.eq_any(
+                incident_members::table
+                    .filter(incident_members::user_id.eq(user.to_string()))
+                    .select(incident_members::incident_id),
+            ),
+        );
+    }
+    query.select(exhibits::number).distinct().load(conn)
+}
+
 /// An exhibit whose latest verification failed.
 pub struct FailedVerification {
     pub exhibit: String,

@@ -66,11 +66,10 @@ struct DashIncident {
     updated: String,
 }
 
-struct DashFailure {
+struct DashImpaired {
     exhibit: String,
     incident: String,
-    at: String,
-    problem: String,
+    reasons: String,
 }
 
 struct DashActivity {
@@ -89,13 +88,13 @@ struct DashboardPage {
     reviews: Vec<views::MappingView>,
     reviewer: bool,
     deadlines: Vec<views::DeadlineRow>,
-    failed: Vec<DashFailure>,
+    impaired: Vec<DashImpaired>,
     activity: Vec<DashActivity>,
     can_create: bool,
 }
 
 /// The dashboard: my incidents, reviews waiting for me, the nearest limitation deadlines,
-/// exhibits whose verification failed, and recent activity on my cases.
+/// exhibits whose custody is impaired, and recent activity on my cases.
 async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpResponse, PageError> {
     let viewer = user.user().clone();
     let d = state.run(move |conn| services::dashboard::load(conn, &viewer)).await?;
@@ -115,14 +114,13 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
         reviews: d.reviews.iter().take(6).map(|(incident, m)| views::mapping_view(incident, m)).collect(),
         reviewer: policy::reviews(user.user()),
         deadlines: views::deadline_rows(&d.deadlines),
-        failed: d
-            .failed
+        impaired: d
+            .impaired
             .iter()
-            .map(|f| DashFailure {
-                exhibit: f.exhibit.clone(),
-                incident: f.incident.clone(),
-                at: format_time(f.verified_at),
-                problem: f.problem.clone(),
+            .map(|f| DashImpaired {
+                exhibit: f.exhibit.to_string(),
+                incident: f.exhibit.incident.to_string(),
+                reasons: f.reasons.clone(),
             })
             .collect(),
         activity: d
