@@ -13,6 +13,7 @@ fn main() {
         author: "AUSA Marcus Chen",
         created_at: time::macros::datetime!(2026-11-27 12:00),
         content_sha256: &"c".repeat(64),
+        approval: None,
     };
     let mut best = f64::MAX;
     let mut bytes = Vec::new();

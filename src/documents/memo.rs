@@ -5,9 +5,10 @@ use askama::Template;
 use std::collections::HashMap;
 
 use super::model::{Block, Column, Document, Table};
-use crate::domain::charge::{CellState, Charge, DeadlineState, Mapping, MappingStatus, coverage};
+use crate::domain::charge::{CellState, Charge, ChargeStatus, DeadlineState, Mapping, MappingStatus, coverage};
 use crate::domain::custody::{CustodyAction, CustodyEvent, LatestVerification, current_custodian, custody_status};
 use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
+use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, format_dollars};
 use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
 use crate::statutes::{Catalog, ElementKind, defense_prompt};
@@ -34,6 +35,8 @@ pub struct MemoFacts {
     pub mappings: Vec<Mapping>,
     /// Each exhibit with its custody events and latest verification, in exhibit order.
     pub exhibits: Vec<(Exhibit, Vec<CustodyEvent>, Option<LatestVerification>)>,
+    /// What the reviewer noted when accepting each accepted mapping.
+    pub review_notes: HashMap<MappingId, String>,
 }
 
 /// What the memo says about the incident as it stands, everything but the narratives: a pure
@@ -47,6 +50,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     let mut intact: HashMap<ExhibitNumber, bool> = HashMap::new();
     let mut memo_exhibits = Vec::new();
     let mut chronology: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
+    let mut handling: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
     for (x, events, latest) in &facts.exhibits {
         let status = custody_status(x, events, latest.as_ref());
         let ok = status.sound();
@@ -74,7 +78,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 _ => None,
             };
             if let Some(line) = line {
-                chronology.push((e.occurred_at, line));
+                handling.push((e.occurred_at, line));
             }
         }
         memo_exhibits.push(MemoExhibit {
@@ -98,12 +102,18 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
         });
     }
     if let Some(first) = d.first_offense_date {
-        chronology.push((first.midnight(), "First known offense conduct".into()));
+        chronology.push((first.midnight(), "First known offense conduct (as recorded)".into()));
     }
     if let Some(last) = d.last_offense_date {
-        chronology.push((last.midnight(), "Last known offense conduct".into()));
+        chronology.push((last.midnight(), "Last known offense conduct (as recorded)".into()));
+    }
+    for charge in charge_list.iter().filter(|c| c.status == ChargeStatus::Candidate) {
+        if let Some(date) = charge.offense_date {
+            chronology.push((date.midnight(), format!("Count {} offense date: {}", charge.count, charge.concerns)));
+        }
     }
     chronology.sort_by_key(|entry| entry.0);
+    handling.sort_by_key(|entry| entry.0);
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
         facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
@@ -152,6 +162,8 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                         sha256: sha_of.get(&m.exhibit).cloned().flatten(),
                         pin: m.pin(),
                         custody: "custody sound".into(),
+                        rationale: m.rationale.clone(),
+                        review_note: facts.review_notes.get(&m.id).cloned().unwrap_or_default(),
                     })
                     .collect();
                 let gaps = match (cell.state, cell.required) {
@@ -257,8 +269,10 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 )
             })
             .collect(),
+        victim_summary: victim_summary(incident),
         ai_modalities: d.ai_modalities.iter().map(|m| m.label().to_owned()).collect(),
         chronology: chronology.into_iter().map(|(at, text)| (date_text(at), text)).collect(),
+        evidence_handling: handling.into_iter().map(|(at, text)| (date_text(at), text)).collect(),
         charges: memo_charges,
         defenses: memo_defenses,
         exhibits: memo_exhibits,
@@ -271,6 +285,36 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     }
 }
 
+/// "4 victims (3 individuals, 1 business); recorded losses total $1,200.00 (2 victims' losses
+/// not yet recorded)": what the record holds, and what it does not.
+fn victim_summary(incident: &Incident) -> String {
+    let victims = &incident.details.victims;
+    if victims.is_empty() {
+        return "No victim has been recorded yet.".into();
+    }
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for v in victims {
+        let label = v.kind.label().to_lowercase();
+        match kinds.iter_mut().find(|(k, _)| *k == label) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((label, 1)),
+        }
+    }
+    let kinds = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ");
+    let recorded: Vec<i64> = victims.iter().filter_map(|v| v.estimated_loss_cents).collect();
+    let unrecorded = victims.len() - recorded.len();
+    let losses = match (recorded.is_empty(), unrecorded) {
+        (true, _) => "no loss has been recorded yet".to_owned(),
+        (false, 0) => format!("recorded losses total {}", format_dollars(recorded.iter().sum())),
+        (false, n) => format!(
+            "recorded losses total {} ({n} victim{}' losses not yet recorded)",
+            format_dollars(recorded.iter().sum()),
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    format!("{} victim{} recorded ({kinds}); {losses}.", victims.len(), if victims.len() == 1 { "" } else { "s" })
+}
+
 /// The starting text of each narrative section, from the templates in `templates/memo/`.
 #[derive(Template)]
 #[template(path = "memo/narratives.txt", escape = "none")]
@@ -278,6 +322,7 @@ struct NarrativeTemplate<'a> {
     c: &'a MemoContent,
     section: &'a str,
     most_serious: Option<&'a MemoCharge>,
+    /// The recorded losses in words: "$4,180,000.00", or "not yet recorded".
     total_loss: String,
     gap_count: usize,
     cfaa: bool,
@@ -286,7 +331,8 @@ struct NarrativeTemplate<'a> {
 /// The starting text of every narrative section for `content`.
 pub fn default_narratives(content: &MemoContent, incident: &Incident) -> Result<Narratives, askama::Error> {
     let most_serious = content.charges.iter().find(|c| c.most_serious);
-    let total_loss = format_dollars(incident.total_loss_cents());
+    let any_loss = incident.details.victims.iter().any(|v| v.estimated_loss_cents.is_some());
+    let total_loss = if any_loss { format_dollars(incident.total_loss_cents()) } else { "not yet recorded".to_owned() };
     let gap_count = content
         .charges
         .iter()
@@ -310,18 +356,28 @@ pub fn default_narratives(content: &MemoContent, incident: &Incident) -> Result<
     Ok(out)
 }
 
-/// Who wrote a version, when, and what it hashes to: printed on every page.
+/// Who wrote a version, when, what it hashes to, and who approved it: printed on every page.
 pub struct VersionStamp<'a> {
     pub version: i32,
     pub author: &'a str,
     pub created_at: time::PrimitiveDateTime,
     pub content_sha256: &'a str,
+    /// The supervisor who approved this version, and when; `None` while it is a draft.
+    pub approval: Option<(&'a str, time::PrimitiveDateTime)>,
 }
 
-pub const WORK_PRODUCT: &str = "PRIVILEGED AND CONFIDENTIAL - ATTORNEY WORK PRODUCT - DRAFT";
+pub const WORK_PRODUCT: &str = "PRIVILEGED AND CONFIDENTIAL - ATTORNEY WORK PRODUCT";
 
 fn paragraphs(text: &str) -> Vec<Block> {
     text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(|p| Block::Paragraph(p.to_owned())).collect()
+}
+
+/// Every recorded victim, with kind and estimated loss.
+fn victim_table(c: &MemoContent) -> Block {
+    Block::Table(Table {
+        columns: vec![Column::text("Victim", 0.45), Column::text("Kind", 0.25), Column::text("Estimated loss", 0.3)],
+        rows: c.victims.iter().map(|(n, k, l)| vec![vec![n.clone()], vec![k.clone()], vec![l.clone()]]).collect(),
+    })
 }
 
 /// Impaired exhibits, each with why: what the memo must never cite as proof.
@@ -371,6 +427,13 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                 },
             ),
             ("Version".into(), format!("{} by {}, {} UTC", stamp.version, stamp.author, stamp.created_at.date())),
+            (
+                "Approval".into(),
+                match stamp.approval {
+                    Some((by, at)) => format!("Approved by {by}, {}", crate::domain::format_time(at)),
+                    None => "Not approved: draft".into(),
+                },
+            ),
         ]),
         Block::Heading(1, "1. Caption and recommendation".into()),
     ];
@@ -385,10 +448,17 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     b.push(Block::Heading(1, "3. Statement of facts".into()));
     b.extend(paragraphs(&c.narratives.facts));
     if !c.chronology.is_empty() {
-        b.push(Block::Heading(2, "Chronology".into()));
+        b.push(Block::Heading(2, "Chronology of the offense conduct".into()));
         b.push(Block::Table(Table {
             columns: vec![Column::text("Date (UTC)", 0.2), Column::text("Event", 0.8)],
             rows: c.chronology.iter().map(|(d, e)| vec![vec![d.clone()], vec![e.clone()]]).collect(),
+        }));
+    }
+    if !c.evidence_handling.is_empty() {
+        b.push(Block::Heading(2, "Handling of the evidence".into()));
+        b.push(Block::Table(Table {
+            columns: vec![Column::text("Date (UTC)", 0.2), Column::text("Event", 0.8)],
+            rows: c.evidence_handling.iter().map(|(d, e)| vec![vec![d.clone()], vec![e.clone()]]).collect(),
         }));
     }
     b.push(Block::Heading(2, "Subjects".into()));
@@ -476,7 +546,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                         e.proof
                             .iter()
                             .flat_map(|p| {
-                                vec![
+                                let mut lines = vec![
                                     format!(
                                         "{}{} ({})",
                                         p.exhibit,
@@ -484,11 +554,22 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                                         p.custody
                                     ),
                                     p.sha256.clone().unwrap_or_else(|| "(item without a file)".into()),
-                                ]
+                                ];
+                                if !p.rationale.is_empty() {
+                                    lines.push(format!("Offered: {}", p.rationale));
+                                }
+                                if !p.review_note.is_empty() {
+                                    lines.push(format!("Reviewer: {}", p.review_note));
+                                }
+                                lines
                             })
                             .collect()
                     };
-                    vec![element, proof, vec![e.gaps.clone()]]
+                    let mut risks = if e.gaps.is_empty() { Vec::new() } else { vec![e.gaps.clone()] };
+                    if e.proof.len() == 1 {
+                        risks.push("Proved by a single exhibit".into());
+                    }
+                    vec![element, proof, risks]
                 })
                 .collect(),
         }));
@@ -584,16 +665,12 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
 
     b.push(Block::Heading(1, "13. Victims".into()));
     if c.victims.is_empty() {
-        b.push(Block::Plain("No victims recorded.".into()));
+        b.push(Block::Plain("No victim has been recorded yet.".into()));
+    } else if c.victim_summary.is_empty() {
+        // A version saved before victim summaries: its list, as it was.
+        b.push(victim_table(c));
     } else {
-        b.push(Block::Table(Table {
-            columns: vec![
-                Column::text("Victim", 0.45),
-                Column::text("Kind", 0.25),
-                Column::text("Estimated loss", 0.3),
-            ],
-            rows: c.victims.iter().map(|(n, k, l)| vec![vec![n.clone()], vec![k.clone()], vec![l.clone()]]).collect(),
-        }));
+        b.push(Block::Plain(format!("{} The full list is in Appendix A.", c.victim_summary)));
     }
 
     b.push(Block::Heading(1, "14. Attachments: exhibit index".into()));
@@ -614,18 +691,39 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     b.push(Block::Heading(2, "Ledger checkpoint this memo was built against".into()));
     b.push(Block::Facts(vec![
         ("Tree size".into(), c.checkpoint_size.to_string()),
-        ("Root hash (base64)".into(), c.checkpoint_root.clone()),
+        ("Root hash (SHA-256, hex)".into(), c.checkpoint_root.clone()),
         ("Statute catalog".into(), c.catalog_version.clone()),
     ]));
-    b.push(Block::Plain(c.checkpoint_note.clone()));
+    b.push(Block::Plain("The signed checkpoint, line by line (C2SP signed note; its root is in base64):".into()));
+    for line in c.checkpoint_note.lines().filter(|l| !l.trim().is_empty()) {
+        b.push(Block::Plain(line.to_owned()));
+    }
+    if !c.victim_summary.is_empty() && !c.victims.is_empty() {
+        b.push(Block::Heading(1, "Appendix A: victims".into()));
+        b.push(victim_table(c));
+    }
 
     Document {
         title: format!("Prosecution memorandum: {} {}", c.incident, c.title),
         author: stamp.author.to_owned(),
         subject: format!("Charging memo draft, incident {}, version {}", c.incident, stamp.version),
         keywords: vec!["Custos".into(), c.incident.clone(), "work product".into()],
-        header: WORK_PRODUCT.into(),
-        footer: format!("Incident {} memo v{} · content SHA-256 {}", c.incident, stamp.version, stamp.content_sha256),
+        header: match stamp.approval {
+            Some(_) => WORK_PRODUCT.into(),
+            None => format!("{WORK_PRODUCT} - DRAFT"),
+        },
+        footer: match stamp.approval {
+            Some((by, at)) => format!(
+                "Incident {} memo v{} · approved by {by} {} · content SHA-256 {}",
+                c.incident,
+                stamp.version,
+                at.date(),
+                stamp.content_sha256
+            ),
+            None => {
+                format!("Incident {} memo v{} · content SHA-256 {}", c.incident, stamp.version, stamp.content_sha256)
+            }
+        },
         date: stamp.created_at.assume_utc(),
         blocks: b,
     }
@@ -685,7 +783,14 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                         proof: (0..5)
                             .map(|k| {
                                 let i = (c * 20 + e * 5 + k) % exhibits.max(1);
-                                MemoProof { exhibit: number(i), sha256: Some(sha(i)), pin: Some("p. 4".into()), custody: "custody sound".into() }
+                                MemoProof {
+                                    exhibit: number(i),
+                                    sha256: Some(sha(i)),
+                                    pin: Some("p. 4".into()),
+                                    custody: "custody sound".into(),
+                                    rationale: "Shows the sign-in from the operator's address.".into(),
+                                    review_note: String::new(),
+                                }
                             })
                             .collect(),
                         gaps: String::new(),
@@ -702,8 +807,13 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         status: "Charging review".into(),
         subjects: vec![("Operator 1".into(), "Ran the agent infrastructure".into())],
         victims: vec![("First Lakeshore Bank".into(), "Financial institution".into(), "$4,180,000.00".into())],
+        victim_summary: "1 victim recorded (1 financial institution); recorded losses total $4,180,000.00.".into(),
         ai_modalities: vec!["Autonomous agent intrusion".into()],
-        chronology: (0..exhibits.min(40)).map(|i| ("2026-03-01".into(), format!("{} acquired", number(i)))).collect(),
+        chronology: vec![("2026-01-05".into(), "First known offense conduct (as recorded)".into())],
+        evidence_handling: (0..exhibits.min(40))
+            .map(|i| ("2026-03-01".into(), format!("{} acquired", number(i))))
+            .collect(),
+        checkpoint_root: "9f3c0d7e8a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5".into(),
         charges: charge_list,
         defenses: Vec::new(),
         exhibits: exhibit_list,
@@ -718,7 +828,6 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         },
         catalog_version: "2026.11.27-1".into(),
         checkpoint_size: 4242,
-        checkpoint_root: "n8cJ2w5Y3o0bJ9g0q3b7S6V1m2r8x0c4z5t6u7v8w9A=".into(),
         checkpoint_note: "custos ledger\n4242\nn8cJ2w5Y3o0bJ9g0q3b7S6V1m2r8x0c4z5t6u7v8w9A=".into(),
         approvals_needed: vec!["Supervisory approval".into()],
     }
@@ -845,7 +954,13 @@ mod tests {
             updated_at: datetime!(2026-03-02 9:00),
             members: Vec::new(),
         };
-        MemoFacts { incident, charges: vec![charge], mappings: vec![mapping], exhibits: vec![(x, vec![event], None)] }
+        MemoFacts {
+            incident,
+            charges: vec![charge],
+            mappings: vec![mapping],
+            exhibits: vec![(x, vec![event], None)],
+            review_notes: HashMap::new(),
+        }
     }
 
     fn catalog() -> &'static Catalog {

@@ -72,6 +72,12 @@ pub struct MemoProof {
     pub sha256: Option<String>,
     pub pin: Option<String>,
     pub custody: String,
+    /// Why the proposer offered it.
+    #[serde(default)]
+    pub rationale: String,
+    /// What the accepting reviewer noted (rationale, risks), if anything.
+    #[serde(default)]
+    pub review_note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,8 +125,15 @@ pub struct MemoContent {
     pub status: String,
     pub subjects: Vec<(String, String)>,
     pub victims: Vec<(String, String, String)>,
+    /// How many victims, by kind, and the total of the losses recorded: for the body.
+    #[serde(default)]
+    pub victim_summary: String,
     pub ai_modalities: Vec<String>,
+    /// The offense conduct, from the recorded offense dates.
     pub chronology: Vec<(String, String)>,
+    /// The handling of the evidence, from the custody record.
+    #[serde(default)]
+    pub evidence_handling: Vec<(String, String)>,
     pub charges: Vec<MemoCharge>,
     pub defenses: Vec<MemoDefense>,
     pub exhibits: Vec<MemoExhibit>,

@@ -52,6 +52,7 @@ impl MemoVersion {
                 author: &self.author,
                 created_at: self.created_at,
                 content_sha256: &self.content_sha256,
+                approval: self.approved_by.as_deref().zip(self.approved_at),
             },
         )
     }
@@ -69,7 +70,8 @@ fn gather(conn: &mut DbConnection, incident: &Incident) -> Result<MemoFacts, App
         let verified = latest.get(&exhibit.id).cloned();
         exhibits.push((exhibit, events, verified));
     }
-    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits })
+    let review_notes = charge_repo::acceptance_notes(conn, &incident_id)?;
+    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits, review_notes })
 }
 
 /// What the memo says today about the incident as recorded (everything but the narratives).

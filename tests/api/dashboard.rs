@@ -38,7 +38,7 @@ async fn the_dashboard_shows_what_needs_attention(app: TestApp) {
     assert!(html.contains(&format!("{exhibit} → WIRE-E1")), "Dana's proposal waits for Paula");
     assert!(html.contains("2031-02-11"), "the count's deadline");
     assert!(html.contains("proposed") && html.contains("for WIRE-E1 on count 1"), "recent activity in words");
-    assert!(!html.contains("Exhibits whose verification failed"));
+    assert!(!html.contains("Exhibits whose custody is impaired"));
 
     // A prosecutor on no team sees none of it.
     let stranger = app.browser();
@@ -46,18 +46,18 @@ async fn the_dashboard_shows_what_needs_attention(app: TestApp) {
     let html = stranger.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(!html.contains(&number) && html.contains("You are on no incident yet."));
 
-    // A blob damaged on disk: the failed verification stays on the dashboard.
+    // A blob damaged on disk: the exhibit is impaired, and stays on the dashboard.
     let sha256 = upload["sha256"].as_str().unwrap();
     let blob = app.data_dir.path().join("blobs/sha256").join(&sha256[0..2]).join(&sha256[2..4]).join(sha256);
     std::fs::write(&blob, b"call recordinG").unwrap();
     let report: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
     assert_eq!(report["intact"], false);
     let html = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("Exhibits whose verification failed") && html.contains(&format!("/exhibits/{exhibit}")));
+    assert!(html.contains("Exhibits whose custody is impaired") && html.contains(&format!("/exhibits/{exhibit}")));
     // Restored and verified again: the alert clears.
     std::fs::write(&blob, b"call recording").unwrap();
     let report: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
     assert_eq!(report["intact"], true);
     let html = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(!html.contains("Exhibits whose verification failed"));
+    assert!(!html.contains("Exhibits whose custody is impaired"));
 }

@@ -11,6 +11,7 @@ fn a_memo_of_200_exhibits_and_10_counts_renders_and_paginates() {
         author: "AUSA Marcus Chen",
         created_at: time::macros::datetime!(2026-11-27 12:00),
         content_sha256: &"c".repeat(64),
+        approval: None,
     };
     let doc = document(&content, &stamp);
     let bytes = custos::pdf::render(&doc);

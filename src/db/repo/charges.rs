@@ -324,6 +324,26 @@ pub fn reviews_of(conn: &mut DbConnection, mapping: MappingId) -> QueryResult<Ve
         .collect()
 }
 
+/// What the accepting reviewer wrote on each accepted mapping of an incident.
+pub fn acceptance_notes(
+    conn: &mut DbConnection,
+    incident_id: &str,
+) -> QueryResult<std::collections::HashMap<MappingId, String>> {
+    let rows: Vec<(String, String)> = mapping_reviews::table
+        .inner_join(mappings::table)
+        .filter(mappings::incident_id.eq(incident_id.to_owned()))
+        .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+        .filter(mapping_reviews::decision.eq("accepted"))
+        .order((mapping_reviews::mapping_id.asc(), mapping_reviews::seq.desc()))
+        .select((mapping_reviews::mapping_id, mapping_reviews::comment))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    for (mapping, comment) in rows {
+        out.entry(parse_stored("mapping id", &mapping)?).or_insert(comment);
+    }
+    Ok(out)
+}
+
 /// An accepted mapping and what its accepting review saw.
 pub struct AcceptedMapping {
     pub id: MappingId,
