@@ -689,15 +689,19 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
             .collect(),
     }));
     b.push(Block::Heading(2, "Ledger checkpoint this memo was built against".into()));
-    b.push(Block::Facts(vec![
-        ("Tree size".into(), c.checkpoint_size.to_string()),
-        ("Root hash (SHA-256, hex)".into(), c.checkpoint_root.clone()),
-        ("Statute catalog".into(), c.catalog_version.clone()),
-    ]));
-    b.push(Block::Plain("The signed checkpoint, line by line (C2SP signed note; its root is in base64):".into()));
-    for line in c.checkpoint_note.lines().filter(|l| !l.trim().is_empty()) {
-        b.push(Block::Plain(line.to_owned()));
-    }
+    // Digests and signatures in Courier, each on one line, never broken.
+    b.push(Block::Table(Table {
+        columns: vec![Column::text("Checkpoint", 0.3), Column::mono("Value", 0.7)],
+        rows: vec![
+            vec![vec!["Tree size".into()], vec![c.checkpoint_size.to_string()]],
+            vec![vec!["Root hash (SHA-256, hex)".into()], vec![c.checkpoint_root.clone()]],
+            vec![vec!["Statute catalog".into()], vec![c.catalog_version.clone()]],
+        ],
+    }));
+    b.push(Block::Table(Table {
+        columns: vec![Column::mono("Signed note (C2SP checkpoint; its root in base64), line by line", 1.0)],
+        rows: c.checkpoint_note.lines().filter(|l| !l.trim().is_empty()).map(|l| vec![vec![l.to_owned()]]).collect(),
+    }));
     if !c.victim_summary.is_empty() && !c.victims.is_empty() {
         b.push(Block::Heading(1, "Appendix A: victims".into()));
         b.push(victim_table(c));
@@ -996,5 +1000,24 @@ mod tests {
         let late = compose(&facts(false), catalog(), date!(2036 - 06 - 01));
         assert!(!early.charges[0].limitation.contains("PASSED"), "{}", early.charges[0].limitation);
         assert!(late.charges[0].limitation.contains("PASSED"), "{}", late.charges[0].limitation);
+    }
+
+    #[test]
+    fn starting_text_states_only_recorded_facts() {
+        let facts = facts(false);
+        let content = compose(&facts, catalog(), date!(2026 - 06 - 01));
+        let n = default_narratives(&content, &facts.incident).unwrap();
+        let all = n.fields().iter().map(|f| f.2.to_owned()).collect::<Vec<_>>().join("\n");
+        assert!(!all.contains("$0.00"), "{all}");
+        assert!(n.executive_summary.contains("No victim has been recorded yet"), "{}", n.executive_summary);
+        assert!(n.ai_use.starts_with("[No use of artificial intelligence is recorded"), "{}", n.ai_use);
+        assert!(n.federal_interest.contains("Recorded losses: not yet recorded"), "{}", n.federal_interest);
+        assert!(!all.contains("central to the scheme") && !all.contains("Venue lies"), "{all}");
+        assert!(
+            content.evidence_handling.iter().any(|(_, e)| e.contains("acquired by")),
+            "{:?}",
+            content.evidence_handling
+        );
+        assert!(content.chronology.iter().all(|(_, e)| !e.contains("acquired by")), "{:?}", content.chronology);
     }
 }

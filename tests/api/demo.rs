@@ -79,4 +79,44 @@ async fn demo_dataset_loads_once(app: TestApp) {
         let versions = custos::services::memo::versions(&mut conn, &supervisor, incident.number).unwrap();
         assert!(!versions.is_empty(), "no memo for {}", incident.number);
     }
+
+    // Read as a prosecutor would, with pdftotext: every demo memo says only what its record
+    // supports, and an approved version says who approved it.
+    let sentences_that_assert_without_a_record = [
+        "Artificial intelligence was central",
+        "A substantial federal interest is served",
+        "Venue lies in",
+        "losses totalling $0.00",
+        "($0.00 estimated)",
+        "verified intact against the ledger",
+        "The Department's enforcement priority on AI-enabled crime is engaged",
+    ];
+    for (i, incident) in all.items.iter().enumerate() {
+        let mut latest = custos::services::memo::versions(&mut conn, &supervisor, incident.number).unwrap().remove(0);
+        if i == 0 {
+            latest =
+                custos::services::memo::approve(&mut conn, &supervisor, incident.number, latest.version, "Cleared.")
+                    .unwrap();
+        }
+        let (_, pdf, _) =
+            custos::services::memo::export_pdf(&mut conn, &supervisor, incident.number, Some(latest.version)).unwrap();
+        let Some(text) = crate::common::pdf_text(&pdf) else { continue };
+        for sentence in sentences_that_assert_without_a_record {
+            assert!(!text.contains(sentence), "{}: the memo says \"{sentence}\"", incident.number);
+        }
+        let detail = custos::services::incidents::get(&mut conn, &supervisor, incident.number).unwrap();
+        if detail.details.ai_modalities.is_empty() {
+            assert!(!text.contains("lists these uses of artificial intelligence"), "{}", incident.number);
+        }
+        if !detail.details.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {
+            assert!(!text.contains("recorded losses total"), "{}", incident.number);
+        }
+        if i == 0 {
+            assert!(text.contains("Approved by Elena Park"), "{}: no approval line", incident.number);
+            assert!(!text.contains("WORK PRODUCT - DRAFT"), "an approved version still says DRAFT");
+        } else {
+            assert!(text.contains("Not approved: draft") && text.contains("WORK PRODUCT - DRAFT"));
+        }
+        assert!(text.contains("Root hash (SHA-256, hex)"), "{}", incident.number);
+    }
 }
