@@ -216,7 +216,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 .penalty_facts
                 .iter()
                 .map(|id| {
-                    let text = offense.element(id).map(|e| e.text.clone()).unwrap_or_default();
+                    let text = catalog.element(id).map(|(_, e)| e.text.clone()).unwrap_or_default();
                     format!("{id}: {text}")
                 })
                 .collect(),

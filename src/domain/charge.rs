@@ -141,9 +141,22 @@ impl ChargeDraft {
                 (false, Some(_)) => errors.add("object_offense", format!("{} takes no object offense", offense.id)),
                 _ => {}
             }
+            // A conspiracy or attempt that takes its object's penalties pleads the object's
+            // penalty facts (§ 1030(b): "punished as provided in subsection (c)").
+            let object_offense = object.filter(|_| offense.same_as_object).and_then(|o| catalog.offense(o));
             for fact in &raw.penalty_facts {
-                if !offense.penalty_facts.iter().any(|p| &p.id == fact) {
-                    errors.add("penalty_facts", format!("{fact} is not a penalty fact of {}", offense.id));
+                let own = offense.penalty_facts.iter().any(|p| &p.id == fact);
+                let object_fact = object_offense.is_some_and(|o| o.penalty_facts.iter().any(|p| &p.id == fact));
+                if !own && !object_fact {
+                    errors.add(
+                        "penalty_facts",
+                        match object_offense {
+                            Some(o) => {
+                                format!("{fact} is not a penalty fact of {} or of its object {}", offense.id, o.id)
+                            }
+                            None => format!("{fact} is not a penalty fact of {}", offense.id),
+                        },
+                    );
                 }
             }
         }
@@ -453,6 +466,31 @@ pub fn limitation_for(
     Limitation { years, authority, offense_date, deadline, days_left, state }
 }
 
+/// The object offense a conspiracy or attempt count names, if its offense takes one.
+pub fn object_of<'a>(catalog: &'a Catalog, offense: &Offense, charge: &Charge) -> Option<&'a Offense> {
+    charge.object_offense_id.as_deref().filter(|_| offense.same_as_object).and_then(|o| catalog.offense(o))
+}
+
+/// A count's citation as an indictment writes it, naming a conspiracy's or attempt's object:
+/// "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))".
+pub fn count_citation(offense: &Offense, object: Option<&Offense>) -> String {
+    let Some(object) = object else { return offense.citation() };
+    let citation = if offense.subsection.starts_with('(') {
+        // "(b) conspiracy" is the subsection and the kind: cite the subsection alone.
+        let subsection = offense.subsection.split_whitespace().next().unwrap_or("");
+        format!("{}{subsection}", offense.statute)
+    } else {
+        offense.statute.clone()
+    };
+    let kind = if offense.id.ends_with("-ATT") { "attempt" } else { "conspiracy" };
+    // Within one title the object is cited by section alone.
+    let object_citation = match (offense.statute.split_once('§'), object.citation().split_once('§')) {
+        (Some((title, _)), Some((object_title, rest))) if title == object_title => format!("§{rest}"),
+        _ => object.citation(),
+    };
+    format!("{citation} ({kind} to violate {object_citation})")
+}
+
 /// One candidate count's row of the coverage matrix.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChargeCoverage {
@@ -485,13 +523,21 @@ pub fn coverage(
     for charge in charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
         let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
         let pleaded: Vec<&str> = charge.penalty_facts.iter().map(String::as_str).collect();
-        let maximum = match charge.object_offense_id.as_deref().and_then(|o| catalog.offense(o)) {
-            Some(object) if offense.same_as_object => object.maximum_with([]),
-            _ => offense.maximum_with(pleaded.iter().copied()),
+        let object = object_of(catalog, offense, charge);
+        // The object's penalties, with the penalty facts pleaded on this count.
+        let (maximum, minimum_years) = match object {
+            Some(object) => (
+                object.maximum_with(pleaded.iter().copied()).max(offense.maximum_with(pleaded.iter().copied())),
+                object.minimum_with(pleaded.iter().copied()).max(offense.minimum_with(pleaded.iter().copied())),
+            ),
+            None => (offense.maximum_with(pleaded.iter().copied()), offense.minimum_with(pleaded.iter().copied())),
         };
-        let cells: Vec<CoverageCell> = offense
-            .rows()
-            .map(|element| {
+        // The count's own elements, then the object's, which name what was agreed or attempted
+        // (they need no proof as completed acts); pleaded object penalty facts must be proved.
+        let rows =
+            offense.rows().map(|e| (e, false)).chain(object.into_iter().flat_map(|o| o.rows().map(|e| (e, true))));
+        let cells: Vec<CoverageCell> = rows
+            .map(|(element, of_object)| {
                 let mine = mappings.iter().filter(|m| m.charge_id == charge.id && m.element_id == element.id);
                 let mut proven_by = Vec::new();
                 let mut proposed_by = Vec::new();
@@ -510,12 +556,12 @@ pub fn coverage(
                     CellState::Gap
                 };
                 let required = match element.kind {
-                    ElementKind::Element => !element.optional,
+                    ElementKind::Element => !element.optional && !of_object,
                     ElementKind::PenaltyFact => pleaded.contains(&element.id.as_str()),
                 };
                 CoverageCell {
                     element_id: element.id.clone(),
-                    text: element.text.clone(),
+                    text: if of_object { format!("The object: {}", element.text) } else { element.text.clone() },
                     kind: element.kind,
                     label: element.label.as_str(),
                     verify_before_relying: element.label.verify_before_relying(),
@@ -528,11 +574,11 @@ pub fn coverage(
             .collect();
         let gaps = cells.iter().filter(|c| c.required && c.state != CellState::Proven).count();
         out.push(ChargeCoverage {
-            citation: offense.citation(),
+            citation: count_citation(offense, object),
             title: offense.title.clone(),
             maximum,
             maximum_text: maximum.to_string(),
-            minimum_years: offense.minimum_with(pleaded.iter().copied()),
+            minimum_years,
             consecutive: offense.consecutive,
             readily_provable: gaps == 0,
             most_serious: false,
@@ -594,6 +640,36 @@ mod tests {
             proposed_at: datetime!(2026-01-01 0:00),
             updated_at: datetime!(2026-01-01 0:00),
         }
+    }
+
+    #[test]
+    fn a_conspiracy_takes_its_objects_penalties_and_names_it() {
+        let mut count = charge(1, "CFAA-B", &["CFAA-A5A-P1"], false);
+        count.object_offense_id = Some("CFAA-A5A".into());
+        let rows = coverage(catalog(), &[count.clone()], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert_eq!(rows[0].maximum, Maximum::Years(10), "(b) to violate (a)(5)(A) with a (c)(4)(B) harm factor");
+        assert_eq!(rows[0].citation, "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))");
+        let object_rows: Vec<&CoverageCell> =
+            rows[0].cells.iter().filter(|c| c.text.starts_with("The object: ")).collect();
+        assert!(!object_rows.is_empty(), "the object's elements are listed");
+        let pleaded = rows[0].cells.iter().find(|c| c.element_id == "CFAA-A5A-P1").unwrap();
+        assert!(pleaded.required, "a pleaded object penalty fact must be proved");
+        assert!(object_rows.iter().filter(|c| c.kind == ElementKind::Element).all(|c| !c.required));
+        // Without the harm factor: the object's base maximum.
+        count.penalty_facts.clear();
+        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert_eq!(rows[0].maximum, Maximum::Years(1));
+        // The parser accepts the object's penalty facts on the conspiracy count, and only those.
+        let raw = RawCharge {
+            offense: "CFAA-B".into(),
+            object_offense: Some("CFAA-A5A".into()),
+            concerns: "Agreement to deploy the ransomware".into(),
+            penalty_facts: vec!["CFAA-A5A-P1".into()],
+            ..Default::default()
+        };
+        assert!(ChargeDraft::parse(&raw, catalog(), false, date!(2026 - 06 - 01)).is_ok());
+        let wrong = RawCharge { penalty_facts: vec!["WIRE-P1".into()], ..raw };
+        assert!(ChargeDraft::parse(&wrong, catalog(), false, date!(2026 - 06 - 01)).is_err());
     }
 
     #[test]

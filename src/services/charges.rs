@@ -156,10 +156,12 @@ pub fn propose(
         if charge.status != ChargeStatus::Candidate {
             return Err(ValidationErrors::single("count", format!("count {} was dropped", draft.count)).into());
         }
-        let offense = catalog()?
+        let catalog = catalog()?;
+        let offense = catalog
             .offense(&charge.offense_id)
             .ok_or_else(|| AppError::internal("charge names an offense not in the catalog"))?;
-        if offense.element(&draft.element_id).is_none() {
+        let object = crate::domain::charge::object_of(catalog, offense, &charge);
+        if offense.element(&draft.element_id).is_none() && object.and_then(|o| o.element(&draft.element_id)).is_none() {
             return Err(ValidationErrors::single(
                 "element",
                 format!("{} is not an element of count {} ({})", draft.element_id, charge.count, offense.citation()),
@@ -468,7 +470,10 @@ pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> 
                 incident_title: incident.title.clone(),
                 count: charge.count,
                 offense: offense.id.clone(),
-                citation: offense.citation(),
+                citation: crate::domain::charge::count_citation(
+                    offense,
+                    crate::domain::charge::object_of(catalog, offense, charge),
+                ),
                 limitation,
             });
         }
