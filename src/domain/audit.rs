@@ -27,6 +27,7 @@ vocabulary!(
         ExhibitTagged => ("exhibit.tagged", "Exhibit tagged"),
         ChargeAdded => ("charge.added", "Count added"),
         ChargeDropped => ("charge.dropped", "Count dropped"),
+        ChargeMoved => ("charge.moved", "Counts renumbered"),
         MappingProposed => ("mapping.proposed", "Mapping proposed"),
         MappingReviewed => ("mapping.reviewed", "Mapping reviewed"),
         MappingReopened => ("mapping.reopened", "Mapping sent back to review"),
@@ -69,6 +70,7 @@ impl AuditAction {
             AuditAction::ExhibitTagged => format!("tagged exhibit {}", text("exhibit")),
             AuditAction::ChargeAdded => format!("added count {} ({})", number("count"), text("offense")),
             AuditAction::ChargeDropped => format!("dropped count {}: {}", number("count"), text("reason")),
+            AuditAction::ChargeMoved => format!("moved count {} to count {}", number("from"), number("to")),
             AuditAction::MappingProposed => {
                 format!("proposed {} for {} on count {}", text("exhibit"), text("element"), number("count"))
             }

@@ -44,6 +44,14 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Which way a count moves in the prosecutor's order.
+    MoveDirection, "a direction" {
+        Up => ("up", "Up"),
+        Down => ("down", "Down"),
+    }
+);
+
+vocabulary!(
     /// What a pin cite points at inside an exhibit.
     PinKind, "a pin cite kind" {
         Page => ("page", "Page"),
@@ -588,10 +596,17 @@ pub fn coverage(
             charge: charge.clone(),
         });
     }
-    // Most serious first; among equals, the lower count number first.
-    out.sort_by(|a, b| b.maximum.cmp(&a.maximum).then(a.charge.count.cmp(&b.charge.count)));
-    if let Some(top) = out.iter_mut().find(|c| c.readily_provable) {
-        top.most_serious = true;
+    // Counts stay in the prosecutor's order; the most serious readily provable one is a flag
+    // (the highest maximum, the lower count number among equals), not the sort order.
+    out.sort_by_key(|c| c.charge.count);
+    let top = out
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.readily_provable)
+        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
+        .map(|(i, _)| i);
+    if let Some(i) = top {
+        out[i].most_serious = true;
     }
     out
 }

@@ -77,6 +77,7 @@ pub enum CaseWork {
     TagEvidence,
     AddCharges,
     DropCharges,
+    OrderCharges,
     ProposeMappings,
 }
 
@@ -90,6 +91,7 @@ impl CaseWork {
             CaseWork::TagEvidence => "tag evidence",
             CaseWork::AddCharges => "add charges",
             CaseWork::DropCharges => "drop charges",
+            CaseWork::OrderCharges => "reorder the counts",
             CaseWork::ProposeMappings => "propose mappings",
         }
     }

@@ -12,7 +12,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::charge::{
     Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
-    RawCharge, RawMapping, RawReview, Review, ReviewDraft, coverage as compute_coverage, limitation_for,
+    MoveDirection, RawCharge, RawMapping, RawReview, Review, ReviewDraft, coverage as compute_coverage, limitation_for,
 };
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
@@ -98,6 +98,47 @@ pub fn add_charge(
         Ok(seq)
     })?;
     repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))
+}
+
+/// Moves a count up or down in the prosecutor's order: it swaps numbers with its neighbour.
+/// Mappings and reviews follow the count (they name it by id); the audit trail records the
+/// renumbering.
+pub fn move_count(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    count: i32,
+    direction: MoveDirection,
+) -> Result<Vec<Charge>, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    policy::work_on(user, &incident, CaseWork::OrderCharges)?;
+    let incident_id = incident.id.to_string();
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let counts: Vec<i32> = repo::charges_of(conn, &incident_id)?.iter().map(|c| c.count).collect();
+        let at = counts.iter().position(|c| *c == count).ok_or(AppError::NotFound("charge"))?;
+        let other = match direction {
+            MoveDirection::Up => at.checked_sub(1).and_then(|i| counts.get(i)),
+            MoveDirection::Down => counts.get(at + 1),
+        };
+        let Some(&other) = other else {
+            return Err(AppError::conflict(
+                "cannot_move",
+                format!(
+                    "count {count} is already the {}",
+                    if direction == MoveDirection::Up { "first" } else { "last" }
+                ),
+            ));
+        };
+        repo::swap_counts(conn, &incident_id, count, other)?;
+        audit::record(
+            conn,
+            Some(user.id),
+            AuditAction::ChargeMoved,
+            Some(incident.id),
+            json!({ "from": count, "to": other, "swapped_with": other }),
+        )
+    })?;
+    Ok(repo::charges_of(conn, &incident_id)?)
 }
 
 /// Drops a candidate count, with the reason. Its mappings stay, for the record.

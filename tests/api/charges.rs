@@ -6,6 +6,7 @@ use custos::domain::user::Role;
 use serde_json::{Value, json};
 
 on_both_backends!(
+    counts_keep_the_prosecutors_order,
     the_catalog_is_served_with_its_labels,
     only_another_prosecutor_may_review_a_mapping,
     coverage_shows_proven_proposed_and_missing_elements,
@@ -169,7 +170,7 @@ async fn coverage_shows_proven_proposed_and_missing_elements(app: TestApp) {
 
     let cov = coverage(&app, &c.dana, &c.number).await;
     let charges = cov["charges"].as_array().unwrap();
-    // Ranked by statutory maximum: wire fraud (20 years) before 1030(a)(6) (1 year).
+    // In the prosecutor's order: count 1, wire fraud (20 years), then 1030(a)(6) (1 year).
     assert_eq!(charges[0]["charge"]["offense_id"], "WIRE");
     assert_eq!(charges[0]["maximum"], json!({ "years": 20 }));
     assert_eq!(charges[1]["charge"]["offense_id"], "CFAA-A6");
@@ -394,4 +395,52 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
     assert!(after["status_reason"].as_str().unwrap().contains("changed element WIRE-E1"), "{after}");
     let cov = coverage(&app, &c.dana, &c.number).await;
     assert_eq!(cell(&cov["charges"][0], "WIRE-E1")["state"], "proposed");
+}
+
+async fn counts_keep_the_prosecutors_order(app: TestApp) {
+    let c = case(&app, sample_incident()).await;
+    add_charge(
+        &app,
+        &c.paula,
+        &c.number,
+        json!({ "offense": "CFAA-A6", "concerns": "Sale of the AP clerk's password" }),
+    )
+    .await;
+    add_charge(&app, &c.paula, &c.number, json!({ "offense": "WIRE", "concerns": "Wire of $4.18M" })).await;
+    let exhibit = format!("{}-E001", c.number);
+    let m = propose(&app, &c.dana, &c.number, 2, "WIRE-E1", &exhibit).await;
+    // The more serious count stays where the prosecutor put it.
+    let order = |cov: Value| -> Vec<(i64, String)> {
+        cov["charges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["charge"]["count"].as_i64().unwrap(), r["charge"]["offense_id"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    assert_eq!(order(coverage(&app, &c.dana, &c.number).await), vec![(1, "CFAA-A6".into()), (2, "WIRE".into())]);
+    let moved = app
+        .post(&c.paula, &format!("/api/v1/incidents/{}/charges/2/move", c.number), &json!({ "direction": "up" }))
+        .await;
+    assert_eq!(moved.status(), 200);
+    assert_eq!(order(coverage(&app, &c.dana, &c.number).await), vec![(1, "WIRE".into()), (2, "CFAA-A6".into())]);
+    // The mapping follows its count.
+    let mapping: Value =
+        app.get(&c.paula, &format!("/api/v1/mappings/{}", m["id"].as_str().unwrap())).await.json().await.unwrap();
+    assert_eq!(mapping["count"], 1);
+    let r = app
+        .post(&c.paula, &format!("/api/v1/incidents/{}/charges/1/move", c.number), &json!({ "direction": "up" }))
+        .await;
+    assert_eq!(r.status(), 409, "the first count cannot move up");
+    let r = app
+        .post(&c.paula, &format!("/api/v1/incidents/{}/charges/1/move", c.number), &json!({ "direction": "sideways" }))
+        .await;
+    assert_eq!(r.status(), 422);
+    // The memo's caption follows the same order.
+    let r = app.post(&c.paula, &format!("/api/v1/incidents/{}/memos", c.number), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let memo: Value = app.get(&c.paula, &format!("/api/v1/incidents/{}/memos/1", c.number)).await.json().await.unwrap();
+    let counts: Vec<i64> =
+        memo["content"]["charges"].as_array().unwrap().iter().map(|ch| ch["count"].as_i64().unwrap()).collect();
+    assert_eq!(counts, vec![1, 2]);
 }

@@ -84,6 +84,20 @@ pub fn find_charge(conn: &mut DbConnection, incident_id: &str, count: i32) -> Qu
         .transpose()
 }
 
+/// Swaps the numbers of two counts of an incident (inside a write transaction; the unique
+/// number is parked on a negative value in between).
+pub fn swap_counts(conn: &mut DbConnection, incident_id: &str, a: i32, b: i32) -> QueryResult<()> {
+    let set_seq = |conn: &mut DbConnection, from: i32, to: i32| {
+        diesel::update(charges::table.filter(charges::incident_id.eq(incident_id)).filter(charges::seq.eq(from)))
+            .set(charges::seq.eq(to))
+            .execute(conn)
+    };
+    set_seq(conn, a, -a)?;
+    set_seq(conn, b, a)?;
+    set_seq(conn, -a, b)?;
+    Ok(())
+}
+
 /// Marks a candidate count dropped; returns the rows changed (0 if it was already dropped).
 pub fn drop_charge(conn: &mut DbConnection, id: ChargeId, reason: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
     diesel::update(charges::table.filter(charges::id.eq(id.to_string())).filter(charges::status.eq("candidate")))

@@ -19,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/charges", web::get().to(list_charges))
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
+        .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge))
         .route("/incidents/{incident}/mappings", web::get().to(list_mappings))
         .route("/incidents/{incident}/mappings", web::post().to(propose))
         .route("/incidents/{incident}/coverage", web::get().to(coverage))
@@ -140,6 +141,30 @@ async fn drop_charge(
     let reason = body.into_inner().reason;
     let charge = state.run(move |conn| service::drop_charge(conn, &user, number, count, &reason)).await?;
     Ok(HttpResponse::Ok().json(charge_json(&charge)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    direction: String,
+}
+
+/// Moves a count up or down in the prosecutor's order; answers with the counts as renumbered.
+async fn move_charge(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, i32)>,
+    body: web::Json<MoveRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let direction = body
+        .into_inner()
+        .direction
+        .parse::<crate::domain::charge::MoveDirection>()
+        .map_err(|e| crate::domain::ValidationErrors::single("direction", e))?;
+    let charges = state.run(move |conn| service::move_count(conn, &user, number, count, direction)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(charge_json).collect::<Vec<_>>() })))
 }
 
 fn mapping_json(mapping: &Mapping, reviews: Option<&[Review]>) -> serde_json::Value {

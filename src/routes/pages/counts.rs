@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/incidents/{incident}/coverage", web::get().to(coverage_page))
         .route("/incidents/{incident}/charges/new", web::get().to(new_charge))
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
-        .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge));
+        .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
+        .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge));
 }
 
 struct CellView {
@@ -309,4 +310,32 @@ async fn drop_charge(
         Err(other) => return Err(other.into()),
     }
     Ok(redirect(&back))
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    #[serde(default)]
+    direction: String,
+}
+
+/// Moves a count up or down in the prosecutor's order.
+async fn move_charge(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<MoveForm>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let direction = form
+        .direction
+        .parse::<crate::domain::charge::MoveDirection>()
+        .map_err(|e| AppError::bad_request("invalid_direction", e))?;
+    let actor = user.user().clone();
+    match state.run(move |conn| service::move_count(conn, &actor, number, count, direction)).await {
+        Ok(_) => auth::flash(&user.session, FlashKind::Success, format!("Count {count} moved {}.", form.direction)),
+        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, detail),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/incidents/{number}/coverage")))
 }
