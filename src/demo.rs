@@ -3,12 +3,15 @@
 //! its audit trail.
 
 use serde::Deserialize;
+use std::collections::HashMap;
 
 use crate::db::DbConnection;
 use crate::db::repo::{incidents as incident_repo, users as user_repo};
 use crate::domain::charge::{RawCharge, RawMapping, RawReview};
 use crate::domain::evidence::{ExhibitNumber, RawExhibit};
+use crate::domain::ids::IncidentNumber;
 use crate::domain::incident::{IncidentPatch, IncidentStatus, RawIncident, RawSubject, RawVictim};
+use crate::domain::person::RawPerson;
 use crate::domain::user::{NewPassword, Role, User};
 use crate::error::AppError;
 use crate::services;
@@ -244,6 +247,24 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         }
         registered.push(exhibit.number);
     }
+    // Each demo incident's first recorded subject is its charged defendant; the others are
+    // recorded as uncharged subjects (the demo's own choice, made here, not by a migration).
+    let mut defendants_of: HashMap<IncidentNumber, Vec<String>> = HashMap::new();
+    for (i, number) in numbers.iter().enumerate() {
+        let incident = &demo_incidents[i];
+        for (n, s) in incident.subjects.iter().enumerate() {
+            let raw = RawPerson {
+                name: s.name.clone(),
+                role: if n == 0 { "defendant".into() } else { "subject".into() },
+                placeholder: None,
+                aliases: None,
+            };
+            let person = services::people::add(conn, &supervisor, *number, &raw)?;
+            if n == 0 {
+                defendants_of.entry(*number).or_default().push(person.id.to_string());
+            }
+        }
+    }
     let demo_charges: Vec<DemoCharge> = serde_json::from_str(CHARGES).map_err(bad_fixture)?;
     for c in &demo_charges {
         let incident = *numbers.get(c.incident).ok_or_else(|| bad_fixture("charge of an unknown incident"))?;
@@ -254,6 +275,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
             offense_date: c.offense_date.clone(),
             affects_financial_institution: c.affects_financial_institution,
             penalty_facts: c.penalty_facts.clone(),
+            defendants: defendants_of.get(&incident).cloned().unwrap_or_default(),
         };
         services::charges::add_charge(conn, &find(&c.added_by)?, incident, &raw)?;
     }
@@ -370,6 +392,16 @@ pub fn scale(
             numbers.push(exhibit.number);
         }
         summary.exhibits += numbers.len();
+        let defendant = services::people::add(
+            conn,
+            &agent,
+            incident.number,
+            &RawPerson {
+                name: format!("Synthetic defendant {}", i + 1),
+                role: "defendant".into(),
+                ..Default::default()
+            },
+        )?;
         for offense in ["WIRE", "CFAA-A2"] {
             let raw = RawCharge {
                 offense: offense.into(),
@@ -378,6 +410,7 @@ pub fn scale(
                 offense_date: Some("2026-02-11".into()),
                 affects_financial_institution: None,
                 penalty_facts: Vec::new(),
+                defendants: vec![defendant.id.to_string()],
             };
             let charge = services::charges::add_charge(conn, &prosecutor, incident.number, &raw)?;
             let catalog = services::charges::catalog()?;

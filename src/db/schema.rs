@@ -287,7 +287,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    people (id) {
+        id -> Text,
+        incident_id -> Text,
+        name -> Text,
+        role -> Text,
+        placeholder -> Nullable<Text>,
+        aliases -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charge_defendants (charge_id, person_id) {
+        charge_id -> Text,
+        person_id -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(people -> incidents (incident_id));
+diesel::joinable!(charge_defendants -> charges (charge_id));
+diesel::joinable!(charge_defendants -> people (person_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
@@ -328,4 +351,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     exhibit_verifications,
     sessions,
     sign_in_failures,
+    people,
+    charge_defendants,
 );

@@ -11,6 +11,7 @@ use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
 use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, format_dollars};
 use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
+use crate::domain::person::Person;
 use crate::statutes::{Catalog, ElementKind, defense_prompt};
 
 /// How an exhibit of this kind is usually authenticated.
@@ -37,6 +38,8 @@ pub struct MemoFacts {
     pub exhibits: Vec<(Exhibit, Vec<CustodyEvent>, Option<LatestVerification>)>,
     /// What the reviewer noted when accepting each accepted mapping.
     pub review_notes: HashMap<MappingId, String>,
+    /// The incident's people, for the defendants of each count.
+    pub people: Vec<Person>,
 }
 
 /// What the memo says about the incident as it stands, everything but the narratives: a pure
@@ -117,7 +120,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
         facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
-    let rows = coverage(
+    let all_rows = coverage(
         catalog,
         charge_list,
         mappings,
@@ -125,6 +128,58 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
         d.last_offense_date,
         today,
     );
+    // A count goes into the memo as proposed only when it names whom it charges and, for a
+    // conspiracy or attempt, what its object was; the others are listed, with why.
+    let name_of = |id: &crate::domain::ids::PersonId| {
+        facts
+            .people
+            .iter()
+            .find(|p| &p.id == id)
+            .map(|p| p.document_name())
+            .unwrap_or_else(|| "(unknown person)".into())
+    };
+    let mut not_ready = Vec::new();
+    let mut rows = Vec::new();
+    for row in all_rows {
+        let missing = crate::domain::charge::not_ready(catalog, &row.charge);
+        if missing.is_empty() {
+            rows.push(row);
+        } else {
+            not_ready.push(format!("Count {} ({}): {}", row.charge.count, row.citation, missing.join("; ")));
+        }
+    }
+    // The most serious readily provable count among those proposed.
+    let top = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.readily_provable)
+        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
+        .map(|(i, _)| i);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.most_serious = Some(i) == top;
+    }
+    let mut by_defendant: Vec<(String, String)> = Vec::new();
+    for person in facts.people.iter().filter(|p| p.role == crate::domain::person::PersonRole::Defendant) {
+        let counts: Vec<String> = rows
+            .iter()
+            .filter(|r| r.charge.defendants.contains(&person.id))
+            .map(|r| {
+                if r.readily_provable {
+                    format!("Count {} (readily provable)", r.charge.count)
+                } else {
+                    format!("Count {} ({} element(s) to prove)", r.charge.count, r.gaps)
+                }
+            })
+            .collect();
+        let aliases =
+            if person.aliases.is_empty() { String::new() } else { format!(" (aka {})", person.aliases.join("; ")) };
+        let summary = if counts.is_empty() {
+            "No proposed count charges this defendant yet".to_owned()
+        } else {
+            counts.join("; ")
+        };
+        by_defendant.push((format!("{}{aliases}", person.document_name()), summary));
+    }
     let mut memo_charges = Vec::new();
     let mut defenses: Vec<(String, Vec<i32>)> = Vec::new();
     let mut approvals = vec!["Supervisory approval of the charges (JM 9-27.300)".to_owned()];
@@ -225,6 +280,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
             limitation,
             guideline: offense.guideline.clone(),
             elements,
+            defendants: row.charge.defendants.iter().map(name_of).collect(),
         });
         if offense.min_years > 0 {
             let note = "Mandatory-minimum charging considerations (JM 9-27.310)".to_owned();
@@ -282,6 +338,8 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
         checkpoint_root: String::new(),
         checkpoint_note: String::new(),
         approvals_needed: approvals,
+        not_ready,
+        by_defendant,
     }
 }
 
@@ -421,7 +479,13 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                 } else {
                     c.charges
                         .iter()
-                        .map(|ch| format!("Count {}: {}", ch.count, ch.citation))
+                        .map(|ch| {
+                            if ch.defendants.is_empty() {
+                                format!("Count {}: {}", ch.count, ch.citation)
+                            } else {
+                                format!("Count {}: {}, against {}", ch.count, ch.citation, ch.defendants.join(", "))
+                            }
+                        })
                         .collect::<Vec<_>>()
                         .join("; ")
                 },
@@ -492,6 +556,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                 .map(|ch| {
                     let mut offense =
                         vec![format!("{}: {}", ch.citation, ch.title), format!("Concerning {}", ch.concerns)];
+                    if !ch.defendants.is_empty() {
+                        offense.push(format!("Charges {}", ch.defendants.join(", ")));
+                    }
                     if ch.most_serious {
                         offense.push("Most serious readily provable offense".into());
                     }
@@ -506,6 +573,15 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                 })
                 .collect(),
         }));
+    }
+
+    if !c.not_ready.is_empty() {
+        b.push(Block::Plain("Counts recorded but not yet ready to propose:".into()));
+        b.push(Block::Bullets(c.not_ready.clone()));
+    }
+    if !c.by_defendant.is_empty() {
+        b.push(Block::Heading(2, "By defendant".into()));
+        b.push(Block::Facts(c.by_defendant.clone()));
     }
 
     b.push(Block::Heading(1, "6. Element-by-element analysis".into()));
@@ -774,6 +850,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                 maximum: "20 years".into(),
                 minimum: String::new(),
                 penalty_facts: Vec::new(),
+                defendants: vec!["Operator 1".into()],
                 readily_provable: true,
                 most_serious: c == 0,
                 limitation: "2031-02-11: 5 years from 2026-02-11 (18 U.S.C. § 3282(a))".into(),
@@ -834,6 +911,8 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         checkpoint_size: 4242,
         checkpoint_note: "custos ledger\n4242\nn8cJ2w5Y3o0bJ9g0q3b7S6V1m2r8x0c4z5t6u7v8w9A=".into(),
         approvals_needed: vec!["Supervisory approval".into()],
+        not_ready: Vec::new(),
+        by_defendant: vec![("Operator 1".into(), "Count 1 (readily provable)".into())],
     }
 }
 
@@ -843,8 +922,9 @@ mod tests {
     use crate::domain::charge::ChargeStatus;
     use crate::domain::custody::{CustodyDetails, event_record};
     use crate::domain::evidence::{Acquisition, ExhibitFile};
-    use crate::domain::ids::{ChargeId, ExhibitId, IncidentId, MappingId, UserId};
+    use crate::domain::ids::{ChargeId, ExhibitId, IncidentId, MappingId, PersonId, UserId};
     use crate::domain::incident::{IncidentDraft, IncidentStatus};
+    use crate::domain::person::{Person, PersonRole};
     use crate::ledger::canonical::to_canonical;
     use crate::ledger::{GENESIS_HASH, event_hash};
     use time::macros::{date, datetime};
@@ -906,6 +986,13 @@ mod tests {
         if tamper {
             event.details.to_custodian = Some("someone else".into());
         }
+        let defendant = Person {
+            id: PersonId::new(),
+            name: "John Doe".into(),
+            role: PersonRole::Defendant,
+            placeholder: None,
+            aliases: vec!["The Voice".into()],
+        };
         let charge = Charge {
             id: ChargeId::new(),
             count: 1,
@@ -917,6 +1004,7 @@ mod tests {
             penalty_facts: Vec::new(),
             status: ChargeStatus::Candidate,
             drop_reason: None,
+            defendants: vec![defendant.id],
             created_by: UserId::new(),
             created_at: datetime!(2026-03-03 9:00),
         };
@@ -964,6 +1052,7 @@ mod tests {
             mappings: vec![mapping],
             exhibits: vec![(x, vec![event], None)],
             review_notes: HashMap::new(),
+            people: vec![defendant],
         }
     }
 

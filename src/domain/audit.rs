@@ -28,6 +28,8 @@ vocabulary!(
         ChargeAdded => ("charge.added", "Count added"),
         ChargeDropped => ("charge.dropped", "Count dropped"),
         ChargeMoved => ("charge.moved", "Counts renumbered"),
+        ChargeDefendantsSet => ("charge.defendants_set", "Defendants of a count set"),
+        PersonAdded => ("person.added", "Person added"),
         MappingProposed => ("mapping.proposed", "Mapping proposed"),
         MappingReviewed => ("mapping.reviewed", "Mapping reviewed"),
         MappingReopened => ("mapping.reopened", "Mapping sent back to review"),
@@ -71,6 +73,8 @@ impl AuditAction {
             AuditAction::ChargeAdded => format!("added count {} ({})", number("count"), text("offense")),
             AuditAction::ChargeDropped => format!("dropped count {}: {}", number("count"), text("reason")),
             AuditAction::ChargeMoved => format!("moved count {} to count {}", number("from"), number("to")),
+            AuditAction::ChargeDefendantsSet => format!("set the defendants of count {}", number("count")),
+            AuditAction::PersonAdded => format!("added {} ({})", text("name"), text("role").replace('_', " ")),
             AuditAction::MappingProposed => {
                 format!("proposed {} for {} on count {}", text("exhibit"), text("element"), number("count"))
             }

@@ -8,7 +8,7 @@ use time::{Date, PrimitiveDateTime};
 
 use super::ValidationErrors;
 use super::evidence::ExhibitNumber;
-use super::ids::{ChargeId, ExhibitId, MappingId, UserId};
+use super::ids::{ChargeId, ExhibitId, MappingId, PersonId, UserId};
 use super::incident::parse_date;
 use crate::statutes::{Catalog, ElementKind, Maximum, Offense, limitation_deadline, limitation_years};
 
@@ -88,6 +88,8 @@ pub struct Charge {
     pub penalty_facts: Vec<String>,
     pub status: ChargeStatus,
     pub drop_reason: Option<String>,
+    /// The defendants the count charges (none yet: "defendant not chosen").
+    pub defendants: Vec<PersonId>,
     #[serde(skip)]
     pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
@@ -108,6 +110,9 @@ pub struct RawCharge {
     pub affects_financial_institution: Option<bool>,
     #[serde(default)]
     pub penalty_facts: Vec<String>,
+    /// Ids of the incident's defendants the count charges.
+    #[serde(default)]
+    pub defendants: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -474,6 +479,19 @@ pub fn limitation_for(
     Limitation { years, authority, offense_date, deadline, days_left, state }
 }
 
+/// What stops a count from being proposed in a memo: "defendant not chosen", "object offense
+/// not chosen". Nothing is guessed for a count carried over from before these were recorded.
+pub fn not_ready(catalog: &Catalog, charge: &Charge) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if charge.defendants.is_empty() {
+        missing.push("defendant not chosen");
+    }
+    if catalog.offense(&charge.offense_id).is_some_and(|o| o.same_as_object) && charge.object_offense_id.is_none() {
+        missing.push("object offense not chosen");
+    }
+    missing
+}
+
 /// The object offense a conspiracy or attempt count names, if its offense takes one.
 pub fn object_of<'a>(catalog: &'a Catalog, offense: &Offense, charge: &Charge) -> Option<&'a Offense> {
     charge.object_offense_id.as_deref().filter(|_| offense.same_as_object).and_then(|o| catalog.offense(o))
@@ -632,6 +650,7 @@ mod tests {
             penalty_facts: facts.iter().map(|s| s.to_string()).collect(),
             status: ChargeStatus::Candidate,
             drop_reason: None,
+            defendants: Vec::new(),
             created_by: UserId::new(),
             created_at: datetime!(2026-01-01 0:00),
         }

@@ -63,6 +63,10 @@ uuid_id!(
     /// One saved version of an incident's charging memo; people use its version number.
     MemoVersionId
 );
+uuid_id!(
+    /// A person of an incident: a defendant, an unindicted co-conspirator or a subject.
+    PersonId
+);
 
 /// An incident number, `YYYY-NNNN`: the year the incident was opened and its sequence in that
 /// year. Assigned by the system, never typed by a user except to look one up.

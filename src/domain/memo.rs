@@ -106,6 +106,9 @@ pub struct MemoCharge {
     pub limitation: String,
     pub guideline: String,
     pub elements: Vec<MemoElement>,
+    /// Whom the count charges, as a charging document names them.
+    #[serde(default)]
+    pub defendants: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,4 +146,10 @@ pub struct MemoContent {
     pub checkpoint_root: String,
     pub checkpoint_note: String,
     pub approvals_needed: Vec<String>,
+    /// Counts that cannot be proposed yet, each with why ("defendant not chosen").
+    #[serde(default)]
+    pub not_ready: Vec<String>,
+    /// Each defendant with the counts that charge them and where the proof stands.
+    #[serde(default)]
+    pub by_defendant: Vec<(String, String)>,
 }

@@ -57,13 +57,16 @@ pub fn add_charge(
     let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
     let draft = ChargeDraft::parse(raw, catalog()?, fi_default, today())?;
     let incident_id = incident.id.to_string();
+    let people = crate::db::repo::people::of_incident(conn, &incident_id)?;
+    let defendants = crate::services::people::check_defendants(&people, &raw.defendants)?;
+    let charge_id = crate::domain::ids::ChargeId::new();
     let count = db::write_transaction(conn, |conn| -> Result<i32, AppError> {
         let seq = repo::next_charge_seq(conn, &incident_id)?;
         let now = now_utc();
         repo::insert_charge(
             conn,
             &ChargeRow {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: charge_id.to_string(),
                 incident_id: incident_id.clone(),
                 seq,
                 offense_id: draft.offense_id.clone(),
@@ -79,6 +82,9 @@ pub fn add_charge(
                 updated_at: now,
             },
         )?;
+        if !defendants.is_empty() {
+            crate::db::repo::people::set_defendants(conn, charge_id, &defendants)?;
+        }
         audit::record(
             conn,
             Some(user.id),

@@ -71,7 +71,8 @@ fn gather(conn: &mut DbConnection, incident: &Incident) -> Result<MemoFacts, App
         exhibits.push((exhibit, events, verified));
     }
     let review_notes = charge_repo::acceptance_notes(conn, &incident_id)?;
-    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits, review_notes })
+    let people = crate::db::repo::people::of_incident(conn, &incident_id)?;
+    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits, review_notes, people })
 }
 
 /// What the memo says today about the incident as recorded (everything but the narratives).

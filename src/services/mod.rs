@@ -10,6 +10,7 @@ pub mod health;
 pub mod incidents;
 pub mod ledger;
 pub mod memo;
+pub mod people;
 pub mod reopen;
 pub mod sessions;
 pub mod users;

@@ -17,6 +17,7 @@ mod charges_pages;
 mod cli;
 mod custody_status;
 mod dashboard;
+mod defendants;
 mod demo;
 mod evidence;
 mod evidence_pages;

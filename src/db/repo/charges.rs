@@ -44,6 +44,7 @@ impl ChargeRow {
             offense_date: self.offense_date,
             affects_financial_institution: self.affects_financial_institution,
             drop_reason: self.drop_reason,
+            defendants: Vec::new(),
             created_by: parse_stored("user id", &self.created_by)?,
             created_at: self.created_at,
         })
@@ -63,25 +64,23 @@ pub fn insert_charge(conn: &mut DbConnection, row: &ChargeRow) -> QueryResult<()
 }
 
 pub fn charges_of(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Charge>> {
-    charges::table
+    let mut charges = charges::table
         .filter(charges::incident_id.eq(incident_id))
         .order(charges::seq.asc())
         .select(ChargeRow::as_select())
         .load(conn)?
         .into_iter()
         .map(ChargeRow::into_charge)
-        .collect()
+        .collect::<QueryResult<Vec<_>>>()?;
+    let mut defendants = super::people::defendants_by_charge(conn, Some(incident_id))?;
+    for charge in &mut charges {
+        charge.defendants = defendants.remove(&charge.id).unwrap_or_default();
+    }
+    Ok(charges)
 }
 
 pub fn find_charge(conn: &mut DbConnection, incident_id: &str, count: i32) -> QueryResult<Option<Charge>> {
-    charges::table
-        .filter(charges::incident_id.eq(incident_id))
-        .filter(charges::seq.eq(count))
-        .select(ChargeRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(ChargeRow::into_charge)
-        .transpose()
+    Ok(charges_of(conn, incident_id)?.into_iter().find(|c| c.count == count))
 }
 
 /// Swaps the numbers of two counts of an incident (inside a write transaction; the unique

@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod ledger;
 pub mod memos;
+pub mod people;
 pub mod sessions;
 pub mod users;
 

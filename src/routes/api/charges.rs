@@ -73,9 +73,17 @@ struct ChargeBody<'a> {
 }
 
 fn charge_json(charge: &Charge) -> serde_json::Value {
-    let citation =
-        service::catalog().ok().and_then(|c| c.offense(&charge.offense_id)).map(Offense::citation).unwrap_or_default();
-    serde_json::to_value(ChargeBody { charge, citation, created_at: rfc3339(charge.created_at) }).unwrap_or_default()
+    let catalog = service::catalog().ok();
+    let citation = catalog
+        .and_then(|c| {
+            c.offense(&charge.offense_id)
+                .map(|o| crate::domain::charge::count_citation(o, crate::domain::charge::object_of(c, o, charge)))
+        })
+        .unwrap_or_default();
+    let mut value = serde_json::to_value(ChargeBody { charge, citation, created_at: rfc3339(charge.created_at) })
+        .unwrap_or_default();
+    value["not_ready"] = json!(catalog.map(|c| crate::domain::charge::not_ready(c, charge)).unwrap_or_default());
+    value
 }
 
 async fn list_charges(
@@ -102,6 +110,9 @@ pub struct ChargeRequest {
     affects_financial_institution: Option<bool>,
     #[serde(default)]
     penalty_facts: Vec<String>,
+    /// Ids of the incident's defendants the count charges.
+    #[serde(default)]
+    defendants: Vec<String>,
 }
 
 async fn add_charge(
@@ -119,6 +130,7 @@ async fn add_charge(
         offense_date: b.offense_date,
         affects_financial_institution: b.affects_financial_institution,
         penalty_facts: b.penalty_facts,
+        defendants: b.defendants,
     };
     let charge = state.run(move |conn| service::add_charge(conn, &user, number, &raw)).await?;
     Ok(HttpResponse::Created().json(charge_json(&charge)))
@@ -280,17 +292,37 @@ fn coverage_json(row: &ChargeCoverage) -> serde_json::Value {
     value
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    /// Only the counts that charge this defendant (a person id).
+    #[serde(default)]
+    defendant: Option<String>,
+}
+
 async fn coverage(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     path: web::Path<String>,
+    query: web::Query<CoverageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let number = incident_number(&path)?;
+    let defendant = match query.into_inner().defendant.filter(|d| !d.trim().is_empty()) {
+        Some(d) => Some(
+            d.trim()
+                .parse::<crate::domain::ids::PersonId>()
+                .map_err(|_| crate::domain::ValidationErrors::single("defendant", "is not a person id"))?,
+        ),
+        None => None,
+    };
     let (incident, rows) = state.run(move |conn| service::coverage(conn, &user, number)).await?;
+    let rows: Vec<&ChargeCoverage> =
+        rows.iter().filter(|r| defendant.is_none_or(|d| r.charge.defendants.contains(&d))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "incident": incident.number,
         "catalog_version": service::catalog()?.version,
-        "charges": rows.iter().map(coverage_json).collect::<Vec<_>>(),
+        "defendant": defendant,
+        "charges": rows.into_iter().map(coverage_json).collect::<Vec<_>>(),
     })))
 }
 

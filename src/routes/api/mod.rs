@@ -5,6 +5,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod ledger;
 pub mod memos;
+pub mod people;
 pub mod sessions;
 
 use actix_web::web;
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(memos::configure)
         .configure(ledger::configure)
         .configure(sessions::configure)
+        .configure(people::configure)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(crate::error::AppError::NotFound("route"))
         }));

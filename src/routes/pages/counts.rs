@@ -168,6 +168,8 @@ struct ChargeForm {
     affects_financial_institution: Option<String>,
     #[serde(default)]
     penalty_facts: Vec<String>,
+    #[serde(default)]
+    defendants: Vec<String>,
 }
 
 #[derive(Template)]
@@ -239,6 +241,7 @@ async fn add_charge(
         offense_date: Some(form.offense_date.clone()),
         affects_financial_institution: Some(form.affects_financial_institution.is_some()),
         penalty_facts: form.penalty_facts.clone(),
+        defendants: form.defendants.clone(),
     };
     let actor = user.user().clone();
     match state.run(move |conn| service::add_charge(conn, &actor, number, &raw)).await {

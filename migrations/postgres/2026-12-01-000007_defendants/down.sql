@@ -1,0 +1,2 @@
+DROP TABLE charge_defendants;
+DROP TABLE people;

@@ -1,0 +1,182 @@
+//! Defendants: an incident's people, whom each count charges, coverage read per defendant, a
+//! memo that proposes only counts naming their defendants and objects; and the upgrade of a
+//! database whose counts predate defendants. On both backends.
+
+use crate::common::{TestApp, pdf_text, sample_incident};
+use custos::domain::user::Role;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    counts_charge_named_defendants,
+    a_conspiracy_to_damage_shows_the_objects_maximum,
+    counts_from_before_defendants_are_carried_forward_without_guessing
+);
+
+async fn counts_charge_named_defendants(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    let people = format!("/api/v1/incidents/{number}/people");
+    let add = |body: Value| {
+        let people = people.clone();
+        let paula = &paula;
+        let app = &app;
+        async move { app.post(paula, &people, &body).await }
+    };
+    let r = add(json!({ "name": "Jin Sung-Il", "role": "co_conspirator" })).await;
+    assert_eq!(r.status(), 422, "a co-conspirator needs a placeholder");
+    let mut ids = Vec::new();
+    for name in ["Christina Chapman", "Oleksandr Didenko", "Minh Phuong Vong"] {
+        let r = add(json!({ "name": name, "role": "defendant", "aliases": "alias one; alias two" })).await;
+        assert_eq!(r.status(), 201);
+        ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let cc: Value = add(json!({ "name": "Jin Sung-Il", "role": "co_conspirator", "placeholder": "CC-1" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cc["document_name"], "CC-1", "documents name a co-conspirator by placeholder");
+    assert_eq!(
+        add(json!({ "name": "Pak Jin-Song", "role": "co_conspirator", "placeholder": "cc-1" })).await.status(),
+        422
+    );
+
+    // A count charging two defendants; one with none yet.
+    let charges = format!("/api/v1/incidents/{number}/charges");
+    let r = app
+        .post(
+            &paula,
+            &charges,
+            &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "defendants": [ids[0], ids[1]] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app.post(&paula, &charges, &json!({ "offense": "CFAA-A6", "concerns": "Password sale" })).await;
+    assert_eq!(r.status(), 201);
+    let r =
+        app.post(&paula, &charges, &json!({ "offense": "CFAA-A6", "concerns": "x", "defendants": [cc["id"]] })).await;
+    assert_eq!(r.status(), 422, "an unindicted co-conspirator is not charged");
+
+    // Coverage per defendant.
+    let only = |id: &str| format!("/api/v1/incidents/{number}/coverage?defendant={id}");
+    let for_first: Value = app.get(&paula, &only(&ids[0])).await.json().await.unwrap();
+    assert_eq!(for_first["charges"].as_array().unwrap().len(), 1);
+    let for_third: Value = app.get(&paula, &only(&ids[2])).await.json().await.unwrap();
+    assert!(for_third["charges"].as_array().unwrap().is_empty());
+
+    // The memo proposes only the count that names its defendants.
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let memo: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1")).await.json().await.unwrap();
+    let proposed: Vec<i64> =
+        memo["content"]["charges"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).collect();
+    assert_eq!(proposed, vec![1]);
+    assert_eq!(memo["content"]["charges"][0]["defendants"], json!(["Christina Chapman", "Oleksandr Didenko"]));
+    assert!(
+        memo["content"]["not_ready"][0].as_str().unwrap().contains("defendant not chosen"),
+        "{}",
+        memo["content"]["not_ready"]
+    );
+    let pdf = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1.pdf")).await.bytes().await.unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("against Christina Chapman, Oleksandr Didenko"), "the caption names the defendants");
+        assert!(text.contains("defendant not chosen"), "{text}");
+    }
+
+    // Naming the defendant makes the count ready.
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/incidents/{number}/charges/2/defendants")))
+        .bearer_auth(&paula.token)
+        .json(&json!({ "defendants": [ids[2]] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let memo: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/2")).await.json().await.unwrap();
+    assert_eq!(memo["content"]["charges"].as_array().unwrap().len(), 2);
+    assert!(memo["content"]["not_ready"].as_array().unwrap().is_empty());
+}
+
+async fn a_conspiracy_to_damage_shows_the_objects_maximum(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "CFAA-B", "object_offense": "CFAA-A5A", "concerns": "Agreement to deploy ransomware",
+                     "penalty_facts": ["CFAA-A5A-P1"] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let coverage: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/coverage")).await.json().await.unwrap();
+    let row = &coverage["charges"][0];
+    assert_eq!(row["maximum"], json!({ "years": 10 }), "{row}");
+    assert_eq!(row["citation"], "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))");
+}
+
+/// A database of the previous release: counts, no people. The migration makes the sole
+/// subject of an incident its counts' defendant and flags the rest "defendant not chosen".
+async fn counts_from_before_defendants_are_carried_forward_without_guessing(app: TestApp) {
+    use diesel_migrations::MigrationHarness;
+    let paula = app.user("paula", Role::Prosecutor);
+    let mut one = sample_incident();
+    one["subjects"] = json!([{ "name": "Christina Chapman", "description": "Ran the laptop farm" }]);
+    let single = app.open_incident(&paula, one).await["number"].as_str().unwrap().to_owned();
+    let several = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let mut two = sample_incident();
+    two["subjects"] = json!([
+        { "name": "Oleksandr Didenko", "description": "Sold identities" },
+        { "name": "Minh Phuong Vong", "description": "Posed as a developer" }
+    ]);
+    let two_number = app.open_incident(&paula, two).await["number"].as_str().unwrap().to_owned();
+    for number in [&single, &several, &two_number] {
+        let r = app
+            .post(
+                &paula,
+                &format!("/api/v1/incidents/{number}/charges"),
+                &json!({ "offense": "WIRE", "concerns": "A wire" }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // Back to the previous release's schema (its data stays), then forward again.
+    {
+        let mut conn = app.conn();
+        match &mut *conn {
+            custos::db::DbConnection::Sqlite(c) => {
+                c.revert_last_migration(custos::db::SQLITE_MIGRATIONS).unwrap();
+            }
+            custos::db::DbConnection::Postgresql(c) => {
+                c.revert_last_migration(custos::db::POSTGRES_MIGRATIONS).unwrap();
+            }
+        }
+        custos::db::migrate(&mut conn).unwrap();
+    }
+    let count_of = |number: String| {
+        let app = &app;
+        let paula = &paula;
+        async move {
+            let charges: Value =
+                app.get(paula, &format!("/api/v1/incidents/{number}/charges")).await.json().await.unwrap();
+            charges["items"][0].clone()
+        }
+    };
+    let carried = count_of(single.clone()).await;
+    assert_eq!(carried["defendants"].as_array().unwrap().len(), 1, "{carried}");
+    assert!(carried["not_ready"].as_array().unwrap().is_empty());
+    let people: Value = app.get(&paula, &format!("/api/v1/incidents/{single}/people")).await.json().await.unwrap();
+    assert_eq!(people["items"][0]["name"], "Christina Chapman");
+    assert_eq!(people["items"][0]["role"], "defendant");
+    let flagged = count_of(two_number.clone()).await;
+    assert!(flagged["defendants"].as_array().unwrap().is_empty(), "two subjects: nothing is guessed");
+    assert_eq!(flagged["not_ready"], json!(["defendant not chosen"]));
+    let people: Value = app.get(&paula, &format!("/api/v1/incidents/{two_number}/people")).await.json().await.unwrap();
+    assert!(people["items"].as_array().unwrap().iter().all(|p| p["role"] == "subject"), "{people}");
+}
