@@ -730,7 +730,7 @@ mod tests {
     }
 
     #[test]
-    fn charges_rank_by_maximum_and_the_most_serious_provable_is_marked() {
+    fn counts_keep_their_order_and_the_most_serious_provable_is_marked() {
         let wire = charge(1, "WIRE", &["WIRE-P1"], true);
         let a2 = charge(2, "CFAA-A2", &[], false);
         let agg = charge(3, "AGG-ID", &[], false);
@@ -739,12 +739,14 @@ mod tests {
             maps.push(mapping(&a2, id, 1, MappingStatus::Accepted));
         }
         let cov = coverage(catalog(), &[a2, wire, agg], &maps, &|_| true, None, date!(2026 - 11 - 27));
+        // In count order, whatever order they were given in; the flag, not the order, marks
+        // the most serious readily provable count.
         let order: Vec<&str> = cov.iter().map(|c| c.charge.offense_id.as_str()).collect();
-        assert_eq!(order, vec!["WIRE", "AGG-ID", "CFAA-A2"]);
+        assert_eq!(order, vec!["WIRE", "CFAA-A2", "AGG-ID"]);
         assert_eq!(cov[0].maximum, Maximum::Years(30));
-        assert!(cov[2].readily_provable && cov[2].most_serious);
-        assert!(!cov[0].most_serious);
-        assert_eq!((cov[1].minimum_years, cov[1].consecutive), (2, true));
+        assert!(cov[1].readily_provable && cov[1].most_serious);
+        assert!(!cov[0].most_serious && !cov[2].most_serious);
+        assert_eq!((cov[2].minimum_years, cov[2].consecutive), (2, true));
     }
 
     #[test]

@@ -399,14 +399,21 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
 
 async fn counts_keep_the_prosecutors_order(app: TestApp) {
     let c = case(&app, sample_incident()).await;
+    let defendant = app.defendant(&c.paula, &c.number, "John Doe").await;
     add_charge(
         &app,
         &c.paula,
         &c.number,
-        json!({ "offense": "CFAA-A6", "concerns": "Sale of the AP clerk's password" }),
+        json!({ "offense": "CFAA-A6", "concerns": "Sale of the AP clerk's password", "defendants": [defendant] }),
     )
     .await;
-    add_charge(&app, &c.paula, &c.number, json!({ "offense": "WIRE", "concerns": "Wire of $4.18M" })).await;
+    add_charge(
+        &app,
+        &c.paula,
+        &c.number,
+        json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "defendants": [defendant] }),
+    )
+    .await;
     let exhibit = format!("{}-E001", c.number);
     let m = propose(&app, &c.dana, &c.number, 2, "WIRE-E1", &exhibit).await;
     // The more serious count stays where the prosecutor put it.

@@ -206,6 +206,19 @@ impl TestApp {
         command.args(args).output().unwrap()
     }
 
+    /// Records a charged defendant on the incident and returns their id, for counts to charge.
+    pub async fn defendant(&self, user: &TestUser, incident: &str, name: &str) -> String {
+        let r = self
+            .post(
+                user,
+                &format!("/api/v1/incidents/{incident}/people"),
+                &serde_json::json!({ "name": name, "role": "defendant" }),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "adding the defendant {name}");
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
     /// Uploads `bytes` as multipart (a `metadata` part, then a `file` part).
     pub async fn upload(&self, user: &TestUser, incident: &str, metadata: Value, bytes: Vec<u8>) -> reqwest::Response {
         let form = reqwest::multipart::Form::new()

@@ -42,11 +42,12 @@ async fn case(app: &TestApp) -> Case {
     let exhibit = uploaded["number"].as_str().unwrap().to_owned();
     let sha256 = uploaded["sha256"].as_str().unwrap().to_owned();
     app.wait_for_legacy_digests(&dana, &exhibit).await;
+    let defendant = app.defendant(&paula, &number, "John Doe").await;
     let r = app
         .post(
             &paula,
             &format!("/api/v1/incidents/{number}/charges"),
-            &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M" }),
+            &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "defendants": [defendant] }),
         )
         .await;
     assert_eq!(r.status(), 201);

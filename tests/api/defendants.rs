@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 on_both_backends!(
     counts_charge_named_defendants,
     a_conspiracy_to_damage_shows_the_objects_maximum,
-    counts_from_before_defendants_are_carried_forward_without_guessing
+    counts_from_before_defendants_are_carried_forward_without_guessing,
+    defendants_from_the_pages
 );
 
 async fn counts_charge_named_defendants(app: TestApp) {
@@ -179,4 +180,58 @@ async fn counts_from_before_defendants_are_carried_forward_without_guessing(app:
     assert_eq!(flagged["not_ready"], json!(["defendant not chosen"]));
     let people: Value = app.get(&paula, &format!("/api/v1/incidents/{two_number}/people")).await.json().await.unwrap();
     assert!(people["items"].as_array().unwrap().iter().all(|p| p["role"] == "subject"), "{people}");
+}
+
+async fn defendants_from_the_pages(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "WIRE", "concerns": "A wire" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let browser = app.browser();
+    let csrf = app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
+    // Add a defendant and a co-conspirator on the incident page.
+    for (name, role, placeholder) in [("Christina Chapman", "defendant", ""), ("Jin Sung-Il", "co_conspirator", "CC-1")]
+    {
+        let r = browser
+            .post(app.url(&format!("/incidents/{number}/people")))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("name", name),
+                ("role", role),
+                ("placeholder", placeholder),
+                ("aliases", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+    let page = browser.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Christina Chapman") && page.contains("CC-1"), "the incident page lists its people");
+    // The coverage page flags the count, then sets its defendant.
+    let coverage =
+        browser.get(app.url(&format!("/incidents/{number}/coverage"))).send().await.unwrap().text().await.unwrap();
+    assert!(coverage.contains("No defendant chosen") && coverage.contains("defendant not chosen"));
+    let people: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/people")).await.json().await.unwrap();
+    let id = people["items"].as_array().unwrap().iter().find(|p| p["role"] == "defendant").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = browser
+        .post(app.url(&format!("/incidents/{number}/charges/1/defendants")))
+        .form(&[("csrf_token", csrf.as_str()), ("defendants", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let coverage =
+        browser.get(app.url(&format!("/incidents/{number}/coverage"))).send().await.unwrap().text().await.unwrap();
+    assert!(!coverage.contains("No defendant chosen"), "the count now charges its defendant");
+    assert!(coverage.contains("Christina Chapman"));
 }

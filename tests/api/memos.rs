@@ -29,16 +29,17 @@ async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: 
         shas.push(r.json::<Value>().await.unwrap()["sha256"].as_str().unwrap().to_owned());
     }
     let e = |n: usize| format!("{number}-E{n:03}");
+    let defendant = app.defendant(&paula, &number, "John Doe").await;
     app.post(
         &paula,
         &format!("/api/v1/incidents/{number}/charges"),
-        &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "offense_date": "2026-02-11" }),
+        &json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "offense_date": "2026-02-11", "defendants": [defendant] }),
     )
     .await;
     app.post(
         &paula,
         &format!("/api/v1/incidents/{number}/charges"),
-        &json!({ "offense": "AGG-ID", "concerns": "CFO's name and likeness", "offense_date": "2026-02-11" }),
+        &json!({ "offense": "AGG-ID", "concerns": "CFO's name and likeness", "offense_date": "2026-02-11", "defendants": [defendant] }),
     )
     .await;
     let propose = |count: i64, element: &str, exhibit: String| {

@@ -9,6 +9,7 @@ use super::views::{DeadlineView, deadline_view};
 use super::{redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::charge::{CellState, ChargeCoverage, RawCharge};
+use crate::domain::person::{Person, PersonRole};
 use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
@@ -23,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/charges/new", web::get().to(new_charge))
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
-        .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge));
+        .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge))
+        .route("/incidents/{incident}/charges/{count}/defendants", web::post().to(set_defendants));
 }
 
 struct CellView {
@@ -53,9 +55,25 @@ struct CoverageRow {
     gaps: usize,
     deadline: DeadlineView,
     cells: Vec<CellView>,
+    /// Whom the count charges, and the incident's defendants with whether this count charges
+    /// each (for the form that sets them).
+    defendants: String,
+    choices: Vec<(String, String, bool)>,
+    /// What keeps it out of a memo's proposed charges.
+    not_ready: String,
 }
 
-fn coverage_row(c: &ChargeCoverage) -> CoverageRow {
+fn coverage_row(c: &ChargeCoverage, people: &[Person]) -> CoverageRow {
+    let named: Vec<String> =
+        people.iter().filter(|p| c.charge.defendants.contains(&p.id)).map(Person::document_name).collect();
+    let choices = people
+        .iter()
+        .filter(|p| p.role == PersonRole::Defendant)
+        .map(|p| (p.id.to_string(), p.name.clone(), c.charge.defendants.contains(&p.id)))
+        .collect();
+    let not_ready = service::catalog()
+        .map(|catalog| crate::domain::charge::not_ready(catalog, &c.charge).join("; "))
+        .unwrap_or_default();
     let minimum = match (c.minimum_years, c.consecutive) {
         (0, _) => String::new(),
         (n, true) => format!("mandatory {n} years, consecutive"),
@@ -93,6 +111,9 @@ fn coverage_row(c: &ChargeCoverage) -> CoverageRow {
                 proposed: cell.proposed_by.iter().map(ToString::to_string).collect(),
             })
             .collect(),
+        defendants: named.join(", "),
+        choices,
+        not_ready,
     }
 }
 
@@ -123,11 +144,12 @@ async fn coverage_page(
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
-    let (incident, rows, charges) = state
+    let (incident, rows, charges, people) = state
         .run(move |conn| {
             let (incident, rows) = service::coverage(conn, &viewer, number)?;
             let (_, charges) = service::charges(conn, &viewer, number)?;
-            Ok((incident, rows, charges))
+            let (_, people) = crate::services::people::list(conn, &viewer, number)?;
+            Ok((incident, rows, charges, people))
         })
         .await?;
     let catalog = service::catalog()?;
@@ -145,7 +167,7 @@ async fn coverage_page(
         number: incident.number.to_string(),
         title: incident.details.title.clone(),
         can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
-        rows: rows.iter().map(coverage_row).collect(),
+        rows: rows.iter().map(|r| coverage_row(r, &people)).collect(),
         dropped,
         offenses: catalog.offenses.iter().map(|o| (o.id.clone(), format!("{} — {}", o.citation(), o.title))).collect(),
         catalog_version: catalog.version.clone(),
@@ -182,12 +204,29 @@ struct NewChargePage {
     form: ChargeForm,
     fi_checked: bool,
     errors: ValidationErrors,
+    /// The incident's charged defendants: (id, name).
+    defendants: Vec<(String, String)>,
 }
 
 impl NewChargePage {
     fn pleaded(&self, fact: &Element) -> bool {
         self.form.penalty_facts.iter().any(|f| f == &fact.id)
     }
+
+    fn charges(&self, id: &str) -> bool {
+        self.form.defendants.iter().any(|d| d == id)
+    }
+}
+
+/// The incident's charged defendants, for the add-a-count form.
+async fn defendant_choices(
+    state: &web::Data<AppState>,
+    user: &crate::domain::user::User,
+    number: crate::domain::ids::IncidentNumber,
+) -> Result<Vec<(String, String)>, PageError> {
+    let viewer = user.clone();
+    let (_, people) = state.run(move |conn| crate::services::people::list(conn, &viewer, number)).await?;
+    Ok(people.iter().filter(|p| p.role == PersonRole::Defendant).map(|p| (p.id.to_string(), p.name.clone())).collect())
 }
 
 #[derive(Deserialize)]
@@ -216,6 +255,7 @@ async fn new_charge(
         ..Default::default()
     };
     let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
+    let defendants = defendant_choices(&state, user.user(), number).await?;
     render(&NewChargePage {
         chrome: user.chrome,
         number: number.to_string(),
@@ -224,6 +264,7 @@ async fn new_charge(
         form,
         fi_checked: fi,
         errors: ValidationErrors::new(),
+        defendants,
     })
 }
 
@@ -258,6 +299,7 @@ async fn add_charge(
             let offense = catalog.offense(&form.offense).ok_or(AppError::NotFound("offense"))?;
             let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
             let fi_checked = form.affects_financial_institution.is_some();
+            let defendants = defendant_choices(&state, user.user(), number).await?;
             render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &NewChargePage {
@@ -268,6 +310,7 @@ async fn add_charge(
                     form,
                     fi_checked,
                     errors,
+                    defendants,
                 },
             )
         }
@@ -341,4 +384,36 @@ async fn move_charge(
         Err(other) => return Err(other.into()),
     }
     Ok(redirect(&format!("/incidents/{number}/coverage")))
+}
+
+#[derive(Deserialize)]
+struct DefendantsForm {
+    #[serde(default)]
+    defendants: Vec<String>,
+}
+
+/// Sets whom a count charges.
+async fn set_defendants(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<DefendantsForm>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let actor = user.user().clone();
+    match state
+        .run(move |conn| crate::services::people::set_defendants(conn, &actor, number, count, &form.defendants))
+        .await
+    {
+        Ok(named) => {
+            let names = named.iter().map(|p| p.document_name()).collect::<Vec<_>>().join(", ");
+            auth::flash(&user.session, FlashKind::Success, format!("Count {count} charges {names}."))
+        }
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Count {count} unchanged: {}.", errors.messages()))
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/incidents/{number}/coverage#count-{count}")))
 }

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents", web::post().to(create))
         .route("/incidents/new", web::get().to(new_form))
         .route("/incidents/{incident}", web::get().to(show))
+        .route("/incidents/{incident}/people", web::post().to(add_person))
         .route("/incidents/{incident}/edit", web::get().to(edit_form))
         .route("/incidents/{incident}/edit", web::post().to(update))
         .route("/incidents/{incident}/members", web::post().to(add_member));
@@ -502,6 +503,7 @@ struct ShowPage {
     subjects: Vec<SubjectLine>,
     members: Vec<MemberLine>,
     candidates: Vec<Candidate>,
+    people: Vec<PersonLine>,
     history: Vec<HistoryLine>,
     exhibits: Vec<ExhibitLine>,
     can_write: bool,
@@ -514,7 +516,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
-    let (incident, history, users, exhibits) = state
+    let (incident, history, users, exhibits, people) = state
         .run(move |conn| {
             let incident = service::get(conn, &viewer, number)?;
             let history = service::history(conn, &incident, 50)?;
@@ -524,7 +526,8 @@ async fn show(
                 Vec::new()
             };
             let exhibits = services::evidence::list(conn, &viewer, number)?;
-            Ok((incident, history, users, exhibits))
+            let (_, people) = services::people::list(conn, &viewer, number)?;
+            Ok((incident, history, users, exhibits, people))
         })
         .await?;
     let can_write = policy::work_on(user.user(), &incident, CaseWork::ChangeIncident).is_ok();
@@ -575,6 +578,15 @@ async fn show(
             .filter(|u| !incident.has_member(u.id))
             .map(|u| Candidate { username: u.username, full_name: u.full_name, role: u.role.label() })
             .collect(),
+        people: people
+            .iter()
+            .map(|p| PersonLine {
+                name: p.name.clone(),
+                role: p.role.label(),
+                placeholder: p.placeholder.clone().unwrap_or_default(),
+                aliases: p.aliases.join("; "),
+            })
+            .collect(),
         history: history
             .into_iter()
             .map(|h| HistoryLine {
@@ -603,6 +615,54 @@ async fn show(
 struct MemberForm {
     #[serde(default)]
     username: String,
+}
+
+/// A person of the incident as the page lists them.
+struct PersonLine {
+    name: String,
+    role: &'static str,
+    placeholder: String,
+    aliases: String,
+}
+
+#[derive(Deserialize)]
+struct PersonForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    placeholder: String,
+    #[serde(default)]
+    aliases: String,
+}
+
+async fn add_person(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<PersonForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let actor = user.user().clone();
+    let raw = crate::domain::person::RawPerson {
+        name: form.name.clone(),
+        role: form.role.clone(),
+        placeholder: Some(form.placeholder.clone()),
+        aliases: Some(form.aliases.clone()),
+    };
+    match state.run(move |conn| services::people::add(conn, &actor, number, &raw)).await {
+        Ok(p) => auth::flash(
+            &user.session,
+            FlashKind::Success,
+            format!("{} added ({}).", p.name, p.role.label().to_lowercase()),
+        ),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Not added: {}.", errors.messages()))
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/incidents/{number}#people")))
 }
 
 async fn add_member(
