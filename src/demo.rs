@@ -71,6 +71,9 @@ struct DemoIncident {
     ai_modalities: Vec<String>,
     victims: Vec<DemoVictim>,
     subjects: Vec<DemoSubject>,
+    /// Defendants, co-conspirators and subjects; without it, the first subject is charged.
+    #[serde(default)]
+    people: Vec<RawPerson>,
     first_offense_date: String,
     last_offense_date: String,
     members: Vec<String>,
@@ -106,6 +109,11 @@ struct DemoCharge {
     affects_financial_institution: Option<bool>,
     #[serde(default)]
     penalty_facts: Vec<String>,
+    #[serde(default)]
+    object_offense: Option<String>,
+    /// Names of the people it charges; without it, the incident's charged defendants.
+    #[serde(default)]
+    defendants: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -247,22 +255,34 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         }
         registered.push(exhibit.number);
     }
-    // Each demo incident's first recorded subject is its charged defendant; the others are
-    // recorded as uncharged subjects (the demo's own choice, made here, not by a migration).
+    // The people of each demo incident as its fixture lists them; where it lists none, the
+    // first recorded subject is the charged defendant and the others are uncharged subjects
+    // (the demo's own choice, made here, never by a migration).
     let mut defendants_of: HashMap<IncidentNumber, Vec<String>> = HashMap::new();
+    let mut person_ids: HashMap<(IncidentNumber, String), String> = HashMap::new();
     for (i, number) in numbers.iter().enumerate() {
         let incident = &demo_incidents[i];
-        for (n, s) in incident.subjects.iter().enumerate() {
-            let raw = RawPerson {
-                name: s.name.clone(),
-                role: if n == 0 { "defendant".into() } else { "subject".into() },
-                placeholder: None,
-                aliases: None,
-            };
-            let person = services::people::add(conn, &supervisor, *number, &raw)?;
-            if n == 0 {
+        let people: Vec<RawPerson> = if incident.people.is_empty() {
+            incident
+                .subjects
+                .iter()
+                .enumerate()
+                .map(|(n, s)| RawPerson {
+                    name: s.name.clone(),
+                    role: if n == 0 { "defendant".into() } else { "subject".into() },
+                    placeholder: None,
+                    aliases: None,
+                })
+                .collect()
+        } else {
+            incident.people.clone()
+        };
+        for raw in &people {
+            let person = services::people::add(conn, &supervisor, *number, raw)?;
+            if person.role == crate::domain::person::PersonRole::Defendant {
                 defendants_of.entry(*number).or_default().push(person.id.to_string());
             }
+            person_ids.insert((*number, person.name.clone()), person.id.to_string());
         }
     }
     let demo_charges: Vec<DemoCharge> = serde_json::from_str(CHARGES).map_err(bad_fixture)?;
@@ -270,12 +290,24 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         let incident = *numbers.get(c.incident).ok_or_else(|| bad_fixture("charge of an unknown incident"))?;
         let raw = RawCharge {
             offense: c.offense.clone(),
-            object_offense: None,
+            object_offense: c.object_offense.clone(),
             concerns: c.concerns.clone(),
             offense_date: c.offense_date.clone(),
             affects_financial_institution: c.affects_financial_institution,
             penalty_facts: c.penalty_facts.clone(),
-            defendants: defendants_of.get(&incident).cloned().unwrap_or_default(),
+            defendants: if c.defendants.is_empty() {
+                defendants_of.get(&incident).cloned().unwrap_or_default()
+            } else {
+                c.defendants
+                    .iter()
+                    .map(|name| {
+                        person_ids
+                            .get(&(incident, name.clone()))
+                            .cloned()
+                            .ok_or_else(|| bad_fixture(format!("no demo person {name}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            },
         };
         services::charges::add_charge(conn, &find(&c.added_by)?, incident, &raw)?;
     }

@@ -707,6 +707,22 @@ mod tests {
     }
 
     #[test]
+    fn a_wire_fraud_conspiracy_names_its_object_or_is_flagged() {
+        let mut count = charge(1, "WIRE-1349", &["WIRE-P1"], true);
+        count.defendants = vec![PersonId::new()];
+        assert_eq!(not_ready(catalog(), &count), vec!["object offense not chosen"], "a count from before objects");
+        count.object_offense_id = Some("WIRE".into());
+        assert!(not_ready(catalog(), &count).is_empty());
+        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1343)");
+        assert_eq!(
+            rows[0].maximum,
+            Maximum::Years(30),
+            "the object's financial-institution tier, pleaded on the count"
+        );
+    }
+
+    #[test]
     fn coverage_marks_proven_proposed_and_gaps() {
         use MappingStatus::*;
         let wire = charge(1, "WIRE", &[], false);

@@ -107,16 +107,13 @@ mod tests {
 
     #[test]
     fn co_conspirators_need_a_placeholder_and_aliases_split() {
-        let raw = RawPerson { name: "Jin Sung-Il".into(), role: "co_conspirator".into(), ..Default::default() };
+        let raw = RawPerson { name: "Jun Seong".into(), role: "co_conspirator".into(), ..Default::default() };
         assert!(PersonDraft::parse(&raw).unwrap_err().for_field("placeholder").is_some());
-        let raw = RawPerson {
-            placeholder: Some("cc-1".into()),
-            aliases: Some("Jin Sung-Il; Pak Jin-Song\nJSI".into()),
-            ..raw
-        };
+        let raw =
+            RawPerson { placeholder: Some("cc-1".into()), aliases: Some("Jun Seong; Park Jinsoo\nJSI".into()), ..raw };
         let draft = PersonDraft::parse(&raw).unwrap();
         assert_eq!(draft.placeholder.as_deref(), Some("CC-1"));
-        assert_eq!(draft.aliases, vec!["Jin Sung-Il", "Pak Jin-Song", "JSI"]);
+        assert_eq!(draft.aliases, vec!["Jun Seong", "Park Jinsoo", "JSI"]);
         assert!(PersonDraft::parse(&RawPerson { role: "defendant".into(), ..Default::default() }).is_err());
     }
 }

@@ -25,22 +25,22 @@ async fn counts_charge_named_defendants(app: TestApp) {
         let app = &app;
         async move { app.post(paula, &people, &body).await }
     };
-    let r = add(json!({ "name": "Jin Sung-Il", "role": "co_conspirator" })).await;
+    let r = add(json!({ "name": "Jun Seong", "role": "co_conspirator" })).await;
     assert_eq!(r.status(), 422, "a co-conspirator needs a placeholder");
     let mut ids = Vec::new();
-    for name in ["Christina Chapman", "Oleksandr Didenko", "Minh Phuong Vong"] {
+    for name in ["Carla Brandt", "Olek Dorn", "Minh Vo Tran"] {
         let r = add(json!({ "name": name, "role": "defendant", "aliases": "alias one; alias two" })).await;
         assert_eq!(r.status(), 201);
         ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
     }
-    let cc: Value = add(json!({ "name": "Jin Sung-Il", "role": "co_conspirator", "placeholder": "CC-1" }))
+    let cc: Value = add(json!({ "name": "Jun Seong", "role": "co_conspirator", "placeholder": "CC-1" }))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(cc["document_name"], "CC-1", "documents name a co-conspirator by placeholder");
     assert_eq!(
-        add(json!({ "name": "Pak Jin-Song", "role": "co_conspirator", "placeholder": "cc-1" })).await.status(),
+        add(json!({ "name": "Park Jinsoo", "role": "co_conspirator", "placeholder": "cc-1" })).await.status(),
         422
     );
 
@@ -74,7 +74,7 @@ async fn counts_charge_named_defendants(app: TestApp) {
     let proposed: Vec<i64> =
         memo["content"]["charges"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).collect();
     assert_eq!(proposed, vec![1]);
-    assert_eq!(memo["content"]["charges"][0]["defendants"], json!(["Christina Chapman", "Oleksandr Didenko"]));
+    assert_eq!(memo["content"]["charges"][0]["defendants"], json!(["Carla Brandt", "Olek Dorn"]));
     assert!(
         memo["content"]["not_ready"][0].as_str().unwrap().contains("defendant not chosen"),
         "{}",
@@ -83,7 +83,7 @@ async fn counts_charge_named_defendants(app: TestApp) {
     let pdf = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1.pdf")).await.bytes().await.unwrap();
     if let Some(text) = pdf_text(&pdf) {
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(text.contains("against Christina Chapman, Oleksandr Didenko"), "the caption names the defendants");
+        assert!(text.contains("against Carla Brandt, Olek Dorn"), "the caption names the defendants");
         assert!(text.contains("defendant not chosen"), "{text}");
     }
 
@@ -128,13 +128,13 @@ async fn counts_from_before_defendants_are_carried_forward_without_guessing(app:
     use diesel_migrations::MigrationHarness;
     let paula = app.user("paula", Role::Prosecutor);
     let mut one = sample_incident();
-    one["subjects"] = json!([{ "name": "Christina Chapman", "description": "Ran the laptop farm" }]);
+    one["subjects"] = json!([{ "name": "Carla Brandt", "description": "Ran the laptop farm" }]);
     let single = app.open_incident(&paula, one).await["number"].as_str().unwrap().to_owned();
     let several = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
     let mut two = sample_incident();
     two["subjects"] = json!([
-        { "name": "Oleksandr Didenko", "description": "Sold identities" },
-        { "name": "Minh Phuong Vong", "description": "Posed as a developer" }
+        { "name": "Olek Dorn", "description": "Sold identities" },
+        { "name": "Minh Vo Tran", "description": "Posed as a developer" }
     ]);
     let two_number = app.open_incident(&paula, two).await["number"].as_str().unwrap().to_owned();
     for number in [&single, &several, &two_number] {
@@ -173,7 +173,7 @@ async fn counts_from_before_defendants_are_carried_forward_without_guessing(app:
     assert_eq!(carried["defendants"].as_array().unwrap().len(), 1, "{carried}");
     assert!(carried["not_ready"].as_array().unwrap().is_empty());
     let people: Value = app.get(&paula, &format!("/api/v1/incidents/{single}/people")).await.json().await.unwrap();
-    assert_eq!(people["items"][0]["name"], "Christina Chapman");
+    assert_eq!(people["items"][0]["name"], "Carla Brandt");
     assert_eq!(people["items"][0]["role"], "defendant");
     let flagged = count_of(two_number.clone()).await;
     assert!(flagged["defendants"].as_array().unwrap().is_empty(), "two subjects: nothing is guessed");
@@ -196,8 +196,7 @@ async fn defendants_from_the_pages(app: TestApp) {
     let browser = app.browser();
     let csrf = app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
     // Add a defendant and a co-conspirator on the incident page.
-    for (name, role, placeholder) in [("Christina Chapman", "defendant", ""), ("Jin Sung-Il", "co_conspirator", "CC-1")]
-    {
+    for (name, role, placeholder) in [("Carla Brandt", "defendant", ""), ("Jun Seong", "co_conspirator", "CC-1")] {
         let r = browser
             .post(app.url(&format!("/incidents/{number}/people")))
             .form(&[
@@ -213,7 +212,7 @@ async fn defendants_from_the_pages(app: TestApp) {
         assert_eq!(r.status(), 303);
     }
     let page = browser.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Christina Chapman") && page.contains("CC-1"), "the incident page lists its people");
+    assert!(page.contains("Carla Brandt") && page.contains("CC-1"), "the incident page lists its people");
     // The coverage page flags the count, then sets its defendant.
     let coverage =
         browser.get(app.url(&format!("/incidents/{number}/coverage"))).send().await.unwrap().text().await.unwrap();
@@ -233,5 +232,5 @@ async fn defendants_from_the_pages(app: TestApp) {
     let coverage =
         browser.get(app.url(&format!("/incidents/{number}/coverage"))).send().await.unwrap().text().await.unwrap();
     assert!(!coverage.contains("No defendant chosen"), "the count now charges its defendant");
-    assert!(coverage.contains("Christina Chapman"));
+    assert!(coverage.contains("Carla Brandt"));
 }
