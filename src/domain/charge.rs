@@ -723,6 +723,18 @@ mod tests {
     }
 
     #[test]
+    fn an_identity_theft_conspiracy_takes_its_objects_tier() {
+        let object = catalog().offense("ID-A7").unwrap();
+        let fact = object.penalty_facts.iter().max_by_key(|p| p.raises_max_years).unwrap().id.clone();
+        let mut count = charge(1, "ID-F-CONSP", &[fact.as_str()], false);
+        count.object_offense_id = Some("ID-A7".into());
+        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert_eq!(rows[0].citation, "18 U.S.C. § 1028(f) (conspiracy to violate § 1028(a)(7))");
+        assert_eq!(rows[0].maximum, object.maximum_with([fact.as_str()]), "§ 1028(f): the object's penalties");
+        assert!(rows[0].maximum > Maximum::Years(1));
+    }
+
+    #[test]
     fn coverage_marks_proven_proposed_and_gaps() {
         use MappingStatus::*;
         let wire = charge(1, "WIRE", &[], false);

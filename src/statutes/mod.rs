@@ -440,7 +440,11 @@ mod tests {
     fn the_catalog_parses_and_validates() {
         let c = catalog();
         assert!(!c.version.is_empty());
-        assert_eq!(c.offenses.len(), 23, "1030: 11 (with conspiracy and attempt), 1028: 8, 1028A, 1343, 1349 (two)");
+        assert_eq!(
+            c.offenses.len(),
+            25,
+            "1030: 11 (with conspiracy and attempt), 1028: 8 and (f) conspiracy and attempt, 1028A, 1343, 1349 (two)"
+        );
     }
 
     #[test]
@@ -465,6 +469,8 @@ mod tests {
             "ID-A6",
             "ID-A7",
             "ID-A8",
+            "ID-F-CONSP",
+            "ID-F-ATT",
             "AGG-ID",
             "WIRE",
             "WIRE-1349",
