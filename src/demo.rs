@@ -114,6 +114,9 @@ struct DemoCharge {
     /// Names of the people it charges; without it, the incident's charged defendants.
     #[serde(default)]
     defendants: Vec<String>,
+    /// § 1028A: the number of the predicate felony's count.
+    #[serde(default)]
+    predicate: Option<i32>,
 }
 
 #[derive(Deserialize)]
@@ -291,6 +294,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         let raw = RawCharge {
             offense: c.offense.clone(),
             object_offense: c.object_offense.clone(),
+            predicate: c.predicate,
             concerns: c.concerns.clone(),
             offense_date: c.offense_date.clone(),
             affects_financial_institution: c.affects_financial_institution,
@@ -443,6 +447,7 @@ pub fn scale(
                 affects_financial_institution: None,
                 penalty_facts: Vec::new(),
                 defendants: vec![defendant.id.to_string()],
+                predicate: None,
             };
             let charge = services::charges::add_charge(conn, &prosecutor, incident.number, &raw)?;
             let catalog = services::charges::catalog()?;

@@ -195,6 +195,7 @@ diesel::table! {
         created_by -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        predicate_charge_id -> Nullable<Text>,
     }
 }
 

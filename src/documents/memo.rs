@@ -281,6 +281,20 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
             guideline: offense.guideline.clone(),
             elements,
             defendants: row.charge.defendants.iter().map(name_of).collect(),
+            predicate: row
+                .charge
+                .predicate
+                .and_then(|id| charge_list.iter().find(|c| c.id == id))
+                .map(|p| {
+                    let citation = catalog
+                        .offense(&p.offense_id)
+                        .map(|o| {
+                            crate::domain::charge::count_citation(o, crate::domain::charge::object_of(catalog, o, p))
+                        })
+                        .unwrap_or_default();
+                    format!("During and in relation to Count {} ({citation})", p.count)
+                })
+                .unwrap_or_default(),
         });
         if offense.min_years > 0 {
             let note = "Mandatory-minimum charging considerations (JM 9-27.310)".to_owned();
@@ -558,6 +572,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                         vec![format!("{}: {}", ch.citation, ch.title), format!("Concerning {}", ch.concerns)];
                     if !ch.defendants.is_empty() {
                         offense.push(format!("Charges {}", ch.defendants.join(", ")));
+                    }
+                    if !ch.predicate.is_empty() {
+                        offense.push(ch.predicate.clone());
                     }
                     if ch.most_serious {
                         offense.push("Most serious readily provable offense".into());
@@ -851,6 +868,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                 minimum: String::new(),
                 penalty_facts: Vec::new(),
                 defendants: vec!["Operator 1".into()],
+                predicate: String::new(),
                 readily_provable: true,
                 most_serious: c == 0,
                 limitation: "2031-02-11: 5 years from 2026-02-11 (18 U.S.C. § 3282(a))".into(),
@@ -1005,6 +1023,7 @@ mod tests {
             status: ChargeStatus::Candidate,
             drop_reason: None,
             defendants: vec![defendant.id],
+            predicate: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-03-03 9:00),
         };

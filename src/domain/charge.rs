@@ -90,6 +90,9 @@ pub struct Charge {
     pub drop_reason: Option<String>,
     /// The defendants the count charges (none yet: "defendant not chosen").
     pub defendants: Vec<PersonId>,
+    /// § 1028A: the count of the predicate felony.
+    #[serde(skip)]
+    pub predicate: Option<ChargeId>,
     #[serde(skip)]
     pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
@@ -113,6 +116,9 @@ pub struct RawCharge {
     /// Ids of the incident's defendants the count charges.
     #[serde(default)]
     pub defendants: Vec<String>,
+    /// § 1028A: the number of the count charging the predicate felony.
+    #[serde(default)]
+    pub predicate: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -489,7 +495,63 @@ pub fn not_ready(catalog: &Catalog, charge: &Charge) -> Vec<&'static str> {
     if catalog.offense(&charge.offense_id).is_some_and(|o| o.same_as_object) && charge.object_offense_id.is_none() {
         missing.push("object offense not chosen");
     }
+    if catalog.offense(&charge.offense_id).is_some_and(|o| !o.predicates.is_empty()) && charge.predicate.is_none() {
+        missing.push("predicate felony not linked");
+    }
     missing
+}
+
+/// Whether `predicate` may be the predicate felony of a count of `offense` (§ 1028A): an
+/// offense § 1028A(c) enumerates, charged as a felony (its maximum, with the penalty facts
+/// pleaded on it, above one year), and charging the same defendant where both name theirs.
+/// The refusal says why.
+pub fn check_predicate(
+    catalog: &Catalog,
+    offense: &Offense,
+    predicate: &Charge,
+    defendants: &[PersonId],
+) -> Result<(), String> {
+    let Some(predicate_offense) = catalog.offense(&predicate.offense_id) else {
+        return Err(format!("count {} names an offense not in the catalog", predicate.count));
+    };
+    let object = object_of(catalog, predicate_offense, predicate);
+    let citation = count_citation(predicate_offense, object);
+    if predicate.status != ChargeStatus::Candidate {
+        return Err(format!("count {} ({citation}) was dropped", predicate.count));
+    }
+    if predicate_offense.predicates.contains(&offense.id) || predicate.offense_id == offense.id {
+        return Err(format!("count {} ({citation}) is itself a § 1028A count", predicate.count));
+    }
+    if !offense.predicates.contains(&predicate_offense.id) {
+        return Err(format!(
+            "count {} ({citation}) is not a predicate § 1028A(c) enumerates (§ 1028(a)(7), for one, is excluded by name)",
+            predicate.count
+        ));
+    }
+    if object.is_some_and(|o| o.id == "ID-A7") {
+        return Err(format!(
+            "count {} ({citation}): whether a § 1028(f) count whose object is § 1028(a)(7) qualifies was not found decided [ANALYSIS]; Custos does not link it",
+            predicate.count
+        ));
+    }
+    let pleaded: Vec<&str> = predicate.penalty_facts.iter().map(String::as_str).collect();
+    let maximum = match object {
+        Some(o) => o.maximum_with(pleaded.iter().copied()).max(predicate_offense.maximum_with(pleaded.iter().copied())),
+        None => predicate_offense.maximum_with(pleaded.iter().copied()),
+    };
+    if maximum <= Maximum::Years(1) {
+        return Err(format!(
+            "count {} ({citation}) is charged as a misdemeanor (maximum {maximum} with the penalty facts pleaded on it): only a felony is a predicate; plead the fact that makes it one",
+            predicate.count
+        ));
+    }
+    if !defendants.is_empty()
+        && !predicate.defendants.is_empty()
+        && !defendants.iter().any(|d| predicate.defendants.contains(d))
+    {
+        return Err(format!("count {} charges none of this count's defendants", predicate.count));
+    }
+    Ok(())
 }
 
 /// The object offense a conspiracy or attempt count names, if its offense takes one.
@@ -651,6 +713,7 @@ mod tests {
             status: ChargeStatus::Candidate,
             drop_reason: None,
             defendants: Vec::new(),
+            predicate: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-01-01 0:00),
         }
@@ -732,6 +795,31 @@ mod tests {
         assert_eq!(rows[0].citation, "18 U.S.C. § 1028(f) (conspiracy to violate § 1028(a)(7))");
         assert_eq!(rows[0].maximum, object.maximum_with([fact.as_str()]), "§ 1028(f): the object's penalties");
         assert!(rows[0].maximum > Maximum::Years(1));
+    }
+
+    #[test]
+    fn a_1028a_count_takes_only_an_enumerated_felony_as_its_predicate() {
+        let agg = catalog().offense("AGG-ID").unwrap();
+        let defendant = PersonId::new();
+        let mut misdemeanor = charge(1, "CFAA-A2", &[], false);
+        misdemeanor.defendants = vec![defendant];
+        let why = check_predicate(catalog(), agg, &misdemeanor, &[defendant]).unwrap_err();
+        assert!(why.contains("misdemeanor") && why.contains("1 year"), "{why}");
+        let felony_fact = catalog().offense("CFAA-A2").unwrap().penalty_facts[0].id.clone();
+        let mut felony = charge(1, "CFAA-A2", &[felony_fact.as_str()], false);
+        felony.defendants = vec![defendant];
+        assert_eq!(check_predicate(catalog(), agg, &felony, &[defendant]), Ok(()));
+        let mut excluded = charge(2, "ID-A7", &[], false);
+        excluded.defendants = vec![defendant];
+        assert!(check_predicate(catalog(), agg, &excluded, &[defendant]).unwrap_err().contains("not a predicate"));
+        let mut wire = charge(3, "WIRE", &[], false);
+        wire.defendants = vec![PersonId::new()];
+        assert!(
+            check_predicate(catalog(), agg, &wire, &[defendant])
+                .unwrap_err()
+                .contains("none of this count's defendants")
+        );
+        assert!(not_ready(catalog(), &charge(5, "AGG-ID", &[], false)).contains(&"predicate felony not linked"));
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct MemoCharge {
     /// Whom the count charges, as a charging document names them.
     #[serde(default)]
     pub defendants: Vec<String>,
+    /// § 1028A: "during and in relation to Count 1 (18 U.S.C. § 1343)".
+    #[serde(default)]
+    pub predicate: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -61,6 +61,30 @@ pub fn add_charge(
     let defendants = crate::services::people::check_defendants(&people, &raw.defendants)?;
     let charge_id = crate::domain::ids::ChargeId::new();
     let count = db::write_transaction(conn, |conn| -> Result<i32, AppError> {
+        // § 1028A: the predicate count, checked against the counts as they stand now.
+        let offense = catalog()?.offense(&draft.offense_id).ok_or_else(|| AppError::internal("offense vanished"))?;
+        let predicate = match (offense.predicates.is_empty(), raw.predicate) {
+            (true, None) => None,
+            (true, Some(_)) => {
+                return Err(
+                    ValidationErrors::single("predicate", format!("{} takes no predicate count", offense.id)).into()
+                );
+            }
+            (false, None) => {
+                return Err(ValidationErrors::single(
+                    "predicate",
+                    "name the count of the predicate felony (§ 1028A: during and in relation to a felony § 1028A(c) enumerates)",
+                )
+                .into());
+            }
+            (false, Some(n)) => {
+                let predicate = repo::find_charge(conn, &incident_id, n)?
+                    .ok_or_else(|| ValidationErrors::single("predicate", format!("count {n} does not exist")))?;
+                crate::domain::charge::check_predicate(catalog()?, offense, &predicate, &defendants)
+                    .map_err(|why| ValidationErrors::single("predicate", why))?;
+                Some(predicate.id)
+            }
+        };
         let seq = repo::next_charge_seq(conn, &incident_id)?;
         let now = now_utc();
         repo::insert_charge(
@@ -80,6 +104,7 @@ pub fn add_charge(
                 created_by: user.id.to_string(),
                 created_at: now,
                 updated_at: now,
+                predicate_charge_id: predicate.map(|p| p.to_string()),
             },
         )?;
         if !defendants.is_empty() {

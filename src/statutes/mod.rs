@@ -144,6 +144,13 @@ pub struct Offense {
     /// Keys of the defenses a memo should address (see `defense_prompt`).
     #[serde(default)]
     pub defenses: Vec<String>,
+    /// § 1028A: the catalog offenses a count of this offense may name as its predicate (those
+    /// § 1028A(c) enumerates), each only as a felony.
+    #[serde(default)]
+    pub predicates: Vec<String>,
+    /// Predicates that are excluded even though their provision is listed, with why.
+    #[serde(default)]
+    pub predicate_notes: Vec<String>,
     #[serde(rename = "element", default)]
     pub elements: Vec<Element>,
     #[serde(rename = "penalty_fact", default)]
@@ -344,6 +351,11 @@ impl Catalog {
             for object in &offense.objects {
                 if self.offense(object).is_none() {
                     problems.push(format!("{} names unknown object offense {object}", offense.id));
+                }
+            }
+            for predicate in &offense.predicates {
+                if self.offense(predicate).is_none() {
+                    problems.push(format!("{} names unknown predicate offense {predicate}", offense.id));
                 }
             }
         }

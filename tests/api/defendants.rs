@@ -10,7 +10,8 @@ on_both_backends!(
     counts_charge_named_defendants,
     a_conspiracy_to_damage_shows_the_objects_maximum,
     counts_from_before_defendants_are_carried_forward_without_guessing,
-    defendants_from_the_pages
+    defendants_from_the_pages,
+    an_aggravated_identity_theft_count_links_a_felony_predicate
 );
 
 async fn counts_charge_named_defendants(app: TestApp) {
@@ -151,11 +152,16 @@ async fn counts_from_before_defendants_are_carried_forward_without_guessing(app:
     {
         let mut conn = app.conn();
         match &mut *conn {
+            // Back past the predicates and the defendants migrations.
             custos::db::DbConnection::Sqlite(c) => {
-                c.revert_last_migration(custos::db::SQLITE_MIGRATIONS).unwrap();
+                for _ in 0..2 {
+                    c.revert_last_migration(custos::db::SQLITE_MIGRATIONS).unwrap();
+                }
             }
             custos::db::DbConnection::Postgresql(c) => {
-                c.revert_last_migration(custos::db::POSTGRES_MIGRATIONS).unwrap();
+                for _ in 0..2 {
+                    c.revert_last_migration(custos::db::POSTGRES_MIGRATIONS).unwrap();
+                }
             }
         }
         custos::db::migrate(&mut conn).unwrap();
@@ -233,4 +239,35 @@ async fn defendants_from_the_pages(app: TestApp) {
         browser.get(app.url(&format!("/incidents/{number}/coverage"))).send().await.unwrap().text().await.unwrap();
     assert!(!coverage.contains("No defendant chosen"), "the count now charges its defendant");
     assert!(coverage.contains("Carla Brandt"));
+}
+
+async fn an_aggravated_identity_theft_count_links_a_felony_predicate(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let d = app.defendant(&paula, &number, "Carla Brandt").await;
+    let charges = format!("/api/v1/incidents/{number}/charges");
+    // Count 1: § 1030(a)(2) with no penalty fact pleaded (a misdemeanor); count 2: § 1343.
+    for body in [
+        json!({ "offense": "CFAA-A2", "concerns": "Access to the payroll portal", "defendants": [d] }),
+        json!({ "offense": "WIRE", "concerns": "Salary wires", "defendants": [d] }),
+    ] {
+        assert_eq!(app.post(&paula, &charges, &body).await.status(), 201);
+    }
+    let agg = |predicate: Option<i64>| json!({ "offense": "AGG-ID", "concerns": "A real person's SSN", "defendants": [d], "predicate": predicate });
+    let r = app.post(&paula, &charges, &agg(None)).await;
+    assert_eq!(r.status(), 422, "a § 1028A count needs its predicate");
+    let before = app.snapshot();
+    let r = app.post(&paula, &charges, &agg(Some(1))).await;
+    assert_eq!(r.status(), 422);
+    let problem: Value = r.json().await.unwrap();
+    let why = problem["errors"].to_string();
+    assert!(why.contains("misdemeanor"), "the refusal says why: {why}");
+    assert_eq!(app.snapshot(), before, "a refused count changes nothing");
+    let r = app.post(&paula, &charges, &agg(Some(2))).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let memo: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1")).await.json().await.unwrap();
+    let agg_count = memo["content"]["charges"].as_array().unwrap().iter().find(|c| c["count"] == 3).unwrap().clone();
+    assert_eq!(agg_count["predicate"], "During and in relation to Count 2 (18 U.S.C. § 1343)");
 }

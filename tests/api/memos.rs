@@ -39,7 +39,7 @@ async fn memo_versions_cite_only_accepted_evidence_and_export_reproducibly(app: 
     app.post(
         &paula,
         &format!("/api/v1/incidents/{number}/charges"),
-        &json!({ "offense": "AGG-ID", "concerns": "CFO's name and likeness", "offense_date": "2026-02-11", "defendants": [defendant] }),
+        &json!({ "offense": "AGG-ID", "concerns": "CFO's name and likeness", "offense_date": "2026-02-11", "defendants": [defendant], "predicate": 1 }),
     )
     .await;
     let propose = |count: i64, element: &str, exhibit: String| {

@@ -29,6 +29,7 @@ pub struct ChargeRow {
     pub created_by: String,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    pub predicate_charge_id: Option<String>,
 }
 
 impl ChargeRow {
@@ -45,6 +46,7 @@ impl ChargeRow {
             affects_financial_institution: self.affects_financial_institution,
             drop_reason: self.drop_reason,
             defendants: Vec::new(),
+            predicate: self.predicate_charge_id.as_deref().map(|p| parse_stored("charge id", p)).transpose()?,
             created_by: parse_stored("user id", &self.created_by)?,
             created_at: self.created_at,
         })

@@ -113,6 +113,9 @@ pub struct ChargeRequest {
     /// Ids of the incident's defendants the count charges.
     #[serde(default)]
     defendants: Vec<String>,
+    /// § 1028A: the number of the count charging the predicate felony.
+    #[serde(default)]
+    predicate: Option<i32>,
 }
 
 async fn add_charge(
@@ -131,6 +134,7 @@ async fn add_charge(
         affects_financial_institution: b.affects_financial_institution,
         penalty_facts: b.penalty_facts,
         defendants: b.defendants,
+        predicate: b.predicate,
     };
     let charge = state.run(move |conn| service::add_charge(conn, &user, number, &raw)).await?;
     Ok(HttpResponse::Created().json(charge_json(&charge)))

@@ -192,6 +192,8 @@ struct ChargeForm {
     penalty_facts: Vec<String>,
     #[serde(default)]
     defendants: Vec<String>,
+    #[serde(default)]
+    predicate: String,
 }
 
 #[derive(Template)]
@@ -206,6 +208,8 @@ struct NewChargePage {
     errors: ValidationErrors,
     /// The incident's charged defendants: (id, name).
     defendants: Vec<(String, String)>,
+    /// § 1028A: the incident's counts that may be named as the predicate: (number, citation).
+    counts: Vec<(i32, String)>,
 }
 
 impl NewChargePage {
@@ -216,6 +220,32 @@ impl NewChargePage {
     fn charges(&self, id: &str) -> bool {
         self.form.defendants.iter().any(|d| d == id)
     }
+
+    fn predicate_is(&self, count: &i32) -> bool {
+        self.form.predicate.trim() == count.to_string()
+    }
+}
+
+/// The incident's candidate counts, for a § 1028A count's predicate.
+async fn count_choices(
+    state: &web::Data<AppState>,
+    user: &crate::domain::user::User,
+    number: crate::domain::ids::IncidentNumber,
+) -> Result<Vec<(i32, String)>, PageError> {
+    let viewer = user.clone();
+    let (_, charges) = state.run(move |conn| service::charges(conn, &viewer, number)).await?;
+    let catalog = service::catalog()?;
+    Ok(charges
+        .iter()
+        .filter(|c| c.status == crate::domain::charge::ChargeStatus::Candidate)
+        .map(|c| {
+            let citation = catalog
+                .offense(&c.offense_id)
+                .map(|o| crate::domain::charge::count_citation(o, crate::domain::charge::object_of(catalog, o, c)))
+                .unwrap_or_default();
+            (c.count, format!("Count {}: {citation}, {}", c.count, c.concerns))
+        })
+        .collect())
 }
 
 /// The incident's charged defendants, for the add-a-count form.
@@ -256,6 +286,7 @@ async fn new_charge(
     };
     let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
     let defendants = defendant_choices(&state, user.user(), number).await?;
+    let counts = count_choices(&state, user.user(), number).await?;
     render(&NewChargePage {
         chrome: user.chrome,
         number: number.to_string(),
@@ -265,6 +296,7 @@ async fn new_charge(
         fi_checked: fi,
         errors: ValidationErrors::new(),
         defendants,
+        counts,
     })
 }
 
@@ -283,6 +315,7 @@ async fn add_charge(
         affects_financial_institution: Some(form.affects_financial_institution.is_some()),
         penalty_facts: form.penalty_facts.clone(),
         defendants: form.defendants.clone(),
+        predicate: form.predicate.trim().parse().ok(),
     };
     let actor = user.user().clone();
     match state.run(move |conn| service::add_charge(conn, &actor, number, &raw)).await {
@@ -300,6 +333,7 @@ async fn add_charge(
             let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
             let fi_checked = form.affects_financial_institution.is_some();
             let defendants = defendant_choices(&state, user.user(), number).await?;
+            let counts = count_choices(&state, user.user(), number).await?;
             render_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &NewChargePage {
@@ -311,6 +345,7 @@ async fn add_charge(
                     fi_checked,
                     errors,
                     defendants,
+                    counts,
                 },
             )
         }
