@@ -519,7 +519,7 @@ pub fn check_predicate(
     if predicate.status != ChargeStatus::Candidate {
         return Err(format!("count {} ({citation}) was dropped", predicate.count));
     }
-    if predicate_offense.predicates.contains(&offense.id) || predicate.offense_id == offense.id {
+    if !predicate_offense.predicates.is_empty() {
         return Err(format!("count {} ({citation}) is itself a § 1028A count", predicate.count));
     }
     if !offense.predicates.contains(&predicate_offense.id) {
@@ -820,6 +820,13 @@ mod tests {
                 .contains("none of this count's defendants")
         );
         assert!(not_ready(catalog(), &charge(5, "AGG-ID", &[], false)).contains(&"predicate felony not linked"));
+        // § 1028A(a)(2) is its own offense: a § 2332b(g)(5)(B) felony only, five years.
+        let a2 = catalog().offense("AGG-ID-A2").unwrap();
+        assert_eq!((a2.min_years, a2.max_years, a2.consecutive), (5, 5, true));
+        assert!(check_predicate(catalog(), a2, &felony, &[defendant]).unwrap_err().contains("not a predicate"));
+        let mut ransomware = charge(6, "CFAA-A5A", &["CFAA-A5A-P1"], false);
+        ransomware.defendants = vec![defendant];
+        assert_eq!(check_predicate(catalog(), a2, &ransomware, &[defendant]), Ok(()));
     }
 
     #[test]

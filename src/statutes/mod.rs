@@ -454,8 +454,8 @@ mod tests {
         assert!(!c.version.is_empty());
         assert_eq!(
             c.offenses.len(),
-            25,
-            "1030: 11 (with conspiracy and attempt), 1028: 8 and (f) conspiracy and attempt, 1028A, 1343, 1349 (two)"
+            26,
+            "1030: 11 (with conspiracy and attempt), 1028: 8 and (f) conspiracy and attempt, 1028A (a)(1) and (a)(2), 1343, 1349 (two)"
         );
     }
 
@@ -484,6 +484,7 @@ mod tests {
             "ID-F-CONSP",
             "ID-F-ATT",
             "AGG-ID",
+            "AGG-ID-A2",
             "WIRE",
             "WIRE-1349",
             "WIRE-1349-ATT",

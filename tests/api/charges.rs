@@ -77,7 +77,11 @@ async fn the_catalog_is_served_with_its_labels(app: TestApp) {
     let dana = app.user("dana", Role::Investigator);
     let catalog: Value = app.get(&dana, "/api/v1/statutes").await.json().await.unwrap();
     assert!(!catalog["version"].as_str().unwrap().is_empty());
-    assert_eq!(catalog["offenses"].as_array().unwrap().len(), 25, "with § 1028(f) conspiracy and attempt");
+    assert_eq!(
+        catalog["offenses"].as_array().unwrap().len(),
+        26,
+        "with § 1028(f) conspiracy and attempt and § 1028A(a)(2)"
+    );
     let a2: Value = app.get(&dana, "/api/v1/statutes/CFAA-A2").await.json().await.unwrap();
     assert_eq!(a2["citation"], "18 U.S.C. § 1030(a)(2)(A)/(B)/(C)");
     assert_eq!(a2["max_years"], 1);
