@@ -255,6 +255,14 @@ pub fn events(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<CustodyE
     Ok(repo::events_of(conn, exhibit.id)?)
 }
 
+/// When the exhibit was last verified, and whether that verification passed.
+pub fn latest_verification(
+    conn: &mut DbConnection,
+    exhibit: &Exhibit,
+) -> Result<Option<crate::domain::custody::LatestVerification>, AppError> {
+    Ok(repo::latest_verification(conn, exhibit.id)?)
+}
+
 /// One exhibit's custody status, from its events and latest verification.
 pub fn custody_status_of(
     conn: &mut DbConnection,

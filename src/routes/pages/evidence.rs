@@ -242,6 +242,8 @@ struct ShowPage {
     chrome: Chrome,
     /// Whether the exhibit may be relied on, and if not, why.
     sound: bool,
+    /// "last verified 2026-11-27 19:47 UTC", or that it has not been.
+    last_verified: String,
     impairments: Vec<String>,
     /// Why no FRE 902(14) certification can be drafted, if it cannot.
     cannot_certify: Option<String>,
@@ -374,13 +376,14 @@ async fn page(
     errors: ValidationErrors,
 ) -> Result<ShowPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, exhibit, events, status, elements): (_, Exhibit, Vec<CustodyEvent>, _, _) = state
+    let (incident, exhibit, events, (status, latest), elements): (_, Exhibit, Vec<CustodyEvent>, _, _) = state
         .run(move |conn| {
             let (incident, exhibit) = service::get(conn, &viewer, number)?;
             let events = service::events(conn, &exhibit)?;
             let status = service::custody_status_of(conn, &exhibit, &events)?;
+            let latest = service::latest_verification(conn, &exhibit)?;
             let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
-            Ok((incident, exhibit, events, status, elements))
+            Ok((incident, exhibit, events, (status, latest), elements))
         })
         .await?;
     let incident_text = incident.number.to_string();
@@ -433,6 +436,11 @@ async fn page(
             })
             .collect(),
         sound: status.sound(),
+        last_verified: match &latest {
+            Some(v) if v.intact => format!("last verified {}", format_time(v.at)),
+            Some(v) => format!("last verification, {}, failed", format_time(v.at)),
+            None => "not yet re-verified against the ledger".into(),
+        },
         impairments: status
             .impairments
             .iter()
