@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use super::model::{Block, Column, Document, Table};
 use crate::domain::charge::{CellState, Charge, ChargeStatus, DeadlineState, Mapping, MappingStatus, coverage};
-use crate::domain::custody::{CustodyAction, CustodyEvent, LatestVerification, current_custodian, custody_status};
+use crate::domain::custody::{
+    CustodyAction, CustodyEvent, Impairment, LatestVerification, current_custodian, custody_status,
+};
 use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
 use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, format_dollars};
@@ -90,14 +92,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
             description: x.description.clone(),
             sha256: x.file.as_ref().map(|f| f.sha256.clone()),
             custody,
-            impairments: status
-                .impairments
-                .iter()
-                .map(|i| match i.event {
-                    Some(seq) => format!("event {seq}: {}", i.reason),
-                    None => i.reason.clone(),
-                })
-                .collect(),
+            impairments: status.impairments.iter().map(Impairment::describe).collect(),
             custodian: current_custodian(events).unwrap_or_else(|| "unknown".into()),
             acquired: date_text(x.acquisition.acquired_at),
             authority: x.acquisition.legal_authority.clone(),
@@ -149,15 +144,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
         }
     }
     // The most serious readily provable count among those proposed.
-    let top = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.readily_provable)
-        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
-        .map(|(i, _)| i);
-    for (i, row) in rows.iter_mut().enumerate() {
-        row.most_serious = Some(i) == top;
-    }
+    crate::domain::charge::mark_most_serious(&mut rows);
     let mut by_defendant: Vec<(String, String)> = Vec::new();
     for person in facts.people.iter().filter(|p| p.role == crate::domain::person::PersonRole::Defendant) {
         let counts: Vec<String> = rows
@@ -286,12 +273,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 .predicate
                 .and_then(|id| charge_list.iter().find(|c| c.id == id))
                 .map(|p| {
-                    let citation = catalog
-                        .offense(&p.offense_id)
-                        .map(|o| {
-                            crate::domain::charge::count_citation(o, crate::domain::charge::object_of(catalog, o, p))
-                        })
-                        .unwrap_or_default();
+                    let citation = crate::domain::charge::charge_citation(catalog, p).unwrap_or_default();
                     format!("During and in relation to Count {} ({citation})", p.count)
                 })
                 .unwrap_or_default(),

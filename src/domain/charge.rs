@@ -535,10 +535,7 @@ pub fn check_predicate(
         ));
     }
     let pleaded: Vec<&str> = predicate.penalty_facts.iter().map(String::as_str).collect();
-    let maximum = match object {
-        Some(o) => o.maximum_with(pleaded.iter().copied()).max(predicate_offense.maximum_with(pleaded.iter().copied())),
-        None => predicate_offense.maximum_with(pleaded.iter().copied()),
-    };
+    let (maximum, _) = penalties(predicate_offense, object, &pleaded);
     if maximum <= Maximum::Years(1) {
         return Err(format!(
             "count {} ({citation}) is charged as a misdemeanor (maximum {maximum} with the penalty facts pleaded on it): only a felony is a predicate; plead the fact that makes it one",
@@ -552,6 +549,39 @@ pub fn check_predicate(
         return Err(format!("count {} charges none of this count's defendants", predicate.count));
     }
     Ok(())
+}
+
+/// A count's citation, naming its object (see `count_citation`); `None` when the catalog has
+/// no such offense.
+pub fn charge_citation(catalog: &Catalog, charge: &Charge) -> Option<String> {
+    catalog.offense(&charge.offense_id).map(|o| count_citation(o, object_of(catalog, o, charge)))
+}
+
+/// A count's statutory maximum and mandatory minimum with the penalty facts pleaded on it: a
+/// conspiracy or attempt takes its object's penalties (and the object's pleaded facts).
+fn penalties(offense: &Offense, object: Option<&Offense>, pleaded: &[&str]) -> (Maximum, u16) {
+    let own = (offense.maximum_with(pleaded.iter().copied()), offense.minimum_with(pleaded.iter().copied()));
+    match object {
+        Some(object) => (
+            object.maximum_with(pleaded.iter().copied()).max(own.0),
+            object.minimum_with(pleaded.iter().copied()).max(own.1),
+        ),
+        None => own,
+    }
+}
+
+/// Flags the most serious readily provable count among `rows` (the highest maximum; the lower
+/// count number among equals) and clears the flag on the others. The rows keep their order.
+pub fn mark_most_serious(rows: &mut [ChargeCoverage]) {
+    let top = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.readily_provable)
+        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
+        .map(|(i, _)| i);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.most_serious = Some(i) == top;
+    }
 }
 
 /// The object offense a conspiracy or attempt count names, if its offense takes one.
@@ -597,8 +627,9 @@ pub struct ChargeCoverage {
     pub limitation: Limitation,
 }
 
-/// Computes coverage for the candidate (not dropped) charges, ranked by statutory maximum,
-/// most serious first. `custody_intact(exhibit)` says whether an exhibit's custody holds.
+/// Computes coverage for the candidate (not dropped) charges, in count order, the most serious
+/// readily provable one flagged. `custody_intact(exhibit)` says whether an exhibit's custody
+/// holds.
 pub fn coverage(
     catalog: &Catalog,
     charges: &[Charge],
@@ -612,14 +643,7 @@ pub fn coverage(
         let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
         let pleaded: Vec<&str> = charge.penalty_facts.iter().map(String::as_str).collect();
         let object = object_of(catalog, offense, charge);
-        // The object's penalties, with the penalty facts pleaded on this count.
-        let (maximum, minimum_years) = match object {
-            Some(object) => (
-                object.maximum_with(pleaded.iter().copied()).max(offense.maximum_with(pleaded.iter().copied())),
-                object.minimum_with(pleaded.iter().copied()).max(offense.minimum_with(pleaded.iter().copied())),
-            ),
-            None => (offense.maximum_with(pleaded.iter().copied()), offense.minimum_with(pleaded.iter().copied())),
-        };
+        let (maximum, minimum_years) = penalties(offense, object, &pleaded);
         // The count's own elements, then the object's, which name what was agreed or attempted
         // (they need no proof as completed acts); pleaded object penalty facts must be proved.
         let rows =
@@ -676,18 +700,10 @@ pub fn coverage(
             charge: charge.clone(),
         });
     }
-    // Counts stay in the prosecutor's order; the most serious readily provable one is a flag
-    // (the highest maximum, the lower count number among equals), not the sort order.
+    // Counts stay in the prosecutor's order; the most serious readily provable one is a flag,
+    // not the sort order.
     out.sort_by_key(|c| c.charge.count);
-    let top = out
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.readily_provable)
-        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
-        .map(|(i, _)| i);
-    if let Some(i) = top {
-        out[i].most_serious = true;
-    }
+    mark_most_serious(&mut out);
     out
 }
 

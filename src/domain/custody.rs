@@ -222,6 +222,16 @@ pub struct Impairment {
     pub reason: String,
 }
 
+impl Impairment {
+    /// "event 4: discrepancy: ...", or the reason alone where no event is concerned.
+    pub fn describe(&self) -> String {
+        match self.event {
+            Some(seq) => format!("event {seq}: {}", self.reason),
+            None => self.reason.clone(),
+        }
+    }
+}
+
 /// An exhibit's latest verification, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatestVerification {
@@ -247,14 +257,7 @@ impl CustodyStatus {
 
     /// The reasons in one line, for a memo or a review note.
     pub fn summary(&self) -> String {
-        self.impairments
-            .iter()
-            .map(|i| match i.event {
-                Some(seq) => format!("event {seq}: {}", i.reason),
-                None => i.reason.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.impairments.iter().map(Impairment::describe).collect::<Vec<_>>().join("; ")
     }
 }
 

@@ -4,7 +4,6 @@ use crate::db::DbConnection;
 use crate::db::repo::audit::{self as audit_repo, AuditEntry};
 use crate::db::repo::evidence as evidence_repo;
 use crate::domain::charge::Mapping;
-use crate::domain::custody::custody_status;
 use crate::domain::evidence::ExhibitNumber;
 use crate::domain::incident::{IncidentFilter, IncidentSummary, RawIncidentFilter};
 use crate::domain::user::User;
@@ -58,8 +57,7 @@ fn impaired(
         let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
         let Some(exhibit) = evidence_repo::find(conn, number)? else { continue };
         let events = evidence_repo::events_of(conn, exhibit.id)?;
-        let latest = evidence_repo::latest_verification(conn, exhibit.id)?;
-        let status = custody_status(&exhibit, &events, latest.as_ref());
+        let status = crate::services::evidence::custody_status_of(conn, &exhibit, &events)?;
         if !status.sound() {
             out.push(ImpairedExhibit { exhibit: number, reasons: status.summary() });
         }

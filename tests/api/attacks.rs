@@ -74,7 +74,6 @@ fn rss_kib(pid: u32) -> u64 {
 }
 
 fn many_multipart_parts_are_refused_without_growing_memory(backend: Backend) {
-    use std::io::BufRead;
     let pg = match backend {
         Backend::Postgres => match crate::common::PgTestDatabase::create() {
             Some(pg) => Some(pg),
@@ -83,23 +82,7 @@ fn many_multipart_parts_are_refused_without_growing_memory(backend: Backend) {
         Backend::Sqlite => None,
     };
     let root = tempfile::tempdir().unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
-    command
-        .env_remove("DATABASE_URL")
-        .arg("--data-dir")
-        .arg(root.path().join("data"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
-    if let Some(pg) = &pg {
-        command.arg("--database-url").arg(&pg.url);
-    }
-    let mut child = command.spawn().unwrap();
-    let url = std::io::BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
-        .expect("no serving line");
+    let (mut child, url) = crate::common::serve_demo(&root.path().join("data"), pg.as_ref().map(|p| p.url.as_str()));
     let pid = child.id();
     let outcome = actix_web::rt::System::new().block_on(async {
         let sign_in = |username: &'static str| {

@@ -123,6 +123,30 @@ pub async fn spawn_with_pool(backend: Backend, pool_size: u32) -> Option<TestApp
     Some(TestApp { address, pool, backend, data_dir, client, database_url, _pg: pg })
 }
 
+/// Starts `custos serve --demo` as a process of its own on a free port, on `data_dir` (and
+/// PostgreSQL at `database_url`, if given); returns the process and the URL it serves.
+pub fn serve_demo(data_dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+    command
+        .env_remove("DATABASE_URL")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    if let Some(url) = database_url {
+        command.arg("--database-url").arg(url);
+    }
+    let mut child = command.spawn().unwrap();
+    let url = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
+        .expect("no serving line");
+    (child, url)
+}
+
 /// Runs a scenario against SQLite and against PostgreSQL.
 #[macro_export]
 macro_rules! on_both_backends {

@@ -70,7 +70,6 @@ fn the_document_is_valid_openapi() {
 /// break the documented schema, status codes or content types. Required under CI.
 #[test]
 fn schemathesis_finds_no_server_error_or_schema_break() {
-    use std::io::BufRead;
     if !crate::common::tool_available("schemathesis", "--version") {
         return;
     }
@@ -81,17 +80,7 @@ fn schemathesis_finds_no_server_error_or_schema_break() {
         command.env_remove("DATABASE_URL").arg("--data-dir").arg(&data);
         command
     };
-    let mut server = custos()
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = std::io::BufReader::new(server.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
-        .expect("no serving line");
+    let (mut server, url) = crate::common::serve_demo(&data, None);
     let token = custos().args(["token", "create", "--username", "marcus.chen"]).output().unwrap();
     let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     let run = std::process::Command::new("schemathesis")

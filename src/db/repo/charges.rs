@@ -82,7 +82,15 @@ pub fn charges_of(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec
 }
 
 pub fn find_charge(conn: &mut DbConnection, incident_id: &str, count: i32) -> QueryResult<Option<Charge>> {
-    Ok(charges_of(conn, incident_id)?.into_iter().find(|c| c.count == count))
+    let row: Option<ChargeRow> = charges::table
+        .filter(charges::incident_id.eq(incident_id))
+        .filter(charges::seq.eq(count))
+        .select(ChargeRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(mut charge) = row.map(ChargeRow::into_charge).transpose()? else { return Ok(None) };
+    charge.defendants = super::people::defendants_of(conn, charge.id)?;
+    Ok(Some(charge))
 }
 
 /// Swaps the numbers of two counts of an incident (inside a write transaction; the unique

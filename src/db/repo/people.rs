@@ -71,6 +71,17 @@ pub fn set_defendants(conn: &mut DbConnection, charge: ChargeId, defendants: &[P
     Ok(())
 }
 
+/// The defendants one count charges.
+pub fn defendants_of(conn: &mut DbConnection, charge: ChargeId) -> QueryResult<Vec<PersonId>> {
+    let ids: Vec<String> = charge_defendants::table
+        .inner_join(people::table)
+        .filter(charge_defendants::charge_id.eq(charge.to_string()))
+        .order(people::name.asc())
+        .select(charge_defendants::person_id)
+        .load(conn)?;
+    ids.iter().map(|id| parse_stored("person id", id)).collect()
+}
+
 /// The defendants of every count of an incident (or of every incident), by count.
 pub fn defendants_by_charge(
     conn: &mut DbConnection,

@@ -74,12 +74,7 @@ struct ChargeBody<'a> {
 
 fn charge_json(charge: &Charge) -> serde_json::Value {
     let catalog = service::catalog().ok();
-    let citation = catalog
-        .and_then(|c| {
-            c.offense(&charge.offense_id)
-                .map(|o| crate::domain::charge::count_citation(o, crate::domain::charge::object_of(c, o, charge)))
-        })
-        .unwrap_or_default();
+    let citation = catalog.and_then(|c| crate::domain::charge::charge_citation(c, charge)).unwrap_or_default();
     let mut value = serde_json::to_value(ChargeBody { charge, citation, created_at: rfc3339(charge.created_at) })
         .unwrap_or_default();
     value["not_ready"] = json!(catalog.map(|c| crate::domain::charge::not_ready(c, charge)).unwrap_or_default());

@@ -158,7 +158,7 @@ async fn coverage_page(
         .filter(|c| c.drop_reason.is_some())
         .map(|c| DroppedView {
             count: c.count,
-            citation: catalog.offense(&c.offense_id).map(Offense::citation).unwrap_or_default(),
+            citation: crate::domain::charge::charge_citation(catalog, c).unwrap_or_default(),
             concerns: c.concerns.clone(),
             reason: c.drop_reason.clone().unwrap_or_default(),
         })
@@ -239,10 +239,7 @@ async fn count_choices(
         .iter()
         .filter(|c| c.status == crate::domain::charge::ChargeStatus::Candidate)
         .map(|c| {
-            let citation = catalog
-                .offense(&c.offense_id)
-                .map(|o| crate::domain::charge::count_citation(o, crate::domain::charge::object_of(catalog, o, c)))
-                .unwrap_or_default();
+            let citation = crate::domain::charge::charge_citation(catalog, c).unwrap_or_default();
             (c.count, format!("Count {}: {citation}, {}", c.count, c.concerns))
         })
         .collect())
