@@ -74,10 +74,23 @@ struct DemoIncident {
     /// Defendants, co-conspirators and subjects; without it, the first subject is charged.
     #[serde(default)]
     people: Vec<RawPerson>,
+    /// Offenses outside the catalog, entered before the counts that charge them (OTHER-1...).
+    #[serde(default)]
+    other_statutes: Vec<DemoOtherStatute>,
     first_offense_date: String,
     last_offense_date: String,
     members: Vec<String>,
     statuses: Vec<IncidentStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoOtherStatute {
+    entered_by: String,
+    citation: String,
+    title: String,
+    max_years: u16,
+    elements: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -286,6 +299,18 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
                 defendants_of.entry(*number).or_default().push(person.id.to_string());
             }
             person_ids.insert((*number, person.name.clone()), person.id.to_string());
+        }
+    }
+    for (i, number) in numbers.iter().enumerate() {
+        for o in &demo_incidents[i].other_statutes {
+            let raw = crate::domain::other_statute::RawOtherStatute {
+                citation: o.citation.clone(),
+                title: o.title.clone(),
+                max_years: Some(o.max_years),
+                elements: o.elements.clone(),
+                ..Default::default()
+            };
+            services::other_statutes::enter(conn, &find(&o.entered_by)?, *number, &raw)?;
         }
     }
     let demo_charges: Vec<DemoCharge> = serde_json::from_str(CHARGES).map_err(bad_fixture)?;

@@ -308,7 +308,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    other_statutes (id) {
+        id -> Text,
+        incident_id -> Text,
+        code -> Text,
+        citation -> Text,
+        title -> Text,
+        max_years -> Nullable<Integer>,
+        max_life -> Bool,
+        min_years -> Integer,
+        entered_by -> Text,
+        entered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    other_statute_elements (other_statute_id, position) {
+        other_statute_id -> Text,
+        position -> Integer,
+        text -> Text,
+    }
+}
+
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(other_statutes -> incidents (incident_id));
+diesel::joinable!(other_statutes -> users (entered_by));
+diesel::joinable!(other_statute_elements -> other_statutes (other_statute_id));
 diesel::joinable!(people -> incidents (incident_id));
 diesel::joinable!(charge_defendants -> charges (charge_id));
 diesel::joinable!(charge_defendants -> people (person_id));
@@ -354,4 +380,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     people,
     charge_defendants,
+    other_statutes,
+    other_statute_elements,
 );

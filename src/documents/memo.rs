@@ -14,7 +14,7 @@ use crate::domain::ids::MappingId;
 use crate::domain::incident::{Incident, format_dollars};
 use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
 use crate::domain::person::Person;
-use crate::statutes::{Catalog, ElementKind, defense_prompt};
+use crate::statutes::{ElementKind, Law, defense_prompt};
 
 /// How an exhibit of this kind is usually authenticated.
 fn authentication(exhibit: &Exhibit) -> &'static str {
@@ -45,8 +45,9 @@ pub struct MemoFacts {
 }
 
 /// What the memo says about the incident as it stands, everything but the narratives: a pure
-/// function of the recorded facts, the statute catalog and the date.
-pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoContent {
+/// function of the recorded facts, the law the incident charges under (the catalog and its
+/// entered offenses) and the date.
+pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
     let incident = &facts.incident;
     let d = &incident.details;
     let charge_list = &facts.charges;
@@ -115,14 +116,8 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
         facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
-    let all_rows = coverage(
-        catalog,
-        charge_list,
-        mappings,
-        &|n| intact.get(&n).copied().unwrap_or(false),
-        d.last_offense_date,
-        today,
-    );
+    let all_rows =
+        coverage(law, charge_list, mappings, &|n| intact.get(&n).copied().unwrap_or(false), d.last_offense_date, today);
     // A count goes into the memo as proposed only when it names whom it charges and, for a
     // conspiracy or attempt, what its object was; the others are listed, with why.
     let name_of = |id: &crate::domain::ids::PersonId| {
@@ -136,7 +131,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     let mut not_ready = Vec::new();
     let mut rows = Vec::new();
     for row in all_rows {
-        let missing = crate::domain::charge::not_ready(catalog, &row.charge);
+        let missing = crate::domain::charge::not_ready(law, &row.charge);
         if missing.is_empty() {
             rows.push(row);
         } else {
@@ -171,7 +166,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
     let mut defenses: Vec<(String, Vec<i32>)> = Vec::new();
     let mut approvals = vec!["Supervisory approval of the charges (JM 9-27.300)".to_owned()];
     for row in &rows {
-        let Some(offense) = catalog.offense(&row.charge.offense_id) else { continue };
+        let Some(offense) = law.offense(&row.charge.offense_id) else { continue };
         for key in &offense.defenses {
             match defenses.iter_mut().find(|(k, _)| k == key) {
                 Some((_, counts)) => counts.push(row.charge.count),
@@ -220,6 +215,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                     id: cell.element_id.clone(),
                     text: cell.text.clone(),
                     label: cell.label.to_owned(),
+                    provenance: cell.provenance.clone(),
                     penalty_fact: cell.kind == ElementKind::PenaltyFact,
                     proof,
                     gaps,
@@ -227,10 +223,10 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
             })
             .collect();
         let l = &row.limitation;
-        let limitation = match l.deadline {
-            Some(deadline) => format!(
-                "{deadline}: {} years from {} ({}){}",
-                l.years,
+        let limitation = match (l.years, l.deadline) {
+            (None, _) => "Not computed: the count or its object is outside the catalog, and Custos holds no limitation rule for it; determine the period before relying on any date".to_owned(),
+            (Some(years), Some(deadline)) => format!(
+                "{deadline}: {years} years from {} ({}){}",
                 l.offense_date.map(|d| d.to_string()).unwrap_or_default(),
                 l.authority,
                 match l.state {
@@ -239,7 +235,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                     _ => "",
                 }
             ),
-            None => format!("No offense date recorded ({} years, {})", l.years, l.authority),
+            (Some(years), None) => format!("No offense date recorded ({years} years, {})", l.authority),
         };
         memo_charges.push(MemoCharge {
             count: row.charge.count,
@@ -258,7 +254,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 .penalty_facts
                 .iter()
                 .map(|id| {
-                    let text = catalog.element(id).map(|(_, e)| e.text.clone()).unwrap_or_default();
+                    let text = law.element(id).map(|(_, e)| e.text.clone()).unwrap_or_default();
                     format!("{id}: {text}")
                 })
                 .collect(),
@@ -273,10 +269,11 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
                 .predicate
                 .and_then(|id| charge_list.iter().find(|c| c.id == id))
                 .map(|p| {
-                    let citation = crate::domain::charge::charge_citation(catalog, p).unwrap_or_default();
+                    let citation = crate::domain::charge::charge_citation(law, p).unwrap_or_default();
                     format!("During and in relation to Count {} ({citation})", p.count)
                 })
                 .unwrap_or_default(),
+            provenance: row.provenance.clone(),
         });
         if offense.min_years > 0 {
             let note = "Mandatory-minimum charging considerations (JM 9-27.310)".to_owned();
@@ -329,7 +326,7 @@ pub fn compose(facts: &MemoFacts, catalog: &Catalog, today: time::Date) -> MemoC
         defenses: memo_defenses,
         exhibits: memo_exhibits,
         narratives: Narratives::default(),
-        catalog_version: catalog.version.clone(),
+        catalog_version: law.catalog.version.clone(),
         checkpoint_size: 0,
         checkpoint_root: String::new(),
         checkpoint_note: String::new(),
@@ -558,6 +555,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                     if !ch.predicate.is_empty() {
                         offense.push(ch.predicate.clone());
                     }
+                    if let Some(provenance) = &ch.provenance {
+                        offense.push(format!("Out-of-catalog offense, {provenance}"));
+                    }
                     if ch.most_serious {
                         offense.push("Most serious readily provable offense".into());
                     }
@@ -612,6 +612,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
                         format!("{} [{}]{}", e.id, e.label, if e.penalty_fact { " penalty fact" } else { "" }),
                         e.text.clone(),
                     ];
+                    if let Some(provenance) = &e.provenance {
+                        element.push(format!("Element {provenance}."));
+                    }
                     if e.label != "STAT" && e.label != "SRC" {
                         element.push("Verify before relying.".into());
                     }
@@ -851,6 +854,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                 penalty_facts: Vec::new(),
                 defendants: vec!["Operator 1".into()],
                 predicate: String::new(),
+                provenance: None,
                 readily_provable: true,
                 most_serious: c == 0,
                 limitation: "2031-02-11: 5 years from 2026-02-11 (18 U.S.C. § 3282(a))".into(),
@@ -860,6 +864,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
                         id: format!("OFFENSE{}-E{}", c + 1, e + 1),
                         text: "The defendant knowingly devised or took part in a scheme to defraud, or to obtain money or property by false or fraudulent pretenses.".into(),
                         label: "SRC".into(),
+                        provenance: None,
                         penalty_fact: false,
                         proof: (0..5)
                             .map(|k| {
@@ -1057,13 +1062,13 @@ mod tests {
         }
     }
 
-    fn catalog() -> &'static Catalog {
-        crate::statutes::catalog().unwrap()
+    fn law() -> Law<'static> {
+        Law::catalog_only(crate::statutes::catalog().unwrap())
     }
 
     #[test]
     fn accepted_evidence_with_intact_custody_is_cited_as_proof() {
-        let content = compose(&facts(false), catalog(), date!(2026 - 06 - 01));
+        let content = compose(&facts(false), &law(), date!(2026 - 06 - 01));
         assert_eq!(content.incident, "2026-0042");
         let element = content.charges[0].elements.iter().find(|e| e.id == "WIRE-E1").unwrap();
         assert_eq!(element.proof.len(), 1);
@@ -1072,12 +1077,12 @@ mod tests {
         assert_eq!(content.exhibits[0].custody, "sound");
         assert_eq!(content.exhibits[0].custodian, "SA Dana Reyes");
         // The composition is a function of its inputs: the same facts, the same memo.
-        assert_eq!(content, compose(&facts(false), catalog(), date!(2026 - 06 - 01)));
+        assert_eq!(content, compose(&facts(false), &law(), date!(2026 - 06 - 01)));
     }
 
     #[test]
     fn evidence_whose_chain_does_not_recompute_proves_nothing() {
-        let content = compose(&facts(true), catalog(), date!(2026 - 06 - 01));
+        let content = compose(&facts(true), &law(), date!(2026 - 06 - 01));
         let element = content.charges[0].elements.iter().find(|e| e.id == "WIRE-E1").unwrap();
         assert!(element.proof.is_empty(), "a tampered exhibit was cited as proof");
         assert!(element.gaps.starts_with("Gap"), "{}", element.gaps);
@@ -1086,8 +1091,8 @@ mod tests {
 
     #[test]
     fn the_limitation_deadline_follows_the_date_given() {
-        let early = compose(&facts(false), catalog(), date!(2026 - 06 - 01));
-        let late = compose(&facts(false), catalog(), date!(2036 - 06 - 01));
+        let early = compose(&facts(false), &law(), date!(2026 - 06 - 01));
+        let late = compose(&facts(false), &law(), date!(2036 - 06 - 01));
         assert!(!early.charges[0].limitation.contains("PASSED"), "{}", early.charges[0].limitation);
         assert!(late.charges[0].limitation.contains("PASSED"), "{}", late.charges[0].limitation);
     }
@@ -1095,7 +1100,7 @@ mod tests {
     #[test]
     fn starting_text_states_only_recorded_facts() {
         let facts = facts(false);
-        let content = compose(&facts, catalog(), date!(2026 - 06 - 01));
+        let content = compose(&facts, &law(), date!(2026 - 06 - 01));
         let n = default_narratives(&content, &facts.incident).unwrap();
         let all = n.fields().iter().map(|f| f.2.to_owned()).collect::<Vec<_>>().join("\n");
         assert!(!all.contains("$0.00"), "{all}");

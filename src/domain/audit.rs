@@ -30,6 +30,7 @@ vocabulary!(
         ChargeMoved => ("charge.moved", "Counts renumbered"),
         ChargeDefendantsSet => ("charge.defendants_set", "Defendants of a count set"),
         PersonAdded => ("person.added", "Person added"),
+        OtherStatuteEntered => ("other_statute.entered", "Out-of-catalog offense entered"),
         MappingProposed => ("mapping.proposed", "Mapping proposed"),
         MappingReviewed => ("mapping.reviewed", "Mapping reviewed"),
         MappingReopened => ("mapping.reopened", "Mapping sent back to review"),
@@ -74,6 +75,9 @@ impl AuditAction {
             AuditAction::ChargeDropped => format!("dropped count {}: {}", number("count"), text("reason")),
             AuditAction::ChargeMoved => format!("moved count {} to count {}", number("from"), number("to")),
             AuditAction::ChargeDefendantsSet => format!("set the defendants of count {}", number("count")),
+            AuditAction::OtherStatuteEntered => {
+                format!("entered {} ({}), not from the catalog, as {}", text("citation"), text("title"), text("code"))
+            }
             AuditAction::PersonAdded => format!("added {} ({})", text("name"), text("role").replace('_', " ")),
             AuditAction::MappingProposed => {
                 format!("proposed {} for {} on count {}", text("exhibit"), text("element"), number("count"))

@@ -10,7 +10,10 @@ use super::ValidationErrors;
 use super::evidence::ExhibitNumber;
 use super::ids::{ChargeId, ExhibitId, MappingId, PersonId, UserId};
 use super::incident::parse_date;
-use crate::statutes::{Catalog, ElementKind, Maximum, Offense, limitation_deadline, limitation_years};
+use crate::statutes::{
+    ElementKind, Law, LimitationRule, Maximum, OTHER_PREFIX, Offense, falls_under, limitation_deadline,
+    limitation_years,
+};
 
 // Dates leave as "YYYY-MM-DD", as people and scripts write them.
 time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
@@ -137,16 +140,14 @@ fn trimmed(raw: &Option<String>) -> Option<&str> {
 
 impl ChargeDraft {
     /// `fi_default` is whether the incident lists a financial institution among its victims.
-    pub fn parse(
-        raw: &RawCharge,
-        catalog: &Catalog,
-        fi_default: bool,
-        today: Date,
-    ) -> Result<ChargeDraft, ValidationErrors> {
+    pub fn parse(raw: &RawCharge, law: &Law, fi_default: bool, today: Date) -> Result<ChargeDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let offense = catalog.offense(raw.offense.trim());
+        let offense = law.offense(raw.offense.trim());
         if offense.is_none() {
-            errors.add("offense", format!("'{}' is not an offense in the catalog", raw.offense.trim()));
+            errors.add(
+                "offense",
+                format!("'{}' is not an offense in the catalog or entered for this incident", raw.offense.trim()),
+            );
         }
         let object = trimmed(&raw.object_offense);
         if let Some(offense) = offense {
@@ -154,6 +155,23 @@ impl ChargeDraft {
                 (true, None) => {
                     errors.add("object_offense", "name the offense that was the object of the conspiracy or attempt")
                 }
+                (true, Some(o)) if o.starts_with(OTHER_PREFIX) => match law.offense(o) {
+                    None => errors.add("object_offense", format!("{o} is not an offense entered for this incident")),
+                    Some(other) if !offense.other_objects.iter().any(|p| falls_under(&other.statute, p)) => errors.add(
+                        "object_offense",
+                        if offense.other_objects.is_empty() {
+                            format!("{} takes only a catalog offense as its object", offense.id)
+                        } else {
+                            format!(
+                                "{} cannot be the object of {}: outside the catalog it takes {}",
+                                other.statute,
+                                offense.id,
+                                offense.other_objects.join(", ")
+                            )
+                        },
+                    ),
+                    Some(_) => {}
+                },
                 (true, Some(o)) if !offense.objects.iter().any(|x| x == o) => {
                     errors.add("object_offense", format!("{o} cannot be the object of {}", offense.id))
                 }
@@ -162,7 +180,7 @@ impl ChargeDraft {
             }
             // A conspiracy or attempt that takes its object's penalties pleads the object's
             // penalty facts (§ 1030(b): "punished as provided in subsection (c)").
-            let object_offense = object.filter(|_| offense.same_as_object).and_then(|o| catalog.offense(o));
+            let object_offense = object.filter(|_| offense.same_as_object).and_then(|o| law.offense(o));
             for fact in &raw.penalty_facts {
                 let own = offense.penalty_facts.iter().any(|p| &p.id == fact);
                 let object_fact = object_offense.is_some_and(|o| o.penalty_facts.iter().any(|p| &p.id == fact));
@@ -430,6 +448,8 @@ pub struct CoverageCell {
     pub text: String,
     pub kind: ElementKind,
     pub label: &'static str,
+    /// For an element entered by a user: who entered it and that it is not from the catalog.
+    pub provenance: Option<String>,
     pub verify_before_relying: bool,
     /// Optional elements and penalty facts that are not pleaded do not decide provability.
     pub required: bool,
@@ -452,7 +472,8 @@ pub enum DeadlineState {
 /// The statute of limitations for one count.
 #[derive(Debug, Clone, Serialize)]
 pub struct Limitation {
-    pub years: u8,
+    /// `None` when no rule is known (an out-of-catalog count or object): nothing is stated.
+    pub years: Option<u8>,
     pub authority: &'static str,
     #[serde(with = "iso_date::option")]
     pub offense_date: Option<Date>,
@@ -467,14 +488,30 @@ pub const LIMITATION_WARNING_DAYS: i64 = 180;
 
 pub fn limitation_for(
     offense: &Offense,
+    object: Option<&Offense>,
     charge: &Charge,
     incident_last_offense: Option<Date>,
     today: Date,
 ) -> Limitation {
-    let rule = offense.limitation;
-    let (years, authority) = limitation_years(rule, charge.affects_financial_institution);
+    // A conspiracy to commit an out-of-catalog offense may fall under another period (§ 1344:
+    // § 3293(1)); Custos holds no rule for it and states none.
+    let rule = match object {
+        Some(o) if o.limitation == LimitationRule::NotInCatalog => LimitationRule::NotInCatalog,
+        _ => offense.limitation,
+    };
     let offense_date = charge.offense_date.or(incident_last_offense);
-    let deadline = offense_date.map(|d| limitation_deadline(d, years));
+    let Some((years, authority)) = limitation_years(rule, charge.affects_financial_institution) else {
+        return Limitation {
+            years: None,
+            authority: "none: out of the catalog, Custos holds no limitation rule for it",
+            offense_date,
+            deadline: None,
+            days_left: None,
+            state: DeadlineState::Unknown,
+        };
+    };
+    let years = Some(years);
+    let deadline = offense_date.zip(years).map(|(d, y)| limitation_deadline(d, y));
     let days_left = deadline.map(|d| (d - today).whole_days());
     let state = match days_left {
         None => DeadlineState::Unknown,
@@ -487,15 +524,15 @@ pub fn limitation_for(
 
 /// What stops a count from being proposed in a memo: "defendant not chosen", "object offense
 /// not chosen". Nothing is guessed for a count carried over from before these were recorded.
-pub fn not_ready(catalog: &Catalog, charge: &Charge) -> Vec<&'static str> {
+pub fn not_ready(law: &Law, charge: &Charge) -> Vec<&'static str> {
     let mut missing = Vec::new();
     if charge.defendants.is_empty() {
         missing.push("defendant not chosen");
     }
-    if catalog.offense(&charge.offense_id).is_some_and(|o| o.same_as_object) && charge.object_offense_id.is_none() {
+    if law.offense(&charge.offense_id).is_some_and(|o| o.same_as_object) && charge.object_offense_id.is_none() {
         missing.push("object offense not chosen");
     }
-    if catalog.offense(&charge.offense_id).is_some_and(|o| !o.predicates.is_empty()) && charge.predicate.is_none() {
+    if law.offense(&charge.offense_id).is_some_and(|o| !o.predicates.is_empty()) && charge.predicate.is_none() {
         missing.push("predicate felony not linked");
     }
     missing
@@ -504,17 +541,18 @@ pub fn not_ready(catalog: &Catalog, charge: &Charge) -> Vec<&'static str> {
 /// Whether `predicate` may be the predicate felony of a count of `offense` (§ 1028A): an
 /// offense § 1028A(c) enumerates, charged as a felony (its maximum, with the penalty facts
 /// pleaded on it, above one year), and charging the same defendant where both name theirs.
-/// The refusal says why.
+/// An out-of-catalog count qualifies only under a provision the catalog lists as named by
+/// § 1028A(c) (`predicate_citations`). The refusal says why.
 pub fn check_predicate(
-    catalog: &Catalog,
+    law: &Law,
     offense: &Offense,
     predicate: &Charge,
     defendants: &[PersonId],
 ) -> Result<(), String> {
-    let Some(predicate_offense) = catalog.offense(&predicate.offense_id) else {
-        return Err(format!("count {} names an offense not in the catalog", predicate.count));
+    let Some(predicate_offense) = law.offense(&predicate.offense_id) else {
+        return Err(format!("count {} names an offense Custos does not know", predicate.count));
     };
-    let object = object_of(catalog, predicate_offense, predicate);
+    let object = object_of(law, predicate_offense, predicate);
     let citation = count_citation(predicate_offense, object);
     if predicate.status != ChargeStatus::Candidate {
         return Err(format!("count {} ({citation}) was dropped", predicate.count));
@@ -522,7 +560,23 @@ pub fn check_predicate(
     if !predicate_offense.predicates.is_empty() {
         return Err(format!("count {} ({citation}) is itself a § 1028A count", predicate.count));
     }
-    if !offense.predicates.contains(&predicate_offense.id) {
+    if predicate_offense.provenance.is_some() {
+        if !offense.predicate_citations.iter().any(|p| falls_under(&predicate_offense.statute, p)) {
+            return Err(if offense.predicate_citations.is_empty() {
+                format!(
+                    "count {} ({citation}) is outside the catalog, and the catalog lists no out-of-catalog predicate for {}",
+                    predicate.count,
+                    offense.citation()
+                )
+            } else {
+                format!(
+                    "count {} ({citation}) is outside the catalog, under no provision the catalog lists for § 1028A(c) ({}); chapters § 1028A(c) names as a whole are not checked section by section",
+                    predicate.count,
+                    offense.predicate_citations.join(", ")
+                )
+            });
+        }
+    } else if !offense.predicates.contains(&predicate_offense.id) {
         return Err(format!(
             "count {} ({citation}) is not a predicate § 1028A(c) enumerates (§ 1028(a)(7), for one, is excluded by name)",
             predicate.count
@@ -553,21 +607,27 @@ pub fn check_predicate(
 
 /// A count's citation, naming its object (see `count_citation`); `None` when the catalog has
 /// no such offense.
-pub fn charge_citation(catalog: &Catalog, charge: &Charge) -> Option<String> {
-    catalog.offense(&charge.offense_id).map(|o| count_citation(o, object_of(catalog, o, charge)))
+pub fn charge_citation(law: &Law, charge: &Charge) -> Option<String> {
+    law.offense(&charge.offense_id).map(|o| count_citation(o, object_of(law, o, charge)))
 }
 
 /// A count's statutory maximum and mandatory minimum with the penalty facts pleaded on it: a
-/// conspiracy or attempt takes its object's penalties (and the object's pleaded facts).
+/// conspiracy or attempt takes its object's penalties (and the object's pleaded facts), raised
+/// only by penalty facts of its own that are pleaded: its own base maximum is no floor, since
+/// an out-of-catalog object may carry less.
 fn penalties(offense: &Offense, object: Option<&Offense>, pleaded: &[&str]) -> (Maximum, u16) {
-    let own = (offense.maximum_with(pleaded.iter().copied()), offense.minimum_with(pleaded.iter().copied()));
-    match object {
-        Some(object) => (
-            object.maximum_with(pleaded.iter().copied()).max(own.0),
-            object.minimum_with(pleaded.iter().copied()).max(own.1),
-        ),
-        None => own,
+    let Some(object) = object else {
+        return (offense.maximum_with(pleaded.iter().copied()), offense.minimum_with(pleaded.iter().copied()));
+    };
+    let own: Vec<&str> =
+        pleaded.iter().copied().filter(|id| offense.penalty_facts.iter().any(|p| p.id == *id)).collect();
+    let mut maximum = object.maximum_with(pleaded.iter().copied());
+    let mut minimum = object.minimum_with(pleaded.iter().copied());
+    if !own.is_empty() {
+        maximum = maximum.max(offense.maximum_with(own.iter().copied()));
+        minimum = minimum.max(offense.minimum_with(own.iter().copied()));
     }
+    (maximum, minimum)
 }
 
 /// Flags the most serious readily provable count among `rows` (the highest maximum; the lower
@@ -585,8 +645,8 @@ pub fn mark_most_serious(rows: &mut [ChargeCoverage]) {
 }
 
 /// The object offense a conspiracy or attempt count names, if its offense takes one.
-pub fn object_of<'a>(catalog: &'a Catalog, offense: &Offense, charge: &Charge) -> Option<&'a Offense> {
-    charge.object_offense_id.as_deref().filter(|_| offense.same_as_object).and_then(|o| catalog.offense(o))
+pub fn object_of<'a>(law: &'a Law, offense: &Offense, charge: &Charge) -> Option<&'a Offense> {
+    charge.object_offense_id.as_deref().filter(|_| offense.same_as_object).and_then(|o| law.offense(o))
 }
 
 /// A count's citation as an indictment writes it, naming a conspiracy's or attempt's object:
@@ -625,13 +685,15 @@ pub struct ChargeCoverage {
     pub most_serious: bool,
     pub gaps: usize,
     pub limitation: Limitation,
+    /// An out-of-catalog count: who entered its offense, and that it is not from the catalog.
+    pub provenance: Option<String>,
 }
 
 /// Computes coverage for the candidate (not dropped) charges, in count order, the most serious
 /// readily provable one flagged. `custody_intact(exhibit)` says whether an exhibit's custody
 /// holds.
 pub fn coverage(
-    catalog: &Catalog,
+    law: &Law,
     charges: &[Charge],
     mappings: &[Mapping],
     custody_intact: &dyn Fn(ExhibitNumber) -> bool,
@@ -640,9 +702,9 @@ pub fn coverage(
 ) -> Vec<ChargeCoverage> {
     let mut out = Vec::new();
     for charge in charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
-        let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
+        let Some(offense) = law.offense(&charge.offense_id) else { continue };
         let pleaded: Vec<&str> = charge.penalty_facts.iter().map(String::as_str).collect();
-        let object = object_of(catalog, offense, charge);
+        let object = object_of(law, offense, charge);
         let (maximum, minimum_years) = penalties(offense, object, &pleaded);
         // The count's own elements, then the object's, which name what was agreed or attempted
         // (they need no proof as completed acts); pleaded object penalty facts must be proved.
@@ -676,6 +738,11 @@ pub fn coverage(
                     text: if of_object { format!("The object: {}", element.text) } else { element.text.clone() },
                     kind: element.kind,
                     label: element.label.as_str(),
+                    provenance: if of_object {
+                        object.and_then(|o| o.provenance.clone())
+                    } else {
+                        offense.provenance.clone()
+                    },
                     verify_before_relying: element.label.verify_before_relying(),
                     required,
                     state,
@@ -695,7 +762,8 @@ pub fn coverage(
             readily_provable: gaps == 0,
             most_serious: false,
             gaps,
-            limitation: limitation_for(offense, charge, incident_last_offense, today),
+            limitation: limitation_for(offense, object, charge, incident_last_offense, today),
+            provenance: offense.provenance.clone(),
             cells,
             charge: charge.clone(),
         });
@@ -710,10 +778,15 @@ pub fn coverage(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::statutes::Catalog;
     use time::macros::{date, datetime};
 
     fn catalog() -> &'static Catalog {
         crate::statutes::catalog().unwrap()
+    }
+
+    fn law() -> Law<'static> {
+        Law::catalog_only(catalog())
     }
 
     fn charge(count: i32, offense: &str, facts: &[&str], fi: bool) -> Charge {
@@ -759,7 +832,7 @@ mod tests {
     fn a_conspiracy_takes_its_objects_penalties_and_names_it() {
         let mut count = charge(1, "CFAA-B", &["CFAA-A5A-P1"], false);
         count.object_offense_id = Some("CFAA-A5A".into());
-        let rows = coverage(catalog(), &[count.clone()], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count.clone()], &[], &|_| true, None, date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(10), "(b) to violate (a)(5)(A) with a (c)(4)(B) harm factor");
         assert_eq!(rows[0].citation, "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))");
         let object_rows: Vec<&CoverageCell> =
@@ -770,7 +843,7 @@ mod tests {
         assert!(object_rows.iter().filter(|c| c.kind == ElementKind::Element).all(|c| !c.required));
         // Without the harm factor: the object's base maximum.
         count.penalty_facts.clear();
-        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(1));
         // The parser accepts the object's penalty facts on the conspiracy count, and only those.
         let raw = RawCharge {
@@ -780,19 +853,19 @@ mod tests {
             penalty_facts: vec!["CFAA-A5A-P1".into()],
             ..Default::default()
         };
-        assert!(ChargeDraft::parse(&raw, catalog(), false, date!(2026 - 06 - 01)).is_ok());
+        assert!(ChargeDraft::parse(&raw, &law(), false, date!(2026 - 06 - 01)).is_ok());
         let wrong = RawCharge { penalty_facts: vec!["WIRE-P1".into()], ..raw };
-        assert!(ChargeDraft::parse(&wrong, catalog(), false, date!(2026 - 06 - 01)).is_err());
+        assert!(ChargeDraft::parse(&wrong, &law(), false, date!(2026 - 06 - 01)).is_err());
     }
 
     #[test]
     fn a_wire_fraud_conspiracy_names_its_object_or_is_flagged() {
         let mut count = charge(1, "WIRE-1349", &["WIRE-P1"], true);
         count.defendants = vec![PersonId::new()];
-        assert_eq!(not_ready(catalog(), &count), vec!["object offense not chosen"], "a count from before objects");
+        assert_eq!(not_ready(&law(), &count), vec!["object offense not chosen"], "a count from before objects");
         count.object_offense_id = Some("WIRE".into());
-        assert!(not_ready(catalog(), &count).is_empty());
-        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert!(not_ready(&law(), &count).is_empty());
+        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1343)");
         assert_eq!(
             rows[0].maximum,
@@ -807,7 +880,7 @@ mod tests {
         let fact = object.penalty_facts.iter().max_by_key(|p| p.raises_max_years).unwrap().id.clone();
         let mut count = charge(1, "ID-F-CONSP", &[fact.as_str()], false);
         count.object_offense_id = Some("ID-A7".into());
-        let rows = coverage(catalog(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1028(f) (conspiracy to violate § 1028(a)(7))");
         assert_eq!(rows[0].maximum, object.maximum_with([fact.as_str()]), "§ 1028(f): the object's penalties");
         assert!(rows[0].maximum > Maximum::Years(1));
@@ -819,30 +892,96 @@ mod tests {
         let defendant = PersonId::new();
         let mut misdemeanor = charge(1, "CFAA-A2", &[], false);
         misdemeanor.defendants = vec![defendant];
-        let why = check_predicate(catalog(), agg, &misdemeanor, &[defendant]).unwrap_err();
+        let why = check_predicate(&law(), agg, &misdemeanor, &[defendant]).unwrap_err();
         assert!(why.contains("misdemeanor") && why.contains("1 year"), "{why}");
         let felony_fact = catalog().offense("CFAA-A2").unwrap().penalty_facts[0].id.clone();
         let mut felony = charge(1, "CFAA-A2", &[felony_fact.as_str()], false);
         felony.defendants = vec![defendant];
-        assert_eq!(check_predicate(catalog(), agg, &felony, &[defendant]), Ok(()));
+        assert_eq!(check_predicate(&law(), agg, &felony, &[defendant]), Ok(()));
         let mut excluded = charge(2, "ID-A7", &[], false);
         excluded.defendants = vec![defendant];
-        assert!(check_predicate(catalog(), agg, &excluded, &[defendant]).unwrap_err().contains("not a predicate"));
+        assert!(check_predicate(&law(), agg, &excluded, &[defendant]).unwrap_err().contains("not a predicate"));
         let mut wire = charge(3, "WIRE", &[], false);
         wire.defendants = vec![PersonId::new()];
         assert!(
-            check_predicate(catalog(), agg, &wire, &[defendant])
-                .unwrap_err()
-                .contains("none of this count's defendants")
+            check_predicate(&law(), agg, &wire, &[defendant]).unwrap_err().contains("none of this count's defendants")
         );
-        assert!(not_ready(catalog(), &charge(5, "AGG-ID", &[], false)).contains(&"predicate felony not linked"));
+        assert!(not_ready(&law(), &charge(5, "AGG-ID", &[], false)).contains(&"predicate felony not linked"));
         // § 1028A(a)(2) is its own offense: a § 2332b(g)(5)(B) felony only, five years.
         let a2 = catalog().offense("AGG-ID-A2").unwrap();
         assert_eq!((a2.min_years, a2.max_years, a2.consecutive), (5, 5, true));
-        assert!(check_predicate(catalog(), a2, &felony, &[defendant]).unwrap_err().contains("not a predicate"));
+        assert!(check_predicate(&law(), a2, &felony, &[defendant]).unwrap_err().contains("not a predicate"));
         let mut ransomware = charge(6, "CFAA-A5A", &["CFAA-A5A-P1"], false);
         ransomware.defendants = vec![defendant];
-        assert_eq!(check_predicate(catalog(), a2, &ransomware, &[defendant]), Ok(()));
+        assert_eq!(check_predicate(&law(), a2, &ransomware, &[defendant]), Ok(()));
+    }
+
+    fn entered(n: i32, citation: &str, maximum: Maximum) -> Offense {
+        crate::domain::other_statute::OtherStatute {
+            code: crate::domain::other_statute::code(n),
+            citation: citation.into(),
+            title: "Entered".into(),
+            maximum,
+            min_years: 0,
+            elements: vec!["First.".into(), "Second.".into()],
+            entered_by: UserId::new(),
+            entered_by_name: "Paula Price".into(),
+            entered_at: datetime!(2026-12-01 9:00),
+        }
+        .offense()
+    }
+
+    #[test]
+    fn out_of_catalog_counts_and_objects_say_what_they_are() {
+        let law = Law::new(
+            catalog(),
+            vec![
+                entered(1, "18 U.S.C. § 1344", Maximum::Years(30)),
+                entered(2, "18 U.S.C. § 1029(a)(2)", Maximum::Years(10)),
+                entered(3, "50 U.S.C. § 1705", Maximum::Years(20)),
+                entered(4, "18 U.S.C. § 1029(a)(9)", Maximum::Years(1)),
+            ],
+        );
+        // A § 1349 conspiracy whose object is bank fraud, entered: the object's maximum, no
+        // limitation rule, and the object's elements carry who entered them.
+        let mut consp = charge(1, "WIRE-1349", &[], false);
+        consp.object_offense_id = Some("OTHER-1".into());
+        consp.offense_date = Some(date!(2024 - 01 - 01));
+        let rows = coverage(&law, &[consp], &[], &|_| true, None, date!(2026 - 06 - 01));
+        assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1344)");
+        assert_eq!(rows[0].maximum, Maximum::Years(30));
+        assert_eq!((rows[0].limitation.years, rows[0].limitation.deadline), (None, None), "no period is guessed");
+        let object_cell = rows[0].cells.iter().find(|c| c.element_id == "OTHER-1-E1").unwrap();
+        assert_eq!(object_cell.label, "ENTERED");
+        assert!(object_cell.provenance.as_deref().unwrap().contains("entered by Paula Price"));
+        let raw = |object: &str| RawCharge {
+            offense: "WIRE-1349".into(),
+            object_offense: Some(object.into()),
+            concerns: "Agreement".into(),
+            ..Default::default()
+        };
+        assert!(ChargeDraft::parse(&raw("OTHER-1"), &law, false, date!(2026 - 06 - 01)).is_ok());
+        let refused = ChargeDraft::parse(&raw("OTHER-3"), &law, false, date!(2026 - 06 - 01)).unwrap_err();
+        assert!(refused.for_field("object_offense").unwrap().contains("50 U.S.C. § 1705"));
+        // The count's own base maximum is no floor under a lesser entered object.
+        let mut small = charge(2, "WIRE-1349", &[], false);
+        small.object_offense_id = Some("OTHER-4".into());
+        assert_eq!(coverage(&law, &[small], &[], &|_| true, None, date!(2026 - 06 - 01))[0].maximum, Maximum::Years(1));
+        // A § 1028A predicate outside the catalog: a § 1029 felony qualifies, § 1705 does not,
+        // nor a § 1029 count entered with a one-year maximum.
+        let agg = catalog().offense("AGG-ID").unwrap();
+        let d = PersonId::new();
+        let mut access = charge(3, "OTHER-2", &[], false);
+        access.defendants = vec![d];
+        assert_eq!(check_predicate(&law, agg, &access, &[d]), Ok(()));
+        let mut sanctions = charge(4, "OTHER-3", &[], false);
+        sanctions.defendants = vec![d];
+        assert!(check_predicate(&law, agg, &sanctions, &[d]).unwrap_err().contains("outside the catalog"));
+        let mut petty = charge(5, "OTHER-4", &[], false);
+        petty.defendants = vec![d];
+        assert!(check_predicate(&law, agg, &petty, &[d]).unwrap_err().contains("misdemeanor"));
+        let a2 = catalog().offense("AGG-ID-A2").unwrap();
+        assert!(check_predicate(&law, a2, &access, &[d]).unwrap_err().contains("no out-of-catalog predicate"));
     }
 
     #[test]
@@ -857,7 +996,7 @@ mod tests {
         ];
         // Exhibit 4's custody failed: its acceptance no longer proves anything.
         let intact = |n: ExhibitNumber| n.seq != 4;
-        let cov = coverage(catalog(), &[wire], &maps, &intact, None, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[wire], &maps, &intact, None, date!(2026 - 11 - 27));
         let states: Vec<CellState> = cov[0].cells.iter().map(|c| c.state).collect();
         assert_eq!(
             states,
@@ -877,7 +1016,7 @@ mod tests {
         for id in ["CFAA-A2-E1", "CFAA-A2-E2", "CFAA-A2-E3", "CFAA-A2-E4"] {
             maps.push(mapping(&a2, id, 1, MappingStatus::Accepted));
         }
-        let cov = coverage(catalog(), &[a2, wire, agg], &maps, &|_| true, None, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[a2, wire, agg], &maps, &|_| true, None, date!(2026 - 11 - 27));
         // In count order, whatever order they were given in; the flag, not the order, marks
         // the most serious readily provable count.
         let order: Vec<&str> = cov.iter().map(|c| c.charge.offense_id.as_str()).collect();
@@ -893,20 +1032,31 @@ mod tests {
         let offense = catalog().offense("WIRE").unwrap();
         let mut c = charge(1, "WIRE", &[], false);
         c.offense_date = Some(date!(2021 - 06 - 01));
-        let plain = limitation_for(offense, &c, None, date!(2026 - 01 - 15));
-        assert_eq!((plain.years, plain.deadline), (5, Some(date!(2026 - 06 - 01))));
+        let plain = limitation_for(offense, None, &c, None, date!(2026 - 01 - 15));
+        assert_eq!((plain.years, plain.deadline), (Some(5), Some(date!(2026 - 06 - 01))));
         assert_eq!(plain.state, DeadlineState::Warning);
         c.affects_financial_institution = true;
-        let bank = limitation_for(offense, &c, None, date!(2026 - 01 - 15));
-        assert_eq!((bank.years, bank.deadline, bank.state), (10, Some(date!(2031 - 06 - 01)), DeadlineState::Open));
+        let bank = limitation_for(offense, None, &c, None, date!(2026 - 01 - 15));
+        assert_eq!(
+            (bank.years, bank.deadline, bank.state),
+            (Some(10), Some(date!(2031 - 06 - 01)), DeadlineState::Open)
+        );
         assert_eq!(bank.authority, "18 U.S.C. § 3293(2)");
-        let late =
-            limitation_for(offense, &charge(2, "WIRE", &[], false), Some(date!(2020 - 01 - 01)), date!(2026 - 01 - 15));
+        let late = limitation_for(
+            offense,
+            None,
+            &charge(2, "WIRE", &[], false),
+            Some(date!(2020 - 01 - 01)),
+            date!(2026 - 01 - 15),
+        );
         assert_eq!(late.state, DeadlineState::Passed);
         // A financial-institution victim does not lengthen a CFAA count's period.
         let mut cfaa = charge(3, "CFAA-A4", &[], true);
         cfaa.offense_date = Some(date!(2021 - 06 - 01));
-        assert_eq!(limitation_for(catalog().offense("CFAA-A4").unwrap(), &cfaa, None, date!(2026 - 01 - 15)).years, 5);
+        assert_eq!(
+            limitation_for(catalog().offense("CFAA-A4").unwrap(), None, &cfaa, None, date!(2026 - 01 - 15)).years,
+            Some(5)
+        );
     }
 
     #[test]
@@ -917,12 +1067,12 @@ mod tests {
             offense_date: Some("2026-13-01".into()),
             ..Default::default()
         };
-        let errors = ChargeDraft::parse(&raw, catalog(), false, date!(2026 - 11 - 27)).unwrap_err();
+        let errors = ChargeDraft::parse(&raw, &law(), false, date!(2026 - 11 - 27)).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["object_offense", "penalty_facts", "concerns", "offense_date"]);
         let ok = ChargeDraft::parse(
             &RawCharge { offense: "WIRE".into(), concerns: "Wire of $243,000".into(), ..Default::default() },
-            catalog(),
+            &law(),
             true,
             date!(2026 - 11 - 27),
         )

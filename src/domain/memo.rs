@@ -85,6 +85,10 @@ pub struct MemoElement {
     pub id: String,
     pub text: String,
     pub label: String,
+    /// An element entered by a user for an out-of-catalog offense: who entered it, and that
+    /// it is not from the built-in catalog.
+    #[serde(default)]
+    pub provenance: Option<String>,
     pub penalty_fact: bool,
     /// Accepted mappings whose custody holds: the only proof a memo cites.
     pub proof: Vec<MemoProof>,
@@ -112,6 +116,9 @@ pub struct MemoCharge {
     /// § 1028A: "during and in relation to Count 1 (18 U.S.C. § 1343)".
     #[serde(default)]
     pub predicate: String,
+    /// An out-of-catalog count: who entered its offense, and that it is not from the catalog.
+    #[serde(default)]
+    pub provenance: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

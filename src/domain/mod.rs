@@ -51,6 +51,7 @@ pub mod evidence;
 pub mod ids;
 pub mod incident;
 pub mod memo;
+pub mod other_statute;
 pub mod person;
 pub mod policy;
 pub mod user;

@@ -22,8 +22,8 @@ use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
-use crate::services::{audit, evidence, incidents, reopen};
-use crate::statutes::{self, Catalog, SuggestedElement};
+use crate::services::{audit, evidence, incidents, other_statutes, reopen};
+use crate::statutes::{self, Catalog, Law, SuggestedElement};
 
 /// The compiled-in statute catalog.
 pub fn catalog() -> Result<&'static Catalog, AppError> {
@@ -34,15 +34,24 @@ fn today() -> Date {
     now_utc().date()
 }
 
-/// The incident's counts, candidates and dropped, in count order.
+/// The incident's counts, candidates and dropped, in count order, with the law they are
+/// charged under (for citations).
 pub fn charges(
     conn: &mut DbConnection,
     user: &User,
     number: IncidentNumber,
-) -> Result<(Incident, Vec<Charge>), AppError> {
+) -> Result<(Incident, Vec<Charge>, Law<'static>), AppError> {
     let incident = incidents::get(conn, user, number)?;
-    let charges = repo::charges_of(conn, &incident.id.to_string())?;
-    Ok((incident, charges))
+    let incident_id = incident.id.to_string();
+    let charges = repo::charges_of(conn, &incident_id)?;
+    let law = other_statutes::law(conn, &incident_id)?;
+    Ok((incident, charges, law))
+}
+
+/// The law the incident's counts are charged under: the catalog and its entered offenses.
+pub fn law_for(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Law<'static>, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    other_statutes::law(conn, &incident.id.to_string())
 }
 
 /// Adds an offense of the catalog as a candidate count.
@@ -55,14 +64,15 @@ pub fn add_charge(
     let incident = incidents::get(conn, user, number)?;
     policy::work_on(user, &incident, CaseWork::AddCharges)?;
     let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
-    let draft = ChargeDraft::parse(raw, catalog()?, fi_default, today())?;
     let incident_id = incident.id.to_string();
+    let law = other_statutes::law(conn, &incident_id)?;
+    let draft = ChargeDraft::parse(raw, &law, fi_default, today())?;
     let people = crate::db::repo::people::of_incident(conn, &incident_id)?;
     let defendants = crate::services::people::check_defendants(&people, &raw.defendants)?;
     let charge_id = crate::domain::ids::ChargeId::new();
     let count = db::write_transaction(conn, |conn| -> Result<i32, AppError> {
         // § 1028A: the predicate count, checked against the counts as they stand now.
-        let offense = catalog()?.offense(&draft.offense_id).ok_or_else(|| AppError::internal("offense vanished"))?;
+        let offense = law.offense(&draft.offense_id).ok_or_else(|| AppError::internal("offense vanished"))?;
         let predicate = match (offense.predicates.is_empty(), raw.predicate) {
             (true, None) => None,
             (true, Some(_)) => {
@@ -80,7 +90,7 @@ pub fn add_charge(
             (false, Some(n)) => {
                 let predicate = repo::find_charge(conn, &incident_id, n)?
                     .ok_or_else(|| ValidationErrors::single("predicate", format!("count {n} does not exist")))?;
-                crate::domain::charge::check_predicate(catalog()?, offense, &predicate, &defendants)
+                crate::domain::charge::check_predicate(&law, offense, &predicate, &defendants)
                     .map_err(|why| ValidationErrors::single("predicate", why))?;
                 Some(predicate.id)
             }
@@ -228,11 +238,11 @@ pub fn propose(
         if charge.status != ChargeStatus::Candidate {
             return Err(ValidationErrors::single("count", format!("count {} was dropped", draft.count)).into());
         }
-        let catalog = catalog()?;
-        let offense = catalog
+        let law = other_statutes::law(conn, &incident_id)?;
+        let offense = law
             .offense(&charge.offense_id)
-            .ok_or_else(|| AppError::internal("charge names an offense not in the catalog"))?;
-        let object = crate::domain::charge::object_of(catalog, offense, &charge);
+            .ok_or_else(|| AppError::internal("charge names an offense Custos does not know"))?;
+        let object = crate::domain::charge::object_of(&law, offense, &charge);
         if offense.element(&draft.element_id).is_none() && object.and_then(|o| o.element(&draft.element_id)).is_none() {
             return Err(ValidationErrors::single(
                 "element",
@@ -311,10 +321,10 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
     policy::review_mapping(user, &incident, &mapping)?;
     let draft = ReviewDraft::parse(raw)?;
     let catalog = catalog()?;
-    let fingerprint = catalog
+    let fingerprint = other_statutes::law(conn, &incident.id.to_string())?
         .element(&mapping.element_id)
         .map(|(_, e)| e.fingerprint())
-        .ok_or_else(|| AppError::internal("mapping names an element not in the catalog"))?;
+        .ok_or_else(|| AppError::internal("mapping names an element Custos does not know"))?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         // What the reviewer decides on is read again inside the transaction: the mapping's
         // state (someone may have reviewed it a moment ago) and the exhibit's digest.
@@ -374,6 +384,13 @@ pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError
     let mut stale = Vec::new();
     for m in repo::accepted_with_review(conn)? {
         let (id, element_id) = (m.id, m.element_id);
+        // Entered offenses are never edited: a catalog release cannot change them.
+        if element_id.starts_with(statutes::OTHER_PREFIX) {
+            if m.sha256_seen != m.sha256_now {
+                stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()));
+            }
+            continue;
+        }
         match catalog.element(&element_id) {
             None => stale.push((id, format!("catalog version {} no longer has element {element_id}", catalog.version))),
             Some((_, e)) if e.fingerprint() != m.element_fingerprint => stale.push((
@@ -411,6 +428,8 @@ pub struct ExhibitMappings {
     pub tags: Vec<String>,
     pub charges: Vec<Charge>,
     pub suggestions: Vec<SuggestedElement<'static>>,
+    /// The law the incident's counts are charged under, for the elements' text.
+    pub law: Law<'static>,
 }
 
 pub fn for_exhibit(
@@ -426,7 +445,8 @@ pub fn for_exhibit(
         .collect();
     let offenses: Vec<&str> = charges.iter().map(|c| c.offense_id.as_str()).collect();
     let suggestions = catalog()?.suggestions_for(exhibit.kind.as_str(), &tags, Some(&offenses));
-    Ok(ExhibitMappings { mappings, tags, charges, suggestions })
+    let law = other_statutes::law(conn, &incident.id.to_string())?;
+    Ok(ExhibitMappings { mappings, tags, charges, suggestions, law })
 }
 
 /// Adds classification tags to an exhibit (lower case, words joined by hyphens).
@@ -484,7 +504,7 @@ pub fn coverage(
     conn: &mut DbConnection,
     user: &User,
     number: IncidentNumber,
-) -> Result<(Incident, Vec<ChargeCoverage>), AppError> {
+) -> Result<(Incident, Vec<ChargeCoverage>, Law<'static>), AppError> {
     let incident = incidents::get(conn, user, number)?;
     let incident_id = incident.id.to_string();
     let charges = repo::charges_of(conn, &incident_id)?;
@@ -492,15 +512,16 @@ pub fn coverage(
     // Proof counts only from exhibits whose custody is sound.
     let intact: HashMap<ExhibitNumber, bool> =
         evidence::with_status(conn, &incident)?.into_iter().map(|(x, _, status)| (x.number, status.sound())).collect();
+    let law = other_statutes::law(conn, &incident_id)?;
     let rows = compute_coverage(
-        catalog()?,
+        &law,
         &charges,
         &mappings,
         &|n| intact.get(&n).copied().unwrap_or(false),
         incident.details.last_offense_date,
         today(),
     );
-    Ok((incident, rows))
+    Ok((incident, rows, law))
 }
 
 /// Mappings waiting for this user's review: proposed by someone else, in incidents they may
@@ -526,14 +547,19 @@ pub struct Deadline {
 /// The nearest limitation deadlines of the candidate counts in the incidents the user sees,
 /// soonest (or already passed) first.
 pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> Result<Vec<Deadline>, AppError> {
-    let catalog = catalog()?;
+    // Only catalog counts have deadlines: an out-of-catalog count (or object) has no rule.
+    let law = Law::catalog_only(catalog()?);
     let member_of = if policy::sees_all(user) { None } else { Some(user.id) };
     let visible = repo::candidates_by_incident(conn, member_of)?;
     let mut out = Vec::new();
     for incident in visible {
         for charge in incident.charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
-            let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
-            let limitation = limitation_for(offense, charge, incident.last_offense_date, today());
+            let Some(offense) = law.offense(&charge.offense_id) else { continue };
+            if charge.object_offense_id.as_deref().is_some_and(|o| o.starts_with(statutes::OTHER_PREFIX)) {
+                continue;
+            }
+            let object = crate::domain::charge::object_of(&law, offense, charge);
+            let limitation = limitation_for(offense, object, charge, incident.last_offense_date, today());
             if limitation.state == DeadlineState::Unknown {
                 continue;
             }
@@ -542,10 +568,7 @@ pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> 
                 incident_title: incident.title.clone(),
                 count: charge.count,
                 offense: offense.id.clone(),
-                citation: crate::domain::charge::count_citation(
-                    offense,
-                    crate::domain::charge::object_of(catalog, offense, charge),
-                ),
+                citation: crate::domain::charge::count_citation(offense, object),
                 limitation,
             });
         }

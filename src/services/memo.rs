@@ -23,7 +23,7 @@ use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
 use crate::pdf;
-use crate::services::{audit, charges, evidence, incidents, ledger::Ledger};
+use crate::services::{audit, evidence, incidents, ledger::Ledger};
 
 /// One saved memo version.
 #[derive(Debug, Clone, Serialize)]
@@ -78,7 +78,8 @@ fn gather(conn: &mut DbConnection, incident: &Incident) -> Result<MemoFacts, App
 /// What the memo says today about the incident as recorded (everything but the narratives).
 fn current_content(conn: &mut DbConnection, incident: &Incident) -> Result<MemoContent, AppError> {
     let facts = gather(conn, incident)?;
-    Ok(memo_document::compose(&facts, charges::catalog()?, now_utc().date()))
+    let law = crate::services::other_statutes::law(conn, &incident.id.to_string())?;
+    Ok(memo_document::compose(&facts, &law, now_utc().date()))
 }
 
 fn starting_narratives(content: &MemoContent, incident: &Incident) -> Result<Narratives, AppError> {

@@ -10,6 +10,7 @@ pub mod health;
 pub mod incidents;
 pub mod ledger;
 pub mod memo;
+pub mod other_statutes;
 pub mod people;
 pub mod reopen;
 pub mod sessions;

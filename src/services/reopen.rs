@@ -26,7 +26,15 @@ pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> R
     }
     let Some((mapping, number)) = repo::find_mapping(conn, mapping_id)? else { return Ok(false) };
     let catalog = statutes::catalog().map_err(AppError::internal)?;
-    let fingerprint = catalog.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
+    let incident_id = crate::db::repo::incidents::find_id_by_number(conn, number.parse().map_err(AppError::internal)?)?;
+    // The element as it stands now; an entered (out-of-catalog) element is the incident's.
+    let fingerprint = match incident_id {
+        Some(id) => crate::services::other_statutes::law(conn, &id.to_string())?,
+        None => statutes::Law::catalog_only(catalog),
+    }
+    .element(&mapping.element_id)
+    .map(|(_, e)| e.fingerprint())
+    .unwrap_or_default();
     let seq = repo::next_review_seq(conn, mapping_id)?;
     let sha256 = evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256));
     repo::insert_review(
@@ -44,7 +52,6 @@ pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> R
             reviewed_at: now,
         },
     )?;
-    let incident_id = crate::db::repo::incidents::find_id_by_number(conn, number.parse().map_err(AppError::internal)?)?;
     audit::record(
         conn,
         None,

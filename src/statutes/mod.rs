@@ -26,6 +26,9 @@ pub enum Label {
     Unverified,
     /// Research reasoning on an AI fact pattern; no case has decided it.
     Analysis,
+    /// Typed in by a prosecutor for an out-of-catalog ("other statute") count: not from the
+    /// built-in catalog, which may never use this label.
+    Entered,
 }
 
 impl Label {
@@ -36,6 +39,7 @@ impl Label {
             Label::Inferred => "INFERRED",
             Label::Unverified => "UNVERIFIED",
             Label::Analysis => "ANALYSIS",
+            Label::Entered => "ENTERED",
         }
     }
 
@@ -46,6 +50,7 @@ impl Label {
             Label::Inferred => "Inferred from a verified pattern: verify before relying",
             Label::Unverified => "Not verified: verify before relying",
             Label::Analysis => "Untested analysis: verify before relying",
+            Label::Entered => "Entered by a user, not from the built-in catalog: verify before relying",
         }
     }
 
@@ -63,6 +68,8 @@ pub enum LimitationRule {
     #[default]
     General,
     Wire,
+    /// An out-of-catalog count: Custos holds no limitation rule for it and computes none.
+    NotInCatalog,
 }
 
 /// Whether a row of an offense is an element the government must always prove or a penalty
@@ -151,6 +158,21 @@ pub struct Offense {
     /// Predicates that are excluded even though their provision is listed, with why.
     #[serde(default)]
     pub predicate_notes: Vec<String>,
+    /// Citations of out-of-catalog offenses that may be this conspiracy's or attempt's object
+    /// (§ 1349: any chapter 63 offense, such as § 1341 or § 1344), matched by `falls_under`.
+    #[serde(default)]
+    pub other_objects: Vec<String>,
+    /// § 1028A: citations of provisions outside the catalog that § 1028A(c) names, so that an
+    /// out-of-catalog count under one of them can be the predicate (as a felony only).
+    #[serde(default)]
+    pub predicate_citations: Vec<String>,
+    /// An out-of-catalog offense: the maximum entered is life.
+    #[serde(skip)]
+    pub max_life: bool,
+    /// An out-of-catalog offense: who entered it and when ("entered by ... on ...; not from
+    /// the built-in catalog"). `None` for the catalog's own offenses.
+    #[serde(skip)]
+    pub provenance: Option<String>,
     #[serde(rename = "element", default)]
     pub elements: Vec<Element>,
     #[serde(rename = "penalty_fact", default)]
@@ -198,7 +220,7 @@ impl Offense {
 
     /// The maximum when the given penalty facts are pleaded (and proved).
     pub fn maximum_with<'a>(&self, penalty_facts: impl IntoIterator<Item = &'a str>) -> Maximum {
-        let mut maximum = Maximum::Years(self.max_years);
+        let mut maximum = if self.max_life { Maximum::Life } else { Maximum::Years(self.max_years) };
         for id in penalty_facts {
             if let Some(fact) = self.penalty_facts.iter().find(|p| p.id == id) {
                 let raised = if fact.raises_to_life {
@@ -243,6 +265,72 @@ pub struct Catalog {
     pub offenses: Vec<Offense>,
     #[serde(rename = "suggestion", default)]
     pub suggestions: Vec<Suggestion>,
+    /// Statutes often charged alongside these, outside the catalog (the reference's §5A):
+    /// offered as a starting point for an "other statute" count, never as built-in elements.
+    #[serde(rename = "related", default)]
+    pub related: Vec<Related>,
+}
+
+/// A statute outside the catalog, as the reference lists it: citation, title and maximum,
+/// with its label. Custos suggests it; the prosecutor enters the count and its elements.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Related {
+    pub citation: String,
+    pub title: String,
+    /// The maximum as the reference states it ("20 years; $1,000,000").
+    pub maximum: String,
+    /// The single maximum term to offer on the form, where the reference gives one.
+    #[serde(default)]
+    pub max_years: Option<u16>,
+    #[serde(default)]
+    pub notes: String,
+    pub label: Label,
+    pub sources: Vec<String>,
+}
+
+/// A citation reduced for comparison: "18 U.S.C. § 1029(a)(2)" -> "18usc1029(a)(2)".
+pub fn citation_key(citation: &str) -> String {
+    citation.chars().filter(|c| c.is_alphanumeric() || matches!(c, '(' | ')')).flat_map(char::to_lowercase).collect()
+}
+
+/// Whether `citation` is `provision` or a subsection of it: "18 U.S.C. § 1029(a)(2)" falls
+/// under "18 U.S.C. § 1029", "18 U.S.C. § 10291" does not.
+pub fn falls_under(citation: &str, provision: &str) -> bool {
+    let (c, p) = (citation_key(citation), citation_key(provision));
+    !p.is_empty() && (c == p || c.strip_prefix(&p).is_some_and(|rest| rest.starts_with('(')))
+}
+
+/// The offenses one incident may charge: the catalog's, and the incident's out-of-catalog
+/// ("other statute") offenses, whose ids begin `OTHER-` and never collide with the catalog's.
+pub struct Law<'a> {
+    pub catalog: &'a Catalog,
+    pub others: Vec<Offense>,
+}
+
+/// The prefix of out-of-catalog offense ids ("OTHER-1") and of their elements ("OTHER-1-E2").
+pub const OTHER_PREFIX: &str = "OTHER-";
+
+impl<'a> Law<'a> {
+    pub fn new(catalog: &'a Catalog, others: Vec<Offense>) -> Law<'a> {
+        Law { catalog, others }
+    }
+
+    /// The catalog alone, for places that know no incident.
+    pub fn catalog_only(catalog: &'a Catalog) -> Law<'a> {
+        Law { catalog, others: Vec::new() }
+    }
+
+    pub fn offense(&self, id: &str) -> Option<&Offense> {
+        if id.starts_with(OTHER_PREFIX) { self.others.iter().find(|o| o.id == id) } else { self.catalog.offense(id) }
+    }
+
+    pub fn element(&self, id: &str) -> Option<(&Offense, &Element)> {
+        if id.starts_with(OTHER_PREFIX) {
+            self.others.iter().find_map(|o| o.element(id).map(|e| (o, e)))
+        } else {
+            self.catalog.element(id)
+        }
+    }
 }
 
 /// A suggested element for an exhibit, with the evidence type that prompted it.
@@ -343,6 +431,15 @@ impl Catalog {
                     problems.push(format!("{} has no text", element.id));
                 }
             }
+            if offense.id.starts_with(OTHER_PREFIX) {
+                problems.push(format!("{}: the prefix {OTHER_PREFIX} is kept for out-of-catalog offenses", offense.id));
+            }
+            if offense.limitation == LimitationRule::NotInCatalog {
+                problems.push(format!("{}: not_in_catalog is no limitation rule for a catalog offense", offense.id));
+            }
+            if offense.rows().any(|e| e.label == Label::Entered) {
+                problems.push(format!("{}: the ENTERED label is kept for what users type in", offense.id));
+            }
             if offense.same_as_object && offense.objects.is_empty() {
                 problems.push(format!("{} takes its maximum from an object offense but lists none", offense.id));
             }
@@ -357,6 +454,14 @@ impl Catalog {
                 if self.offense(predicate).is_none() {
                     problems.push(format!("{} names unknown predicate offense {predicate}", offense.id));
                 }
+            }
+        }
+        for related in &self.related {
+            if related.sources.is_empty() {
+                problems.push(format!("related statute {} has no source", related.citation));
+            }
+            if related.label == Label::Entered {
+                problems.push(format!("related statute {}: the ENTERED label is kept for users", related.citation));
             }
         }
         // Exhibit kinds are Custos's vocabulary, not the catalog's: `domain::evidence` checks
@@ -382,10 +487,12 @@ pub fn catalog() -> Result<&'static Catalog, String> {
 
 /// The limitation period in years for an offense: five under 18 U.S.C. 3282, ten for wire
 /// fraud (and its conspiracy) affecting a financial institution under 3293(2).
-pub fn limitation_years(rule: LimitationRule, affects_financial_institution: bool) -> (u8, &'static str) {
+/// `None` for an out-of-catalog count: no rule is known, so no period is stated.
+pub fn limitation_years(rule: LimitationRule, affects_financial_institution: bool) -> Option<(u8, &'static str)> {
     match (rule, affects_financial_institution) {
-        (LimitationRule::Wire, true) => (10, "18 U.S.C. § 3293(2)"),
-        _ => (5, "18 U.S.C. § 3282(a)"),
+        (LimitationRule::NotInCatalog, _) => None,
+        (LimitationRule::Wire, true) => Some((10, "18 U.S.C. § 3293(2)")),
+        _ => Some((5, "18 U.S.C. § 3282(a)")),
     }
 }
 
@@ -597,9 +704,10 @@ sources = ["s"]
     #[test]
     fn limitation_periods() {
         use time::macros::date;
-        assert_eq!(limitation_years(LimitationRule::Wire, true).0, 10);
-        assert_eq!(limitation_years(LimitationRule::Wire, false).0, 5);
-        assert_eq!(limitation_years(LimitationRule::General, true).0, 5);
+        assert_eq!(limitation_years(LimitationRule::Wire, true).map(|l| l.0), Some(10));
+        assert_eq!(limitation_years(LimitationRule::Wire, false).map(|l| l.0), Some(5));
+        assert_eq!(limitation_years(LimitationRule::General, true).map(|l| l.0), Some(5));
+        assert_eq!(limitation_years(LimitationRule::NotInCatalog, true), None, "no rule is guessed");
         assert_eq!(limitation_deadline(date!(2024 - 02 - 29), 5), date!(2029 - 02 - 28));
         assert_eq!(limitation_deadline(date!(2025 - 03 - 14), 10), date!(2035 - 03 - 14));
     }
@@ -614,6 +722,22 @@ sources = ["s"]
         let by_tag = c.suggestions_for("other", &["Infostealer".to_owned()], None);
         assert!(by_tag.iter().any(|s| s.element.id == "CFAA-A6-E2"));
         assert!(c.suggestions_for("other", &[], None).is_empty());
+    }
+
+    #[test]
+    fn citations_compare_by_provision_and_related_statutes_carry_labels() {
+        assert!(falls_under("18 U.S.C. § 1029(a)(2)", "18 U.S.C. § 1029"));
+        assert!(falls_under("18 USC 1344", "18 U.S.C. § 1344"));
+        assert!(!falls_under("18 U.S.C. § 10291", "18 U.S.C. § 1029"));
+        assert!(!falls_under("18 U.S.C. § 1029", "18 U.S.C. § 922(a)(6)"));
+        assert!(!falls_under("", ""));
+        let related = &catalog().related;
+        assert!(related.iter().any(|r| r.citation == "18 U.S.C. § 1956(h)" && r.label == Label::Stat));
+        assert!(related.iter().all(|r| !r.sources.is_empty()));
+        // An out-of-catalog object of § 1349 is one the catalog allows, such as § 1344.
+        let consp = catalog().offense("WIRE-1349").unwrap();
+        assert!(consp.other_objects.iter().any(|p| falls_under("18 U.S.C. § 1344", p)));
+        assert!(!consp.other_objects.iter().any(|p| falls_under("50 U.S.C. § 1705", p)));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod browser;
 mod bundle;
 mod charges;
 mod charges_pages;
+mod charging_structure;
 mod cli;
 mod custody_status;
 mod dashboard;

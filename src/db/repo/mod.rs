@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod ledger;
 pub mod memos;
+pub mod other_statutes;
 pub mod people;
 pub mod sessions;
 pub mod users;

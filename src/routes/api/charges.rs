@@ -6,16 +6,19 @@ use serde_json::json;
 
 use super::rfc3339;
 use crate::domain::charge::{Charge, ChargeCoverage, Mapping, RawCharge, RawMapping, RawReview, Review};
+use crate::domain::other_statute::{OtherStatute, RawOtherStatute};
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
 use crate::routes::{incident_number, mapping_id};
 use crate::services::charges as service;
 use crate::startup::AppState;
-use crate::statutes::Offense;
+use crate::statutes::{Law, Offense};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/statutes", web::get().to(statutes))
         .route("/statutes/{offense}", web::get().to(statute))
+        .route("/incidents/{incident}/other-statutes", web::get().to(list_other_statutes))
+        .route("/incidents/{incident}/other-statutes", web::post().to(enter_other_statute))
         .route("/incidents/{incident}/charges", web::get().to(list_charges))
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
@@ -53,7 +56,41 @@ async fn statutes(ApiUser(_): ApiUser) -> Result<HttpResponse, AppError> {
         "statute_text_as_of": catalog.statute_text_as_of,
         "notice": catalog.notice,
         "offenses": catalog.offenses.iter().map(offense_json).collect::<Vec<_>>(),
+        "related": catalog.related,
     })))
+}
+
+/// An out-of-catalog offense as the API shows it: as entered, its elements with their ids and
+/// the ENTERED label, and its provenance.
+fn other_statute_json(other: &OtherStatute) -> serde_json::Value {
+    let offense = other.offense();
+    let mut value = serde_json::to_value(other).unwrap_or_default();
+    value["entered_at"] = json!(rfc3339(other.entered_at));
+    value["provenance"] = json!(other.provenance());
+    value["elements"] = json!(offense.elements.iter().map(element_json).collect::<Vec<_>>());
+    value
+}
+
+async fn list_other_statutes(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let (_, others) = state.run(move |conn| crate::services::other_statutes::list(conn, &user, number)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": others.iter().map(other_statute_json).collect::<Vec<_>>() })))
+}
+
+async fn enter_other_statute(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<RawOtherStatute>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let raw = body.into_inner();
+    let other = state.run(move |conn| crate::services::other_statutes::enter(conn, &user, number, &raw)).await?;
+    Ok(HttpResponse::Created().json(other_statute_json(&other)))
 }
 
 async fn statute(ApiUser(_): ApiUser, path: web::Path<String>) -> Result<HttpResponse, AppError> {
@@ -72,12 +109,12 @@ struct ChargeBody<'a> {
     created_at: String,
 }
 
-fn charge_json(charge: &Charge) -> serde_json::Value {
-    let catalog = service::catalog().ok();
-    let citation = catalog.and_then(|c| crate::domain::charge::charge_citation(c, charge)).unwrap_or_default();
+fn charge_json(charge: &Charge, law: &Law) -> serde_json::Value {
+    let citation = crate::domain::charge::charge_citation(law, charge).unwrap_or_default();
     let mut value = serde_json::to_value(ChargeBody { charge, citation, created_at: rfc3339(charge.created_at) })
         .unwrap_or_default();
-    value["not_ready"] = json!(catalog.map(|c| crate::domain::charge::not_ready(c, charge)).unwrap_or_default());
+    value["not_ready"] = json!(crate::domain::charge::not_ready(law, charge));
+    value["provenance"] = json!(law.offense(&charge.offense_id).and_then(|o| o.provenance.clone()));
     value
 }
 
@@ -87,8 +124,8 @@ async fn list_charges(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let number = incident_number(&path)?;
-    let (_, charges) = state.run(move |conn| service::charges(conn, &user, number)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(charge_json).collect::<Vec<_>>() })))
+    let (_, charges, law) = state.run(move |conn| service::charges(conn, &user, number)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(|c| charge_json(c, &law)).collect::<Vec<_>>() })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,8 +168,13 @@ async fn add_charge(
         defendants: b.defendants,
         predicate: b.predicate,
     };
-    let charge = state.run(move |conn| service::add_charge(conn, &user, number, &raw)).await?;
-    Ok(HttpResponse::Created().json(charge_json(&charge)))
+    let (charge, law) = state
+        .run(move |conn| {
+            let charge = service::add_charge(conn, &user, number, &raw)?;
+            Ok((charge, service::law_for(conn, &user, number)?))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(charge_json(&charge, &law)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,8 +192,13 @@ async fn drop_charge(
     let (incident, count) = path.into_inner();
     let number = incident_number(&incident)?;
     let reason = body.into_inner().reason;
-    let charge = state.run(move |conn| service::drop_charge(conn, &user, number, count, &reason)).await?;
-    Ok(HttpResponse::Ok().json(charge_json(&charge)))
+    let (charge, law) = state
+        .run(move |conn| {
+            let charge = service::drop_charge(conn, &user, number, count, &reason)?;
+            Ok((charge, service::law_for(conn, &user, number)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(charge_json(&charge, &law)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,8 +221,13 @@ async fn move_charge(
         .direction
         .parse::<crate::domain::charge::MoveDirection>()
         .map_err(|e| crate::domain::ValidationErrors::single("direction", e))?;
-    let charges = state.run(move |conn| service::move_count(conn, &user, number, count, direction)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(charge_json).collect::<Vec<_>>() })))
+    let (charges, law) = state
+        .run(move |conn| {
+            let charges = service::move_count(conn, &user, number, count, direction)?;
+            Ok((charges, service::law_for(conn, &user, number)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(|c| charge_json(c, &law)).collect::<Vec<_>>() })))
 }
 
 fn mapping_json(mapping: &Mapping, reviews: Option<&[Review]>) -> serde_json::Value {
@@ -285,9 +337,9 @@ async fn review(
     Ok(HttpResponse::Ok().json(mapping_json(&mapping, Some(&reviews))))
 }
 
-fn coverage_json(row: &ChargeCoverage) -> serde_json::Value {
+fn coverage_json(row: &ChargeCoverage, law: &Law) -> serde_json::Value {
     let mut value = serde_json::to_value(row).unwrap_or_default();
-    value["charge"] = charge_json(&row.charge);
+    value["charge"] = charge_json(&row.charge, law);
     value
 }
 
@@ -314,14 +366,14 @@ async fn coverage(
         ),
         None => None,
     };
-    let (incident, rows) = state.run(move |conn| service::coverage(conn, &user, number)).await?;
+    let (incident, rows, law) = state.run(move |conn| service::coverage(conn, &user, number)).await?;
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| defendant.is_none_or(|d| r.charge.defendants.contains(&d))).collect();
     Ok(HttpResponse::Ok().json(json!({
         "incident": incident.number,
         "catalog_version": service::catalog()?.version,
         "defendant": defendant,
-        "charges": rows.into_iter().map(coverage_json).collect::<Vec<_>>(),
+        "charges": rows.into_iter().map(|r| coverage_json(r, &law)).collect::<Vec<_>>(),
     })))
 }
 

@@ -9,6 +9,7 @@ use super::views::{DeadlineView, deadline_view};
 use super::{redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::charge::{CellState, ChargeCoverage, RawCharge};
+use crate::domain::other_statute::RawOtherStatute;
 use crate::domain::person::{Person, PersonRole};
 use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
@@ -17,10 +18,12 @@ use crate::routes::incident_number;
 use crate::services::charges::{self as service};
 use crate::services::incidents;
 use crate::startup::AppState;
-use crate::statutes::{Element, Offense};
+use crate::statutes::{Element, Law, Offense};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/incidents/{incident}/coverage", web::get().to(coverage_page))
+        .route("/incidents/{incident}/other-statutes", web::get().to(other_statutes_page))
+        .route("/incidents/{incident}/other-statutes", web::post().to(enter_other_statute))
         .route("/incidents/{incident}/charges/new", web::get().to(new_charge))
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
@@ -33,6 +36,8 @@ struct CellView {
     text: String,
     penalty: bool,
     label: &'static str,
+    /// For an entered element: who entered it, not from the catalog.
+    provenance: String,
     caution: bool,
     required: bool,
     state: &'static str,
@@ -44,6 +49,8 @@ struct CellView {
 struct CoverageRow {
     count: i32,
     offense_id: String,
+    /// For an out-of-catalog count: who entered its offense, not from the catalog.
+    provenance: String,
     citation: String,
     title: String,
     concerns: String,
@@ -63,7 +70,7 @@ struct CoverageRow {
     not_ready: String,
 }
 
-fn coverage_row(c: &ChargeCoverage, people: &[Person]) -> CoverageRow {
+fn coverage_row(c: &ChargeCoverage, people: &[Person], law: &Law) -> CoverageRow {
     let named: Vec<String> =
         people.iter().filter(|p| c.charge.defendants.contains(&p.id)).map(Person::document_name).collect();
     let choices = people
@@ -71,9 +78,7 @@ fn coverage_row(c: &ChargeCoverage, people: &[Person]) -> CoverageRow {
         .filter(|p| p.role == PersonRole::Defendant)
         .map(|p| (p.id.to_string(), p.name.clone(), c.charge.defendants.contains(&p.id)))
         .collect();
-    let not_ready = service::catalog()
-        .map(|catalog| crate::domain::charge::not_ready(catalog, &c.charge).join("; "))
-        .unwrap_or_default();
+    let not_ready = crate::domain::charge::not_ready(law, &c.charge).join("; ");
     let minimum = match (c.minimum_years, c.consecutive) {
         (0, _) => String::new(),
         (n, true) => format!("mandatory {n} years, consecutive"),
@@ -82,6 +87,7 @@ fn coverage_row(c: &ChargeCoverage, people: &[Person]) -> CoverageRow {
     CoverageRow {
         count: c.charge.count,
         offense_id: c.charge.offense_id.clone(),
+        provenance: c.provenance.clone().unwrap_or_default(),
         citation: c.citation.clone(),
         title: c.title.clone(),
         concerns: c.charge.concerns.clone(),
@@ -100,6 +106,7 @@ fn coverage_row(c: &ChargeCoverage, people: &[Person]) -> CoverageRow {
                 text: cell.text.clone(),
                 penalty: cell.kind == crate::statutes::ElementKind::PenaltyFact,
                 label: cell.label,
+                provenance: cell.provenance.clone().unwrap_or_default(),
                 caution: cell.verify_before_relying,
                 required: cell.required,
                 state: cell.state.as_str(),
@@ -134,6 +141,8 @@ struct CoveragePage {
     rows: Vec<CoverageRow>,
     dropped: Vec<DroppedView>,
     offenses: Vec<(String, String)>,
+    /// The incident's entered (out-of-catalog) offenses: (code, label).
+    others: Vec<(String, String)>,
     catalog_version: String,
 }
 
@@ -144,21 +153,21 @@ async fn coverage_page(
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
-    let (incident, rows, charges, people) = state
+    let (incident, rows, charges, people, law) = state
         .run(move |conn| {
-            let (incident, rows) = service::coverage(conn, &viewer, number)?;
-            let (_, charges) = service::charges(conn, &viewer, number)?;
+            let (incident, rows, _) = service::coverage(conn, &viewer, number)?;
+            let (_, charges, law) = service::charges(conn, &viewer, number)?;
             let (_, people) = crate::services::people::list(conn, &viewer, number)?;
-            Ok((incident, rows, charges, people))
+            Ok((incident, rows, charges, people, law))
         })
         .await?;
-    let catalog = service::catalog()?;
+    let catalog = law.catalog;
     let dropped = charges
         .iter()
         .filter(|c| c.drop_reason.is_some())
         .map(|c| DroppedView {
             count: c.count,
-            citation: crate::domain::charge::charge_citation(catalog, c).unwrap_or_default(),
+            citation: crate::domain::charge::charge_citation(&law, c).unwrap_or_default(),
             concerns: c.concerns.clone(),
             reason: c.drop_reason.clone().unwrap_or_default(),
         })
@@ -167,9 +176,14 @@ async fn coverage_page(
         number: incident.number.to_string(),
         title: incident.details.title.clone(),
         can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
-        rows: rows.iter().map(|r| coverage_row(r, &people)).collect(),
+        rows: rows.iter().map(|r| coverage_row(r, &people, &law)).collect(),
         dropped,
         offenses: catalog.offenses.iter().map(|o| (o.id.clone(), format!("{} — {}", o.citation(), o.title))).collect(),
+        others: law
+            .others
+            .iter()
+            .map(|o| (o.id.clone(), format!("{} — {} (out of the catalog)", o.citation(), o.title)))
+            .collect(),
         catalog_version: catalog.version.clone(),
         chrome: user.chrome,
     })
@@ -201,8 +215,8 @@ struct ChargeForm {
 struct NewChargePage {
     chrome: Chrome,
     number: String,
-    offense: &'static Offense,
-    objects: Vec<&'static Offense>,
+    offense: Offense,
+    objects: Vec<Offense>,
     form: ChargeForm,
     fi_checked: bool,
     errors: ValidationErrors,
@@ -226,6 +240,20 @@ impl NewChargePage {
     }
 }
 
+/// The offense a count is being added for, and the objects it may name: the catalog's, and the
+/// incident's entered offenses under the provisions it allows.
+fn offense_and_objects(law: &Law, id: &str) -> Result<(Offense, Vec<Offense>), AppError> {
+    let offense = law.offense(id).ok_or(AppError::NotFound("offense"))?;
+    let mut objects: Vec<Offense> = offense.objects.iter().filter_map(|o| law.offense(o)).cloned().collect();
+    objects.extend(
+        law.others
+            .iter()
+            .filter(|o| offense.other_objects.iter().any(|p| crate::statutes::falls_under(&o.statute, p)))
+            .cloned(),
+    );
+    Ok((offense.clone(), objects))
+}
+
 /// The incident's candidate counts, for a § 1028A count's predicate.
 async fn count_choices(
     state: &web::Data<AppState>,
@@ -233,13 +261,12 @@ async fn count_choices(
     number: crate::domain::ids::IncidentNumber,
 ) -> Result<Vec<(i32, String)>, PageError> {
     let viewer = user.clone();
-    let (_, charges) = state.run(move |conn| service::charges(conn, &viewer, number)).await?;
-    let catalog = service::catalog()?;
+    let (_, charges, law) = state.run(move |conn| service::charges(conn, &viewer, number)).await?;
     Ok(charges
         .iter()
         .filter(|c| c.status == crate::domain::charge::ChargeStatus::Candidate)
         .map(|c| {
-            let citation = crate::domain::charge::charge_citation(catalog, c).unwrap_or_default();
+            let citation = crate::domain::charge::charge_citation(&law, c).unwrap_or_default();
             (c.count, format!("Count {}: {citation}, {}", c.count, c.concerns))
         })
         .collect())
@@ -270,10 +297,14 @@ async fn new_charge(
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
-    let incident = state.run(move |conn| incidents::get(conn, &viewer, number)).await?;
+    let (incident, law) = state
+        .run(move |conn| {
+            let incident = incidents::get(conn, &viewer, number)?;
+            Ok((incident, service::law_for(conn, &viewer, number)?))
+        })
+        .await?;
     policy::work_on(user.user(), &incident, CaseWork::AddCharges)?;
-    let catalog = service::catalog()?;
-    let offense = catalog.offense(&query.offense).ok_or(AppError::NotFound("offense"))?;
+    let (offense, objects) = offense_and_objects(&law, &query.offense)?;
     let fi =
         incident.details.victims.iter().any(|v| v.kind == crate::domain::incident::VictimKind::FinancialInstitution);
     let form = ChargeForm {
@@ -281,7 +312,6 @@ async fn new_charge(
         offense_date: incident.details.last_offense_date.map(|d| d.to_string()).unwrap_or_default(),
         ..Default::default()
     };
-    let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
     let defendants = defendant_choices(&state, user.user(), number).await?;
     let counts = count_choices(&state, user.user(), number).await?;
     render(&NewChargePage {
@@ -325,9 +355,9 @@ async fn add_charge(
             Ok(redirect(&format!("/incidents/{number}/coverage#count-{}", charge.count)))
         }
         Err(AppError::Validation(errors)) => {
-            let catalog = service::catalog()?;
-            let offense = catalog.offense(&form.offense).ok_or(AppError::NotFound("offense"))?;
-            let objects = offense.objects.iter().filter_map(|id| catalog.offense(id)).collect();
+            let viewer = user.user().clone();
+            let law = state.run(move |conn| service::law_for(conn, &viewer, number)).await?;
+            let (offense, objects) = offense_and_objects(&law, &form.offense)?;
             let fi_checked = form.affects_financial_institution.is_some();
             let defendants = defendant_choices(&state, user.user(), number).await?;
             let counts = count_choices(&state, user.user(), number).await?;
@@ -448,4 +478,141 @@ async fn set_defendants(
         Err(other) => return Err(other.into()),
     }
     Ok(redirect(&format!("/incidents/{number}/coverage#count-{count}")))
+}
+
+/// The typed values of the out-of-catalog offense form (also its prefill from the reference).
+#[derive(Default, Deserialize)]
+struct OtherStatuteForm {
+    #[serde(default)]
+    citation: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    max_years: String,
+    #[serde(default)]
+    life: Option<String>,
+    #[serde(default)]
+    min_years: String,
+    /// One element per line.
+    #[serde(default)]
+    elements: String,
+}
+
+impl OtherStatuteForm {
+    fn raw(&self) -> Result<RawOtherStatute, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let mut years = |field: &str, text: &str| match text.trim() {
+            "" => None,
+            t => errors.check(field, t.parse::<u16>().map_err(|_| "a whole number of years".to_owned())),
+        };
+        let max_years = years("max_years", &self.max_years);
+        let min_years = years("min_years", &self.min_years);
+        errors.into_result()?;
+        Ok(RawOtherStatute {
+            citation: self.citation.clone(),
+            title: self.title.clone(),
+            max_years,
+            life: Some(self.life.is_some()),
+            min_years,
+            elements: self.elements.lines().map(str::to_owned).collect(),
+        })
+    }
+}
+
+struct OtherStatuteView {
+    code: String,
+    citation: String,
+    title: String,
+    maximum: String,
+    minimum: String,
+    provenance: String,
+    elements: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "charges/other_statutes.html")]
+struct OtherStatutesPage {
+    chrome: Chrome,
+    number: String,
+    can_write: bool,
+    entered: Vec<OtherStatuteView>,
+    related: &'static [crate::statutes::Related],
+    form: OtherStatuteForm,
+    errors: ValidationErrors,
+}
+
+async fn other_statutes_page_with(
+    state: &web::Data<AppState>,
+    user: SessionUser,
+    number: crate::domain::ids::IncidentNumber,
+    form: OtherStatuteForm,
+    errors: ValidationErrors,
+) -> Result<OtherStatutesPage, PageError> {
+    let viewer = user.user().clone();
+    let (incident, others) =
+        state.run(move |conn| crate::services::other_statutes::list(conn, &viewer, number)).await?;
+    let entered = others
+        .iter()
+        .map(|o| OtherStatuteView {
+            code: o.code.clone(),
+            citation: o.citation.clone(),
+            title: o.title.clone(),
+            maximum: o.maximum.to_string(),
+            minimum: if o.min_years == 0 { String::new() } else { format!("mandatory minimum {} years", o.min_years) },
+            provenance: o.provenance(),
+            elements: o.offense().elements.iter().map(|e| (e.id.clone(), e.text.clone())).collect(),
+        })
+        .collect();
+    Ok(OtherStatutesPage {
+        number: number.to_string(),
+        can_write: policy::work_on(user.user(), &incident, CaseWork::AddCharges).is_ok(),
+        entered,
+        related: &service::catalog()?.related,
+        form,
+        errors,
+        chrome: user.chrome,
+    })
+}
+
+/// The incident's out-of-catalog offenses, and the form to enter one (prefilled from the
+/// reference's list when the user picks a statute there).
+async fn other_statutes_page(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    prefill: web::Query<OtherStatuteForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    render(&other_statutes_page_with(&state, user, number, prefill.into_inner(), ValidationErrors::new()).await?)
+}
+
+async fn enter_other_statute(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<OtherStatuteForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let result = match form.raw() {
+        Ok(raw) => {
+            let actor = user.user().clone();
+            state.run(move |conn| crate::services::other_statutes::enter(conn, &actor, number, &raw)).await
+        }
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(other) => {
+            auth::flash(
+                &user.session,
+                FlashKind::Success,
+                format!("{} entered as {}: now add the count.", other.citation, other.code),
+            );
+            Ok(redirect(&format!("/incidents/{number}/charges/new?offense={}", other.code)))
+        }
+        Err(AppError::Validation(errors)) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &other_statutes_page_with(&state, user, number, form, errors).await?,
+        ),
+        Err(other) => Err(other.into()),
+    }
 }

@@ -454,7 +454,11 @@ async fn page(
         verifier_key: state.ledger.verifier_key().to_owned(),
         can_record: !disposed && can_write,
         can_write,
-        mappings: elements.mappings.iter().map(|m| super::views::mapping_view(&incident_text, m)).collect(),
+        mappings: elements
+            .mappings
+            .iter()
+            .map(|m| super::views::mapping_view(&incident_text, m, &elements.law))
+            .collect(),
         tags: elements.tags.clone(),
         suggestions,
         has_charges: !elements.charges.is_empty(),

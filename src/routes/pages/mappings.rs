@@ -72,20 +72,21 @@ async fn mapping_form_page(
     errors: ValidationErrors,
 ) -> Result<NewMappingPage, PageError> {
     let viewer = user.user().clone();
-    let (charges, exhibits) = state
+    let (charges, law, exhibits) = state
         .run(move |conn| {
-            let (incident, charges) = service::charges(conn, &viewer, number)?;
+            let (incident, charges, law) = service::charges(conn, &viewer, number)?;
             // The form is for those who may propose: a read-only role gets 403, not a form.
             policy::work_on(&viewer, &incident, CaseWork::ProposeMappings)?;
             let exhibits = evidence::list(conn, &viewer, number)?;
-            Ok((charges, exhibits))
+            Ok((charges, law, exhibits))
         })
         .await?;
-    let catalog = service::catalog()?;
     let mut targets = Vec::new();
     for charge in charges.iter().filter(|c| c.drop_reason.is_none()) {
-        let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
-        for e in offense.rows() {
+        let Some(offense) = law.offense(&charge.offense_id) else { continue };
+        // A conspiracy's or attempt's object's elements are mapped on the count too.
+        let object = crate::domain::charge::object_of(&law, offense, charge);
+        for e in offense.rows().chain(object.into_iter().flat_map(|o| o.rows())) {
             let value = target_value(charge.count, &e.id);
             let text: String = e.text.chars().take(90).collect();
             targets.push(ElementChoice {

@@ -98,6 +98,7 @@ struct DashboardPage {
 async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpResponse, PageError> {
     let viewer = user.user().clone();
     let d = state.run(move |conn| services::dashboard::load(conn, &viewer)).await?;
+    let catalog = crate::statutes::Law::catalog_only(services::charges::catalog()?);
     render(&DashboardPage {
         incidents: d
             .incidents
@@ -111,7 +112,7 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
             })
             .collect(),
         incident_total: d.incident_total,
-        reviews: d.reviews.iter().take(6).map(|(incident, m)| views::mapping_view(incident, m)).collect(),
+        reviews: d.reviews.iter().take(6).map(|(incident, m)| views::mapping_view(incident, m, &catalog)).collect(),
         reviewer: policy::reviews(user.user()),
         deadlines: views::deadline_rows(&d.deadlines),
         impaired: d

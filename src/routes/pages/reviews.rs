@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::views::{MappingView, mapping_view, safe_back};
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
-use crate::domain::charge::{Charge, RawReview, Review};
+use crate::domain::charge::{RawReview, Review};
 use crate::domain::ids::MappingId;
 use crate::domain::policy::{self};
 use crate::error::{AppError, PageError};
@@ -16,6 +16,7 @@ use crate::routes::auth::{self, Chrome, CsrfForm, FlashKind, SessionUser};
 use crate::routes::mapping_id;
 use crate::services::charges::{self as service};
 use crate::startup::AppState;
+use crate::statutes::Law;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/mappings/{id}", web::get().to(mapping_page))
@@ -70,25 +71,26 @@ async fn mapping_page_with(
     errors: ValidationErrors,
 ) -> Result<MappingPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, mapping, reviews, charge) = state
+    let (incident, mapping, reviews, charge_citation, law) = state
         .run(move |conn| {
             let (incident, mapping, reviews) = service::mapping(conn, &viewer, id)?;
-            let (_, charges) = service::charges(conn, &viewer, incident.number)?;
-            let charge: Option<Charge> = charges.into_iter().find(|c| c.count == mapping.count);
-            Ok((incident, mapping, reviews, charge))
+            let (_, charges, law) = service::charges(conn, &viewer, incident.number)?;
+            let charge_citation = charges
+                .iter()
+                .find(|c| c.count == mapping.count)
+                .and_then(|c| {
+                    crate::domain::charge::charge_citation(&law, c)
+                        .map(|citation| format!("Count {}: {citation} ({})", c.count, c.concerns))
+                })
+                .unwrap_or_default();
+            Ok((incident, mapping, reviews, charge_citation, law))
         })
         .await?;
-    let catalog = service::catalog()?;
-    let charge_citation = charge
-        .and_then(|c| {
-            catalog.offense(&c.offense_id).map(|o| format!("Count {}: {} ({})", c.count, o.citation(), c.concerns))
-        })
-        .unwrap_or_default();
     let permission = policy::review_mapping(user.user(), &incident, &mapping);
     let why_not = permission.as_ref().err().map(|r| format!("{r}.")).unwrap_or_default();
     let can_review = permission.is_ok();
     Ok(MappingPage {
-        mapping: mapping_view(&incident.number.to_string(), &mapping),
+        mapping: mapping_view(&incident.number.to_string(), &mapping, &law),
         charge_citation,
         reviews: review_views(&reviews),
         can_review,
@@ -162,7 +164,10 @@ async fn queue_page(state: web::Data<AppState>, user: SessionUser) -> Result<Htt
     let viewer = user.user().clone();
     let items = state.run(move |conn| service::review_queue(conn, &viewer)).await?;
     render(&QueuePage {
-        items: items.iter().map(|(incident, m)| mapping_view(incident, m)).collect(),
+        items: {
+            let law = Law::catalog_only(service::catalog()?);
+            items.iter().map(|(incident, m)| mapping_view(incident, m, &law)).collect()
+        },
         reviewer: policy::reviews(user.user()),
         chrome: user.chrome,
     })

@@ -4,6 +4,7 @@
 use super::format_time;
 use crate::domain::charge::{DeadlineState, Limitation, Mapping};
 use crate::services::charges::Deadline;
+use crate::statutes::Law;
 
 /// A deadline as a page shows it.
 pub struct DeadlineView {
@@ -17,6 +18,7 @@ pub fn deadline_view(l: &Limitation) -> DeadlineView {
         (Some(d), Some(days), DeadlineState::Passed) => (format!("{d}: passed {} days ago", -days), "deadline-passed"),
         (Some(d), Some(days), DeadlineState::Warning) => (format!("{d}: {days} days left"), "deadline-warning"),
         (Some(d), Some(days), _) => (format!("{d} ({days} days)"), "deadline-open"),
+        _ if l.years.is_none() => ("Not computed: out of the catalog".into(), "deadline-unknown"),
         _ => ("No offense date recorded".into(), "deadline-unknown"),
     };
     DeadlineView { text, class, authority: l.authority }
@@ -50,6 +52,8 @@ pub struct MappingView {
     pub count: i32,
     pub element: String,
     pub element_text: String,
+    /// For an entered element: who entered it, and that it is not from the catalog.
+    pub element_provenance: String,
     pub exhibit: String,
     pub pin: String,
     pub rationale: String,
@@ -60,18 +64,25 @@ pub struct MappingView {
     pub proposed_at: String,
 }
 
-pub fn mapping_view(incident: &str, m: &Mapping) -> MappingView {
-    let element_text = crate::services::charges::catalog()
-        .ok()
-        .and_then(|c| c.element(&m.element_id))
-        .map(|(_, e)| e.text.clone())
-        .unwrap_or_default();
+/// `law` is the incident's where it is at hand; lists across incidents pass the catalog alone,
+/// and an entered element then says what it is rather than its text.
+pub fn mapping_view(incident: &str, m: &Mapping, law: &Law) -> MappingView {
+    let element = law.element(&m.element_id);
+    let element_text = match element {
+        Some((_, e)) => e.text.clone(),
+        None if m.element_id.starts_with(crate::statutes::OTHER_PREFIX) => {
+            "An element entered for this incident, not from the built-in catalog: open the mapping to read it".into()
+        }
+        None => String::new(),
+    };
+    let element_provenance = element.and_then(|(o, _)| o.provenance.clone()).unwrap_or_default();
     MappingView {
         id: m.id.to_string(),
         incident: incident.to_owned(),
         count: m.count,
         element: m.element_id.clone(),
         element_text,
+        element_provenance,
         exhibit: m.exhibit.to_string(),
         pin: m.pin().unwrap_or_default(),
         rationale: m.rationale.clone(),

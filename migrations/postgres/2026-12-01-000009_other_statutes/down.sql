@@ -1,0 +1,2 @@
+DROP TABLE other_statute_elements;
+DROP TABLE other_statutes;
