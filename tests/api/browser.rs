@@ -289,6 +289,19 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     assert!(page_text(&browser).await.contains(&number));
     shot(&browser, "dashboard").await;
 
+    // An offense outside the catalog, entered from its page, then the count form it leads to.
+    browser.goto(format!("{base}/incidents/{number}/other-statutes")).await.unwrap();
+    shot(&browser, "other-statutes").await;
+    fill(&browser, "citation", "18 U.S.C. § 1956(h)").await;
+    fill(&browser, "title", "Money-laundering conspiracy").await;
+    fill(&browser, "max_years", "20").await;
+    fill(&browser, "elements", "Two or more persons agreed to launder the proceeds.\nThe defendant joined willfully.")
+        .await;
+    click_through(&browser, "form[action$='/other-statutes'] button.primary").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains("entered as OTHER-1") && text.contains("not from the built-in catalog"), "{text}");
+    shot(&browser, "other-statute-count").await;
+
     // On a tablet (820 px wide, portrait) the pages reflow: no sideways scrolling.
     browser.set_window_rect(0, 0, 820, 1180).await.unwrap();
     for (path, name) in [

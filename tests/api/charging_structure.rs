@@ -240,6 +240,7 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
     let paula = app.user("paula", Role::Prosecutor);
     let number = app.open_incident(&paula, sample_incident()).await["number"].as_str().unwrap().to_owned();
     app.defendant(&paula, &number, "Carla Brandt").await;
+    let olek = app.defendant(&paula, &number, "Olek Dorn").await;
     let browser = app.browser();
     let csrf = app.sign_in(&browser, "paula", PASSWORD).await;
     let page = |path: String| {
@@ -299,7 +300,10 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
 
     // The count, then the coverage page labels it and its elements.
     let people: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/people")).await.json().await.unwrap();
-    let carla = people["items"][0]["id"].as_str().unwrap().to_owned();
+    let carla = people["items"].as_array().unwrap().iter().find(|p| p["name"] == "Carla Brandt").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = browser
         .post(app.url(&format!("/incidents/{number}/charges")))
         .form(&[
@@ -324,4 +328,12 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
     assert!(html.contains("Not computed: out of the catalog"), "no limitation deadline is invented");
     let (_, html) = page(format!("/incidents/{number}/other-statutes")).await;
     assert!(html.contains("id=\"OTHER-1\""));
+
+    // The coverage page read per defendant.
+    let (status, html) = page(format!("/incidents/{number}/coverage?defendant={carla}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Counts charging Carla Brandt") && html.contains("id=\"count-1\""));
+    let (_, html) = page(format!("/incidents/{number}/coverage?defendant={olek}")).await;
+    assert!(html.contains("No candidate count charges this defendant") && !html.contains("id=\"count-1\""));
+    assert_eq!(page(format!("/incidents/{number}/coverage?defendant=nobody")).await.0, 404);
 }

@@ -143,13 +143,24 @@ struct CoveragePage {
     offenses: Vec<(String, String)>,
     /// The incident's entered (out-of-catalog) offenses: (code, label).
     others: Vec<(String, String)>,
+    /// The defendant the page is read for, if one was chosen.
+    reading: Option<String>,
+    /// The incident's charged defendants: (id, name, chosen).
+    readings: Vec<(String, String, bool)>,
     catalog_version: String,
+}
+
+#[derive(Deserialize)]
+struct DefendantQuery {
+    #[serde(default)]
+    defendant: String,
 }
 
 async fn coverage_page(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
+    query: web::Query<DefendantQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let viewer = user.user().clone();
@@ -172,7 +183,25 @@ async fn coverage_page(
             reason: c.drop_reason.clone().unwrap_or_default(),
         })
         .collect();
+    // Read per defendant: only the counts that charge the chosen one.
+    let reading = match query.defendant.trim() {
+        "" => None,
+        id => Some(
+            people
+                .iter()
+                .find(|p| p.role == PersonRole::Defendant && p.id.to_string() == id)
+                .ok_or(AppError::NotFound("defendant"))?,
+        ),
+    };
+    let rows: Vec<&ChargeCoverage> =
+        rows.iter().filter(|r| reading.is_none_or(|p| r.charge.defendants.contains(&p.id))).collect();
     render(&CoveragePage {
+        reading: reading.map(|p| p.document_name()),
+        readings: people
+            .iter()
+            .filter(|p| p.role == PersonRole::Defendant)
+            .map(|p| (p.id.to_string(), p.name.clone(), reading.is_some_and(|r| r.id == p.id)))
+            .collect(),
         number: incident.number.to_string(),
         title: incident.details.title.clone(),
         can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
