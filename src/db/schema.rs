@@ -196,6 +196,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         predicate_charge_id -> Nullable<Text>,
+        charged_on -> Nullable<Date>,
+        charging_instrument -> Nullable<Text>,
     }
 }
 

@@ -27,6 +27,12 @@ fn authentication(exhibit: &Exhibit) -> &'static str {
     }
 }
 
+/// "charged on ..." -> "Charged on ...", for a sentence of its own.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn date_text(at: time::PrimitiveDateTime) -> String {
     at.date().to_string()
 }
@@ -116,8 +122,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
         facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
-    let all_rows =
-        coverage(law, charge_list, mappings, &|n| intact.get(&n).copied().unwrap_or(false), d.last_offense_date, today);
+    let all_rows = coverage(law, charge_list, mappings, &|n| intact.get(&n).copied().unwrap_or(false), today);
     // A count goes into the memo as proposed only when it names whom it charges and, for a
     // conspiracy or attempt, what its object was; the others are listed, with why.
     let name_of = |id: &crate::domain::ids::PersonId| {
@@ -223,9 +228,10 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             })
             .collect();
         let l = &row.limitation;
-        let limitation = match (l.years, l.deadline) {
-            (None, _) => "Not computed: the count or its object is outside the catalog, and Custos holds no limitation rule for it; determine the period before relying on any date".to_owned(),
-            (Some(years), Some(deadline)) => format!(
+        let mut limitation = match (l.state, l.years, l.deadline) {
+            (DeadlineState::NotComputed, _, _) => "Not computed: the count or its object is outside the catalog, and Custos holds no limitation rule for it; determine the period before relying on any date".to_owned(),
+            (DeadlineState::Charged | DeadlineState::NoLimit, _, _) => format!("{} ({})", capitalized(&l.describe()), l.authority),
+            (_, Some(years), Some(deadline)) => format!(
                 "{deadline}: {years} years from {} ({}){}",
                 l.offense_date.map(|d| d.to_string()).unwrap_or_default(),
                 l.authority,
@@ -235,8 +241,13 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
                     _ => "",
                 }
             ),
-            (Some(years), None) => format!("No offense date recorded ({years} years, {})", l.authority),
+            (_, Some(years), None) => format!("Unknown: enter the count's offense date ({years} years, {})", l.authority),
+            (_, None, _) => format!("{} ({})", capitalized(&l.describe()), l.authority),
         };
+        if let Some(note) = l.note {
+            limitation.push_str(". ");
+            limitation.push_str(note);
+        }
         memo_charges.push(MemoCharge {
             count: row.charge.count,
             citation: row.citation.clone(),
@@ -1011,6 +1022,8 @@ mod tests {
             drop_reason: None,
             defendants: vec![defendant.id],
             predicate: None,
+            charged_on: None,
+            charging_instrument: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-03-03 9:00),
         };

@@ -29,6 +29,7 @@ vocabulary!(
         ChargeDropped => ("charge.dropped", "Count dropped"),
         ChargeMoved => ("charge.moved", "Counts renumbered"),
         ChargeDefendantsSet => ("charge.defendants_set", "Defendants of a count set"),
+        ChargeFiled => ("charge.filed", "Charging document filed"),
         PersonAdded => ("person.added", "Person added"),
         OtherStatuteEntered => ("other_statute.entered", "Out-of-catalog offense entered"),
         MappingProposed => ("mapping.proposed", "Mapping proposed"),
@@ -75,6 +76,14 @@ impl AuditAction {
             AuditAction::ChargeDropped => format!("dropped count {}: {}", number("count"), text("reason")),
             AuditAction::ChargeMoved => format!("moved count {} to count {}", number("from"), number("to")),
             AuditAction::ChargeDefendantsSet => format!("set the defendants of count {}", number("count")),
+            AuditAction::ChargeFiled => {
+                format!(
+                    "recorded count {} as charged by {} filed on {}",
+                    number("count"),
+                    text("instrument"),
+                    text("date")
+                )
+            }
             AuditAction::OtherStatuteEntered => {
                 format!("entered {} ({}), not from the catalog, as {}", text("citation"), text("title"), text("code"))
             }

@@ -12,7 +12,7 @@ use super::ids::{ChargeId, ExhibitId, MappingId, PersonId, UserId};
 use super::incident::parse_date;
 use crate::statutes::{
     ElementKind, Law, LimitationRule, Maximum, OTHER_PREFIX, Offense, falls_under, limitation_deadline,
-    limitation_years,
+    limitation_period,
 };
 
 // Dates leave as "YYYY-MM-DD", as people and scripts write them.
@@ -43,6 +43,14 @@ vocabulary!(
         Rejected => ("rejected", "Rejected"),
         NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
         Reopened => ("reopened", "Returned to review"),
+    }
+);
+
+vocabulary!(
+    /// The charging document whose filing stops a count's limitation clock.
+    ChargingInstrument, "a charging instrument" {
+        Indictment => ("indictment", "Indictment"),
+        Information => ("information", "Information"),
     }
 );
 
@@ -96,6 +104,10 @@ pub struct Charge {
     /// § 1028A: the count of the predicate felony.
     #[serde(skip)]
     pub predicate: Option<ChargeId>,
+    /// When the indictment or information charging this count was filed, and which it was.
+    #[serde(with = "iso_date::option")]
+    pub charged_on: Option<Date>,
+    pub charging_instrument: Option<ChargingInstrument>,
     #[serde(skip)]
     pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
@@ -139,8 +151,9 @@ fn trimmed(raw: &Option<String>) -> Option<&str> {
 }
 
 impl ChargeDraft {
-    /// `fi_default` is whether the incident lists a financial institution among its victims.
-    pub fn parse(raw: &RawCharge, law: &Law, fi_default: bool, today: Date) -> Result<ChargeDraft, ValidationErrors> {
+    /// "Affects a financial institution" counts only when pleaded on the count: it is never
+    /// inferred from the victims.
+    pub fn parse(raw: &RawCharge, law: &Law, today: Date) -> Result<ChargeDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let offense = law.offense(raw.offense.trim());
         if offense.is_none() {
@@ -182,7 +195,9 @@ impl ChargeDraft {
             // penalty facts (§ 1030(b): "punished as provided in subsection (c)").
             let object_offense = object.filter(|_| offense.same_as_object).and_then(|o| law.offense(o));
             for fact in &raw.penalty_facts {
-                let own = offense.penalty_facts.iter().any(|p| &p.id == fact);
+                // A theory the count rests on is pleaded like a fact (§ 1030(a)(4)'s E5).
+                let own = offense.penalty_facts.iter().any(|p| &p.id == fact)
+                    || offense.elements.iter().any(|e| &e.id == fact && e.theory.is_some());
                 let object_fact = object_offense.is_some_and(|o| o.penalty_facts.iter().any(|p| &p.id == fact));
                 if !own && !object_fact {
                     errors.add(
@@ -216,7 +231,7 @@ impl ChargeDraft {
             object_offense_id: object.map(str::to_owned),
             concerns: concerns.to_owned(),
             offense_date,
-            affects_financial_institution: raw.affects_financial_institution.unwrap_or(fi_default),
+            affects_financial_institution: raw.affects_financial_institution.unwrap_or(false),
             penalty_facts,
         })
     }
@@ -465,61 +480,100 @@ pub enum DeadlineState {
     /// Inside 180 days.
     Warning,
     Passed,
-    /// No offense date recorded: no deadline can be computed.
+    /// No offense date recorded for the count: no deadline can be computed.
     Unknown,
+    /// Out of the catalog (the count or its object): Custos holds no rule and states none.
+    NotComputed,
+    /// No limit (§ 3286(b)).
+    NoLimit,
+    /// The count was charged (indictment or information filed): the clock has stopped.
+    Charged,
 }
 
 /// The statute of limitations for one count.
 #[derive(Debug, Clone, Serialize)]
 pub struct Limitation {
-    /// `None` when no rule is known (an out-of-catalog count or object): nothing is stated.
+    /// `None` when there is no limit, or no rule is known (see `state`).
     pub years: Option<u8>,
     pub authority: &'static str,
+    /// The reference's caution on the rule applied, with its label.
+    pub note: Option<&'static str>,
     #[serde(with = "iso_date::option")]
     pub offense_date: Option<Date>,
     #[serde(with = "iso_date::option")]
     pub deadline: Option<Date>,
     pub days_left: Option<i64>,
     pub state: DeadlineState,
+    /// When the indictment or information charging the count was filed.
+    #[serde(with = "iso_date::option")]
+    pub charged_on: Option<Date>,
+}
+
+impl Limitation {
+    /// The deadline in words, as pages and the memo state it.
+    pub fn describe(&self) -> String {
+        match (self.state, self.deadline, self.charged_on) {
+            (DeadlineState::Charged, Some(deadline), Some(on)) if on > deadline => {
+                format!("charged on {on}, after the limitation deadline of {deadline}")
+            }
+            (DeadlineState::Charged, _, Some(on)) => format!("charged on {on}: the clock has stopped"),
+            (DeadlineState::NotComputed, _, _) => {
+                "not computed: the count or its object is outside the catalog; determine the period".into()
+            }
+            (DeadlineState::NoLimit, _, _) => "no limitation period".into(),
+            (DeadlineState::Unknown, _, _) => "unknown: enter the offense date".into(),
+            (_, Some(deadline), _) => {
+                let days = self.days_left.unwrap_or_default();
+                match self.state {
+                    DeadlineState::Passed => format!("{deadline}: passed {} days ago", -days),
+                    DeadlineState::Warning => format!("{deadline}: {days} days left"),
+                    _ => format!("{deadline} ({days} days)"),
+                }
+            }
+            _ => "unknown: enter the offense date".into(),
+        }
+    }
 }
 
 /// Days before a deadline at which it is shown as a warning.
 pub const LIMITATION_WARNING_DAYS: i64 = 180;
 
-pub fn limitation_for(
-    offense: &Offense,
-    object: Option<&Offense>,
-    charge: &Charge,
-    incident_last_offense: Option<Date>,
-    today: Date,
-) -> Limitation {
+/// The limitation deadline of one count, from its own offense date (for a conspiracy, the last
+/// overt act or the end of the conspiracy): never the incident's dates, which could overstate
+/// the time left. Stopped once the count was charged.
+pub fn limitation_for(offense: &Offense, object: Option<&Offense>, charge: &Charge, today: Date) -> Limitation {
+    let pleaded: Vec<&str> = charge.penalty_facts.iter().map(String::as_str).collect();
     // A conspiracy to commit an out-of-catalog offense may fall under another period (§ 1344:
     // § 3293(1)); Custos holds no rule for it and states none.
-    let rule = match object {
-        Some(o) if o.limitation == LimitationRule::NotInCatalog => LimitationRule::NotInCatalog,
-        _ => offense.limitation,
+    let period = match object {
+        Some(o) if o.limitation == LimitationRule::NotInCatalog => None,
+        _ => limitation_period(offense, &pleaded, charge.affects_financial_institution),
     };
-    let offense_date = charge.offense_date.or(incident_last_offense);
-    let Some((years, authority)) = limitation_years(rule, charge.affects_financial_institution) else {
-        return Limitation {
-            years: None,
-            authority: "none: out of the catalog, Custos holds no limitation rule for it",
-            offense_date,
-            deadline: None,
-            days_left: None,
-            state: DeadlineState::Unknown,
-        };
+    let offense_date = charge.offense_date;
+    let base = Limitation {
+        years: None,
+        authority: "none: out of the catalog, Custos holds no limitation rule for it",
+        note: None,
+        offense_date,
+        deadline: None,
+        days_left: None,
+        // A charged count's clock has stopped, whatever its rule.
+        state: if charge.charged_on.is_some() { DeadlineState::Charged } else { DeadlineState::NotComputed },
+        charged_on: charge.charged_on,
     };
-    let years = Some(years);
-    let deadline = offense_date.zip(years).map(|(d, y)| limitation_deadline(d, y));
+    let Some(period) = period else { return base };
+    let base = Limitation { years: period.years, authority: period.authority, note: period.note, ..base };
+    let deadline = offense_date.zip(period.years).map(|(d, y)| limitation_deadline(d, y));
     let days_left = deadline.map(|d| (d - today).whole_days());
-    let state = match days_left {
-        None => DeadlineState::Unknown,
-        Some(days) if days < 0 => DeadlineState::Passed,
-        Some(days) if days <= LIMITATION_WARNING_DAYS => DeadlineState::Warning,
-        Some(_) => DeadlineState::Open,
+    let state = match (charge.charged_on, period.years, days_left) {
+        (Some(_), _, _) => DeadlineState::Charged,
+        (None, None, _) => DeadlineState::NoLimit,
+        (None, Some(_), None) => DeadlineState::Unknown,
+        (None, Some(_), Some(days)) if days < 0 => DeadlineState::Passed,
+        (None, Some(_), Some(days)) if days <= LIMITATION_WARNING_DAYS => DeadlineState::Warning,
+        (None, Some(_), Some(_)) => DeadlineState::Open,
     };
-    Limitation { years, authority, offense_date, deadline, days_left, state }
+    Limitation { deadline, days_left, state, ..base }
 }
 
 /// What stops a count from being proposed in a memo: "defendant not chosen", "object offense
@@ -534,6 +588,22 @@ pub fn not_ready(law: &Law, charge: &Charge) -> Vec<&'static str> {
     }
     if law.offense(&charge.offense_id).is_some_and(|o| !o.predicates.is_empty()) && charge.predicate.is_none() {
         missing.push("predicate felony not linked");
+    }
+    // A fact the catalog has since retired (such as the old AGG-ID-P1, now § 1028A(a)(2)) no
+    // longer sets the maximum: the count must be recharged, never silently read as less.
+    if let Some(offense) = law.offense(&charge.offense_id) {
+        let object = object_of(law, offense, charge);
+        let known = |id: &str| {
+            offense.penalty_facts.iter().any(|p| p.id == id)
+                || offense.elements.iter().any(|e| e.id == id && e.theory.is_some())
+                || object.is_some_and(|o| o.penalty_facts.iter().any(|p| p.id == id))
+        };
+        // Without its object a conspiracy's facts cannot be checked: "object offense not
+        // chosen" already holds it back.
+        let checkable = !offense.same_as_object || object.is_some();
+        if checkable && charge.penalty_facts.iter().any(|id| !known(id)) {
+            missing.push("pleads a penalty fact the catalog no longer has: recharge the count");
+        }
     }
     missing
 }
@@ -589,6 +659,16 @@ pub fn check_predicate(
         ));
     }
     let pleaded: Vec<&str> = predicate.penalty_facts.iter().map(String::as_str).collect();
+    if offense.predicates_must_be_listed
+        && !predicate_offense.listed_if.is_empty()
+        && !predicate_offense.listed_if.iter().any(|id| pleaded.contains(&id.as_str()))
+    {
+        return Err(format!(
+            "count {} ({citation}) is on the § 2332b(g)(5)(B) list only with {} pleaded on it",
+            predicate.count,
+            predicate_offense.listed_if.join(" or ")
+        ));
+    }
     let (maximum, _) = penalties(predicate_offense, object, &pleaded);
     if maximum <= Maximum::Years(1) {
         return Err(format!(
@@ -697,7 +777,6 @@ pub fn coverage(
     charges: &[Charge],
     mappings: &[Mapping],
     custody_intact: &dyn Fn(ExhibitNumber) -> bool,
-    incident_last_offense: Option<Date>,
     today: Date,
 ) -> Vec<ChargeCoverage> {
     let mut out = Vec::new();
@@ -730,7 +809,11 @@ pub fn coverage(
                     CellState::Gap
                 };
                 let required = match element.kind {
-                    ElementKind::Element => !element.optional && !of_object,
+                    // An optional element is required when the count pleads its theory.
+                    ElementKind::Element if element.optional => {
+                        !of_object && element.theory.is_some() && pleaded.contains(&element.id.as_str())
+                    }
+                    ElementKind::Element => !of_object,
                     ElementKind::PenaltyFact => pleaded.contains(&element.id.as_str()),
                 };
                 CoverageCell {
@@ -762,7 +845,7 @@ pub fn coverage(
             readily_provable: gaps == 0,
             most_serious: false,
             gaps,
-            limitation: limitation_for(offense, object, charge, incident_last_offense, today),
+            limitation: limitation_for(offense, object, charge, today),
             provenance: offense.provenance.clone(),
             cells,
             charge: charge.clone(),
@@ -803,6 +886,8 @@ mod tests {
             drop_reason: None,
             defendants: Vec::new(),
             predicate: None,
+            charged_on: None,
+            charging_instrument: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-01-01 0:00),
         }
@@ -832,7 +917,7 @@ mod tests {
     fn a_conspiracy_takes_its_objects_penalties_and_names_it() {
         let mut count = charge(1, "CFAA-B", &["CFAA-A5A-P1"], false);
         count.object_offense_id = Some("CFAA-A5A".into());
-        let rows = coverage(&law(), &[count.clone()], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count.clone()], &[], &|_| true, date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(10), "(b) to violate (a)(5)(A) with a (c)(4)(B) harm factor");
         assert_eq!(rows[0].citation, "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))");
         let object_rows: Vec<&CoverageCell> =
@@ -843,7 +928,7 @@ mod tests {
         assert!(object_rows.iter().filter(|c| c.kind == ElementKind::Element).all(|c| !c.required));
         // Without the harm factor: the object's base maximum.
         count.penalty_facts.clear();
-        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(1));
         // The parser accepts the object's penalty facts on the conspiracy count, and only those.
         let raw = RawCharge {
@@ -853,9 +938,9 @@ mod tests {
             penalty_facts: vec!["CFAA-A5A-P1".into()],
             ..Default::default()
         };
-        assert!(ChargeDraft::parse(&raw, &law(), false, date!(2026 - 06 - 01)).is_ok());
+        assert!(ChargeDraft::parse(&raw, &law(), date!(2026 - 06 - 01)).is_ok());
         let wrong = RawCharge { penalty_facts: vec!["WIRE-P1".into()], ..raw };
-        assert!(ChargeDraft::parse(&wrong, &law(), false, date!(2026 - 06 - 01)).is_err());
+        assert!(ChargeDraft::parse(&wrong, &law(), date!(2026 - 06 - 01)).is_err());
     }
 
     #[test]
@@ -865,7 +950,7 @@ mod tests {
         assert_eq!(not_ready(&law(), &count), vec!["object offense not chosen"], "a count from before objects");
         count.object_offense_id = Some("WIRE".into());
         assert!(not_ready(&law(), &count).is_empty());
-        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1343)");
         assert_eq!(
             rows[0].maximum,
@@ -880,7 +965,7 @@ mod tests {
         let fact = object.penalty_facts.iter().max_by_key(|p| p.raises_max_years).unwrap().id.clone();
         let mut count = charge(1, "ID-F-CONSP", &[fact.as_str()], false);
         count.object_offense_id = Some("ID-A7".into());
-        let rows = coverage(&law(), &[count], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1028(f) (conspiracy to violate § 1028(a)(7))");
         assert_eq!(rows[0].maximum, object.maximum_with([fact.as_str()]), "§ 1028(f): the object's penalties");
         assert!(rows[0].maximum > Maximum::Years(1));
@@ -913,6 +998,9 @@ mod tests {
         assert!(check_predicate(&law(), a2, &felony, &[defendant]).unwrap_err().contains("not a predicate"));
         let mut ransomware = charge(6, "CFAA-A5A", &["CFAA-A5A-P1"], false);
         ransomware.defendants = vec![defendant];
+        let why = check_predicate(&law(), a2, &ransomware, &[defendant]).unwrap_err();
+        assert!(why.contains("§ 2332b(g)(5)(B) list only with CFAA-A5A-P4"), "the $5,000 loss alone: {why}");
+        ransomware.penalty_facts.push("CFAA-A5A-P4".into());
         assert_eq!(check_predicate(&law(), a2, &ransomware, &[defendant]), Ok(()));
     }
 
@@ -947,7 +1035,7 @@ mod tests {
         let mut consp = charge(1, "WIRE-1349", &[], false);
         consp.object_offense_id = Some("OTHER-1".into());
         consp.offense_date = Some(date!(2024 - 01 - 01));
-        let rows = coverage(&law, &[consp], &[], &|_| true, None, date!(2026 - 06 - 01));
+        let rows = coverage(&law, &[consp], &[], &|_| true, date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1344)");
         assert_eq!(rows[0].maximum, Maximum::Years(30));
         assert_eq!((rows[0].limitation.years, rows[0].limitation.deadline), (None, None), "no period is guessed");
@@ -960,13 +1048,13 @@ mod tests {
             concerns: "Agreement".into(),
             ..Default::default()
         };
-        assert!(ChargeDraft::parse(&raw("OTHER-1"), &law, false, date!(2026 - 06 - 01)).is_ok());
-        let refused = ChargeDraft::parse(&raw("OTHER-3"), &law, false, date!(2026 - 06 - 01)).unwrap_err();
+        assert!(ChargeDraft::parse(&raw("OTHER-1"), &law, date!(2026 - 06 - 01)).is_ok());
+        let refused = ChargeDraft::parse(&raw("OTHER-3"), &law, date!(2026 - 06 - 01)).unwrap_err();
         assert!(refused.for_field("object_offense").unwrap().contains("50 U.S.C. § 1705"));
         // The count's own base maximum is no floor under a lesser entered object.
         let mut small = charge(2, "WIRE-1349", &[], false);
         small.object_offense_id = Some("OTHER-4".into());
-        assert_eq!(coverage(&law, &[small], &[], &|_| true, None, date!(2026 - 06 - 01))[0].maximum, Maximum::Years(1));
+        assert_eq!(coverage(&law, &[small], &[], &|_| true, date!(2026 - 06 - 01))[0].maximum, Maximum::Years(1));
         // A § 1028A predicate outside the catalog: a § 1029 felony qualifies, § 1705 does not,
         // nor a § 1029 count entered with a one-year maximum.
         let agg = catalog().offense("AGG-ID").unwrap();
@@ -985,6 +1073,30 @@ mod tests {
     }
 
     #[test]
+    fn a_retired_fact_holds_a_count_back_and_a_theory_makes_its_element_required() {
+        let mut old = charge(1, "AGG-ID", &["AGG-ID-P1"], false);
+        old.defendants = vec![PersonId::new()];
+        old.predicate = Some(ChargeId::new());
+        assert_eq!(
+            not_ready(&law(), &old),
+            vec!["pleads a penalty fact the catalog no longer has: recharge the count"]
+        );
+        let plain = charge(2, "CFAA-A4", &[], false);
+        let theft = charge(3, "CFAA-A4", &["CFAA-A4-E5"], false);
+        let rows = coverage(&law(), &[plain, theft], &[], &|_| true, date!(2026 - 06 - 01));
+        let e5 = |row: &ChargeCoverage| row.cells.iter().find(|c| c.element_id == "CFAA-A4-E5").unwrap().required;
+        assert!(!e5(&rows[0]), "only for the compute-use-only theory");
+        assert!(e5(&rows[1]), "required when the count rests on it");
+        let raw = RawCharge {
+            offense: "CFAA-A4".into(),
+            concerns: "Stolen cloud keys used to run models".into(),
+            penalty_facts: vec!["CFAA-A4-E5".into()],
+            ..Default::default()
+        };
+        assert!(ChargeDraft::parse(&raw, &law(), date!(2026 - 06 - 01)).is_ok(), "the theory is pleaded like a fact");
+    }
+
+    #[test]
     fn coverage_marks_proven_proposed_and_gaps() {
         use MappingStatus::*;
         let wire = charge(1, "WIRE", &[], false);
@@ -996,7 +1108,7 @@ mod tests {
         ];
         // Exhibit 4's custody failed: its acceptance no longer proves anything.
         let intact = |n: ExhibitNumber| n.seq != 4;
-        let cov = coverage(&law(), &[wire], &maps, &intact, None, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[wire], &maps, &intact, date!(2026 - 11 - 27));
         let states: Vec<CellState> = cov[0].cells.iter().map(|c| c.state).collect();
         assert_eq!(
             states,
@@ -1013,10 +1125,10 @@ mod tests {
         let a2 = charge(2, "CFAA-A2", &[], false);
         let agg = charge(3, "AGG-ID", &[], false);
         let mut maps = Vec::new();
-        for id in ["CFAA-A2-E1", "CFAA-A2-E2", "CFAA-A2-E3", "CFAA-A2-E4"] {
+        for id in ["CFAA-A2-E1", "CFAA-A2-E2", "CFAA-A2-E3"] {
             maps.push(mapping(&a2, id, 1, MappingStatus::Accepted));
         }
-        let cov = coverage(&law(), &[a2, wire, agg], &maps, &|_| true, None, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[a2, wire, agg], &maps, &|_| true, date!(2026 - 11 - 27));
         // In count order, whatever order they were given in; the flag, not the order, marks
         // the most serious readily provable count.
         let order: Vec<&str> = cov.iter().map(|c| c.charge.offense_id.as_str()).collect();
@@ -1028,34 +1140,65 @@ mod tests {
     }
 
     #[test]
-    fn wire_fraud_limitation_depends_on_a_financial_institution() {
-        let offense = catalog().offense("WIRE").unwrap();
-        let mut c = charge(1, "WIRE", &[], false);
-        c.offense_date = Some(date!(2021 - 06 - 01));
-        let plain = limitation_for(offense, None, &c, None, date!(2026 - 01 - 15));
-        assert_eq!((plain.years, plain.deadline), (Some(5), Some(date!(2026 - 06 - 01))));
-        assert_eq!(plain.state, DeadlineState::Warning);
-        c.affects_financial_institution = true;
-        let bank = limitation_for(offense, None, &c, None, date!(2026 - 01 - 15));
+    fn limitation_deadlines_never_overstate_the_time_left() {
+        let today = date!(2026 - 01 - 15);
+        let offense = |id: &str| catalog().offense(id).unwrap();
+        // A § 1343 count with no date of its own: unknown, whatever the incident's dates.
+        let undated = charge(1, "WIRE", &[], false);
+        let l = limitation_for(offense("WIRE"), None, &undated, today);
+        assert_eq!((l.state, l.deadline), (DeadlineState::Unknown, None));
+        assert_eq!(l.describe(), "unknown: enter the offense date");
+        // Five years, or ten under § 3293(2) only where "affects a financial institution" is
+        // pleaded on the count.
+        let mut wire = charge(2, "WIRE", &[], false);
+        wire.offense_date = Some(date!(2021 - 06 - 01));
+        let plain = limitation_for(offense("WIRE"), None, &wire, today);
+        assert_eq!(
+            (plain.years, plain.deadline, plain.state),
+            (Some(5), Some(date!(2026 - 06 - 01)), DeadlineState::Warning)
+        );
+        wire.affects_financial_institution = true;
+        let bank = limitation_for(offense("WIRE"), None, &wire, today);
         assert_eq!(
             (bank.years, bank.deadline, bank.state),
             (Some(10), Some(date!(2031 - 06 - 01)), DeadlineState::Open)
         );
         assert_eq!(bank.authority, "18 U.S.C. § 3293(2)");
-        let late = limitation_for(
-            offense,
-            None,
-            &charge(2, "WIRE", &[], false),
-            Some(date!(2020 - 01 - 01)),
-            date!(2026 - 01 - 15),
-        );
-        assert_eq!(late.state, DeadlineState::Passed);
+        assert!(bank.note.unwrap().contains("Agne"), "with how the circuits read \"affects\"");
+        // § 1349: a conspiracy pleading it gets ten; an attempt keeps five.
+        let mut consp = charge(3, "WIRE-1349", &[], true);
+        consp.object_offense_id = Some("WIRE".into());
+        consp.offense_date = Some(date!(2021 - 06 - 01));
+        assert_eq!(limitation_for(offense("WIRE-1349"), offense("WIRE").into(), &consp, today).years, Some(10));
+        let mut attempt = consp.clone();
+        attempt.offense_id = "WIRE-1349-ATT".into();
+        assert_eq!(limitation_for(offense("WIRE-1349-ATT"), offense("WIRE").into(), &attempt, today).years, Some(5));
         // A financial-institution victim does not lengthen a CFAA count's period.
-        let mut cfaa = charge(3, "CFAA-A4", &[], true);
+        let mut cfaa = charge(4, "CFAA-A4", &[], true);
         cfaa.offense_date = Some(date!(2021 - 06 - 01));
-        assert_eq!(
-            limitation_for(catalog().offense("CFAA-A4").unwrap(), None, &cfaa, None, date!(2026 - 01 - 15)).years,
-            Some(5)
+        assert_eq!(limitation_for(offense("CFAA-A4"), None, &cfaa, today).years, Some(5));
+        // § 3286: eight years for § 1030(a)(5)(A) with a (c)(4)(A)(i)(V) harm (P4), none with
+        // death, five on the $5,000 loss alone.
+        let mut damage = charge(5, "CFAA-A5A", &["CFAA-A5A-P4"], false);
+        damage.offense_date = Some(date!(2021 - 06 - 01));
+        let listed = limitation_for(offense("CFAA-A5A"), None, &damage, today);
+        assert_eq!((listed.years, listed.authority), (Some(8), "18 U.S.C. § 3286(a)"));
+        assert_eq!(listed.deadline, Some(date!(2029 - 06 - 01)));
+        damage.penalty_facts.push("CFAA-A5A-P3".into());
+        let unlimited = limitation_for(offense("CFAA-A5A"), None, &damage, today);
+        assert_eq!((unlimited.years, unlimited.state, unlimited.deadline), (None, DeadlineState::NoLimit, None));
+        damage.penalty_facts = vec!["CFAA-A5A-P1".into()];
+        assert_eq!(limitation_for(offense("CFAA-A5A"), None, &damage, today).years, Some(5));
+        // Once the count is charged its clock stops, and says so.
+        let mut charged = wire.clone();
+        charged.affects_financial_institution = false;
+        charged.charged_on = Some(date!(2026 - 01 - 10));
+        let stopped = limitation_for(offense("WIRE"), None, &charged, today);
+        assert_eq!(stopped.state, DeadlineState::Charged);
+        assert_eq!(stopped.describe(), "charged on 2026-01-10: the clock has stopped");
+        charged.charged_on = Some(date!(2026 - 07 - 01));
+        assert!(
+            limitation_for(offense("WIRE"), None, &charged, today).describe().contains("after the limitation deadline")
         );
     }
 
@@ -1067,17 +1210,16 @@ mod tests {
             offense_date: Some("2026-13-01".into()),
             ..Default::default()
         };
-        let errors = ChargeDraft::parse(&raw, &law(), false, date!(2026 - 11 - 27)).unwrap_err();
+        let errors = ChargeDraft::parse(&raw, &law(), date!(2026 - 11 - 27)).unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["object_offense", "penalty_facts", "concerns", "offense_date"]);
         let ok = ChargeDraft::parse(
             &RawCharge { offense: "WIRE".into(), concerns: "Wire of $243,000".into(), ..Default::default() },
             &law(),
-            true,
             date!(2026 - 11 - 27),
         )
         .unwrap();
-        assert!(ok.affects_financial_institution);
+        assert!(!ok.affects_financial_institution, "never inferred: only pleaded");
     }
 
     #[test]

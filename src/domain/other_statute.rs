@@ -54,6 +54,7 @@ impl OtherStatute {
                 sources: vec![format!("{} ({provenance})", self.citation)],
                 evidence: Vec::new(),
                 optional: false,
+                theory: None,
                 raises_max_years: None,
                 raises_min_years: None,
                 raises_to_life: false,
@@ -77,6 +78,9 @@ impl OtherStatute {
             same_as_object: false,
             objects: Vec::new(),
             limitation: LimitationRule::NotInCatalog,
+            listed_if: Vec::new(),
+            unlimited_if: Vec::new(),
+            predicates_must_be_listed: false,
             guideline: "Not in the catalog: find it in the Guidelines' Statutory Index".into(),
             sources: vec![format!("{} ({provenance})", self.citation)],
             notes: vec![format!(

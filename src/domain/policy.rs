@@ -124,6 +124,16 @@ pub fn set_status(user: &User, incident: &Incident, status: IncidentStatus) -> D
     Ok(())
 }
 
+/// Recording that an indictment or information charging a count was filed: a charging
+/// decision, so a prosecutor's or supervisor's on the team.
+pub fn record_filing(user: &User, incident: &Incident) -> Decision {
+    work_on(user, incident, CaseWork::AddCharges)?;
+    if !user.role.decides_charges() {
+        return refuse(user, "record that a count was charged: prosecutors and supervisors do");
+    }
+    Ok(())
+}
+
 /// Reviewing a mapping: a prosecutor or supervisor on the team, never the proposer
 /// (separation of duties), and only while the mapping awaits review.
 pub fn review_mapping(user: &User, incident: &Incident, mapping: &Mapping) -> Decision {

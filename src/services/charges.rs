@@ -17,7 +17,7 @@ use crate::domain::charge::{
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::ids::MappingId;
-use crate::domain::incident::{Incident, VictimKind};
+use crate::domain::incident::Incident;
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
@@ -63,10 +63,9 @@ pub fn add_charge(
 ) -> Result<Charge, AppError> {
     let incident = incidents::get(conn, user, number)?;
     policy::work_on(user, &incident, CaseWork::AddCharges)?;
-    let fi_default = incident.details.victims.iter().any(|v| v.kind == VictimKind::FinancialInstitution);
     let incident_id = incident.id.to_string();
     let law = other_statutes::law(conn, &incident_id)?;
-    let draft = ChargeDraft::parse(raw, &law, fi_default, today())?;
+    let draft = ChargeDraft::parse(raw, &law, today())?;
     let people = crate::db::repo::people::of_incident(conn, &incident_id)?;
     let defendants = crate::services::people::check_defendants(&people, &raw.defendants)?;
     let charge_id = crate::domain::ids::ChargeId::new();
@@ -115,6 +114,8 @@ pub fn add_charge(
                 created_at: now,
                 updated_at: now,
                 predicate_charge_id: predicate.map(|p| p.to_string()),
+                charged_on: None,
+                charging_instrument: None,
             },
         )?;
         if !defendants.is_empty() {
@@ -180,6 +181,51 @@ pub fn move_count(
         )
     })?;
     Ok(repo::charges_of(conn, &incident_id)?)
+}
+
+/// Records that an indictment or information charging the count was filed on `date`: the
+/// count's limitation clock stops. Recorded once; a second record is refused, not overwritten.
+pub fn record_charging(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    count: i32,
+    date: &str,
+    instrument: &str,
+) -> Result<Charge, AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    policy::record_filing(user, &incident)?;
+    let mut errors = ValidationErrors::new();
+    let on = errors.check("date", crate::domain::incident::parse_date(date, today())).flatten();
+    if on.is_none() && errors.for_field("date").is_none() {
+        errors.add("date", "give the date the charging document was filed");
+    }
+    let instrument = errors.check("instrument", instrument.trim().parse::<crate::domain::charge::ChargingInstrument>());
+    errors.into_result()?;
+    let (Some(on), Some(instrument)) = (on, instrument) else {
+        return Err(ValidationErrors::single("date", "could not be read").into());
+    };
+    let incident_id = incident.id.to_string();
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let charge = repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))?;
+        if charge.status != ChargeStatus::Candidate {
+            return Err(AppError::conflict("dropped", format!("count {count} was dropped")));
+        }
+        if repo::record_charging(conn, charge.id, on, instrument.as_str(), now_utc())? == 0 {
+            return Err(AppError::conflict(
+                "already_charged",
+                format!("count {count} is already recorded as charged; the record is not overwritten"),
+            ));
+        }
+        audit::record(
+            conn,
+            Some(user.id),
+            AuditAction::ChargeFiled,
+            Some(incident.id),
+            json!({ "count": count, "date": on.to_string(), "instrument": instrument }),
+        )
+    })?;
+    repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))
 }
 
 /// Drops a candidate count, with the reason. Its mappings stay, for the record.
@@ -513,14 +559,7 @@ pub fn coverage(
     let intact: HashMap<ExhibitNumber, bool> =
         evidence::with_status(conn, &incident)?.into_iter().map(|(x, _, status)| (x.number, status.sound())).collect();
     let law = other_statutes::law(conn, &incident_id)?;
-    let rows = compute_coverage(
-        &law,
-        &charges,
-        &mappings,
-        &|n| intact.get(&n).copied().unwrap_or(false),
-        incident.details.last_offense_date,
-        today(),
-    );
+    let rows = compute_coverage(&law, &charges, &mappings, &|n| intact.get(&n).copied().unwrap_or(false), today());
     Ok((incident, rows, law))
 }
 
@@ -544,8 +583,9 @@ pub struct Deadline {
     pub limitation: Limitation,
 }
 
-/// The nearest limitation deadlines of the candidate counts in the incidents the user sees,
-/// soonest (or already passed) first.
+/// The nearest limitation deadlines of the candidate counts in the incidents the user sees:
+/// counts with no offense date first (their deadline is unknown), then soonest (or already
+/// passed) first. Charged counts, counts with no limit and counts with no rule are left out.
 pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> Result<Vec<Deadline>, AppError> {
     // Only catalog counts have deadlines: an out-of-catalog count (or object) has no rule.
     let law = Law::catalog_only(catalog()?);
@@ -559,8 +599,9 @@ pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> 
                 continue;
             }
             let object = crate::domain::charge::object_of(&law, offense, charge);
-            let limitation = limitation_for(offense, object, charge, incident.last_offense_date, today());
-            if limitation.state == DeadlineState::Unknown {
+            let limitation = limitation_for(offense, object, charge, today());
+            if matches!(limitation.state, DeadlineState::NotComputed | DeadlineState::NoLimit | DeadlineState::Charged)
+            {
                 continue;
             }
             out.push(Deadline {
@@ -573,7 +614,7 @@ pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> 
             });
         }
     }
-    out.sort_by_key(|d| d.limitation.deadline);
+    out.sort_by_key(|d| (d.limitation.state != DeadlineState::Unknown, d.limitation.deadline));
     out.truncate(limit);
     Ok(out)
 }

@@ -60,14 +60,17 @@ impl Label {
     }
 }
 
-/// Which limitation rule applies: 18 U.S.C. 3282 (five years), or for wire fraud and its
-/// conspiracy 3293(2) as well (ten years if the offense affects a financial institution).
+/// Which limitation rule applies (reference §1.1): 18 U.S.C. § 3282(a) (five years); for wire
+/// fraud and its conspiracy (not attempt) § 3293(2) as well (ten years when "affects a financial
+/// institution" is pleaded); for offenses on the § 2332b(g)(5)(B) list § 3286 (eight years, or
+/// none where death or serious bodily injury resulted or was risked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum LimitationRule {
     #[default]
     General,
     Wire,
+    ListedTerrorism,
     /// An out-of-catalog count: Custos holds no limitation rule for it and computes none.
     NotInCatalog,
 }
@@ -93,6 +96,10 @@ pub struct Element {
     /// 1030(a)(4)); a gap in it does not by itself stop the charge being readily provable.
     #[serde(default)]
     pub optional: bool,
+    /// An optional element that becomes required when the count pleads this theory (§ 1030(a)(4)'s
+    /// "compute-use-only theory": the $5,000 use value). The count pleads it by the element's id.
+    #[serde(default)]
+    pub theory: Option<String>,
     #[serde(default)]
     pub raises_max_years: Option<u16>,
     #[serde(default)]
@@ -144,6 +151,13 @@ pub struct Offense {
     pub objects: Vec<String>,
     #[serde(default)]
     pub limitation: LimitationRule,
+    /// `listed_terrorism`: the penalty facts that put a count on the § 2332b(g)(5)(B) list
+    /// (empty: always listed, as § 1030(a)(1) is).
+    #[serde(default)]
+    pub listed_if: Vec<String>,
+    /// `listed_terrorism`: the penalty facts (death, serious bodily injury) that lift the limit.
+    #[serde(default)]
+    pub unlimited_if: Vec<String>,
     pub guideline: String,
     pub sources: Vec<String>,
     #[serde(default)]
@@ -155,6 +169,10 @@ pub struct Offense {
     /// § 1028A(c) enumerates), each only as a felony.
     #[serde(default)]
     pub predicates: Vec<String>,
+    /// § 1028A(a)(2): a predicate must be on the § 2332b(g)(5)(B) list, so an offense listed only
+    /// with certain penalty facts (`listed_if`) qualifies only with one of them pleaded.
+    #[serde(default)]
+    pub predicates_must_be_listed: bool,
     /// Predicates that are excluded even though their provision is listed, with why.
     #[serde(default)]
     pub predicate_notes: Vec<String>,
@@ -206,6 +224,25 @@ impl Offense {
             self.statute.clone()
         } else {
             format!("{} ({})", self.statute, self.subsection)
+        }
+    }
+
+    /// The limitation rule in words, for the catalog pages.
+    pub fn limitation_text(&self) -> String {
+        match self.limitation {
+            LimitationRule::General => "5 years (18 U.S.C. § 3282(a)), from the count's own offense date".into(),
+            LimitationRule::Wire => format!(
+                "5 years (18 U.S.C. § 3282(a)); 10 years when \"affects a financial institution\" is pleaded on the count (§ 3293(2)). {AFFECTS_NOTE}"
+            ),
+            LimitationRule::ListedTerrorism if self.listed_if.is_empty() => {
+                "8 years (18 U.S.C. § 3286(a)): on the § 2332b(g)(5)(B) list".into()
+            }
+            LimitationRule::ListedTerrorism => format!(
+                "5 years (18 U.S.C. § 3282(a)); 8 years (§ 3286(a)) with {} pleaded; no limit (§ 3286(b)) with {} as well",
+                self.listed_if.join(" or "),
+                self.unlimited_if.join(" or ")
+            ),
+            LimitationRule::NotInCatalog => "Not computed: out of the catalog".into(),
         }
     }
 
@@ -421,6 +458,9 @@ impl Catalog {
                 }
             }
             for element in offense.rows() {
+                if element.theory.is_some() && !element.optional {
+                    problems.push(format!("{}: a theory belongs on an optional element", element.id));
+                }
                 if !ids.insert(element.id.as_str()) {
                     problems.push(format!("duplicate id {}", element.id));
                 }
@@ -433,6 +473,16 @@ impl Catalog {
             }
             if offense.id.starts_with(OTHER_PREFIX) {
                 problems.push(format!("{}: the prefix {OTHER_PREFIX} is kept for out-of-catalog offenses", offense.id));
+            }
+            for id in offense.listed_if.iter().chain(&offense.unlimited_if) {
+                if !offense.penalty_facts.iter().any(|p| &p.id == id) {
+                    problems.push(format!("{}: limitation fact {id} is not one of its penalty facts", offense.id));
+                }
+            }
+            if (!offense.listed_if.is_empty() || !offense.unlimited_if.is_empty())
+                && offense.limitation != LimitationRule::ListedTerrorism
+            {
+                problems.push(format!("{}: listed_if and unlimited_if need limitation = listed_terrorism", offense.id));
             }
             if offense.limitation == LimitationRule::NotInCatalog {
                 problems.push(format!("{}: not_in_catalog is no limitation rule for a catalog offense", offense.id));
@@ -485,15 +535,63 @@ pub fn catalog() -> Result<&'static Catalog, String> {
     CATALOG.as_ref().map_err(Clone::clone)
 }
 
-/// The limitation period in years for an offense: five under 18 U.S.C. 3282, ten for wire
-/// fraud (and its conspiracy) affecting a financial institution under 3293(2).
-/// `None` for an out-of-catalog count: no rule is known, so no period is stated.
-pub fn limitation_years(rule: LimitationRule, affects_financial_institution: bool) -> Option<(u8, &'static str)> {
-    match (rule, affects_financial_institution) {
-        (LimitationRule::NotInCatalog, _) => None,
-        (LimitationRule::Wire, true) => Some((10, "18 U.S.C. § 3293(2)")),
-        _ => Some((5, "18 U.S.C. § 3282(a)")),
-    }
+/// The limitation period of a count, the authority for it and what to check about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitationPeriod {
+    /// `None`: no limit (§ 3286(b)).
+    pub years: Option<u8>,
+    pub authority: &'static str,
+    /// The reference's caution on how the rule is read, with its label.
+    pub note: Option<&'static str>,
+}
+
+/// How circuits read "affects a financial institution" (reference §1.1).
+pub const AFFECTS_NOTE: &str = "Circuits read \"affects\" differently: a new or increased risk of loss suffices in the 7th and 9th Circuits (Serpico, 320 F.3d 691 (7th Cir. 2003); Stargell, 738 F.3d 1018 (9th Cir. 2013)) [SRC]; the 1st Circuit read it narrowly (Agne, 214 F.3d 47 (1st Cir. 2000)) [SRC]; the 4th reportedly requires that the institution be victimized or actually harmed [UNVERIFIED].";
+
+/// The limitation period of a count of `offense` pleading `pleaded`, with "affects a financial
+/// institution" pleaded or not; `None` for an out-of-catalog offense (no rule is guessed).
+pub fn limitation_period(
+    offense: &Offense,
+    pleaded: &[&str],
+    affects_financial_institution: bool,
+) -> Option<LimitationPeriod> {
+    let general = LimitationPeriod { years: Some(5), authority: "18 U.S.C. § 3282(a)", note: None };
+    Some(match offense.limitation {
+        LimitationRule::NotInCatalog => return None,
+        LimitationRule::General => general,
+        LimitationRule::Wire if affects_financial_institution => {
+            LimitationPeriod { years: Some(10), authority: "18 U.S.C. § 3293(2)", note: Some(AFFECTS_NOTE) }
+        }
+        LimitationRule::Wire => general,
+        LimitationRule::ListedTerrorism => {
+            let any = |ids: &[String]| ids.iter().any(|id| pleaded.contains(&id.as_str()));
+            let listed = offense.listed_if.is_empty() || any(&offense.listed_if);
+            if listed && any(&offense.unlimited_if) {
+                LimitationPeriod {
+                    years: None,
+                    authority: "18 U.S.C. § 3286(b)",
+                    note: Some(
+                        "No limit for a § 2332b(g)(5)(B) offense whose commission resulted in, or created a foreseeable risk of, death or serious bodily injury [STAT]; its application to this count is [ANALYSIS].",
+                    ),
+                }
+            } else if listed {
+                LimitationPeriod {
+                    years: Some(8),
+                    authority: "18 U.S.C. § 3286(a)",
+                    note: Some(
+                        "Eight years for an offense on the § 2332b(g)(5)(B) list [STAT]; the mapping of this count to the list is [ANALYSIS].",
+                    ),
+                }
+            } else {
+                LimitationPeriod {
+                    note: Some(
+                        "Eight years (§ 3286(a)) only with a harm of § 1030(c)(4)(A)(i)(II)-(VI) pleaded; the $5,000 loss of (I) alone keeps five [STAT].",
+                    ),
+                    ..general
+                }
+            }
+        }
+    })
 }
 
 /// The last day to indict: the same calendar day `years` later (28 February for an offense
@@ -533,7 +631,7 @@ pub fn defense_prompt(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "ai-did-it" => (
             "\"The AI did it\"",
-            "A person who sets an agent or model to carry out the acts is charged as the person who caused them (18 U.S.C. § 2(b)); prove it with the defendant's prompts and configuration.",
+            "A person who configures and launches an agent, bot or model that performs the prohibited act can be charged as a principal acting through a tool, or under 18 U.S.C. § 2(b) if the causing was willful [STAT text; application ANALYSIS: no case has decided § 2(b)'s application to autonomous software]. Neither route lowers the offense's own mental state: prove the defendant's own intent from the prompts, configuration, targeting and conduct. \"The AI did it\" neither supplies nor by itself negates intent.",
         ),
         "dubin" => (
             "Dubin \"crux\"",
@@ -684,7 +782,7 @@ sources = ["s"]
         // 1028A: a mandatory consecutive two years
         let agg = catalog().offense("AGG-ID").unwrap();
         assert_eq!((agg.min_years, agg.max_years, agg.consecutive), (2, 2, true));
-        assert_eq!(agg.minimum_with(["AGG-ID-P1"]), 5);
+        assert!(agg.penalty_facts.is_empty(), "(a)(2) is its own offense, not a penalty fact of (a)(1)");
         // 1343 and 1349
         assert_eq!(max("WIRE", &[]), Years(20));
         assert_eq!(max("WIRE", &["WIRE-P1"]), Years(30));
@@ -697,17 +795,88 @@ sources = ["s"]
         let a2 = catalog().offense("CFAA-A2").unwrap();
         assert!(a2.elements.iter().all(|e| !e.text.to_lowercase().contains("interstate")));
         // Unverified points are labelled as such.
-        let overt = catalog().element("CFAA-B-E3").unwrap().1;
-        assert!(overt.label.verify_before_relying());
+        let viewing = catalog().element("CFAA-A2-E2").unwrap().1;
+        assert!(viewing.label.verify_before_relying());
+    }
+
+    /// One assertion per item of the reference's "Changes in this revision" list that the
+    /// catalog carries (items 9 and 10 are checked where the rules live: limitation periods
+    /// below, charge ranking in `domain::charge`).
+    #[test]
+    fn the_revised_reference_is_followed() {
+        let c = catalog();
+        // 1. § 2(b) needs a willful causing and never lowers the offense's own mental state.
+        let (_, prompt) = defense_prompt("ai-did-it").unwrap();
+        assert!(prompt.contains("willful") && prompt.contains("own mental state") && prompt.contains("ANALYSIS"));
+        // 2. No overt act is an element of § 1349, § 1030(b) or § 1028(f).
+        for id in ["WIRE-1349", "CFAA-B", "ID-F-CONSP"] {
+            assert!(
+                c.offense(id).unwrap().elements.iter().all(|e| !e.text.to_lowercase().contains("overt act")),
+                "{id}"
+            );
+        }
+        // 3. WIRE-E1 in the current 9th Cir. 15.35 form: one scheme, for money or property.
+        let wire_e1 = &c.element("WIRE-E1").unwrap().1.text;
+        assert!(wire_e1.contains("scheme or plan to defraud whose purpose was to obtain money or property"));
+        // 4. § 1030(a)(2) and (a)(5)(B): intent attaches to the unauthorized access; renumbered.
+        let a2 = c.offense("CFAA-A2").unwrap();
+        assert_eq!(a2.elements.len(), 3);
+        assert!(
+            a2.elements[0].text.starts_with("The defendant intentionally accessed a computer without authorization")
+        );
+        let a5b = c.offense("CFAA-A5B").unwrap();
+        assert_eq!(a5b.elements.len(), 2);
+        assert!(a5b.elements[0].text.contains("intentionally accessed a protected computer without authorization"));
+        // 5. CFAA-A4-E5 becomes required under the compute-use-only theory.
+        let e5 = c.element("CFAA-A4-E5").unwrap().1;
+        assert!(e5.optional && e5.theory.as_deref().is_some_and(|t| t.contains("compute-use-only")));
+        // 6. Inchoate counts take their object (and its P-facts): they name objects.
+        for id in ["CFAA-B", "CFAA-B-ATT", "WIRE-1349", "WIRE-1349-ATT", "ID-F-CONSP", "ID-F-ATT"] {
+            let o = c.offense(id).unwrap();
+            assert!(o.same_as_object && !o.objects.is_empty(), "{id}");
+        }
+        // 7. § 1028A: (a)(1) and (a)(2) separate; § 1028(a)(7) no predicate; no (a)(2) fact on (a)(1).
+        let a1 = c.offense("AGG-ID").unwrap();
+        assert!(!a1.predicates.iter().any(|p| p == "ID-A7") && a1.penalty_facts.is_empty());
+        assert_eq!((c.offense("AGG-ID-A2").unwrap().min_years, a1.min_years), (5, 2));
+        // 8. § 1028(b)(3)/(b)(4) reach every (a) subsection; (b)(3)(C) only a prior § 1028 conviction.
+        for id in ["ID-A1", "ID-A2", "ID-A3", "ID-A4", "ID-A5", "ID-A6", "ID-A7", "ID-A8"] {
+            let facts = &c.offense(id).unwrap().penalty_facts;
+            assert!(facts.iter().any(|p| p.raises_max_years == Some(30)), "{id}: (b)(4)");
+            assert!(
+                facts
+                    .iter()
+                    .any(|p| p.sources.iter().any(|s| s.contains("1028(b)(3)(C)")) && p.text.contains("under § 1028")),
+                "{id}: (b)(3)(C)"
+            );
+        }
+        // 9. § 3293(2) names conspiracy, not attempt.
+        assert_eq!(c.offense("WIRE-1349-ATT").unwrap().limitation, LimitationRule::General);
+        // 11. Conspiracy and attempt elements are doctrine: never labelled as statute text.
+        for id in ["CFAA-B", "CFAA-B-ATT", "WIRE-1349", "WIRE-1349-ATT", "ID-F-CONSP", "ID-F-ATT"] {
+            assert!(c.offense(id).unwrap().elements.iter().all(|e| e.label != Label::Stat), "{id}");
+        }
     }
 
     #[test]
     fn limitation_periods() {
         use time::macros::date;
-        assert_eq!(limitation_years(LimitationRule::Wire, true).map(|l| l.0), Some(10));
-        assert_eq!(limitation_years(LimitationRule::Wire, false).map(|l| l.0), Some(5));
-        assert_eq!(limitation_years(LimitationRule::General, true).map(|l| l.0), Some(5));
-        assert_eq!(limitation_years(LimitationRule::NotInCatalog, true), None, "no rule is guessed");
+        let years = |id: &str, pleaded: &[&str], fi: bool| {
+            limitation_period(catalog().offense(id).unwrap(), pleaded, fi).map(|p| p.years)
+        };
+        assert_eq!(years("WIRE", &[], true), Some(Some(10)), "§ 3293(2) when pleaded");
+        assert_eq!(years("WIRE", &[], false), Some(Some(5)));
+        assert_eq!(years("WIRE-1349", &[], true), Some(Some(10)), "a conspiracy to violate § 1343");
+        assert_eq!(years("WIRE-1349-ATT", &[], true), Some(Some(5)), "§ 3293(2) does not name attempts");
+        assert_eq!(years("CFAA-A4", &[], true), Some(Some(5)), "not a § 1343 count");
+        assert_eq!(years("CFAA-A1", &[], false), Some(Some(8)), "§ 1030(a)(1) is listed");
+        assert_eq!(years("CFAA-A5A", &["CFAA-A5A-P1"], false), Some(Some(5)), "the $5,000 loss of (I) alone");
+        assert_eq!(years("CFAA-A5A", &["CFAA-A5A-P4"], false), Some(Some(8)), "a (II)-(VI) harm");
+        assert_eq!(years("CFAA-A5A", &["CFAA-A5A-P4", "CFAA-A5A-P3"], false), Some(None), "death: no limit");
+        assert_eq!(years("CFAA-A5A", &["CFAA-A5A-P3"], false), Some(Some(5)), "not listed without a (II)-(VI) harm");
+        let mut entered = catalog().offense("WIRE").unwrap().clone();
+        entered.limitation = LimitationRule::NotInCatalog;
+        assert_eq!(limitation_period(&entered, &[], true), None, "no rule is guessed");
         assert_eq!(limitation_deadline(date!(2024 - 02 - 29), 5), date!(2029 - 02 - 28));
         assert_eq!(limitation_deadline(date!(2025 - 03 - 14), 10), date!(2035 - 03 - 14));
     }

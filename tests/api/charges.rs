@@ -86,7 +86,7 @@ async fn the_catalog_is_served_with_its_labels(app: TestApp) {
     assert_eq!(a2["citation"], "18 U.S.C. § 1030(a)(2)(A)/(B)/(C)");
     assert_eq!(a2["max_years"], 1);
     assert_eq!(a2["penalty_facts"][0]["raises_max_years"], 5);
-    let e3 = a2["elements"].as_array().unwrap().iter().find(|e| e["id"] == "CFAA-A2-E3").unwrap();
+    let e3 = a2["elements"].as_array().unwrap().iter().find(|e| e["id"] == "CFAA-A2-E2").unwrap();
     assert_eq!(e3["label"], "UNVERIFIED");
     assert_eq!(e3["verify_before_relying"], true);
     assert!(!e3["sources"].as_array().unwrap().is_empty());
@@ -249,21 +249,22 @@ async fn wire_fraud_limitation_with_and_without_a_financial_institution(app: Tes
         { "name": "First Lakeshore Bank", "kind": "financial_institution" }
     ]);
     let c = case(&app, incident).await;
-    // Explicitly not affecting a financial institution: five years (18 U.S.C. 3282).
+    // Not pleaded, though a bank is among the victims: five years (18 U.S.C. 3282); nothing is
+    // inferred from the victims.
     let plain = add_charge(
         &app,
         &c.paula,
         &c.number,
-        json!({ "offense": "WIRE", "concerns": "Wire to the vendor", "offense_date": "2026-02-11", "affects_financial_institution": false }),
+        json!({ "offense": "WIRE", "concerns": "Wire to the vendor", "offense_date": "2026-02-11" }),
     )
     .await;
     assert_eq!(plain["affects_financial_institution"], false);
-    // Defaulted from the bank victim: ten years (3293(2)).
+    // Pleaded on the count: ten years (3293(2)), with the reference's note on "affects".
     let bank = add_charge(
         &app,
         &c.paula,
         &c.number,
-        json!({ "offense": "WIRE", "concerns": "Wire drawn on the bank", "offense_date": "2026-02-11" }),
+        json!({ "offense": "WIRE", "concerns": "Wire drawn on the bank", "offense_date": "2026-02-11", "affects_financial_institution": true }),
     )
     .await;
     assert_eq!(bank["affects_financial_institution"], true);
@@ -278,7 +279,9 @@ async fn wire_fraud_limitation_with_and_without_a_financial_institution(app: Tes
     assert_eq!(ten["years"], 10);
     assert_eq!(ten["deadline"], "2036-02-11");
     assert_eq!(ten["authority"], "18 U.S.C. § 3293(2)");
-    // A count with an old offense date shows as passed, and leads the deadline list.
+    assert!(ten["note"].as_str().unwrap().contains("Stargell"));
+    // A count with an old offense date shows as passed; a count with none is unknown (the
+    // incident's dates are never used) and leads the deadline list.
     add_charge(
         &app,
         &c.paula,
@@ -286,11 +289,42 @@ async fn wire_fraud_limitation_with_and_without_a_financial_institution(app: Tes
         json!({ "offense": "CFAA-A2", "concerns": "Mailbox intrusion", "offense_date": "2020-01-10" }),
     )
     .await;
+    add_charge(&app, &c.paula, &c.number, json!({ "offense": "WIRE", "concerns": "A wire not yet dated" })).await;
     let deadlines: Value = app.get(&c.paula, "/api/v1/deadlines").await.json().await.unwrap();
-    let first = &deadlines["items"][0];
-    assert_eq!(first["offense"], "CFAA-A2");
-    assert_eq!(first["limitation"]["state"], "passed");
-    assert_eq!(first["limitation"]["deadline"], "2025-01-10");
+    let items = deadlines["items"].as_array().unwrap();
+    assert_eq!((items[0]["count"].as_i64(), items[0]["limitation"]["state"].as_str()), (Some(4), Some("unknown")));
+    assert_eq!(items[0]["limitation"]["deadline"], Value::Null);
+    assert_eq!(items[1]["offense"], "CFAA-A2");
+    assert_eq!(items[1]["limitation"]["state"], "passed");
+    assert_eq!(items[1]["limitation"]["deadline"], "2025-01-10");
+    // Recording the indictment stops the clock, once; it leaves the deadline list.
+    let charged = format!("/api/v1/incidents/{}/charges/1/charged", c.number);
+    let before = app.snapshot();
+    let r = app.post(&c.paula, &charged, &json!({ "date": "2099-01-01", "instrument": "indictment" })).await;
+    assert_eq!(r.status(), 422, "a filing date in the future is refused");
+    let r = app.post(&c.paula, &charged, &json!({ "date": "2026-03-02", "instrument": "complaint" })).await;
+    assert_eq!(r.status(), 422, "a complaint does not stop the clock");
+    assert_eq!(app.snapshot(), before);
+    let r = app.post(&c.dana, &charged, &json!({ "date": "2026-03-02", "instrument": "indictment" })).await;
+    assert_eq!(r.status(), 403, "charging decisions are the prosecutor's");
+    let r = app.post(&c.paula, &charged, &json!({ "date": "2026-03-02", "instrument": "indictment" })).await;
+    assert_eq!(r.status(), 200);
+    let count: Value = r.json().await.unwrap();
+    assert_eq!(
+        (count["charged_on"].as_str(), count["charging_instrument"].as_str()),
+        (Some("2026-03-02"), Some("indictment"))
+    );
+    let r = app.post(&c.paula, &charged, &json!({ "date": "2026-03-09", "instrument": "information" })).await;
+    assert_eq!(r.status(), 409, "recorded once, never overwritten");
+    let cov = coverage(&app, &c.dana, &c.number).await;
+    let stopped =
+        cov["charges"].as_array().unwrap().iter().find(|c| c["charge"]["count"] == 1).unwrap()["limitation"].clone();
+    assert_eq!(stopped["state"], "charged");
+    assert_eq!(stopped["charged_on"], "2026-03-02");
+    let deadlines: Value = app.get(&c.paula, "/api/v1/deadlines").await.json().await.unwrap();
+    assert!(
+        deadlines["items"].as_array().unwrap().iter().all(|d| d["count"] != 1 || d["incident"] != c.number.as_str())
+    );
 }
 
 async fn bad_charges_and_mappings_change_nothing(app: TestApp) {

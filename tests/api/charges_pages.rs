@@ -30,9 +30,11 @@ async fn charging_from_the_pages(app: TestApp) {
     let (status, html) = get(&investigator, "/statutes".into()).await;
     assert_eq!(status, 200);
     assert!(html.contains("Verify before relying") && html.contains("CFAA-A5A"));
-    let (status, html) = get(&investigator, "/statutes/CFAA-B".into()).await;
+    let (status, html) = get(&investigator, "/statutes/CFAA-A2".into()).await;
     assert_eq!(status, 200);
-    assert!(html.contains("label-UNVERIFIED"), "the overt-act point is flagged");
+    assert!(html.contains("label-UNVERIFIED"), "the viewing-as-obtaining point is flagged");
+    let (_, html) = get(&investigator, "/statutes/CFAA-B".into()).await;
+    assert!(html.contains("No overt-act element") && html.contains("Judge-made doctrine"));
     assert_eq!(get(&investigator, "/statutes/NOPE".into()).await.0, 404);
 
     // Add a wire-fraud count: the form for the offense, then the post.

@@ -325,7 +325,10 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
     );
     assert!(!html.contains("OTHER-1-E3"));
     assert!(html.contains("entered by paula on"));
-    assert!(html.contains("Not computed: out of the catalog"), "no limitation deadline is invented");
+    assert!(
+        html.contains("not computed: the count or its object is outside the catalog"),
+        "no limitation deadline is invented"
+    );
     let (_, html) = page(format!("/incidents/{number}/other-statutes")).await;
     assert!(html.contains("id=\"OTHER-1\""));
 
@@ -336,4 +339,16 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
     let (_, html) = page(format!("/incidents/{number}/coverage?defendant={olek}")).await;
     assert!(html.contains("No candidate count charges this defendant") && !html.contains("id=\"count-1\""));
     assert_eq!(page(format!("/incidents/{number}/coverage?defendant=nobody")).await.0, 404);
+
+    // The prosecutor records the indictment: the count's clock stops.
+    let r = browser
+        .post(app.url(&format!("/incidents/{number}/charges/1/charged")))
+        .form(&[("csrf_token", csrf.as_str()), ("date", "2026-05-01"), ("instrument", "indictment")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(format!("/incidents/{number}/coverage")).await;
+    assert!(html.contains("charged on 2026-05-01: the clock has stopped"));
+    assert!(!html.contains("Record that count 1 was charged"), "recorded once");
 }

@@ -30,6 +30,8 @@ pub struct ChargeRow {
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
     pub predicate_charge_id: Option<String>,
+    pub charged_on: Option<Date>,
+    pub charging_instrument: Option<String>,
 }
 
 impl ChargeRow {
@@ -47,6 +49,12 @@ impl ChargeRow {
             drop_reason: self.drop_reason,
             defendants: Vec::new(),
             predicate: self.predicate_charge_id.as_deref().map(|p| parse_stored("charge id", p)).transpose()?,
+            charged_on: self.charged_on,
+            charging_instrument: self
+                .charging_instrument
+                .as_deref()
+                .map(|i| i.parse().map_err(|_: String| corrupt("charging instrument", i)))
+                .transpose()?,
             created_by: parse_stored("user id", &self.created_by)?,
             created_at: self.created_at,
         })
@@ -59,6 +67,23 @@ pub fn next_charge_seq(conn: &mut DbConnection, incident_id: &str) -> QueryResul
         .select(diesel::dsl::max(charges::seq))
         .first(conn)?;
     Ok(max.unwrap_or(0) + 1)
+}
+
+/// Records the filing that charged a count, once: 0 when it was already recorded.
+pub fn record_charging(
+    conn: &mut DbConnection,
+    charge: crate::domain::ids::ChargeId,
+    on: Date,
+    instrument: &str,
+    at: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(charges::table.filter(charges::id.eq(charge.to_string())).filter(charges::charged_on.is_null()))
+        .set((
+            charges::charged_on.eq(Some(on)),
+            charges::charging_instrument.eq(Some(instrument)),
+            charges::updated_at.eq(at),
+        ))
+        .execute(conn)
 }
 
 pub fn insert_charge(conn: &mut DbConnection, row: &ChargeRow) -> QueryResult<()> {

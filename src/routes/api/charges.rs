@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
         .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge))
+        .route("/incidents/{incident}/charges/{count}/charged", web::post().to(record_charging))
         .route("/incidents/{incident}/mappings", web::get().to(list_mappings))
         .route("/incidents/{incident}/mappings", web::post().to(propose))
         .route("/incidents/{incident}/coverage", web::get().to(coverage))
@@ -195,6 +196,32 @@ async fn drop_charge(
     let (charge, law) = state
         .run(move |conn| {
             let charge = service::drop_charge(conn, &user, number, count, &reason)?;
+            Ok((charge, service::law_for(conn, &user, number)?))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(charge_json(&charge, &law)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChargedRequest {
+    date: String,
+    instrument: String,
+}
+
+/// Records the filing that charged a count (its limitation clock stops); once only.
+async fn record_charging(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<(String, i32)>,
+    body: web::Json<ChargedRequest>,
+) -> Result<HttpResponse, AppError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let b = body.into_inner();
+    let (charge, law) = state
+        .run(move |conn| {
+            let charge = service::record_charging(conn, &user, number, count, &b.date, &b.instrument)?;
             Ok((charge, service::law_for(conn, &user, number)?))
         })
         .await?;

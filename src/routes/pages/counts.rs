@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/charges", web::post().to(add_charge))
         .route("/incidents/{incident}/charges/{count}/drop", web::post().to(drop_charge))
         .route("/incidents/{incident}/charges/{count}/move", web::post().to(move_charge))
+        .route("/incidents/{incident}/charges/{count}/charged", web::post().to(record_charging))
         .route("/incidents/{incident}/charges/{count}/defendants", web::post().to(set_defendants));
 }
 
@@ -51,6 +52,8 @@ struct CoverageRow {
     offense_id: String,
     /// For an out-of-catalog count: who entered its offense, not from the catalog.
     provenance: String,
+    /// When the count was charged ("" while it is not).
+    charged_on: String,
     citation: String,
     title: String,
     concerns: String,
@@ -88,6 +91,7 @@ fn coverage_row(c: &ChargeCoverage, people: &[Person], law: &Law) -> CoverageRow
         count: c.charge.count,
         offense_id: c.charge.offense_id.clone(),
         provenance: c.provenance.clone().unwrap_or_default(),
+        charged_on: c.charge.charged_on.map(|d| d.to_string()).unwrap_or_default(),
         citation: c.citation.clone(),
         title: c.title.clone(),
         concerns: c.charge.concerns.clone(),
@@ -139,6 +143,8 @@ struct CoveragePage {
     title: String,
     can_write: bool,
     rows: Vec<CoverageRow>,
+    /// A prosecutor or supervisor on the team may record that a count was charged.
+    can_record_filing: bool,
     dropped: Vec<DroppedView>,
     offenses: Vec<(String, String)>,
     /// The incident's entered (out-of-catalog) offenses: (code, label).
@@ -205,6 +211,7 @@ async fn coverage_page(
         number: incident.number.to_string(),
         title: incident.details.title.clone(),
         can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
+        can_record_filing: policy::record_filing(user.user(), &incident).is_ok(),
         rows: rows.iter().map(|r| coverage_row(r, &people, &law)).collect(),
         dropped,
         offenses: catalog.offenses.iter().map(|o| (o.id.clone(), format!("{} — {}", o.citation(), o.title))).collect(),
@@ -336,11 +343,7 @@ async fn new_charge(
     let (offense, objects) = offense_and_objects(&law, &query.offense)?;
     let fi =
         incident.details.victims.iter().any(|v| v.kind == crate::domain::incident::VictimKind::FinancialInstitution);
-    let form = ChargeForm {
-        offense: offense.id.clone(),
-        offense_date: incident.details.last_offense_date.map(|d| d.to_string()).unwrap_or_default(),
-        ..Default::default()
-    };
+    let form = ChargeForm { offense: offense.id.clone(), ..Default::default() };
     let defendants = defendant_choices(&state, user.user(), number).await?;
     let counts = count_choices(&state, user.user(), number).await?;
     render(&NewChargePage {
@@ -447,6 +450,45 @@ async fn drop_charge(
         Err(other) => return Err(other.into()),
     }
     Ok(redirect(&back))
+}
+
+#[derive(Deserialize)]
+struct ChargedForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    instrument: String,
+}
+
+/// Records the filing that charged a count.
+async fn record_charging(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<ChargedForm>,
+) -> Result<HttpResponse, PageError> {
+    let (incident, count) = path.into_inner();
+    let number = incident_number(&incident)?;
+    let actor = user.user().clone();
+    match state
+        .run(move |conn| service::record_charging(conn, &actor, number, count, &form.date, &form.instrument))
+        .await
+    {
+        Ok(charge) => auth::flash(
+            &user.session,
+            FlashKind::Success,
+            format!(
+                "Count {count} recorded as charged on {}: its limitation clock has stopped.",
+                charge.charged_on.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        ),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Count {count} unchanged: {}.", errors.messages()))
+        }
+        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, detail),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/incidents/{number}/coverage#count-{count}")))
 }
 
 #[derive(Deserialize)]

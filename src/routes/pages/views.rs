@@ -11,17 +11,18 @@ pub struct DeadlineView {
     pub text: String,
     pub class: &'static str,
     pub authority: &'static str,
+    /// The reference's caution on the rule, with its label.
+    pub note: &'static str,
 }
 
 pub fn deadline_view(l: &Limitation) -> DeadlineView {
-    let (text, class) = match (l.deadline, l.days_left, l.state) {
-        (Some(d), Some(days), DeadlineState::Passed) => (format!("{d}: passed {} days ago", -days), "deadline-passed"),
-        (Some(d), Some(days), DeadlineState::Warning) => (format!("{d}: {days} days left"), "deadline-warning"),
-        (Some(d), Some(days), _) => (format!("{d} ({days} days)"), "deadline-open"),
-        _ if l.years.is_none() => ("Not computed: out of the catalog".into(), "deadline-unknown"),
-        _ => ("No offense date recorded".into(), "deadline-unknown"),
+    let class = match l.state {
+        DeadlineState::Passed => "deadline-passed",
+        DeadlineState::Warning | DeadlineState::Unknown => "deadline-warning",
+        DeadlineState::Open | DeadlineState::NoLimit | DeadlineState::Charged => "deadline-open",
+        DeadlineState::NotComputed => "deadline-unknown",
     };
-    DeadlineView { text, class, authority: l.authority }
+    DeadlineView { text: l.describe(), class, authority: l.authority, note: l.note.unwrap_or_default() }
 }
 
 pub struct DeadlineRow {

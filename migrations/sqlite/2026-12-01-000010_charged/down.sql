@@ -1,0 +1,2 @@
+ALTER TABLE charges DROP COLUMN charging_instrument;
+ALTER TABLE charges DROP COLUMN charged_on;
