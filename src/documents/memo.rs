@@ -27,6 +27,43 @@ fn authentication(exhibit: &Exhibit) -> &'static str {
     }
 }
 
+/// Which circuit's law governs and which pattern instructions to check: the catalog's element
+/// formulations cite the Ninth Circuit's model instructions, which are the law of no other
+/// circuit (reference §9A). Flags § 1349's overt-act question outside the circuits that held.
+fn circuit_paragraph(law: &Law, district: Option<&str>, charges: &[MemoCharge]) -> String {
+    let Some(text) = district else {
+        return "No district is recorded: the circuit, and so the pattern jury instructions that govern, are not known. The element formulations below cite the Ninth Circuit's model instructions.".into();
+    };
+    let Some((circuit, district)) = law.catalog.district(text) else {
+        return format!(
+            "The recorded district, \u{201c}{text}\u{201d}, is not one of the 94 districts: the circuit, and so the pattern jury instructions that govern, are not known. The element formulations below cite the Ninth Circuit's model instructions."
+        );
+    };
+    let mut out = if circuit.short == "9th" {
+        format!(
+            "Venue: {} ({}), in the Ninth Circuit. The element formulations below cite its {}; check the live instruction.",
+            district.abbr,
+            district.name,
+            circuit.instructions_text()
+        )
+    } else {
+        format!(
+            "Venue: {} ({}), in the {}. The element formulations below cite the Ninth Circuit's model instructions, which do not govern a case in the {}: check {} and {} case law.",
+            district.abbr,
+            district.name,
+            circuit.name,
+            circuit.name,
+            circuit.instructions_text(),
+            circuit.name
+        )
+    };
+    let conspiracy_1349 = charges.iter().any(|c| c.citation.starts_with("18 U.S.C. § 1349 (conspiracy"));
+    if conspiracy_1349 && !["2d", "6th", "10th"].contains(&circuit.short.as_str()) {
+        out.push_str(" Section 1349 overt act: held not required in the 2d, 6th and 10th Circuits [SRC]; check the law of this circuit.");
+    }
+    out
+}
+
 /// "charged on ..." -> "Charged on ...", for a sentence of its own.
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -311,6 +348,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
         incident: incident.number.to_string(),
         title: d.title.clone(),
         district: d.district.clone().unwrap_or_else(|| "Not yet determined".into()),
+        circuit: circuit_paragraph(law, d.district.as_deref(), &memo_charges),
         offense_dates: match (d.first_offense_date, d.last_offense_date) {
             (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
             (Some(a), _) | (None, Some(a)) => a.to_string(),
@@ -599,6 +637,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         "Only evidence a prosecutor accepted, whose custody is sound, is cited as proof. Proposals still in review, and evidence whose custody is impaired, are counted as gaps."
             .into(),
     ));
+    if !c.circuit.is_empty() {
+        b.push(Block::Plain(c.circuit.clone()));
+    }
     for ch in &c.charges {
         b.push(Block::Heading(
             2,
@@ -900,6 +941,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         incident: "2026-0042".into(),
         title: "AI-automated account takeover ring".into(),
         district: "N.D. Ill.".into(),
+        circuit: String::new(),
         offense_dates: "2026-01-05 to 2026-02-11".into(),
         status: "Charging review".into(),
         subjects: vec![("Operator 1".into(), "Ran the agent infrastructure".into())],

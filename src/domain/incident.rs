@@ -139,7 +139,19 @@ impl IncidentDraft {
         let mut errors = ValidationErrors::new();
         let title = errors.check("title", required_line(&raw.title, TITLE_MAX));
         let summary = errors.check("summary", bounded_text(raw.summary.trim(), SUMMARY_MAX, true));
-        let district = errors.check("district", optional_line(&raw.district, DISTRICT_MAX));
+        // One of the 94 districts, stored by its abbreviation; it gives the circuit.
+        let district = errors.check("district", optional_line(&raw.district, DISTRICT_MAX)).map(|d| {
+            d.and_then(|text| match crate::statutes::catalog().ok().and_then(|c| c.district(&text)) {
+                Some((_, district)) => Some(district.abbr.clone()),
+                None => {
+                    errors.add(
+                        "district",
+                        format!("'{text}' is not one of the 94 federal districts: use its abbreviation, such as S.D.N.Y. or D. Mass."),
+                    );
+                    None
+                }
+            })
+        });
 
         let mut ai_modalities = BTreeSet::new();
         for code in &raw.ai_modalities {

@@ -134,6 +134,9 @@ pub struct MemoContent {
     pub incident: String,
     pub title: String,
     pub district: String,
+    /// The circuit the district lies in and which pattern jury instructions to check there.
+    #[serde(default)]
+    pub circuit: String,
     pub offense_dates: String,
     pub status: String,
     pub subjects: Vec<(String, String)>,

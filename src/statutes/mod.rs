@@ -306,6 +306,47 @@ pub struct Catalog {
     /// offered as a starting point for an "other statute" count, never as built-in elements.
     #[serde(rename = "related", default)]
     pub related: Vec<Related>,
+    /// The circuits and their districts (reference §9A), with each circuit's pattern criminal
+    /// jury instructions.
+    #[serde(rename = "circuit", default)]
+    pub circuits: Vec<Circuit>,
+}
+
+/// A federal judicial district.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct District {
+    /// "D. Mass.", "S.D.N.Y.": the form Custos stores.
+    pub abbr: String,
+    pub name: String,
+}
+
+/// A circuit, its districts and the pattern criminal jury instructions published for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Circuit {
+    pub short: String,
+    pub name: String,
+    /// Empty where the circuit publishes no set.
+    pub instructions: String,
+    pub label: Label,
+    pub note: String,
+    pub districts: Vec<District>,
+}
+
+impl Circuit {
+    /// Which pattern instructions a case in this circuit checks, with the label.
+    pub fn instructions_text(&self) -> String {
+        let note = if self.note.is_empty() { String::new() } else { format!(" {}", self.note) };
+        if self.instructions.is_empty() {
+            format!("No {} pattern instruction; check district practice and circuit case law.{note}", self.name)
+        } else {
+            format!("{} [{}].{note}", self.instructions, self.label.as_str())
+        }
+    }
+}
+
+/// A district name reduced for comparison: "S.D.N.Y." and "sdny" are the same.
+fn district_key(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// A statute outside the catalog, as the reference lists it: citation, title and maximum,
@@ -386,6 +427,18 @@ impl Catalog {
     /// The offense an element or penalty fact belongs to, and the element.
     pub fn element(&self, id: &str) -> Option<(&Offense, &Element)> {
         self.offenses.iter().find_map(|o| o.element(id).map(|e| (o, e)))
+    }
+
+    /// The district `text` names, by abbreviation or full name ("S.D.N.Y.", "sdny", "Southern
+    /// District of New York"), with its circuit; `None` if it names none of the 94.
+    pub fn district(&self, text: &str) -> Option<(&Circuit, &District)> {
+        let key = district_key(text);
+        if key.is_empty() {
+            return None;
+        }
+        self.circuits.iter().find_map(|c| {
+            c.districts.iter().find(|d| district_key(&d.abbr) == key || district_key(&d.name) == key).map(|d| (c, d))
+        })
     }
 
     /// Elements an exhibit of this kind with these tags usually supports, limited to the
@@ -505,6 +558,19 @@ impl Catalog {
                     problems.push(format!("{} names unknown predicate offense {predicate}", offense.id));
                 }
             }
+        }
+        let mut keys = HashSet::new();
+        let mut districts = 0;
+        for circuit in &self.circuits {
+            for d in &circuit.districts {
+                districts += 1;
+                if !keys.insert(district_key(&d.abbr)) || !keys.insert(district_key(&d.name)) {
+                    problems.push(format!("district {} is named twice", d.abbr));
+                }
+            }
+        }
+        if !self.circuits.is_empty() && districts != 94 {
+            problems.push(format!("{districts} districts listed; there are 94"));
         }
         for related in &self.related {
             if related.sources.is_empty() {
@@ -907,6 +973,22 @@ sources = ["s"]
         let consp = catalog().offense("WIRE-1349").unwrap();
         assert!(consp.other_objects.iter().any(|p| falls_under("18 U.S.C. § 1344", p)));
         assert!(!consp.other_objects.iter().any(|p| falls_under("50 U.S.C. § 1705", p)));
+    }
+
+    #[test]
+    fn the_94_districts_give_their_circuit() {
+        let c = catalog();
+        let (circuit, district) = c.district("D. Mass.").unwrap();
+        assert_eq!((circuit.short.as_str(), district.name.as_str()), ("1st", "District of Massachusetts"));
+        assert!(circuit.instructions_text().contains("First Circuit"));
+        for text in ["sdny", "S.D.N.Y.", "Southern District of New York"] {
+            assert_eq!(c.district(text).unwrap().1.abbr, "S.D.N.Y.", "{text}");
+        }
+        assert_eq!(c.district("D.N. Mar. I.").unwrap().0.short, "9th", "part of the same circuit as Guam");
+        assert!(c.district("N.D. Calif").is_none() && c.district("").is_none(), "nothing is guessed");
+        let (dc, _) = c.district("D.D.C.").unwrap();
+        assert!(dc.instructions_text().starts_with("No D.C. Circuit pattern instruction"));
+        assert_eq!(c.circuits.iter().map(|c| c.districts.len()).sum::<usize>(), 94);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 on_both_backends!(
     memo_versions_cite_only_accepted_evidence_and_export_reproducibly,
     memo_permissions_and_approval,
-    two_approvals_at_once_give_one_success_and_one_conflict
+    two_approvals_at_once_give_one_success_and_one_conflict,
+    a_case_in_another_circuit_is_pointed_to_its_own_instructions
 );
 
 async fn bytes_of(app: &TestApp, user: &crate::common::TestUser, path: &str) -> (u16, Vec<u8>) {
@@ -244,4 +245,53 @@ async fn two_approvals_at_once_give_one_success_and_one_conflict(app: TestApp) {
     // Each version carries exactly one approval.
     let approvals = app.snapshot().into_iter().find(|(table, _)| table == "memo_approvals").map(|(_, n)| n);
     assert_eq!(approvals, Some(3));
+}
+
+/// The district is one of the 94 and gives the circuit: a case in D. Mass. is pointed to the
+/// First Circuit's pattern instructions, never to the Ninth Circuit's as the law of the case.
+/// A district recorded before districts were a choice is flagged, not guessed.
+async fn a_case_in_another_circuit_is_pointed_to_its_own_instructions(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let mut incident = sample_incident();
+    incident["district"] = json!("N.D. Calif");
+    let r = app.post(&paula, "/api/v1/incidents", &incident).await;
+    assert_eq!(r.status(), 422, "not one of the 94: refused, not guessed");
+    incident["district"] = json!("District of Massachusetts");
+    let created = app.open_incident(&paula, incident).await;
+    assert_eq!(created["district"], "D. Mass.", "stored by its abbreviation");
+    let number = created["number"].as_str().unwrap().to_owned();
+    let d = app.defendant(&paula, &number, "Carla Brandt").await;
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "WIRE-1349", "object_offense": "WIRE", "concerns": "Agreement", "defendants": [d] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await.status(), 201);
+    let memo: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1")).await.json().await.unwrap();
+    let circuit = memo["content"]["circuit"].as_str().unwrap();
+    assert!(circuit.contains("in the First Circuit"), "{circuit}");
+    assert!(circuit.contains("Pattern Criminal Jury Instructions for the District Courts of the First Circuit"));
+    assert!(circuit.contains("Ninth Circuit's model instructions, which do not govern"), "{circuit}");
+    assert!(circuit.contains("Section 1349 overt act"), "the First Circuit has no holding: {circuit}");
+    let (_, pdf) = bytes_of(&app, &paula, &format!("/api/v1/incidents/{number}/memos/1.pdf")).await;
+    if let Some(text) = pdf_text(&pdf) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("in the First Circuit"), "the PDF says so too");
+    }
+    // A district recorded as free text by an earlier release: flagged on the incident page.
+    {
+        use diesel::prelude::*;
+        let mut conn = app.conn();
+        diesel::update(custos::db::schema::incidents::table.filter(custos::db::schema::incidents::number.eq(&number)))
+            .set(custos::db::schema::incidents::district.eq("Boston federal court"))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let browser = app.browser();
+    app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
+    let html = browser.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("is not one of the 94 districts"), "flagged, not guessed");
 }

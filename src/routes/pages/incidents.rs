@@ -493,6 +493,8 @@ struct ShowPage {
     status_label: &'static str,
     summary: String,
     district: String,
+    /// The recorded district names none of the 94.
+    district_flag: bool,
     dates: String,
     modalities: Vec<&'static str>,
     total_loss: String,
@@ -538,7 +540,8 @@ async fn show(
         status_code: incident.status.as_str(),
         status_label: incident.status.label(),
         summary: d.summary.clone(),
-        district: d.district.clone().unwrap_or_else(|| "Not recorded".into()),
+        district: super::views::district_text(d.district.as_deref()).0,
+        district_flag: super::views::district_text(d.district.as_deref()).1,
         dates: offense_dates(d.first_offense_date, d.last_offense_date),
         modalities: d.ai_modalities.iter().map(|m| m.label()).collect(),
         total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {

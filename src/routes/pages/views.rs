@@ -25,6 +25,35 @@ pub fn deadline_view(l: &Limitation) -> DeadlineView {
     DeadlineView { text: l.describe(), class, authority: l.authority, note: l.note.unwrap_or_default() }
 }
 
+/// The 94 districts for the incident form's list: (abbreviation, "name, circuit").
+pub fn district_options() -> Vec<(String, String)> {
+    crate::statutes::catalog()
+        .map(|c| {
+            c.circuits
+                .iter()
+                .flat_map(|circuit| {
+                    circuit.districts.iter().map(move |d| (d.abbr.clone(), format!("{}, {}", d.name, circuit.name)))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An incident's district as pages state it: with its circuit, or flagged when the recorded
+/// text (from before districts were a choice) names none of the 94.
+pub fn district_text(district: Option<&str>) -> (String, bool) {
+    match district {
+        None => ("Not recorded".into(), false),
+        Some(text) => match crate::statutes::catalog().ok().and_then(|c| c.district(text)) {
+            Some((circuit, d)) => (format!("{} ({}, {})", d.abbr, d.name, circuit.name), false),
+            None => (
+                format!("\u{201c}{text}\u{201d} is not one of the 94 districts: edit the incident to choose one"),
+                true,
+            ),
+        },
+    }
+}
+
 pub struct DeadlineRow {
     pub incident: String,
     pub title: String,
