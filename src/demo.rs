@@ -130,6 +130,11 @@ struct DemoCharge {
     /// § 1028A: the number of the predicate felony's count.
     #[serde(default)]
     predicate: Option<i32>,
+    /// Gross gain and loss of the count's offense, in dollars.
+    #[serde(default)]
+    gain: Option<String>,
+    #[serde(default)]
+    loss: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +325,8 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
             offense: c.offense.clone(),
             object_offense: c.object_offense.clone(),
             predicate: c.predicate,
+            gain: c.gain.clone(),
+            loss: c.loss.clone(),
             concerns: c.concerns.clone(),
             offense_date: c.offense_date.clone(),
             affects_financial_institution: c.affects_financial_institution,
@@ -473,6 +480,8 @@ pub fn scale(
                 penalty_facts: Vec::new(),
                 defendants: vec![defendant.id.to_string()],
                 predicate: None,
+                gain: None,
+                loss: None,
             };
             let charge = services::charges::add_charge(conn, &prosecutor, incident.number, &raw)?;
             let catalog = services::charges::catalog()?;

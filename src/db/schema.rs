@@ -198,6 +198,8 @@ diesel::table! {
         predicate_charge_id -> Nullable<Text>,
         charged_on -> Nullable<Date>,
         charging_instrument -> Nullable<Text>,
+        gain_cents -> Nullable<BigInt>,
+        loss_cents -> Nullable<BigInt>,
     }
 }
 

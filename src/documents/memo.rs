@@ -182,6 +182,9 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
     }
     // The most serious readily provable count among those proposed.
     crate::domain::charge::mark_most_serious(&mut rows);
+    let defendants: Vec<Person> =
+        facts.people.iter().filter(|p| p.role == crate::domain::person::PersonRole::Defendant).cloned().collect();
+    let exposure = crate::domain::exposure::exposure(law, &rows, &defendants, &d.victims);
     let mut by_defendant: Vec<(String, String)> = Vec::new();
     for person in facts.people.iter().filter(|p| p.role == crate::domain::person::PersonRole::Defendant) {
         let counts: Vec<String> = rows
@@ -382,6 +385,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
         approvals_needed: approvals,
         not_ready,
         by_defendant,
+        exposure,
     }
 }
 
@@ -630,6 +634,51 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     if !c.by_defendant.is_empty() {
         b.push(Block::Heading(2, "By defendant".into()));
         b.push(Block::Facts(c.by_defendant.clone()));
+    }
+
+    if !c.exposure.is_empty() {
+        b.push(Block::Heading(2, "Sentencing exposure by defendant".into()));
+        b.push(Block::Plain(
+            "Statutory figures assume the penalty facts listed above are pleaded and proved; each carries its citation and label from the legal reference."
+                .into(),
+        ));
+        for e in &c.exposure {
+            b.push(Block::Heading(3, e.defendant.clone()));
+            b.push(Block::Table(Table {
+                columns: vec![
+                    Column::text("Count", 0.1),
+                    Column::text("Prison", 0.2),
+                    Column::text("Fine", 0.25),
+                    Column::text("Supervised release; assessment", 0.2),
+                    Column::text("Restitution; forfeiture", 0.25),
+                ],
+                rows: e
+                    .counts
+                    .iter()
+                    .map(|x| {
+                        let mut money = vec![x.restitution.clone()];
+                        money.extend(x.forfeiture.iter().map(|f| format!("Forfeiture: {f}")));
+                        vec![
+                            vec![x.count.to_string(), x.citation.clone()],
+                            vec![x.prison.clone(), x.guideline.clone()],
+                            vec![x.fine.clone()],
+                            vec![x.supervised_release.clone(), x.special_assessment.clone()],
+                            money,
+                        ]
+                    })
+                    .collect(),
+            }));
+            if e.consecutive_years > 0 {
+                b.push(Block::Plain(format!(
+                    "Mandatory consecutive terms: {} years in all, on top of any other sentence [STAT].",
+                    e.consecutive_years
+                )));
+            }
+            if !e.guidelines.is_empty() {
+                b.push(Block::Plain("U.S.S.G. § 2B1.1 estimate:".into()));
+                b.push(Block::Bullets(e.guidelines.clone()));
+            }
+        }
     }
 
     b.push(Block::Heading(1, "6. Element-by-element analysis".into()));
@@ -942,6 +991,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         title: "AI-automated account takeover ring".into(),
         district: "N.D. Ill.".into(),
         circuit: String::new(),
+        exposure: Vec::new(),
         offense_dates: "2026-01-05 to 2026-02-11".into(),
         status: "Charging review".into(),
         subjects: vec![("Operator 1".into(), "Ran the agent infrastructure".into())],
@@ -1066,6 +1116,8 @@ mod tests {
             predicate: None,
             charged_on: None,
             charging_instrument: None,
+            gain_cents: None,
+            loss_cents: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-03-03 9:00),
         };

@@ -9,7 +9,7 @@ use time::{Date, PrimitiveDateTime};
 use super::ValidationErrors;
 use super::evidence::ExhibitNumber;
 use super::ids::{ChargeId, ExhibitId, MappingId, PersonId, UserId};
-use super::incident::parse_date;
+use super::incident::{parse_date, parse_dollars};
 use crate::statutes::{
     ElementKind, Law, LimitationRule, Maximum, OTHER_PREFIX, Offense, falls_under, limitation_deadline,
     limitation_period,
@@ -108,6 +108,9 @@ pub struct Charge {
     #[serde(with = "iso_date::option")]
     pub charged_on: Option<Date>,
     pub charging_instrument: Option<ChargingInstrument>,
+    /// The gross gain and gross loss of the count's offense, as pleaded (§ 3571(d)), in cents.
+    pub gain_cents: Option<i64>,
+    pub loss_cents: Option<i64>,
     #[serde(skip)]
     pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
@@ -134,6 +137,12 @@ pub struct RawCharge {
     /// § 1028A: the number of the count charging the predicate felony.
     #[serde(default)]
     pub predicate: Option<i32>,
+    /// The gross gain and gross loss of the count's offense, in dollars ("10200000"), for the
+    /// § 3571(d) alternative fine.
+    #[serde(default)]
+    pub gain: Option<String>,
+    #[serde(default)]
+    pub loss: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +153,8 @@ pub struct ChargeDraft {
     pub offense_date: Option<Date>,
     pub affects_financial_institution: bool,
     pub penalty_facts: Vec<String>,
+    pub gain_cents: Option<i64>,
+    pub loss_cents: Option<i64>,
 }
 
 fn trimmed(raw: &Option<String>) -> Option<&str> {
@@ -220,6 +231,8 @@ impl ChargeDraft {
         }
         let offense_date =
             errors.check("offense_date", parse_date(raw.offense_date.as_deref().unwrap_or(""), today)).flatten();
+        let gain_cents = errors.check("gain", parse_dollars(raw.gain.as_deref().unwrap_or(""))).flatten();
+        let loss_cents = errors.check("loss", parse_dollars(raw.loss.as_deref().unwrap_or(""))).flatten();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -233,6 +246,8 @@ impl ChargeDraft {
             offense_date,
             affects_financial_institution: raw.affects_financial_institution.unwrap_or(false),
             penalty_facts,
+            gain_cents,
+            loss_cents,
         })
     }
 }
@@ -888,6 +903,8 @@ mod tests {
             predicate: None,
             charged_on: None,
             charging_instrument: None,
+            gain_cents: None,
+            loss_cents: None,
             created_by: UserId::new(),
             created_at: datetime!(2026-01-01 0:00),
         }

@@ -134,6 +134,9 @@ pub struct MemoContent {
     pub incident: String,
     pub title: String,
     pub district: String,
+    /// Each defendant's sentencing exposure over the proposed counts.
+    #[serde(default)]
+    pub exposure: Vec<crate::domain::exposure::DefendantExposure>,
     /// The circuit the district lies in and which pattern jury instructions to check there.
     #[serde(default)]
     pub circuit: String,

@@ -48,6 +48,7 @@ pub mod audit;
 pub mod charge;
 pub mod custody;
 pub mod evidence;
+pub mod exposure;
 pub mod ids;
 pub mod incident;
 pub mod memo;

@@ -58,6 +58,7 @@ impl OtherStatute {
                 raises_max_years: None,
                 raises_min_years: None,
                 raises_to_life: false,
+                raises_fine_dollars: None,
                 kind: ElementKind::Element,
             })
             .collect();
@@ -81,6 +82,9 @@ impl OtherStatute {
             listed_if: Vec::new(),
             unlimited_if: Vec::new(),
             predicates_must_be_listed: false,
+            forfeiture: Vec::new(),
+            forfeiture_if_fi: None,
+            restitution_mandatory: false,
             guideline: "Not in the catalog: find it in the Guidelines' Statutory Index".into(),
             sources: vec![format!("{} ({provenance})", self.citation)],
             notes: vec![format!(

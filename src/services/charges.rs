@@ -116,6 +116,8 @@ pub fn add_charge(
                 predicate_charge_id: predicate.map(|p| p.to_string()),
                 charged_on: None,
                 charging_instrument: None,
+                gain_cents: draft.gain_cents,
+                loss_cents: draft.loss_cents,
             },
         )?;
         if !defendants.is_empty() {
@@ -134,6 +136,8 @@ pub fn add_charge(
                 "offense_date": draft.offense_date.map(|d| d.to_string()),
                 "affects_financial_institution": draft.affects_financial_institution,
                 "penalty_facts": draft.penalty_facts,
+                "gain_cents": draft.gain_cents,
+                "loss_cents": draft.loss_cents,
                 "catalog_version": catalog()?.version,
             }),
         )?;

@@ -106,6 +106,9 @@ pub struct Element {
     pub raises_min_years: Option<u16>,
     #[serde(default)]
     pub raises_to_life: bool,
+    /// A statute's own fine for this tier (§ 1343's $1,000,000), in dollars.
+    #[serde(default)]
+    pub raises_fine_dollars: Option<u64>,
     #[serde(skip_deserializing, default = "element_kind_default")]
     pub kind: ElementKind,
 }
@@ -176,6 +179,16 @@ pub struct Offense {
     /// Predicates that are excluded even though their provision is listed, with why.
     #[serde(default)]
     pub predicate_notes: Vec<String>,
+    /// The forfeiture provisions that apply on conviction, each with its label (reference §7.4).
+    #[serde(default)]
+    pub forfeiture: Vec<String>,
+    /// A further provision when "affects a financial institution" is pleaded (§ 982(a)(2)(A)).
+    #[serde(default)]
+    pub forfeiture_if_fi: Option<String>,
+    /// § 3663A: an offense "committed by fraud or deceit"; for the others the reference leaves
+    /// coverage as an "offense against property" unverified.
+    #[serde(default)]
+    pub restitution_mandatory: bool,
     /// Citations of out-of-catalog offenses that may be this conspiracy's or attempt's object
     /// (§ 1349: any chapter 63 offense, such as § 1341 or § 1344), matched by `falls_under`.
     #[serde(default)]
@@ -225,6 +238,13 @@ impl Offense {
         } else {
             format!("{} ({})", self.statute, self.subsection)
         }
+    }
+
+    /// Whether a count of this offense pleading `pleaded` is on the § 2332b(g)(5)(B) list
+    /// (§ 3286's limitation periods, § 3583(j)'s supervised release).
+    pub fn is_listed(&self, pleaded: &[&str]) -> bool {
+        self.limitation == LimitationRule::ListedTerrorism
+            && (self.listed_if.is_empty() || self.listed_if.iter().any(|id| pleaded.contains(&id.as_str())))
     }
 
     /// The limitation rule in words, for the catalog pages.
@@ -310,6 +330,30 @@ pub struct Catalog {
     /// jury instructions.
     #[serde(rename = "circuit", default)]
     pub circuits: Vec<Circuit>,
+    #[serde(default)]
+    pub guidelines: Option<Guidelines>,
+}
+
+/// The U.S.S.G. § 2B1.1(b)(1) loss table, with its edition and label.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Guidelines {
+    pub loss_table_edition: String,
+    pub loss_table_label: Label,
+    pub loss_table_note: String,
+    /// ("more than" dollars, levels added), ascending.
+    pub loss_table: Vec<(u64, u8)>,
+}
+
+impl Guidelines {
+    /// The levels § 2B1.1(b)(1) adds for a loss of `dollars`.
+    pub fn loss_increase(&self, dollars: u64) -> u8 {
+        self.loss_table
+            .iter()
+            .take_while(|(more_than, _)| dollars > *more_than)
+            .last()
+            .map(|(_, add)| *add)
+            .unwrap_or(0)
+    }
 }
 
 /// A federal judicial district.
@@ -559,6 +603,11 @@ impl Catalog {
                 }
             }
         }
+        if let Some(g) = &self.guidelines
+            && !g.loss_table.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1)
+        {
+            problems.push("the loss table must rise with the loss".into());
+        }
         let mut keys = HashSet::new();
         let mut districts = 0;
         for circuit in &self.circuits {
@@ -630,9 +679,8 @@ pub fn limitation_period(
         }
         LimitationRule::Wire => general,
         LimitationRule::ListedTerrorism => {
-            let any = |ids: &[String]| ids.iter().any(|id| pleaded.contains(&id.as_str()));
-            let listed = offense.listed_if.is_empty() || any(&offense.listed_if);
-            if listed && any(&offense.unlimited_if) {
+            let listed = offense.is_listed(pleaded);
+            if listed && offense.unlimited_if.iter().any(|id| pleaded.contains(&id.as_str())) {
                 LimitationPeriod {
                     years: None,
                     authority: "18 U.S.C. § 3286(b)",
@@ -973,6 +1021,17 @@ sources = ["s"]
         let consp = catalog().offense("WIRE-1349").unwrap();
         assert!(consp.other_objects.iter().any(|p| falls_under("18 U.S.C. § 1344", p)));
         assert!(!consp.other_objects.iter().any(|p| falls_under("50 U.S.C. § 1705", p)));
+    }
+
+    #[test]
+    fn the_loss_table_is_the_references() {
+        let g = catalog().guidelines.as_ref().unwrap();
+        assert_eq!(g.loss_increase(6_500), 0, "more than $6,500");
+        assert_eq!(g.loss_increase(6_501), 2);
+        assert_eq!(g.loss_increase(3_000_000), 16);
+        assert_eq!(g.loss_increase(10_200_000), 20);
+        assert_eq!(g.loss_increase(600_000_000), 30);
+        assert!(g.loss_table_note.contains("Nov. 1, 2026"), "the newer table is flagged");
     }
 
     #[test]

@@ -8,7 +8,11 @@ use crate::common::{PASSWORD, TestApp, csrf_from, pdf_raw_text, sample_exhibit, 
 use custos::domain::user::Role;
 use serde_json::{Value, json};
 
-on_both_backends!(a_nine_defendant_laptop_farm_is_charged_as_indicted, out_of_catalog_offenses_from_the_pages);
+on_both_backends!(
+    a_nine_defendant_laptop_farm_is_charged_as_indicted,
+    out_of_catalog_offenses_from_the_pages,
+    a_defendants_exposure_in_coverage_and_the_memo
+);
 
 const DEFENDANTS: [&str; 9] = [
     "Christina Marie Chapman",
@@ -351,4 +355,54 @@ async fn out_of_catalog_offenses_from_the_pages(app: TestApp) {
     let (_, html) = page(format!("/incidents/{number}/coverage")).await;
     assert!(html.contains("charged on 2026-05-01: the clock has stopped"));
     assert!(!html.contains("Record that count 1 was charged"), "recorded once");
+}
+
+/// Each defendant's exposure, count by count, on the coverage API and in the memo PDF: § 1349
+/// (object § 1343, $10.2M gain), § 1028A and § 1030(b) to violate (a)(5)(A) ($3M loss).
+async fn a_defendants_exposure_in_coverage_and_the_memo(app: TestApp) {
+    let paula = app.user("paula", Role::Prosecutor);
+    let mut incident = sample_incident();
+    incident["victims"] =
+        json!([{ "name": "Fourteen employers", "kind": "business", "estimated_loss_usd": "3000000" }]);
+    let number = app.open_incident(&paula, incident).await["number"].as_str().unwrap().to_owned();
+    let carla = app.defendant(&paula, &number, "Carla Brandt").await;
+    let charges = format!("/api/v1/incidents/{number}/charges");
+    for body in [
+        json!({ "offense": "WIRE-1349", "object_offense": "WIRE", "concerns": "Salary scheme", "gain": "10,200,000", "defendants": [carla] }),
+        json!({ "offense": "AGG-ID", "concerns": "A citizen's identity", "predicate": 1, "defendants": [carla] }),
+        json!({ "offense": "CFAA-B", "object_offense": "CFAA-A5A", "penalty_facts": ["CFAA-A5A-P1"], "concerns": "Build-server wiper", "loss": "3000000", "defendants": [carla] }),
+    ] {
+        let r = app.post(&paula, &charges, &body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let r = app.post(&paula, &charges, &json!({ "offense": "WIRE", "concerns": "x", "gain": "ten million" })).await;
+    assert_eq!(r.status(), 422, "a gain must be an amount");
+    let coverage: Value = app.get(&paula, &format!("/api/v1/incidents/{number}/coverage")).await.json().await.unwrap();
+    let mine = &coverage["exposure"][0];
+    assert_eq!(mine["defendant"], "Carla Brandt");
+    let counts = mine["counts"].as_array().unwrap();
+    assert!(counts[0]["prison"].as_str().unwrap().starts_with("Up to 20 years"));
+    assert!(counts[1]["prison"].as_str().unwrap().contains("mandatory 2 years, consecutive"));
+    assert!(counts[2]["prison"].as_str().unwrap().starts_with("Up to 10 years"));
+    assert_eq!(counts[0]["fine_ceiling_cents"], 2_040_000_000_i64, "twice the gain");
+    assert!(counts[0]["restitution"].as_str().unwrap().starts_with("Mandatory (§ 3663A"));
+    assert_eq!(mine["consecutive_years"], 2);
+    assert_eq!(mine["estimated_level"], 23, "7 + 16 for $3M");
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+    let pdf = app.get(&paula, &format!("/api/v1/incidents/{number}/memos/1.pdf")).await.bytes().await.unwrap();
+    if let Some(text) = pdf_raw_text(&pdf) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for figure in [
+            "Sentencing exposure by defendant",
+            "Up to 20 years",
+            "mandatory 2 years, consecutive",
+            "Up to 10 years",
+            "Up to $20,400,000.00",
+            "+16 for a loss of $3,000,000.00",
+            "Estimated offense level 23",
+        ] {
+            assert!(text.contains(figure), "the memo PDF states {figure:?}");
+        }
+    }
 }

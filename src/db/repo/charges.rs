@@ -32,6 +32,8 @@ pub struct ChargeRow {
     pub predicate_charge_id: Option<String>,
     pub charged_on: Option<Date>,
     pub charging_instrument: Option<String>,
+    pub gain_cents: Option<i64>,
+    pub loss_cents: Option<i64>,
 }
 
 impl ChargeRow {
@@ -50,6 +52,8 @@ impl ChargeRow {
             defendants: Vec::new(),
             predicate: self.predicate_charge_id.as_deref().map(|p| parse_stored("charge id", p)).transpose()?,
             charged_on: self.charged_on,
+            gain_cents: self.gain_cents,
+            loss_cents: self.loss_cents,
             charging_instrument: self
                 .charging_instrument
                 .as_deref()

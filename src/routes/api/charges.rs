@@ -58,6 +58,8 @@ async fn statutes(ApiUser(_): ApiUser) -> Result<HttpResponse, AppError> {
         "notice": catalog.notice,
         "offenses": catalog.offenses.iter().map(offense_json).collect::<Vec<_>>(),
         "related": catalog.related,
+        "circuits": catalog.circuits,
+        "guidelines": catalog.guidelines,
     })))
 }
 
@@ -149,6 +151,11 @@ pub struct ChargeRequest {
     /// § 1028A: the number of the count charging the predicate felony.
     #[serde(default)]
     predicate: Option<i32>,
+    /// Gross gain and gross loss of the count's offense, in dollars (§ 3571(d)).
+    #[serde(default)]
+    gain: Option<String>,
+    #[serde(default)]
+    loss: Option<String>,
 }
 
 async fn add_charge(
@@ -168,6 +175,8 @@ async fn add_charge(
         penalty_facts: b.penalty_facts,
         defendants: b.defendants,
         predicate: b.predicate,
+        gain: b.gain,
+        loss: b.loss,
     };
     let (charge, law) = state
         .run(move |conn| {
@@ -393,7 +402,18 @@ async fn coverage(
         ),
         None => None,
     };
-    let (incident, rows, law) = state.run(move |conn| service::coverage(conn, &user, number)).await?;
+    let (incident, rows, law, people) = state
+        .run(move |conn| {
+            let (incident, rows, law) = service::coverage(conn, &user, number)?;
+            let (_, people) = crate::services::people::list(conn, &user, number)?;
+            Ok((incident, rows, law, people))
+        })
+        .await?;
+    let charged: Vec<_> = people
+        .into_iter()
+        .filter(|p| p.role == crate::domain::person::PersonRole::Defendant && defendant.is_none_or(|d| d == p.id))
+        .collect();
+    let exposure = crate::domain::exposure::exposure(&law, &rows, &charged, &incident.details.victims);
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| defendant.is_none_or(|d| r.charge.defendants.contains(&d))).collect();
     Ok(HttpResponse::Ok().json(json!({
@@ -401,6 +421,7 @@ async fn coverage(
         "catalog_version": service::catalog()?.version,
         "defendant": defendant,
         "charges": rows.into_iter().map(|r| coverage_json(r, &law)).collect::<Vec<_>>(),
+        "exposure": exposure,
     })))
 }
 

@@ -149,6 +149,8 @@ struct CoveragePage {
     offenses: Vec<(String, String)>,
     /// The incident's entered (out-of-catalog) offenses: (code, label).
     others: Vec<(String, String)>,
+    /// Each charged defendant's exposure over the candidate counts.
+    exposure: Vec<crate::domain::exposure::DefendantExposure>,
     /// The defendant the page is read for, if one was chosen.
     reading: Option<String>,
     /// The incident's charged defendants: (id, name, chosen).
@@ -199,10 +201,17 @@ async fn coverage_page(
                 .ok_or(AppError::NotFound("defendant"))?,
         ),
     };
+    let charged: Vec<Person> = people
+        .iter()
+        .filter(|p| p.role == PersonRole::Defendant && reading.is_none_or(|r| r.id == p.id))
+        .cloned()
+        .collect();
+    let exposure = crate::domain::exposure::exposure(&law, &rows, &charged, &incident.details.victims);
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| reading.is_none_or(|p| r.charge.defendants.contains(&p.id))).collect();
     render(&CoveragePage {
         reading: reading.map(|p| p.document_name()),
+        exposure,
         readings: people
             .iter()
             .filter(|p| p.role == PersonRole::Defendant)
@@ -244,6 +253,10 @@ struct ChargeForm {
     defendants: Vec<String>,
     #[serde(default)]
     predicate: String,
+    #[serde(default)]
+    gain: String,
+    #[serde(default)]
+    loss: String,
 }
 
 #[derive(Template)]
@@ -375,6 +388,8 @@ async fn add_charge(
         penalty_facts: form.penalty_facts.clone(),
         defendants: form.defendants.clone(),
         predicate: form.predicate.trim().parse().ok(),
+        gain: Some(form.gain.clone()),
+        loss: Some(form.loss.clone()),
     };
     let actor = user.user().clone();
     match state.run(move |conn| service::add_charge(conn, &actor, number, &raw)).await {

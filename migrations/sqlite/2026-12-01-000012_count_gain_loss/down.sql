@@ -1,0 +1,2 @@
+ALTER TABLE charges DROP COLUMN loss_cents;
+ALTER TABLE charges DROP COLUMN gain_cents;
