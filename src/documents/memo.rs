@@ -159,7 +159,8 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
 
     let sha_of: HashMap<ExhibitNumber, Option<String>> =
         facts.exhibits.iter().map(|(x, _, _)| (x.number, x.file.as_ref().map(|f| f.sha256.clone()))).collect();
-    let all_rows = coverage(law, charge_list, mappings, &|n| intact.get(&n).copied().unwrap_or(false), today);
+    let all_rows =
+        coverage(law, charge_list, mappings, &|n| intact.get(&n).copied().unwrap_or(false), &d.victims, today);
     // A count goes into the memo as proposed only when it names whom it charges and, for a
     // conspiracy or attempt, what its object was; the others are listed, with why.
     let name_of = |id: &crate::domain::ids::PersonId| {
@@ -181,7 +182,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
         }
     }
     // The most serious readily provable count among those proposed.
-    crate::domain::charge::mark_most_serious(&mut rows);
+    let ranking = crate::domain::charge::mark_most_serious(&mut rows);
     let defendants: Vec<Person> =
         facts.people.iter().filter(|p| p.role == crate::domain::person::PersonRole::Defendant).cloned().collect();
     let exposure = crate::domain::exposure::exposure(law, &rows, &defendants, &d.victims);
@@ -209,7 +210,9 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
     }
     let mut memo_charges = Vec::new();
     let mut defenses: Vec<(String, Vec<i32>)> = Vec::new();
-    let mut approvals = vec!["Supervisory approval of the charges (JM 9-27.300)".to_owned()];
+    let mut approvals = vec![
+        "Supervisory approval of the charges (JM 9-27.300) [SRC via summaries; current text UNVERIFIED]".to_owned(),
+    ];
     for row in &rows {
         let Some(offense) = law.offense(&row.charge.offense_id) else { continue };
         for key in &offense.defenses {
@@ -219,13 +222,16 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             }
         }
         if offense.statute.contains("1030") {
-            let ccips = "Consultation with CCIPS before any § 1030 count (JM 9-48.000)".to_owned();
+            let ccips = "Consultation with CCIPS before any § 1030 count (JM 9-48.000) [SRC]".to_owned();
             if !approvals.contains(&ccips) {
                 approvals.push(ccips);
             }
         }
         if offense.id == "CFAA-A1" {
-            approvals.push("National Security Division consultation (§ 1030(a)(1))".into());
+            approvals.push(
+                "National Security Division consultation for a § 1030(a)(1) count (JM 9-48.000) [SRC via summary]"
+                    .into(),
+            );
         }
         let elements = row
             .cells
@@ -327,7 +333,8 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             provenance: row.provenance.clone(),
         });
         if offense.min_years > 0 {
-            let note = "Mandatory-minimum charging considerations (JM 9-27.310)".to_owned();
+            let note =
+                "Mandatory-minimum charging considerations (JM 9-27.310) [SRC title; content UNVERIFIED]".to_owned();
             if !approvals.contains(&note) {
                 approvals.push(note);
             }
@@ -386,6 +393,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
         not_ready,
         by_defendant,
         exposure,
+        ranking,
     }
 }
 
@@ -627,6 +635,9 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         }));
     }
 
+    if !c.ranking.is_empty() {
+        b.push(Block::Plain(c.ranking.clone()));
+    }
     if !c.not_ready.is_empty() {
         b.push(Block::Plain("Counts recorded but not yet ready to propose:".into()));
         b.push(Block::Bullets(c.not_ready.clone()));
@@ -634,51 +645,6 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
     if !c.by_defendant.is_empty() {
         b.push(Block::Heading(2, "By defendant".into()));
         b.push(Block::Facts(c.by_defendant.clone()));
-    }
-
-    if !c.exposure.is_empty() {
-        b.push(Block::Heading(2, "Sentencing exposure by defendant".into()));
-        b.push(Block::Plain(
-            "Statutory figures assume the penalty facts listed above are pleaded and proved; each carries its citation and label from the legal reference."
-                .into(),
-        ));
-        for e in &c.exposure {
-            b.push(Block::Heading(3, e.defendant.clone()));
-            b.push(Block::Table(Table {
-                columns: vec![
-                    Column::text("Count", 0.1),
-                    Column::text("Prison", 0.2),
-                    Column::text("Fine", 0.25),
-                    Column::text("Supervised release; assessment", 0.2),
-                    Column::text("Restitution; forfeiture", 0.25),
-                ],
-                rows: e
-                    .counts
-                    .iter()
-                    .map(|x| {
-                        let mut money = vec![x.restitution.clone()];
-                        money.extend(x.forfeiture.iter().map(|f| format!("Forfeiture: {f}")));
-                        vec![
-                            vec![x.count.to_string(), x.citation.clone()],
-                            vec![x.prison.clone(), x.guideline.clone()],
-                            vec![x.fine.clone()],
-                            vec![x.supervised_release.clone(), x.special_assessment.clone()],
-                            money,
-                        ]
-                    })
-                    .collect(),
-            }));
-            if e.consecutive_years > 0 {
-                b.push(Block::Plain(format!(
-                    "Mandatory consecutive terms: {} years in all, on top of any other sentence [STAT].",
-                    e.consecutive_years
-                )));
-            }
-            if !e.guidelines.is_empty() {
-                b.push(Block::Plain("U.S.S.G. § 2B1.1 estimate:".into()));
-                b.push(Block::Bullets(e.guidelines.clone()));
-            }
-        }
     }
 
     b.push(Block::Heading(1, "6. Element-by-element analysis".into()));
@@ -756,7 +722,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
 
     b.push(Block::Heading(1, "7. Evidence and admissibility".into()));
     b.push(Block::Paragraph(
-        "Authentication plan: forensic copies are authenticated by hash under FRE 902(14), system-generated records under FRE 902(13), business records under FRE 902(11), each with a qualified person's certification and the advance written notice of FRE 902(11); physical items through chain-of-custody testimony. Certification drafts can be exported from each exhibit's page.".into(),
+        "Authentication plan: forensic copies are authenticated by hash under FRE 902(14) [SRC], system-generated records under FRE 902(13) [SRC], business records under FRE 902(11) [SRC], each with a qualified person's certification and the reasonable written notice of FRE 902(11) [SRC]; a certification establishes only authenticity, so hearsay and Confrontation Clause objections remain [SRC in substance]; physical items through chain-of-custody testimony. Certification drafts can be exported from each exhibit's page.".into(),
     ));
     let problems = custody_problems(c);
     if problems.is_empty() {
@@ -841,6 +807,47 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
         }));
     }
     b.push(Block::Paragraph("Statutory figures assume the penalty facts listed in section 5 are pleaded and proved. Guideline references come from the statute catalog and must be checked against the current Statutory Index.".into()));
+    if !c.exposure.is_empty() {
+        b.push(Block::Heading(2, "Sentencing exposure by defendant".into()));
+        b.push(Block::Plain("Each figure carries its citation and label from the legal reference.".into()));
+        for e in &c.exposure {
+            b.push(Block::Heading(3, e.defendant.clone()));
+            b.push(Block::Table(Table {
+                columns: vec![
+                    Column::text("Count", 0.1),
+                    Column::text("Prison", 0.2),
+                    Column::text("Fine", 0.25),
+                    Column::text("Supervised release; assessment", 0.2),
+                    Column::text("Restitution; forfeiture", 0.25),
+                ],
+                rows: e
+                    .counts
+                    .iter()
+                    .map(|x| {
+                        let mut money = vec![x.restitution.clone()];
+                        money.extend(x.forfeiture.iter().map(|f| format!("Forfeiture: {f}")));
+                        vec![
+                            vec![x.count.to_string(), x.citation.clone()],
+                            vec![x.prison.clone(), x.guideline.clone()],
+                            vec![x.fine.clone()],
+                            vec![x.supervised_release.clone(), x.special_assessment.clone()],
+                            money,
+                        ]
+                    })
+                    .collect(),
+            }));
+            if e.consecutive_years > 0 {
+                b.push(Block::Plain(format!(
+                    "Mandatory consecutive terms: {} years in all, on top of any other sentence [STAT].",
+                    e.consecutive_years
+                )));
+            }
+            if !e.guidelines.is_empty() {
+                b.push(Block::Plain("U.S.S.G. § 2B1.1 estimate:".into()));
+                b.push(Block::Bullets(e.guidelines.clone()));
+            }
+        }
+    }
 
     b.push(Block::Heading(1, "13. Victims".into()));
     if c.victims.is_empty() {
@@ -992,6 +999,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
         district: "N.D. Ill.".into(),
         circuit: String::new(),
         exposure: Vec::new(),
+        ranking: String::new(),
         offense_dates: "2026-01-05 to 2026-02-11".into(),
         status: "Charging review".into(),
         subjects: vec![("Operator 1".into(), "Ran the agent infrastructure".into())],

@@ -725,17 +725,39 @@ fn penalties(offense: &Offense, object: Option<&Offense>, pleaded: &[&str]) -> (
     (maximum, minimum)
 }
 
-/// Flags the most serious readily provable count among `rows` (the highest maximum; the lower
-/// count number among equals) and clears the flag on the others. The rows keep their order.
-pub fn mark_most_serious(rows: &mut [ChargeCoverage]) {
-    let top = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.readily_provable)
-        .max_by(|(_, a), (_, b)| a.maximum.cmp(&b.maximum).then(b.charge.count.cmp(&a.charge.count)))
-        .map(|(i, _)| i);
+/// Flags the most serious readily provable count among `rows` and clears the flag on the
+/// others (the rows keep their order); returns the rule it applied, for the memo to state.
+/// JM 9-27.300 ranks by the likely sentence (reference §8): where every candidate has a
+/// § 2B1.1 estimate, by the estimated offense level, then the maximum as a cap; otherwise by
+/// the statutory maximum, saying why. A § 1028A count's consecutive term is added to its
+/// predicate's sentence, not ranked against it. Equal keys: the lower count number.
+pub fn mark_most_serious(rows: &mut [ChargeCoverage]) -> String {
+    let candidates: Vec<usize> =
+        (0..rows.len()).filter(|&i| rows[i].readily_provable && !rows[i].consecutive).collect();
+    let unestimated: Vec<i32> =
+        candidates.iter().filter(|&&i| rows[i].guideline_level.is_none()).map(|&i| rows[i].charge.count).collect();
+    let by_level = unestimated.is_empty();
+    let top = candidates.iter().copied().max_by(|&a, &b| {
+        let (a, b) = (&rows[a], &rows[b]);
+        let level = if by_level { a.guideline_level.cmp(&b.guideline_level) } else { std::cmp::Ordering::Equal };
+        level.then(a.maximum.cmp(&b.maximum)).then(b.charge.count.cmp(&a.charge.count))
+    });
     for (i, row) in rows.iter_mut().enumerate() {
         row.most_serious = Some(i) == top;
+    }
+    let consecutive =
+        " A § 1028A count's mandatory consecutive term is added to its predicate's sentence, not ranked against it.";
+    if candidates.is_empty() {
+        "No count is readily provable yet, so none is marked most serious.".into()
+    } else if by_level {
+        format!(
+            "Most serious readily provable: ranked by the likely sentence as far as Custos can estimate it (JM 9-27.300 [SRC via summaries; current text UNVERIFIED]): the U.S.S.G. § 2B1.1 offense level estimated for each count (base, loss, victims), then the statutory maximum as a cap [ANALYSIS]. Custos holds no sentencing table and does not convert levels to months: confirm against the Guidelines range.{consecutive}"
+        )
+    } else {
+        format!(
+            "Most serious readily provable: ranked by statutory maximum, because count(s) {} have no guideline estimate in Custos (not referenced to § 2B1.1, or out of the catalog). JM 9-27.300 ranks by the likely sentence [SRC via summaries]: confirm the ranking against the Guidelines.{consecutive}",
+            unestimated.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        )
     }
 }
 
@@ -782,6 +804,9 @@ pub struct ChargeCoverage {
     pub limitation: Limitation,
     /// An out-of-catalog count: who entered its offense, and that it is not from the catalog.
     pub provenance: Option<String>,
+    /// The U.S.S.G. § 2B1.1 offense level estimated for this count alone, where it is
+    /// referenced to § 2B1.1 (see `exposure::count_level`): what "most serious" ranks by.
+    pub guideline_level: Option<u8>,
 }
 
 /// Computes coverage for the candidate (not dropped) charges, in count order, the most serious
@@ -792,6 +817,7 @@ pub fn coverage(
     charges: &[Charge],
     mappings: &[Mapping],
     custody_intact: &dyn Fn(ExhibitNumber) -> bool,
+    victims: &[super::incident::Victim],
     today: Date,
 ) -> Vec<ChargeCoverage> {
     let mut out = Vec::new();
@@ -862,6 +888,7 @@ pub fn coverage(
             gaps,
             limitation: limitation_for(offense, object, charge, today),
             provenance: offense.provenance.clone(),
+            guideline_level: None,
             cells,
             charge: charge.clone(),
         });
@@ -869,6 +896,9 @@ pub fn coverage(
     // Counts stay in the prosecutor's order; the most serious readily provable one is a flag,
     // not the sort order.
     out.sort_by_key(|c| c.charge.count);
+    for row in &mut out {
+        row.guideline_level = super::exposure::count_level(law, row, victims);
+    }
     mark_most_serious(&mut out);
     out
 }
@@ -934,7 +964,7 @@ mod tests {
     fn a_conspiracy_takes_its_objects_penalties_and_names_it() {
         let mut count = charge(1, "CFAA-B", &["CFAA-A5A-P1"], false);
         count.object_offense_id = Some("CFAA-A5A".into());
-        let rows = coverage(&law(), &[count.clone()], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count.clone()], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(10), "(b) to violate (a)(5)(A) with a (c)(4)(B) harm factor");
         assert_eq!(rows[0].citation, "18 U.S.C. § 1030(b) (conspiracy to violate § 1030(a)(5)(A))");
         let object_rows: Vec<&CoverageCell> =
@@ -945,7 +975,7 @@ mod tests {
         assert!(object_rows.iter().filter(|c| c.kind == ElementKind::Element).all(|c| !c.required));
         // Without the harm factor: the object's base maximum.
         count.penalty_facts.clear();
-        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].maximum, Maximum::Years(1));
         // The parser accepts the object's penalty facts on the conspiracy count, and only those.
         let raw = RawCharge {
@@ -967,7 +997,7 @@ mod tests {
         assert_eq!(not_ready(&law(), &count), vec!["object offense not chosen"], "a count from before objects");
         count.object_offense_id = Some("WIRE".into());
         assert!(not_ready(&law(), &count).is_empty());
-        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1343)");
         assert_eq!(
             rows[0].maximum,
@@ -982,7 +1012,7 @@ mod tests {
         let fact = object.penalty_facts.iter().max_by_key(|p| p.raises_max_years).unwrap().id.clone();
         let mut count = charge(1, "ID-F-CONSP", &[fact.as_str()], false);
         count.object_offense_id = Some("ID-A7".into());
-        let rows = coverage(&law(), &[count], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[count], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1028(f) (conspiracy to violate § 1028(a)(7))");
         assert_eq!(rows[0].maximum, object.maximum_with([fact.as_str()]), "§ 1028(f): the object's penalties");
         assert!(rows[0].maximum > Maximum::Years(1));
@@ -1052,7 +1082,7 @@ mod tests {
         let mut consp = charge(1, "WIRE-1349", &[], false);
         consp.object_offense_id = Some("OTHER-1".into());
         consp.offense_date = Some(date!(2024 - 01 - 01));
-        let rows = coverage(&law, &[consp], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law, &[consp], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1344)");
         assert_eq!(rows[0].maximum, Maximum::Years(30));
         assert_eq!((rows[0].limitation.years, rows[0].limitation.deadline), (None, None), "no period is guessed");
@@ -1071,7 +1101,7 @@ mod tests {
         // The count's own base maximum is no floor under a lesser entered object.
         let mut small = charge(2, "WIRE-1349", &[], false);
         small.object_offense_id = Some("OTHER-4".into());
-        assert_eq!(coverage(&law, &[small], &[], &|_| true, date!(2026 - 06 - 01))[0].maximum, Maximum::Years(1));
+        assert_eq!(coverage(&law, &[small], &[], &|_| true, &[], date!(2026 - 06 - 01))[0].maximum, Maximum::Years(1));
         // A § 1028A predicate outside the catalog: a § 1029 felony qualifies, § 1705 does not,
         // nor a § 1029 count entered with a one-year maximum.
         let agg = catalog().offense("AGG-ID").unwrap();
@@ -1100,7 +1130,7 @@ mod tests {
         );
         let plain = charge(2, "CFAA-A4", &[], false);
         let theft = charge(3, "CFAA-A4", &["CFAA-A4-E5"], false);
-        let rows = coverage(&law(), &[plain, theft], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law(), &[plain, theft], &[], &|_| true, &[], date!(2026 - 06 - 01));
         let e5 = |row: &ChargeCoverage| row.cells.iter().find(|c| c.element_id == "CFAA-A4-E5").unwrap().required;
         assert!(!e5(&rows[0]), "only for the compute-use-only theory");
         assert!(e5(&rows[1]), "required when the count rests on it");
@@ -1111,6 +1141,46 @@ mod tests {
             ..Default::default()
         };
         assert!(ChargeDraft::parse(&raw, &law(), date!(2026 - 06 - 01)).is_ok(), "the theory is pleaded like a fact");
+    }
+
+    /// JM 9-27.300: by the likely sentence (the estimated § 2B1.1 level), not the maximum alone;
+    /// § 1028A is never the most serious; a count with no estimate sends the ranking back to
+    /// the maximum, and the rule says so.
+    #[test]
+    fn the_most_serious_count_follows_the_likely_sentence() {
+        let proven = |c: &Charge| -> Vec<Mapping> {
+            let offense = catalog().offense(&c.offense_id).unwrap();
+            offense
+                .elements
+                .iter()
+                .filter(|e| !e.optional)
+                .map(|e| mapping(c, &e.id, 1, MappingStatus::Accepted))
+                .collect()
+        };
+        let wire = charge(1, "WIRE", &[], false);
+        let mut theft = charge(2, "CFAA-A4", &[], false);
+        theft.loss_cents = Some(3_000_000 * 100);
+        let agg = charge(3, "AGG-ID", &[], false);
+        let maps: Vec<Mapping> = [&wire, &theft, &agg].into_iter().flat_map(|c| proven(c)).collect();
+        let mut rows = coverage(&law(), &[wire.clone(), theft, agg], &maps, &|_| true, &[], date!(2026 - 06 - 01));
+        assert_eq!(
+            (rows[0].guideline_level, rows[1].guideline_level, rows[2].guideline_level),
+            (Some(7), Some(22), None)
+        );
+        assert!(rows[1].most_serious, "5 years, but level 22 against level 7");
+        assert!(!rows[0].most_serious && !rows[2].most_serious);
+        let rule = mark_most_serious(&mut rows);
+        assert!(rule.contains("likely sentence") && rule.contains("does not convert levels to months"), "{rule}");
+        // A provable count Custos cannot estimate (§ 1030(a)(1), §2M3.2): back to the maximum.
+        let spy = charge(4, "CFAA-A1", &[], false);
+        let mut maps = maps;
+        maps.extend(proven(&spy));
+        let mut theft = charge(2, "CFAA-A4", &[], false);
+        theft.loss_cents = Some(3_000_000 * 100);
+        let mut rows = coverage(&law(), &[wire, theft, spy], &maps, &|_| true, &[], date!(2026 - 06 - 01));
+        let rule = mark_most_serious(&mut rows);
+        assert!(rule.contains("ranked by statutory maximum, because count(s) 4"), "{rule}");
+        assert!(rows[0].most_serious, "20 years");
     }
 
     #[test]
@@ -1125,7 +1195,7 @@ mod tests {
         ];
         // Exhibit 4's custody failed: its acceptance no longer proves anything.
         let intact = |n: ExhibitNumber| n.seq != 4;
-        let cov = coverage(&law(), &[wire], &maps, &intact, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[wire], &maps, &intact, &[], date!(2026 - 11 - 27));
         let states: Vec<CellState> = cov[0].cells.iter().map(|c| c.state).collect();
         assert_eq!(
             states,
@@ -1145,7 +1215,7 @@ mod tests {
         for id in ["CFAA-A2-E1", "CFAA-A2-E2", "CFAA-A2-E3"] {
             maps.push(mapping(&a2, id, 1, MappingStatus::Accepted));
         }
-        let cov = coverage(&law(), &[a2, wire, agg], &maps, &|_| true, date!(2026 - 11 - 27));
+        let cov = coverage(&law(), &[a2, wire, agg], &maps, &|_| true, &[], date!(2026 - 11 - 27));
         // In count order, whatever order they were given in; the flag, not the order, marks
         // the most serious readily provable count.
         let order: Vec<&str> = cov.iter().map(|c| c.charge.offense_id.as_str()).collect();

@@ -250,6 +250,25 @@ fn under_2b1_1(offense: &Offense, object: Option<&Offense>) -> bool {
     offense.guideline.contains("§2B1.1") || object.is_some_and(|o| o.guideline.contains("§2B1.1"))
 }
 
+/// The § 2B1.1 offense level estimated for one count, alone: base (7 with a maximum of 20 years
+/// or more, else 6), the loss-table increase for the larger of the victims' recorded losses and
+/// the count's pleaded loss, and +2 for 10 or more victims. `None` when the count is not
+/// referenced to § 2B1.1 (or is out of the catalog): no estimate is made.
+pub fn count_level(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> Option<u8> {
+    let offense = law.offense(&row.charge.offense_id).filter(|o| o.provenance.is_none())?;
+    let object = object_of(law, offense, &row.charge);
+    if !under_2b1_1(offense, object) || object.is_some_and(|o| o.provenance.is_some()) {
+        return None;
+    }
+    let table = law.catalog.guidelines.as_ref()?;
+    let base = if row.maximum >= Maximum::Years(20) { 7 } else { 6 };
+    let recorded: i64 = victims.iter().filter_map(|v| v.estimated_loss_cents).sum();
+    let loss = recorded.max(row.charge.loss_cents.unwrap_or(0));
+    let loss_add = table.loss_increase(u64::try_from(loss / 100).unwrap_or(0));
+    let victim_add = if victims.len() >= 10 { 2 } else { 0 };
+    Some(base + loss_add + victim_add)
+}
+
 /// The § 2B1.1 estimate for one defendant: base level, the loss-table increase and the
 /// victim-count increase, as the reference states them; an estimate, labelled so.
 fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -> (Vec<String>, Option<u8>) {
@@ -365,7 +384,7 @@ mod tests {
         let agg = count(2, "AGG-ID", None, &[], who);
         let mut damage = count(3, "CFAA-B", Some("CFAA-A5A"), &["CFAA-A5A-P1"], who);
         damage.loss_cents = Some(3_000_000 * 100);
-        let rows = coverage(&law, &[wire, agg, damage], &[], &|_| true, date!(2026 - 06 - 01));
+        let rows = coverage(&law, &[wire, agg, damage], &[], &|_| true, &[], date!(2026 - 06 - 01));
         let people = vec![Person {
             id: who,
             name: "Carla Brandt".into(),

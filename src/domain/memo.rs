@@ -134,6 +134,9 @@ pub struct MemoContent {
     pub incident: String,
     pub title: String,
     pub district: String,
+    /// The rule the "most serious readily provable" flag applied, as the memo states it.
+    #[serde(default)]
+    pub ranking: String,
     /// Each defendant's sentencing exposure over the proposed counts.
     #[serde(default)]
     pub exposure: Vec<crate::domain::exposure::DefendantExposure>,

@@ -563,7 +563,14 @@ pub fn coverage(
     let intact: HashMap<ExhibitNumber, bool> =
         evidence::with_status(conn, &incident)?.into_iter().map(|(x, _, status)| (x.number, status.sound())).collect();
     let law = other_statutes::law(conn, &incident_id)?;
-    let rows = compute_coverage(&law, &charges, &mappings, &|n| intact.get(&n).copied().unwrap_or(false), today());
+    let rows = compute_coverage(
+        &law,
+        &charges,
+        &mappings,
+        &|n| intact.get(&n).copied().unwrap_or(false),
+        &incident.details.victims,
+        today(),
+    );
     Ok((incident, rows, law))
 }
 

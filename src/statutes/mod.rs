@@ -722,22 +722,22 @@ pub fn defense_prompt(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
         "authorization" => (
             "Authorization (Van Buren)",
-            "Was the defendant entirely without authorization, or did they enter parts of the system closed to them? Misuse of data they could reach is not enough (Van Buren v. United States, 593 U.S. 374 (2021)).",
+            "Was the defendant entirely without authorization, or did they enter parts of the system closed to them? Misuse of data they could reach is not enough (Van Buren v. United States, 593 U.S. 374 (2021)) [SRC].",
         ),
         "security-research" => (
             "Good-faith security research",
-            "JM 9-48.000 directs prosecutors not to charge good-faith security research: access solely to test or fix a flaw, designed to avoid harm. Claimed research combined with extortion is not good faith.",
+            "JM 9-48.000 directs prosecutors not to charge good-faith security research: access solely to test or fix a flaw, designed to avoid harm [SRC via justice.gov excerpt and summaries]. It is charging policy, not a legal defense. Claimed research combined with extortion is not good faith.",
         ),
         "intent" => {
             ("Lack of intent or good faith", "Answer with the defendant's own prompts, configuration and messages.")
         }
         "materiality" => (
             "Materiality",
-            "The lies must be capable of influencing a person to part with money or property (Neder v. United States, 527 U.S. 1 (1999)).",
+            "The lies must be capable of influencing a person to part with money or property (Neder v. United States, 527 U.S. 1 (1999)) [SRC].",
         ),
         "money-or-property" => (
             "Money or property",
-            "The object must be a traditional property interest, not the right to control information (Ciminelli v. United States, 598 U.S. 306 (2023)); no economic loss is required (Kousisis v. United States (2025)).",
+            "The object must be a traditional property interest, not the right to control information (Ciminelli v. United States, 598 U.S. 306 (2023)) [SRC]; no economic loss is required (Kousisis v. United States, 605 U.S. ___ (2025)) [SRC].",
         ),
         "attribution" => (
             "Attribution",
@@ -749,11 +749,11 @@ pub fn defense_prompt(key: &str) -> Option<(&'static str, &'static str)> {
         ),
         "dubin" => (
             "Dubin \"crux\"",
-            "The use of the means of identification must be at the crux of what made the conduct criminal (Dubin v. United States, 599 U.S. 110 (2023)), not incidental.",
+            "The use of the means of identification must be at the crux of what made the conduct criminal (Dubin v. United States, 599 U.S. 110 (2023)) [SRC], not incidental.",
         ),
         "knowledge-real-person" => (
             "Knowledge of a real person",
-            "The defendant must have known the identity belonged to a real person (Flores-Figueroa v. United States, 556 U.S. 646 (2009)).",
+            "The defendant must have known the identity belonged to a real person (Flores-Figueroa v. United States, 556 U.S. 646 (2009)) [SRC].",
         ),
         _ => return None,
     })
@@ -1048,6 +1048,29 @@ sources = ["s"]
         let (dc, _) = c.district("D.D.C.").unwrap();
         assert!(dc.instructions_text().starts_with("No D.C. Circuit pattern instruction"));
         assert_eq!(c.circuits.iter().map(|c| c.districts.len()).sum::<usize>(), 94);
+    }
+
+    /// Nothing legal is stated without its label: every defense prompt that cites law says
+    /// how far it was checked.
+    #[test]
+    fn defense_prompts_carry_their_labels() {
+        for key in [
+            "authorization",
+            "security-research",
+            "intent",
+            "materiality",
+            "money-or-property",
+            "attribution",
+            "ai-did-it",
+            "dubin",
+            "knowledge-real-person",
+        ] {
+            let (_, prompt) = defense_prompt(key).unwrap();
+            let cites = prompt.contains(" v. ") || prompt.contains('§') || prompt.contains("JM ");
+            let labelled =
+                ["[STAT", "[SRC", "[ANALYSIS", "[UNVERIFIED", "[INFERRED"].iter().any(|l| prompt.contains(l));
+            assert!(!cites || labelled, "{key}: {prompt}");
+        }
     }
 
     #[test]

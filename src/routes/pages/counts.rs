@@ -149,6 +149,8 @@ struct CoveragePage {
     offenses: Vec<(String, String)>,
     /// The incident's entered (out-of-catalog) offenses: (code, label).
     others: Vec<(String, String)>,
+    /// The rule the "most serious readily provable" flag follows.
+    ranking: String,
     /// Each charged defendant's exposure over the candidate counts.
     exposure: Vec<crate::domain::exposure::DefendantExposure>,
     /// The defendant the page is read for, if one was chosen.
@@ -207,11 +209,14 @@ async fn coverage_page(
         .cloned()
         .collect();
     let exposure = crate::domain::exposure::exposure(&law, &rows, &charged, &incident.details.victims);
+    // The rule the flag follows, stated as the memo states it (the rows keep their flags).
+    let ranking = crate::domain::charge::mark_most_serious(&mut rows.clone());
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| reading.is_none_or(|p| r.charge.defendants.contains(&p.id))).collect();
     render(&CoveragePage {
         reading: reading.map(|p| p.document_name()),
         exposure,
+        ranking,
         readings: people
             .iter()
             .filter(|p| p.role == PersonRole::Defendant)
