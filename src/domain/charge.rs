@@ -1161,7 +1161,7 @@ mod tests {
         let mut theft = charge(2, "CFAA-A4", &[], false);
         theft.loss_cents = Some(3_000_000 * 100);
         let agg = charge(3, "AGG-ID", &[], false);
-        let maps: Vec<Mapping> = [&wire, &theft, &agg].into_iter().flat_map(|c| proven(c)).collect();
+        let maps: Vec<Mapping> = [&wire, &theft, &agg].into_iter().flat_map(&proven).collect();
         let mut rows = coverage(&law(), &[wire.clone(), theft, agg], &maps, &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(
             (rows[0].guideline_level, rows[1].guideline_level, rows[2].guideline_level),
