@@ -1035,10 +1035,9 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::charge::ChargeStatus;
     use crate::domain::custody::{CustodyDetails, event_record};
     use crate::domain::evidence::{Acquisition, ExhibitFile};
-    use crate::domain::ids::{ChargeId, ExhibitId, IncidentId, MappingId, PersonId, UserId};
+    use crate::domain::ids::{ExhibitId, IncidentId, MappingId, PersonId, UserId};
     use crate::domain::incident::{IncidentDraft, IncidentStatus};
     use crate::domain::person::{Person, PersonRole};
     use crate::ledger::canonical::to_canonical;
@@ -1110,24 +1109,11 @@ mod tests {
             aliases: vec!["The Voice".into()],
         };
         let charge = Charge {
-            id: ChargeId::new(),
-            count: 1,
-            offense_id: "WIRE".into(),
-            object_offense_id: None,
             concerns: "The CFO's company".into(),
             offense_date: Some(date!(2026 - 03 - 01)),
-            affects_financial_institution: false,
-            penalty_facts: Vec::new(),
-            status: ChargeStatus::Candidate,
-            drop_reason: None,
             defendants: vec![defendant.id],
-            predicate: None,
-            charged_on: None,
-            charging_instrument: None,
-            gain_cents: None,
-            loss_cents: None,
-            created_by: UserId::new(),
             created_at: datetime!(2026-03-03 9:00),
+            ..crate::domain::charge::sample_charge(1, "WIRE")
         };
         let mapping = Mapping {
             id: MappingId::new(),

@@ -903,6 +903,31 @@ pub fn coverage(
     out
 }
 
+/// A candidate count for unit tests: the offense, nothing pleaded, no date, no defendant.
+#[cfg(test)]
+pub(crate) fn sample_charge(count: i32, offense: &str) -> Charge {
+    Charge {
+        id: ChargeId::new(),
+        count,
+        offense_id: offense.into(),
+        object_offense_id: None,
+        concerns: "Victim".into(),
+        offense_date: None,
+        affects_financial_institution: false,
+        penalty_facts: Vec::new(),
+        status: ChargeStatus::Candidate,
+        drop_reason: None,
+        defendants: Vec::new(),
+        predicate: None,
+        charged_on: None,
+        charging_instrument: None,
+        gain_cents: None,
+        loss_cents: None,
+        created_by: UserId::new(),
+        created_at: time::macros::datetime!(2026-01-01 0:00),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -919,24 +944,9 @@ mod tests {
 
     fn charge(count: i32, offense: &str, facts: &[&str], fi: bool) -> Charge {
         Charge {
-            id: ChargeId::new(),
-            count,
-            offense_id: offense.into(),
-            object_offense_id: None,
-            concerns: "Victim".into(),
-            offense_date: None,
             affects_financial_institution: fi,
             penalty_facts: facts.iter().map(|s| s.to_string()).collect(),
-            status: ChargeStatus::Candidate,
-            drop_reason: None,
-            defendants: Vec::new(),
-            predicate: None,
-            charged_on: None,
-            charging_instrument: None,
-            gain_cents: None,
-            loss_cents: None,
-            created_by: UserId::new(),
-            created_at: datetime!(2026-01-01 0:00),
+            ..sample_charge(count, offense)
         }
     }
 

@@ -344,32 +344,19 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::charge::{Charge, ChargeStatus, coverage};
-    use crate::domain::ids::{ChargeId, PersonId, UserId};
+    use crate::domain::charge::{Charge, coverage};
+    use crate::domain::ids::PersonId;
     use crate::domain::incident::VictimKind;
     use crate::domain::person::PersonRole;
-    use time::macros::{date, datetime};
+    use time::macros::date;
 
     fn count(n: i32, offense: &str, object: Option<&str>, facts: &[&str], who: PersonId) -> Charge {
         Charge {
-            id: ChargeId::new(),
-            count: n,
-            offense_id: offense.into(),
             object_offense_id: object.map(Into::into),
-            concerns: "c".into(),
             offense_date: Some(date!(2025 - 06 - 01)),
-            affects_financial_institution: false,
             penalty_facts: facts.iter().map(|f| f.to_string()).collect(),
-            status: ChargeStatus::Candidate,
-            drop_reason: None,
             defendants: vec![who],
-            predicate: None,
-            charged_on: None,
-            charging_instrument: None,
-            gain_cents: None,
-            loss_cents: None,
-            created_by: UserId::new(),
-            created_at: datetime!(2026-01-01 0:00),
+            ..crate::domain::charge::sample_charge(n, offense)
         }
     }
 
