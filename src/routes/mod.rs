@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod evidence_file;
 pub mod pages;
 pub mod upload;
 

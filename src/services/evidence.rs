@@ -251,6 +251,42 @@ pub fn get(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Resul
     Ok((incident, exhibit))
 }
 
+/// How a team member opens an exhibit's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAccess {
+    Download,
+    View,
+}
+
+/// The exhibit whose file a team member opens, after recording who opened it and how (an
+/// audit record, so in the ledger). `record` is false for the later parts of one reading (a
+/// media player's range requests), so that seeking does not flood the trail.
+pub fn open_file(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    access: FileAccess,
+    record: bool,
+) -> Result<(Exhibit, crate::domain::evidence::ExhibitFile), AppError> {
+    let (incident, exhibit) = get(conn, user, number)?;
+    let file = exhibit.file.clone().ok_or(AppError::NotFound("file"))?;
+    if record {
+        crate::db::write_transaction(conn, |conn| -> Result<(), AppError> {
+            audit::record(
+                conn,
+                Some(user.id),
+                match access {
+                    FileAccess::Download => AuditAction::ExhibitDownloaded,
+                    FileAccess::View => AuditAction::ExhibitViewed,
+                },
+                Some(incident.id),
+                json!({ "exhibit": number, "sha256": file.sha256 }),
+            )
+        })?;
+    }
+    Ok((exhibit, file))
+}
+
 pub fn events(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<CustodyEvent>, AppError> {
     Ok(repo::events_of(conn, exhibit.id)?)
 }

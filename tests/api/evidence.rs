@@ -11,6 +11,7 @@ on_both_backends!(
     an_interrupted_upload_leaves_no_row_and_no_blob,
     custody_events_chain_and_follow_the_rules,
     tampering_is_found_by_custos_verify,
+    evidence_files_download_and_view_safely_and_are_recorded,
 );
 
 fn sample_bytes(len: usize) -> Vec<u8> {
@@ -463,4 +464,71 @@ mod verification_without_a_pooled_connection {
             super::verification_holds_no_pooled_connection_while_hashing(app).await;
         }
     }
+}
+
+/// A team member downloads an exhibit's file, whole or by `Range`, and gets the exact bytes
+/// (compared by digest), the original name and the SHA-256 in headers; a file of HTML is viewed
+/// as plain text in a sandbox, never as a page of Custos; every download and view is in the
+/// audit trail; someone off the team gets 404.
+async fn evidence_files_download_and_view_safely_and_are_recorded(app: TestApp) {
+    let (dana, number) = incident(&app).await;
+    let outsider = app.user("olga", Role::Investigator);
+    let bytes = sample_bytes(300_000);
+    let (sha256, _, _) = independent_digests(&bytes);
+    let mut metadata = sample_exhibit();
+    metadata["file_name"] = json!("../call \"CFO\" é.mp4");
+    metadata["media_type"] = json!("video/mp4");
+    assert_eq!(app.upload(&dana, &number, metadata, bytes.clone()).await.status(), 201);
+    let url = format!("/api/v1/exhibits/{number}-E001/file");
+    let whole = app.get(&dana, &url).await;
+    assert_eq!(whole.status(), 200);
+    let h = whole.headers().clone();
+    assert_eq!(h["x-custos-sha256"], sha256.as_str());
+    assert!(h["repr-digest"].to_str().unwrap().starts_with("sha-256=:"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let disposition = h["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment") && disposition.contains("call CFO _.mp4"), "{disposition}");
+    assert!(disposition.contains("filename*=UTF-8''call%20CFO%20%C3%A9.mp4"), "the original name: {disposition}");
+    assert!(!disposition.contains(".."), "no path: {disposition}");
+    let got = whole.bytes().await.unwrap();
+    assert_eq!(independent_digests(&got).0, sha256, "the exact bytes");
+    // A range: exactly those bytes, the whole file's digest still in the header.
+    let part =
+        app.client.get(app.url(&url)).bearer_auth(&dana.token).header("Range", "bytes=1000-1999").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["x-custos-sha256"], sha256.as_str());
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &bytes[1000..2000]);
+    assert_eq!(app.get(&outsider, &url).await.status(), 404, "off the team: as if it did not exist");
+
+    // An HTML file is viewed as plain text, in a sandbox.
+    let mut page = sample_exhibit();
+    page["file_name"] = json!("lure.html");
+    page["media_type"] = json!("text/html");
+    let html = b"<script>document.cookie='x'</script><h1>Pay now</h1>".to_vec();
+    assert_eq!(app.upload(&dana, &number, page, html.clone()).await.status(), 201);
+    let browser = app.browser();
+    app.sign_in(&browser, "dana", crate::common::PASSWORD).await;
+    let viewed = browser.get(app.url(&format!("/exhibits/{number}-E002/view"))).send().await.unwrap();
+    assert_eq!(viewed.status(), 200);
+    let h = viewed.headers().clone();
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/plain"), "{:?}", h["content-type"]);
+    assert!(h["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+    assert!(h["content-disposition"].to_str().unwrap().starts_with("inline"));
+    assert_eq!(viewed.bytes().await.unwrap().as_ref(), html.as_slice());
+    let downloaded = browser.get(app.url(&format!("/exhibits/{number}-E002/download"))).send().await.unwrap();
+    assert_eq!(downloaded.headers()["content-type"], "application/octet-stream");
+
+    // Every download and view is in the audit trail (a range after the first byte is part of
+    // a reading already recorded).
+    use custos::db::schema::audit_events;
+    use diesel::prelude::*;
+    let mut conn = app.conn();
+    let actions: Vec<String> = audit_events::table
+        .filter(audit_events::action.like("exhibit.%ed"))
+        .filter(audit_events::action.ne("exhibit.registered"))
+        .order(audit_events::id.asc())
+        .select(audit_events::action)
+        .load(&mut *conn)
+        .unwrap();
+    assert_eq!(actions, vec!["exhibit.downloaded", "exhibit.viewed", "exhibit.downloaded"]);
 }

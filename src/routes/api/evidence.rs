@@ -21,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}", web::get().to(show))
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
         .route("/exhibits/{exhibit}/verify", web::get().to(verify_exhibit))
-        .route("/exhibits/{exhibit}/proof", web::get().to(proof_bundle));
+        .route("/exhibits/{exhibit}/proof", web::get().to(proof_bundle))
+        .route("/exhibits/{exhibit}/file", web::get().to(download));
 }
 
 #[derive(Debug, Serialize)]
@@ -232,6 +233,18 @@ async fn upload_raw(
     let prepared = state.run(move |conn| service::prepare(conn, &user, number, &raw)).await?;
     let blob = stream_to_blob(state.store.clone(), body, state.settings.max_upload_bytes).await?;
     finish_registration(&state, prepared, Some(blob)).await
+}
+
+/// The exhibit's original file, streamed (with `Range`), its SHA-256 in `X-Custos-SHA256`
+/// and `Repr-Digest`; recorded in the audit trail.
+async fn download(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let number = exhibit_number(&path)?;
+    crate::routes::evidence_file::respond(req, state, user, number, service::FileAccess::Download).await
 }
 
 async fn show(

@@ -27,7 +27,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}", web::get().to(show))
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
         .route("/exhibits/{exhibit}/verify", web::post().to(verify))
-        .route("/exhibits/{exhibit}/proof.json", web::get().to(proof));
+        .route("/exhibits/{exhibit}/proof.json", web::get().to(proof))
+        .route("/exhibits/{exhibit}/download", web::get().to(download))
+        .route("/exhibits/{exhibit}/view", web::get().to(view));
 }
 
 /// The upload form's typed values, kept when it is shown again.
@@ -599,4 +601,31 @@ async fn proof(
     Ok(HttpResponse::Ok()
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{number}-proof.json\"")))
         .json(bundle))
+}
+
+/// The exhibit's original file, downloaded (recorded in the audit trail).
+async fn download(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let user = user.user().clone();
+    Ok(crate::routes::evidence_file::respond(req, state, user, number, crate::services::evidence::FileAccess::Download)
+        .await?)
+}
+
+/// The exhibit's file shown in the browser where it can be shown safely (text as plain text,
+/// images, PDF, audio, video), a pin cite's place in the URL fragment; otherwise downloaded.
+async fn view(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let user = user.user().clone();
+    Ok(crate::routes::evidence_file::respond(req, state, user, number, crate::services::evidence::FileAccess::View)
+        .await?)
 }

@@ -25,6 +25,20 @@ pub fn deadline_view(l: &Limitation) -> DeadlineView {
     DeadlineView { text: l.describe(), class, authority: l.authority, note: l.note.unwrap_or_default() }
 }
 
+/// Where a pin cite opens: the file view with a PDF page or a media-time fragment.
+fn pin_link(m: &Mapping) -> String {
+    let base = format!("/exhibits/{}/view", m.exhibit);
+    let cite = m.pin_cite.as_deref().unwrap_or("");
+    match m.pin_kind {
+        Some(crate::domain::charge::PinKind::Page) => {
+            let first = cite.split(['-', ',']).next().unwrap_or("").trim();
+            format!("{base}#page={first}")
+        }
+        Some(crate::domain::charge::PinKind::Timestamp) => format!("{base}#t={cite}"),
+        _ => base,
+    }
+}
+
 /// The 94 districts for the incident form's list: (abbreviation, "name, circuit").
 pub fn district_options() -> Vec<(String, String)> {
     crate::statutes::catalog()
@@ -86,6 +100,8 @@ pub struct MappingView {
     pub element_provenance: String,
     pub exhibit: String,
     pub pin: String,
+    /// The exhibit's file view, at the cited page or time where the browser can go there.
+    pub pin_link: String,
     pub rationale: String,
     pub status: &'static str,
     pub status_label: &'static str,
@@ -115,6 +131,7 @@ pub fn mapping_view(incident: &str, m: &Mapping, law: &Law) -> MappingView {
         element_provenance,
         exhibit: m.exhibit.to_string(),
         pin: m.pin().unwrap_or_default(),
+        pin_link: pin_link(m),
         rationale: m.rationale.clone(),
         status: m.status.as_str(),
         status_label: m.status.label(),
