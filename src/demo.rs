@@ -157,6 +157,16 @@ struct DemoMapping {
     rationale: String,
     #[serde(default)]
     review: Option<DemoReview>,
+    /// A correction after the fact: the proposer's withdrawal or a supervisor's revocation.
+    #[serde(default)]
+    correction: Option<DemoCorrection>,
+}
+
+#[derive(Deserialize)]
+struct DemoCorrection {
+    by: String,
+    decision: crate::domain::charge::ReviewDecision,
+    reason: String,
 }
 
 pub struct DemoSummary {
@@ -362,6 +372,9 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         if let Some(r) = &m.review {
             let review = RawReview { decision: r.decision.clone(), comment: r.comment.clone() };
             services::charges::review(conn, &find(&r.by)?, mapping.id, &review)?;
+        }
+        if let Some(c) = &m.correction {
+            services::charges::correct(conn, &find(&c.by)?, mapping.id, c.decision, &c.reason)?;
         }
     }
     // Every demo incident has a saved memo version, written by a prosecutor on the team (or

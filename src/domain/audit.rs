@@ -37,6 +37,9 @@ vocabulary!(
         MappingProposed => ("mapping.proposed", "Mapping proposed"),
         MappingReviewed => ("mapping.reviewed", "Mapping reviewed"),
         MappingReopened => ("mapping.reopened", "Mapping sent back to review"),
+        MappingWithdrawn => ("mapping.withdrawn", "Mapping withdrawn by its proposer"),
+        MappingRevoked => ("mapping.revoked", "Mapping acceptance revoked"),
+        ExhibitParentSet => ("exhibit.parent_set", "Parent exhibit set"),
         MemoSaved => ("memo.saved", "Memo version saved"),
         MemoApproved => ("memo.approved", "Memo version approved"),
         MemoExported => ("memo.exported", "Memo exported"),
@@ -104,6 +107,20 @@ impl AuditAction {
             ),
             AuditAction::MappingReopened => {
                 format!("sent {} for {} back to review: {}", text("exhibit"), text("element"), text("reason"))
+            }
+            AuditAction::MappingWithdrawn => {
+                format!(
+                    "withdrew the proposal of {} for {} on count {}",
+                    text("exhibit"),
+                    text("element"),
+                    number("count")
+                )
+            }
+            AuditAction::MappingRevoked => {
+                format!("revoked the acceptance of {} for {}: {}", text("exhibit"), text("element"), text("reason"))
+            }
+            AuditAction::ExhibitParentSet => {
+                format!("recorded exhibit {} as taken from exhibit {}", text("exhibit"), text("parent"))
             }
             AuditAction::MemoSaved => format!("saved memo version {}", number("version")),
             AuditAction::MemoApproved => format!("approved memo version {}", number("version")),

@@ -33,6 +33,8 @@ vocabulary!(
         Accepted => ("accepted", "Accepted"),
         Rejected => ("rejected", "Rejected"),
         NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
+        Withdrawn => ("withdrawn", "Withdrawn by its proposer"),
+        Revoked => ("revoked", "Acceptance revoked"),
     }
 );
 
@@ -43,6 +45,8 @@ vocabulary!(
         Rejected => ("rejected", "Rejected"),
         NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
         Reopened => ("reopened", "Returned to review"),
+        Withdrawn => ("withdrawn", "Withdrawn by the proposer"),
+        Revoked => ("revoked", "Acceptance revoked by a supervisor"),
     }
 );
 
@@ -78,6 +82,8 @@ impl ReviewDecision {
             ReviewDecision::Rejected => MappingStatus::Rejected,
             ReviewDecision::NeedsMoreEvidence => MappingStatus::NeedsMoreEvidence,
             ReviewDecision::Reopened => MappingStatus::Proposed,
+            ReviewDecision::Withdrawn => MappingStatus::Withdrawn,
+            ReviewDecision::Revoked => MappingStatus::Revoked,
         }
     }
 }
@@ -412,7 +418,7 @@ impl ReviewDraft {
     pub fn parse(raw: &RawReview) -> Result<ReviewDraft, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let decision = errors.check("decision", raw.decision.trim().parse::<ReviewDecision>());
-        if decision == Some(ReviewDecision::Reopened) {
+        if matches!(decision, Some(ReviewDecision::Reopened | ReviewDecision::Withdrawn | ReviewDecision::Revoked)) {
             errors.add("decision", "choose accepted, rejected or needs_more_evidence");
         }
         let comment = raw.comment.trim();
@@ -839,7 +845,10 @@ pub fn coverage(
                     match m.status {
                         MappingStatus::Accepted if custody_intact(m.exhibit) => proven_by.push(m.exhibit),
                         MappingStatus::Accepted | MappingStatus::Proposed => proposed_by.push(m.exhibit),
-                        MappingStatus::Rejected | MappingStatus::NeedsMoreEvidence => {}
+                        MappingStatus::Rejected
+                        | MappingStatus::NeedsMoreEvidence
+                        | MappingStatus::Withdrawn
+                        | MappingStatus::Revoked => {}
                     }
                 }
                 let state = if !proven_by.is_empty() {

@@ -185,6 +185,37 @@ pub fn approve_memo(user: &User, version: i32, already_approved: bool) -> Decisi
 }
 
 /// Resolving a custody discrepancy: a supervisor, since it returns impaired evidence to use.
+/// Withdrawing a proposal: its proposer only, and only before anyone has reviewed it.
+pub fn withdraw_mapping(user: &User, incident: &Incident, mapping: &Mapping, reviewed: bool) -> Decision {
+    work_on(user, incident, CaseWork::ProposeMappings)?;
+    if mapping.proposed_by != user.id {
+        return Err(Refusal::NotPermitted("Only the person who proposed a mapping can withdraw it".into()));
+    }
+    if mapping.status != MappingStatus::Proposed || reviewed {
+        return Err(Refusal::NotNow {
+            code: "already_reviewed",
+            reason: "This mapping has been reviewed: it can no longer be withdrawn".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Revoking an acceptance: a supervisor on the team, with a reason, of an accepted mapping.
+pub fn revoke_mapping(user: &User, incident: &Incident, mapping: &Mapping) -> Decision {
+    if user.role != Role::Supervisor {
+        return refuse(user, "revoke an accepted mapping: only a supervisor can");
+    }
+    work_on(user, incident, CaseWork::ProposeMappings)
+        .map_err(|_| Refusal::NotPermitted("Only members of the incident's team can revoke its mappings".into()))?;
+    if mapping.status != MappingStatus::Accepted {
+        return Err(Refusal::NotNow {
+            code: "not_accepted",
+            reason: format!("This mapping is {}, not accepted", mapping.status.label().to_lowercase()),
+        });
+    }
+    Ok(())
+}
+
 pub fn resolve_discrepancy(user: &User) -> Decision {
     if user.role == Role::Supervisor {
         Ok(())

@@ -12,7 +12,8 @@ use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::charge::{
     Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
-    MoveDirection, RawCharge, RawMapping, RawReview, Review, ReviewDraft, coverage as compute_coverage, limitation_for,
+    MoveDirection, RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft, coverage as compute_coverage,
+    limitation_for,
 };
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
@@ -421,6 +422,85 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
                 "exhibit_sha256": sha256,
                 "catalog_version": catalog.version,
                 "element_fingerprint": fingerprint,
+            }),
+        )
+    })?;
+    repo::find_mapping(conn, id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
+}
+
+/// Corrects a mistake without erasing it: the proposer withdraws an unreviewed proposal
+/// (`Withdrawn`), or a supervisor revokes an acceptance with a reason (`Revoked`). Either is an
+/// appended review record and an audit record (so in the ledger); the mapping stays, for the
+/// record, and no longer proves anything.
+pub fn correct(
+    conn: &mut DbConnection,
+    user: &User,
+    id: MappingId,
+    decision: ReviewDecision,
+    reason: &str,
+) -> Result<Mapping, AppError> {
+    let reason = reason.trim();
+    if reason.chars().count() > 4000 {
+        return Err(ValidationErrors::single("reason", "must be at most 4000 characters").into());
+    }
+    if decision == ReviewDecision::Revoked && reason.is_empty() {
+        return Err(ValidationErrors::single("reason", "say why the acceptance is revoked").into());
+    }
+    let (incident, _, _) = mapping(conn, user, id)?;
+    let law = other_statutes::law(conn, &incident.id.to_string())?;
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let (mapping, _) = repo::find_mapping(conn, id)?.ok_or(AppError::NotFound("mapping"))?;
+        let from = mapping.status;
+        let action = match decision {
+            ReviewDecision::Withdrawn => {
+                let reviewed = !repo::reviews_of(conn, mapping.id)?.is_empty();
+                policy::withdraw_mapping(user, &incident, &mapping, reviewed)?;
+                AuditAction::MappingWithdrawn
+            }
+            ReviewDecision::Revoked => {
+                policy::revoke_mapping(user, &incident, &mapping)?;
+                AuditAction::MappingRevoked
+            }
+            _ => return Err(AppError::internal("not a correction")),
+        };
+        let now = now_utc();
+        if repo::set_mapping_status(conn, mapping.id, from, decision.status(), None, now)? == 0 {
+            return Err(AppError::conflict(
+                "review_conflict",
+                "someone changed this mapping at the same time; reload it",
+            ));
+        }
+        let exhibit = evidence_repo::find(conn, mapping.exhibit)?.ok_or(AppError::NotFound("exhibit"))?;
+        let sha256 = exhibit.file.as_ref().map(|f| f.sha256.clone());
+        let fingerprint = law.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
+        let seq = repo::next_review_seq(conn, mapping.id)?;
+        repo::insert_review(
+            conn,
+            &NewReviewRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                mapping_id: mapping.id.to_string(),
+                seq,
+                reviewer_id: Some(user.id.to_string()),
+                decision: decision.as_str().to_owned(),
+                comment: reason.to_owned(),
+                exhibit_sha256: sha256,
+                catalog_version: law.catalog.version.clone(),
+                element_fingerprint: fingerprint,
+                reviewed_at: now,
+            },
+        )?;
+        audit::record(
+            conn,
+            Some(user.id),
+            action,
+            Some(incident.id),
+            json!({
+                "mapping": mapping.id,
+                "count": mapping.count,
+                "element": mapping.element_id,
+                "exhibit": mapping.exhibit,
+                "from": from,
+                "reason": reason,
             }),
         )
     })?;

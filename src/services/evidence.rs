@@ -251,6 +251,63 @@ pub fn get(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Resul
     Ok((incident, exhibit))
 }
 
+/// Records, after upload, the exhibit this one was taken from (an extraction from an image):
+/// same incident, no cycle, and only where no parent is recorded yet. An audit record (so in
+/// the ledger) keeps the correction in the history.
+pub fn set_parent(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    parent: &str,
+) -> Result<Exhibit, AppError> {
+    let (incident, _) = get(conn, user, number)?;
+    policy::work_on(user, &incident, CaseWork::AddEvidence)?;
+    let parent: ExhibitNumber = parent.trim().parse().map_err(|e: String| ValidationErrors::single("parent", e))?;
+    if parent.incident != number.incident {
+        return Err(
+            ValidationErrors::single("parent", format!("{parent} is not an exhibit of {}", number.incident)).into()
+        );
+    }
+    db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        let exhibit = repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))?;
+        if let Some(existing) = exhibit.parent {
+            return Err(AppError::conflict(
+                "parent_recorded",
+                format!("{number} is already recorded as taken from {existing}; the record is not overwritten"),
+            ));
+        }
+        // Walk up from the proposed parent: this exhibit must not be among its ancestors.
+        let mut at = Some(parent);
+        let mut steps = 0;
+        while let Some(n) = at {
+            if n == number {
+                return Err(
+                    ValidationErrors::single("parent", format!("{parent} was itself taken from {number}")).into()
+                );
+            }
+            let found = repo::find(conn, n)?
+                .ok_or_else(|| ValidationErrors::single("parent", format!("{n} does not exist")))?;
+            at = found.parent;
+            steps += 1;
+            if steps > 10_000 {
+                return Err(AppError::internal("exhibit ancestry does not end"));
+            }
+        }
+        let parent_id = repo::id_of(conn, parent)?.ok_or(AppError::NotFound("exhibit"))?;
+        if repo::set_parent(conn, exhibit.id, parent_id)? == 0 {
+            return Err(AppError::conflict("parent_recorded", format!("{number} already has a parent recorded")));
+        }
+        audit::record(
+            conn,
+            Some(user.id),
+            AuditAction::ExhibitParentSet,
+            Some(incident.id),
+            json!({ "exhibit": number, "parent": parent }),
+        )
+    })?;
+    repo::find(conn, number)?.ok_or(AppError::NotFound("exhibit"))
+}
+
 /// How a team member opens an exhibit's file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileAccess {

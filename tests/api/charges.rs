@@ -14,6 +14,7 @@ on_both_backends!(
     an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_element,
     wire_fraud_limitation_with_and_without_a_financial_institution,
     bad_charges_and_mappings_change_nothing,
+    mistakes_are_corrected_without_erasing_them,
 );
 
 /// An incident opened by investigator Dana, with prosecutors Paula and Quinn on the team and
@@ -488,4 +489,89 @@ async fn counts_keep_the_prosecutors_order(app: TestApp) {
     let counts: Vec<i64> =
         memo["content"]["charges"].as_array().unwrap().iter().map(|ch| ch["count"].as_i64().unwrap()).collect();
     assert_eq!(counts, vec![1, 2]);
+}
+
+/// The proposer withdraws an unreviewed proposal; a supervisor revokes an acceptance with a
+/// reason; a parent exhibit is recorded after upload, once. Each is kept in the history and
+/// the audit trail, and nothing is erased.
+async fn mistakes_are_corrected_without_erasing_them(app: TestApp) {
+    let c = case(&app, sample_incident()).await;
+    let sam = app.user("sam", Role::Supervisor);
+    app.post(&c.dana, &format!("/api/v1/incidents/{}/members", c.number), &json!({ "username": "sam" })).await;
+    add_charge(
+        &app,
+        &c.paula,
+        &c.number,
+        json!({ "offense": "WIRE", "concerns": "Wire of $4.18M", "offense_date": "2026-02-11" }),
+    )
+    .await;
+    let exhibit = format!("{}-E001", c.number);
+    let first = propose(&app, &c.dana, &c.number, 1, "WIRE-E1", &exhibit).await;
+    let first = first["id"].as_str().unwrap().to_owned();
+    let withdraw = |user: &crate::common::TestUser, id: &str| {
+        let (app, user, path) = (&app, user.clone(), format!("/api/v1/mappings/{id}/withdraw"));
+        async move { app.post(&user, &path, &json!({ "reason": "wrong exhibit" })).await }
+    };
+    assert_eq!(withdraw(&c.paula, &first).await.status(), 403, "only its proposer withdraws it");
+    let r = withdraw(&c.dana, &first).await;
+    assert_eq!(r.status(), 200);
+    let withdrawn: Value = r.json().await.unwrap();
+    assert_eq!(withdrawn["status"], "withdrawn");
+    assert_eq!(withdrawn["reviews"][0]["decision"], "withdrawn");
+    assert_eq!(review(&app, &c.paula, &first, "accepted").await.status(), 409, "a withdrawn proposal is not reviewed");
+
+    // Accepted, then revoked by a supervisor with a reason.
+    let second = propose(&app, &c.dana, &c.number, 1, "WIRE-E2", &exhibit).await;
+    let second = second["id"].as_str().unwrap().to_owned();
+    assert_eq!(review(&app, &c.paula, &second, "accepted").await.status(), 200);
+    assert_eq!(withdraw(&c.dana, &second).await.status(), 409, "reviewed: no longer withdrawn");
+    let revoke = format!("/api/v1/mappings/{second}/revoke");
+    assert_eq!(app.post(&c.quinn, &revoke, &json!({ "reason": "x" })).await.status(), 403, "a supervisor's decision");
+    let before = app.snapshot();
+    assert_eq!(app.post(&sam, &revoke, &json!({ "reason": " " })).await.status(), 422, "a reason is required");
+    assert_eq!(app.snapshot(), before);
+    let r = app.post(&sam, &revoke, &json!({ "reason": "The recording's date does not match the wire" })).await;
+    assert_eq!(r.status(), 200);
+    let revoked: Value = r.json().await.unwrap();
+    assert_eq!(revoked["status"], "revoked");
+    let decisions: Vec<&str> =
+        revoked["reviews"].as_array().unwrap().iter().map(|r| r["decision"].as_str().unwrap()).collect();
+    assert_eq!(decisions, vec!["accepted", "revoked"], "the acceptance stays in the history");
+    let cov = coverage(&app, &c.dana, &c.number).await;
+    let cell =
+        cov["charges"][0]["cells"].as_array().unwrap().iter().find(|x| x["element_id"] == "WIRE-E2").unwrap().clone();
+    assert_eq!(cell["state"], "gap", "a revoked acceptance proves nothing");
+
+    // A parent exhibit recorded after upload: once, same incident, no cycle.
+    assert_eq!(app.upload(&c.dana, &c.number, sample_exhibit(), b"extracted chat log".to_vec()).await.status(), 201);
+    let child = format!("{}-E002", c.number);
+    let put = |on: &str, parent: &str| {
+        let (app, dana, path, parent) =
+            (&app, c.dana.clone(), format!("/api/v1/exhibits/{on}/parent"), parent.to_owned());
+        async move {
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&dana.token)
+                .json(&json!({ "parent": parent }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(put(&child, "2025-0001-E001").await.status(), 422, "another incident's exhibit");
+    let r = put(&child, &exhibit).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["parent"], exhibit.as_str());
+    assert_eq!(put(&child, &exhibit).await.status(), 409, "recorded once, never overwritten");
+    assert_eq!(put(&exhibit, &child).await.status(), 422, "no cycle");
+
+    use custos::db::schema::audit_events;
+    use diesel::prelude::*;
+    let actions: Vec<String> = audit_events::table
+        .filter(audit_events::action.eq_any(["mapping.withdrawn", "mapping.revoked", "exhibit.parent_set"]))
+        .order(audit_events::id.asc())
+        .select(audit_events::action)
+        .load(&mut *app.conn())
+        .unwrap();
+    assert_eq!(actions, vec!["mapping.withdrawn", "mapping.revoked", "exhibit.parent_set"]);
 }

@@ -100,6 +100,14 @@ pub fn id_of(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Opti
     id.map(|id| parse_stored("exhibit id", &id)).transpose()
 }
 
+/// Records `parent` as the exhibit's parent, once: 0 when it already has one (never
+/// overwritten).
+pub fn set_parent(conn: &mut DbConnection, exhibit: ExhibitId, parent: ExhibitId) -> QueryResult<usize> {
+    diesel::update(exhibits::table.filter(exhibits::id.eq(exhibit.to_string())).filter(exhibits::parent_id.is_null()))
+        .set(exhibits::parent_id.eq(Some(parent.to_string())))
+        .execute(conn)
+}
+
 pub fn find(conn: &mut DbConnection, number: ExhibitNumber) -> QueryResult<Option<Exhibit>> {
     let row: Option<ExhibitRow> = exhibits::table
         .filter(exhibits::number.eq(number.to_string()))

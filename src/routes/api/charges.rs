@@ -29,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents/{incident}/coverage", web::get().to(coverage))
         .route("/mappings/{id}", web::get().to(show_mapping))
         .route("/mappings/{id}/review", web::post().to(review))
+        .route("/mappings/{id}/withdraw", web::post().to(withdraw))
+        .route("/mappings/{id}/revoke", web::post().to(revoke))
         .route("/reviews", web::get().to(queue))
         .route("/deadlines", web::get().to(deadlines));
 }
@@ -371,6 +373,52 @@ async fn review(
         })
         .await?;
     Ok(HttpResponse::Ok().json(mapping_json(&mapping, Some(&reviews))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn correct(
+    state: web::Data<AppState>,
+    user: crate::domain::user::User,
+    id: crate::domain::ids::MappingId,
+    decision: crate::domain::charge::ReviewDecision,
+    reason: String,
+) -> Result<HttpResponse, AppError> {
+    let (mapping, reviews) = state
+        .run(move |conn| {
+            let mapping = service::correct(conn, &user, id, decision, &reason)?;
+            let (_, _, reviews) = service::mapping(conn, &user, id)?;
+            Ok((mapping, reviews))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(mapping_json(&mapping, Some(&reviews))))
+}
+
+/// The proposer withdraws a proposal nobody has reviewed; kept, with its history.
+async fn withdraw(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<CorrectionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = mapping_id(&path)?;
+    correct(state, user, id, crate::domain::charge::ReviewDecision::Withdrawn, body.into_inner().reason).await
+}
+
+/// A supervisor revokes an acceptance, with the reason; kept, with its history.
+async fn revoke(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<CorrectionRequest>,
+) -> Result<HttpResponse, AppError> {
+    let id = mapping_id(&path)?;
+    correct(state, user, id, crate::domain::charge::ReviewDecision::Revoked, body.into_inner().reason).await
 }
 
 fn coverage_json(row: &ChargeCoverage, law: &Law) -> serde_json::Value {

@@ -22,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
         .route("/exhibits/{exhibit}/verify", web::get().to(verify_exhibit))
         .route("/exhibits/{exhibit}/proof", web::get().to(proof_bundle))
-        .route("/exhibits/{exhibit}/file", web::get().to(download));
+        .route("/exhibits/{exhibit}/file", web::get().to(download))
+        .route("/exhibits/{exhibit}/parent", web::put().to(set_parent));
 }
 
 #[derive(Debug, Serialize)]
@@ -233,6 +234,25 @@ async fn upload_raw(
     let prepared = state.run(move |conn| service::prepare(conn, &user, number, &raw)).await?;
     let blob = stream_to_blob(state.store.clone(), body, state.settings.max_upload_bytes).await?;
     finish_registration(&state, prepared, Some(blob)).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParentRequest {
+    parent: String,
+}
+
+/// Records, once, the exhibit this one was taken from.
+async fn set_parent(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    body: web::Json<ParentRequest>,
+) -> Result<HttpResponse, AppError> {
+    let number = exhibit_number(&path)?;
+    let parent = body.into_inner().parent;
+    let exhibit = state.run(move |conn| service::set_parent(conn, &user, number, &parent)).await?;
+    Ok(HttpResponse::Ok().json(exhibit_json(&exhibit, None)))
 }
 
 /// The exhibit's original file, streamed (with `Range`), its SHA-256 in `X-Custos-SHA256`

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/exhibits/{exhibit}/verify", web::post().to(verify))
         .route("/exhibits/{exhibit}/proof.json", web::get().to(proof))
         .route("/exhibits/{exhibit}/download", web::get().to(download))
+        .route("/exhibits/{exhibit}/parent", web::post().to(set_parent))
         .route("/exhibits/{exhibit}/view", web::get().to(view));
 }
 
@@ -628,4 +629,34 @@ async fn view(
     let user = user.user().clone();
     Ok(crate::routes::evidence_file::respond(req, state, user, number, crate::services::evidence::FileAccess::View)
         .await?)
+}
+
+#[derive(Deserialize)]
+struct ParentForm {
+    #[serde(default)]
+    parent: String,
+}
+
+/// Records, once, the exhibit this one was taken from.
+async fn set_parent(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ParentForm>,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let actor = user.user().clone();
+    match state.run(move |conn| crate::services::evidence::set_parent(conn, &actor, number, &form.parent)).await {
+        Ok(x) => auth::flash(
+            &user.session,
+            FlashKind::Success,
+            format!("{number} recorded as taken from {}.", x.parent.map(|p| p.to_string()).unwrap_or_default()),
+        ),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Nothing changed: {}.", errors.messages()))
+        }
+        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, detail),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/exhibits/{number}")))
 }

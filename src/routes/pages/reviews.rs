@@ -21,6 +21,8 @@ use crate::statutes::Law;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/mappings/{id}", web::get().to(mapping_page))
         .route("/mappings/{id}/review", web::post().to(review))
+        .route("/mappings/{id}/withdraw", web::post().to(withdraw))
+        .route("/mappings/{id}/revoke", web::post().to(revoke))
         .route("/reviews", web::get().to(queue_page));
 }
 
@@ -40,6 +42,9 @@ struct MappingPage {
     charge_citation: String,
     reviews: Vec<ReviewView>,
     can_review: bool,
+    /// The proposer may withdraw it (not yet reviewed); a supervisor may revoke an acceptance.
+    can_withdraw: bool,
+    can_revoke: bool,
     why_not: String,
     comment: String,
     errors: ValidationErrors,
@@ -89,7 +94,11 @@ async fn mapping_page_with(
     let permission = policy::review_mapping(user.user(), &incident, &mapping);
     let why_not = permission.as_ref().err().map(|r| format!("{r}.")).unwrap_or_default();
     let can_review = permission.is_ok();
+    let can_withdraw = policy::withdraw_mapping(user.user(), &incident, &mapping, !reviews.is_empty()).is_ok();
+    let can_revoke = policy::revoke_mapping(user.user(), &incident, &mapping).is_ok();
     Ok(MappingPage {
+        can_withdraw,
+        can_revoke,
         mapping: mapping_view(&incident.number.to_string(), &mapping, &law),
         charge_citation,
         reviews: review_views(&reviews),
@@ -150,6 +159,57 @@ async fn review(
         ),
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Deserialize)]
+struct CorrectionForm {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn correct(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    id: MappingId,
+    decision: crate::domain::charge::ReviewDecision,
+    reason: String,
+) -> Result<HttpResponse, PageError> {
+    let actor = user.user().clone();
+    match state.run(move |conn| service::correct(conn, &actor, id, decision, &reason)).await {
+        Ok(m) => auth::flash(
+            &user.session,
+            FlashKind::Success,
+            format!("{} for {} on count {}: {}.", m.exhibit, m.element_id, m.count, m.status.label().to_lowercase()),
+        ),
+        Err(AppError::Validation(errors)) => {
+            auth::flash(&user.session, FlashKind::Error, format!("Nothing changed: {}.", errors.messages()))
+        }
+        Err(AppError::Conflict { detail, .. }) => auth::flash(&user.session, FlashKind::Error, detail),
+        Err(other) => return Err(other.into()),
+    }
+    Ok(redirect(&format!("/mappings/{id}")))
+}
+
+/// The proposer withdraws a proposal nobody has reviewed.
+async fn withdraw(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<CorrectionForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = mapping_id(&path)?;
+    correct(state, user, id, crate::domain::charge::ReviewDecision::Withdrawn, form.reason).await
+}
+
+/// A supervisor revokes an acceptance, with the reason.
+async fn revoke(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<CorrectionForm>,
+) -> Result<HttpResponse, PageError> {
+    let id = mapping_id(&path)?;
+    correct(state, user, id, crate::domain::charge::ReviewDecision::Revoked, form.reason).await
 }
 
 #[derive(Template)]
