@@ -46,7 +46,7 @@ vocabulary!(
         NeedsMoreEvidence => ("needs_more_evidence", "Needs more evidence"),
         Reopened => ("reopened", "Returned to review"),
         Withdrawn => ("withdrawn", "Withdrawn by the proposer"),
-        Revoked => ("revoked", "Acceptance revoked by a supervisor"),
+        Revoked => ("revoked", "Acceptance revoked"),
     }
 );
 

@@ -372,10 +372,17 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
     policy::review_mapping(user, &incident, &mapping)?;
     let draft = ReviewDraft::parse(raw)?;
     let catalog = catalog()?;
-    let fingerprint = other_statutes::law(conn, &incident.id.to_string())?
-        .element(&mapping.element_id)
-        .map(|(_, e)| e.fingerprint())
-        .ok_or_else(|| AppError::internal("mapping names an element Custos does not know"))?;
+    let fingerprint =
+        other_statutes::law(conn, &incident.id.to_string())?.element(&mapping.element_id).map(|(_, e)| e.fingerprint());
+    let Some(fingerprint) = fingerprint else {
+        return Err(AppError::conflict(
+            "element_retired",
+            format!(
+                "the statute catalog no longer has element {}: this mapping cannot be reviewed; offer the evidence for a current element",
+                mapping.element_id
+            ),
+        ));
+    };
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         // What the reviewer decides on is read again inside the transaction: the mapping's
         // state (someone may have reviewed it a moment ago) and the exhibit's digest.
@@ -512,6 +519,7 @@ pub fn correct(
 pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError> {
     let catalog = catalog()?;
     let mut stale = Vec::new();
+    let mut retired = Vec::new();
     for m in repo::accepted_with_review(conn)? {
         let (id, element_id) = (m.id, m.element_id);
         // Entered offenses are never edited: a catalog release cannot change them.
@@ -522,7 +530,13 @@ pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError
             continue;
         }
         match catalog.element(&element_id) {
-            None => stale.push((id, format!("catalog version {} no longer has element {element_id}", catalog.version))),
+            None => retired.push((
+                id,
+                format!(
+                    "catalog version {} no longer has element {element_id}: the acceptance no longer proves anything",
+                    catalog.version
+                ),
+            )),
             Some((_, e)) if e.fingerprint() != m.element_fingerprint => stale.push((
                 id,
                 format!("catalog version {} changed element {element_id} since it was accepted", catalog.version),
@@ -533,13 +547,16 @@ pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError
             Some(_) => {}
         }
     }
-    if stale.is_empty() {
+    if stale.is_empty() && retired.is_empty() {
         return Ok(0);
     }
     db::write_transaction(conn, |conn| -> Result<usize, AppError> {
         let mut n = 0;
         for (id, reason) in &stale {
             n += usize::from(reopen::reopen(conn, *id, reason)?);
+        }
+        for (id, reason) in &retired {
+            n += usize::from(reopen::retire(conn, *id, reason)?);
         }
         Ok(n)
     })

@@ -18,10 +18,26 @@ use crate::statutes;
 
 /// Sends one accepted mapping back to review, saying why (inside a write transaction).
 pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
+    decide(conn, mapping_id, ReviewDecision::Reopened, AuditAction::MappingReopened, reason)
+}
+
+/// Revokes one accepted mapping whose element the catalog no longer has, saying why (inside a
+/// write transaction): there is nothing left to review it against, so it proves nothing.
+pub fn retire(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
+    decide(conn, mapping_id, ReviewDecision::Revoked, AuditAction::MappingRevoked, reason)
+}
+
+/// Custos's own decision on an accepted mapping: its status, a review record with no reviewer,
+/// and an audit record.
+fn decide(
+    conn: &mut DbConnection,
+    mapping_id: MappingId,
+    decision: ReviewDecision,
+    action: AuditAction,
+    reason: &str,
+) -> Result<bool, AppError> {
     let now = now_utc();
-    if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, MappingStatus::Proposed, Some(reason), now)?
-        == 0
-    {
+    if repo::set_mapping_status(conn, mapping_id, MappingStatus::Accepted, decision.status(), Some(reason), now)? == 0 {
         return Ok(false);
     }
     let Some((mapping, number)) = repo::find_mapping(conn, mapping_id)? else { return Ok(false) };
@@ -44,7 +60,7 @@ pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> R
             mapping_id: mapping_id.to_string(),
             seq,
             reviewer_id: None,
-            decision: ReviewDecision::Reopened.as_str().to_owned(),
+            decision: decision.as_str().to_owned(),
             comment: reason.to_owned(),
             exhibit_sha256: sha256,
             catalog_version: catalog.version.clone(),
@@ -55,7 +71,7 @@ pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> R
     audit::record(
         conn,
         None,
-        AuditAction::MappingReopened,
+        action,
         incident_id,
         json!({ "mapping": mapping_id, "count": mapping.count, "element": mapping.element_id, "exhibit": mapping.exhibit, "reason": reason }),
     )?;

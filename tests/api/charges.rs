@@ -434,6 +434,30 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
     assert!(after["status_reason"].as_str().unwrap().contains("changed element WIRE-E1"), "{after}");
     let cov = coverage(&app, &c.dana, &c.number).await;
     assert_eq!(cell(&cov["charges"][0], "WIRE-E1")["state"], "proposed");
+
+    // An element a new catalog removed (as the revision removed the overt-act elements): an
+    // accepted mapping to it is revoked by Custos, saying why, and a proposal to it cannot be
+    // reviewed (409, not an error of the server).
+    let second = propose(&app, &c.dana, &c.number, 1, "WIRE-E2", &exhibit).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(review(&app, &c.paula, &second, "accepted").await.status(), 200);
+    let third = propose(&app, &c.dana, &c.number, 1, "WIRE-E3", &exhibit).await["id"].as_str().unwrap().to_owned();
+    {
+        use custos::db::schema::mappings;
+        use diesel::prelude::*;
+        for (mapping, element) in [(&second, "WIRE-1349-E3"), (&third, "CFAA-B-E3")] {
+            diesel::update(mappings::table.filter(mappings::id.eq(mapping)))
+                .set(mappings::element_id.eq(element))
+                .execute(&mut app.conn())
+                .unwrap();
+        }
+    }
+    assert_eq!(custos::services::charges::reconcile_with_catalog(&mut app.conn()).unwrap(), 1);
+    let retired: Value = app.get(&c.dana, &format!("/api/v1/mappings/{second}")).await.json().await.unwrap();
+    assert_eq!(retired["status"], "revoked");
+    assert!(retired["status_reason"].as_str().unwrap().contains("no longer has element WIRE-1349-E3"), "{retired}");
+    let r = review(&app, &c.paula, &third, "accepted").await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("no longer has element CFAA-B-E3"));
 }
 
 async fn counts_keep_the_prosecutors_order(app: TestApp) {
