@@ -6,7 +6,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use time::Date;
 
-use crate::db::repo::charges::{self as repo, ChargeRow, NewMappingRow, NewReviewRow};
+use crate::db::repo::charges::{self as repo, ChargeRow, NewMappingRow};
 use crate::db::repo::evidence as evidence_repo;
 use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
@@ -398,22 +398,12 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
                 "someone reviewed this mapping at the same time; reload it",
             ));
         }
-        let seq = repo::next_review_seq(conn, mapping.id)?;
-        repo::insert_review(
-            conn,
-            &NewReviewRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                mapping_id: mapping.id.to_string(),
-                seq,
-                reviewer_id: Some(user.id.to_string()),
-                decision: draft.decision.as_str().to_owned(),
-                comment: draft.comment.clone(),
-                exhibit_sha256: sha256.clone(),
-                catalog_version: catalog.version.clone(),
-                element_fingerprint: fingerprint.clone(),
-                reviewed_at: now,
-            },
-        )?;
+        let seen = reopen::Seen {
+            exhibit_sha256: sha256.clone(),
+            catalog_version: catalog.version.clone(),
+            element_fingerprint: fingerprint.clone(),
+        };
+        reopen::append_review(conn, mapping.id, Some(user.id), draft.decision, &draft.comment, &seen, now)?;
         audit::record(
             conn,
             Some(user.id),
@@ -478,24 +468,12 @@ pub fn correct(
             ));
         }
         let exhibit = evidence_repo::find(conn, mapping.exhibit)?.ok_or(AppError::NotFound("exhibit"))?;
-        let sha256 = exhibit.file.as_ref().map(|f| f.sha256.clone());
-        let fingerprint = law.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default();
-        let seq = repo::next_review_seq(conn, mapping.id)?;
-        repo::insert_review(
-            conn,
-            &NewReviewRow {
-                id: uuid::Uuid::new_v4().to_string(),
-                mapping_id: mapping.id.to_string(),
-                seq,
-                reviewer_id: Some(user.id.to_string()),
-                decision: decision.as_str().to_owned(),
-                comment: reason.to_owned(),
-                exhibit_sha256: sha256,
-                catalog_version: law.catalog.version.clone(),
-                element_fingerprint: fingerprint,
-                reviewed_at: now,
-            },
-        )?;
+        let seen = reopen::Seen {
+            exhibit_sha256: exhibit.file.as_ref().map(|f| f.sha256.clone()),
+            catalog_version: law.catalog.version.clone(),
+            element_fingerprint: law.element(&mapping.element_id).map(|(_, e)| e.fingerprint()).unwrap_or_default(),
+        };
+        reopen::append_review(conn, mapping.id, Some(user.id), decision, reason, &seen, now)?;
         audit::record(
             conn,
             Some(user.id),

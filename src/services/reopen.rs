@@ -16,6 +16,44 @@ use crate::error::AppError;
 use crate::services::audit;
 use crate::statutes;
 
+/// What a review record states beside its decision: the exhibit's SHA-256 as the decider saw
+/// it, the catalog version and the element's fingerprint.
+pub struct Seen {
+    pub exhibit_sha256: Option<String>,
+    pub catalog_version: String,
+    pub element_fingerprint: String,
+}
+
+/// Appends one review record to a mapping's history (inside a write transaction); `reviewer`
+/// is `None` for Custos's own decisions. The one way every decision is written.
+pub fn append_review(
+    conn: &mut DbConnection,
+    mapping_id: MappingId,
+    reviewer: Option<crate::domain::ids::UserId>,
+    decision: ReviewDecision,
+    comment: &str,
+    seen: &Seen,
+    at: time::PrimitiveDateTime,
+) -> Result<(), AppError> {
+    let seq = repo::next_review_seq(conn, mapping_id)?;
+    repo::insert_review(
+        conn,
+        &NewReviewRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            mapping_id: mapping_id.to_string(),
+            seq,
+            reviewer_id: reviewer.map(|r| r.to_string()),
+            decision: decision.as_str().to_owned(),
+            comment: comment.to_owned(),
+            exhibit_sha256: seen.exhibit_sha256.clone(),
+            catalog_version: seen.catalog_version.clone(),
+            element_fingerprint: seen.element_fingerprint.clone(),
+            reviewed_at: at,
+        },
+    )?;
+    Ok(())
+}
+
 /// Sends one accepted mapping back to review, saying why (inside a write transaction).
 pub fn reopen(conn: &mut DbConnection, mapping_id: MappingId, reason: &str) -> Result<bool, AppError> {
     decide(conn, mapping_id, ReviewDecision::Reopened, AuditAction::MappingReopened, reason)
@@ -51,23 +89,12 @@ fn decide(
     .element(&mapping.element_id)
     .map(|(_, e)| e.fingerprint())
     .unwrap_or_default();
-    let seq = repo::next_review_seq(conn, mapping_id)?;
-    let sha256 = evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256));
-    repo::insert_review(
-        conn,
-        &NewReviewRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            mapping_id: mapping_id.to_string(),
-            seq,
-            reviewer_id: None,
-            decision: decision.as_str().to_owned(),
-            comment: reason.to_owned(),
-            exhibit_sha256: sha256,
-            catalog_version: catalog.version.clone(),
-            element_fingerprint: fingerprint,
-            reviewed_at: now,
-        },
-    )?;
+    let seen = Seen {
+        exhibit_sha256: evidence_repo::find(conn, mapping.exhibit)?.and_then(|e| e.file.map(|f| f.sha256)),
+        catalog_version: catalog.version.clone(),
+        element_fingerprint: fingerprint,
+    };
+    append_review(conn, mapping_id, None, decision, reason, &seen, now)?;
     audit::record(
         conn,
         None,

@@ -123,6 +123,22 @@ fn charge_json(charge: &Charge, law: &Law) -> serde_json::Value {
     value
 }
 
+/// Runs a change to the incident's counts, then reads the law they are charged under (for
+/// their citations), on one connection.
+async fn changed<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    user: crate::domain::user::User,
+    number: crate::domain::ids::IncidentNumber,
+    change: impl FnOnce(&mut crate::db::DbConnection, &crate::domain::user::User) -> Result<T, AppError> + Send + 'static,
+) -> Result<(T, Law<'static>), AppError> {
+    state
+        .run(move |conn| {
+            let done = change(conn, &user)?;
+            Ok((done, service::law_for(conn, &user, number)?))
+        })
+        .await
+}
+
 async fn list_charges(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
@@ -180,12 +196,8 @@ async fn add_charge(
         gain: b.gain,
         loss: b.loss,
     };
-    let (charge, law) = state
-        .run(move |conn| {
-            let charge = service::add_charge(conn, &user, number, &raw)?;
-            Ok((charge, service::law_for(conn, &user, number)?))
-        })
-        .await?;
+    let (charge, law) =
+        changed(&state, user, number, move |conn, user| service::add_charge(conn, user, number, &raw)).await?;
     Ok(HttpResponse::Created().json(charge_json(&charge, &law)))
 }
 
@@ -204,12 +216,9 @@ async fn drop_charge(
     let (incident, count) = path.into_inner();
     let number = incident_number(&incident)?;
     let reason = body.into_inner().reason;
-    let (charge, law) = state
-        .run(move |conn| {
-            let charge = service::drop_charge(conn, &user, number, count, &reason)?;
-            Ok((charge, service::law_for(conn, &user, number)?))
-        })
-        .await?;
+    let (charge, law) =
+        changed(&state, user, number, move |conn, user| service::drop_charge(conn, user, number, count, &reason))
+            .await?;
     Ok(HttpResponse::Ok().json(charge_json(&charge, &law)))
 }
 
@@ -230,12 +239,10 @@ async fn record_charging(
     let (incident, count) = path.into_inner();
     let number = incident_number(&incident)?;
     let b = body.into_inner();
-    let (charge, law) = state
-        .run(move |conn| {
-            let charge = service::record_charging(conn, &user, number, count, &b.date, &b.instrument)?;
-            Ok((charge, service::law_for(conn, &user, number)?))
-        })
-        .await?;
+    let (charge, law) = changed(&state, user, number, move |conn, user| {
+        service::record_charging(conn, user, number, count, &b.date, &b.instrument)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(charge_json(&charge, &law)))
 }
 
@@ -259,12 +266,9 @@ async fn move_charge(
         .direction
         .parse::<crate::domain::charge::MoveDirection>()
         .map_err(|e| crate::domain::ValidationErrors::single("direction", e))?;
-    let (charges, law) = state
-        .run(move |conn| {
-            let charges = service::move_count(conn, &user, number, count, direction)?;
-            Ok((charges, service::law_for(conn, &user, number)?))
-        })
-        .await?;
+    let (charges, law) =
+        changed(&state, user, number, move |conn, user| service::move_count(conn, user, number, count, direction))
+            .await?;
     Ok(HttpResponse::Ok().json(json!({ "items": charges.iter().map(|c| charge_json(c, &law)).collect::<Vec<_>>() })))
 }
 

@@ -604,31 +604,38 @@ async fn proof(
         .json(bundle))
 }
 
-/// The exhibit's original file, downloaded (recorded in the audit trail).
+/// The exhibit's file, downloaded or viewed (each recorded in the audit trail).
+async fn open_file(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    access: crate::services::evidence::FileAccess,
+) -> Result<HttpResponse, PageError> {
+    let number = exhibit_number(&path)?;
+    let user = user.user().clone();
+    Ok(crate::routes::evidence_file::respond(req, state, user, number, access).await?)
+}
+
+/// The original file, downloaded.
 async fn download(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let number = exhibit_number(&path)?;
-    let user = user.user().clone();
-    Ok(crate::routes::evidence_file::respond(req, state, user, number, crate::services::evidence::FileAccess::Download)
-        .await?)
+    open_file(req, state, user, path, crate::services::evidence::FileAccess::Download).await
 }
 
-/// The exhibit's file shown in the browser where it can be shown safely (text as plain text,
-/// images, PDF, audio, video), a pin cite's place in the URL fragment; otherwise downloaded.
+/// The file shown in the browser where it can be shown safely (text as plain text, images,
+/// PDF, audio, video), a pin cite's place in the URL fragment; otherwise downloaded.
 async fn view(
     req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let number = exhibit_number(&path)?;
-    let user = user.user().clone();
-    Ok(crate::routes::evidence_file::respond(req, state, user, number, crate::services::evidence::FileAccess::View)
-        .await?)
+    open_file(req, state, user, path, crate::services::evidence::FileAccess::View).await
 }
 
 #[derive(Deserialize)]
