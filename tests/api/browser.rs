@@ -323,6 +323,27 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     }
     browser.set_window_rect(0, 0, 1280, 1000).await.unwrap();
 
+    // An HTML file uploaded as evidence cannot run script when viewed: its script would set a
+    // marker in Custos's origin and retitle the page; both must stay as they were.
+    let mut lure = crate::common::sample_exhibit();
+    lure["file_name"] = json!("lure.html");
+    lure["media_type"] = json!("text/html");
+    let html = b"<html><body><script>localStorage.setItem('custos-pwned','1');document.title='PWNED';</script><p>Pay now</p></body></html>";
+    let r = app.upload(&dana, &number, lure, html.to_vec()).await;
+    assert_eq!(r.status(), 201);
+    let lure = r.json::<Value>().await.unwrap()["number"].as_str().unwrap().to_owned();
+    browser.goto(format!("{base}/exhibits/{lure}/view")).await.unwrap();
+    assert_ne!(browser.title().await.unwrap(), "PWNED", "the file's script did not run");
+    assert!(page_text(&browser).await.contains("<script>"), "the HTML is shown as text");
+    browser.goto(format!("{base}/")).await.unwrap();
+    let marker: Option<String> = browser
+        .execute("return window.localStorage.getItem('custos-pwned');", Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    assert_eq!(marker, None, "nothing reached Custos's origin");
+
     // The accessibility check does find problems: an input without a label is one.
     browser
         .execute("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=\"text\">');", Vec::new())
