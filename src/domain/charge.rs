@@ -738,6 +738,16 @@ fn penalties(offense: &Offense, object: Option<&Offense>, pleaded: &[&str]) -> (
 /// the statutory maximum, saying why. A § 1028A count's consecutive term is added to its
 /// predicate's sentence, not ranked against it. Equal keys: the lower count number.
 pub fn mark_most_serious(rows: &mut [ChargeCoverage]) -> String {
+    let (top, rule) = most_serious(rows);
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.most_serious = Some(i) == top;
+    }
+    rule
+}
+
+/// Which of `rows` is the most serious readily provable count (its index), and the rule that
+/// chose it, without changing the rows (see `mark_most_serious`).
+pub fn most_serious(rows: &[ChargeCoverage]) -> (Option<usize>, String) {
     let candidates: Vec<usize> =
         (0..rows.len()).filter(|&i| rows[i].readily_provable && !rows[i].consecutive).collect();
     let unestimated: Vec<i32> =
@@ -748,12 +758,9 @@ pub fn mark_most_serious(rows: &mut [ChargeCoverage]) -> String {
         let level = if by_level { a.guideline_level.cmp(&b.guideline_level) } else { std::cmp::Ordering::Equal };
         level.then(a.maximum.cmp(&b.maximum)).then(b.charge.count.cmp(&a.charge.count))
     });
-    for (i, row) in rows.iter_mut().enumerate() {
-        row.most_serious = Some(i) == top;
-    }
     let consecutive =
         " A § 1028A count's mandatory consecutive term is added to its predicate's sentence, not ranked against it.";
-    if candidates.is_empty() {
+    let rule = if candidates.is_empty() {
         "No count is readily provable yet, so none is marked most serious.".into()
     } else if by_level {
         format!(
@@ -764,7 +771,8 @@ pub fn mark_most_serious(rows: &mut [ChargeCoverage]) -> String {
             "Most serious readily provable: ranked by statutory maximum, because count(s) {} have no guideline estimate in Custos (not referenced to § 2B1.1, or out of the catalog). JM 9-27.300 ranks by the likely sentence [SRC via summaries]: confirm the ranking against the Guidelines.{consecutive}",
             unestimated.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
         )
-    }
+    };
+    (top, rule)
 }
 
 /// The object offense a conspiracy or attempt count names, if its offense takes one.

@@ -250,42 +250,54 @@ fn under_2b1_1(offense: &Offense, object: Option<&Offense>) -> bool {
     offense.guideline.contains("§2B1.1") || object.is_some_and(|o| o.guideline.contains("§2B1.1"))
 }
 
+/// Whether Custos estimates a § 2B1.1 level for the count: a catalog offense (and object)
+/// referenced to § 2B1.1. Out of the catalog, no estimate is made.
+fn estimable(law: &Law, row: &ChargeCoverage) -> bool {
+    law.offense(&row.charge.offense_id).filter(|o| o.provenance.is_none()).is_some_and(|offense| {
+        let object = object_of(law, offense, &row.charge);
+        object.is_none_or(|o| o.provenance.is_none()) && under_2b1_1(offense, object)
+    })
+}
+
+/// § 2B1.1(a): 7 for an offense with a statutory maximum of 20 years or more, else 6.
+fn base_level(maximum: Maximum) -> u8 {
+    if maximum >= Maximum::Years(20) { 7 } else { 6 }
+}
+
+/// The victims' recorded losses, in cents.
+fn recorded_loss(victims: &[Victim]) -> i64 {
+    victims.iter().filter_map(|v| v.estimated_loss_cents).sum()
+}
+
+/// § 2B1.1(b)(2)(A)(i): +2 for 10 or more victims.
+fn victim_increase(victims: &[Victim]) -> u8 {
+    if victims.len() >= 10 { 2 } else { 0 }
+}
+
 /// The § 2B1.1 offense level estimated for one count, alone: base (7 with a maximum of 20 years
 /// or more, else 6), the loss-table increase for the larger of the victims' recorded losses and
 /// the count's pleaded loss, and +2 for 10 or more victims. `None` when the count is not
 /// referenced to § 2B1.1 (or is out of the catalog): no estimate is made.
 pub fn count_level(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> Option<u8> {
-    let offense = law.offense(&row.charge.offense_id).filter(|o| o.provenance.is_none())?;
-    let object = object_of(law, offense, &row.charge);
-    if !under_2b1_1(offense, object) || object.is_some_and(|o| o.provenance.is_some()) {
-        return None;
-    }
-    let table = law.catalog.guidelines.as_ref()?;
-    let base = if row.maximum >= Maximum::Years(20) { 7 } else { 6 };
-    let recorded: i64 = victims.iter().filter_map(|v| v.estimated_loss_cents).sum();
-    let loss = recorded.max(row.charge.loss_cents.unwrap_or(0));
-    let loss_add = table.loss_increase(u64::try_from(loss / 100).unwrap_or(0));
-    let victim_add = if victims.len() >= 10 { 2 } else { 0 };
-    Some(base + loss_add + victim_add)
+    let table = law.catalog.guidelines.as_ref().filter(|_| estimable(law, row))?;
+    let loss = recorded_loss(victims).max(row.charge.loss_cents.unwrap_or(0));
+    Some(
+        base_level(row.maximum)
+            + table.loss_increase(u64::try_from(loss / 100).unwrap_or(0))
+            + victim_increase(victims),
+    )
 }
 
 /// The § 2B1.1 estimate for one defendant: base level, the loss-table increase and the
 /// victim-count increase, as the reference states them; an estimate, labelled so.
 fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -> (Vec<String>, Option<u8>) {
     let Some(table) = law.catalog.guidelines.as_ref() else { return (Vec::new(), None) };
-    let referenced: Vec<&ChargeCoverage> = mine
-        .iter()
-        .copied()
-        .filter(|r| {
-            law.offense(&r.charge.offense_id)
-                .is_some_and(|o| o.provenance.is_none() && under_2b1_1(o, object_of(law, o, &r.charge)))
-        })
-        .collect();
+    let referenced: Vec<&ChargeCoverage> = mine.iter().copied().filter(|r| estimable(law, r)).collect();
     if referenced.is_empty() {
         return (Vec::new(), None);
     }
     let mut lines = Vec::new();
-    let twenty = referenced.iter().find(|r| r.maximum >= Maximum::Years(20));
+    let twenty = referenced.iter().find(|r| base_level(r.maximum) == 7);
     let base: u8 = match twenty {
         Some(r) => {
             lines.push(format!(
@@ -299,7 +311,7 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
             6
         }
     };
-    let recorded: i64 = victims.iter().filter_map(|v| v.estimated_loss_cents).sum();
+    let recorded = recorded_loss(victims);
     let pleaded = referenced.iter().filter_map(|r| r.charge.loss_cents).max().unwrap_or(0);
     let (loss, basis) = if recorded >= pleaded {
         (recorded, "the victims' recorded losses")
@@ -321,16 +333,15 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
         lines.push("No loss recorded: the loss increase is not estimated. Gain is used only if a loss exists but cannot reasonably be determined [SRC].".into());
         0
     };
-    let victim_add = if victims.len() >= 10 {
+    let victim_add = victim_increase(victims);
+    if victim_add > 0 {
         lines.push(format!("+2 (§ 2B1.1(b)(2)(A)(i): {} victims recorded, 10 or more) [SRC]", victims.len()));
-        2
     } else {
         lines.push(format!(
             "+0 for the number of victims: {} recorded; the substantial-hardship branches of § 2B1.1(b)(2) (+2, +4, +6) turn on facts Custos does not record [SRC]",
             victims.len()
         ));
-        0
-    };
+    }
     if referenced.iter().any(|r| law.offense(&r.charge.offense_id).is_some_and(|o| o.same_as_object)) {
         lines.push("§ 2X1.1: 3 levels less for a conspiracy or attempt unless all acts were completed or about to be; not applied here [SRC 2005 text; current wording UNVERIFIED]".into());
     }

@@ -81,19 +81,13 @@ pub fn recent(
     member_of: Option<crate::domain::ids::UserId>,
     limit: i64,
 ) -> QueryResult<Vec<(String, AuditEntry)>> {
-    use crate::db::schema::{incident_members, incidents};
+    use crate::db::schema::incidents;
     let mut query = audit_events::table
         .inner_join(incidents::table.on(audit_events::incident_id.eq(incidents::id.nullable())))
         .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(
-            incidents::id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(incidents::id.eq_any(super::incidents::teams_of(user)));
     }
     let rows: Vec<(String, i64, PrimitiveDateTime, Option<String>, String, String)> = query
         .order(audit_events::id.desc())

@@ -4,9 +4,7 @@ use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime};
 
 use super::{corrupt, parse_stored};
-use crate::db::schema::{
-    charges, exhibit_tags, exhibits, incident_members, incidents, mapping_reviews, mappings, users,
-};
+use crate::db::schema::{charges, exhibit_tags, exhibits, incidents, mapping_reviews, mappings, users};
 use crate::db::{DbConnection, MultiBackend};
 use crate::domain::charge::{Charge, Mapping, MappingStatus, Review};
 use crate::domain::ids::{ChargeId, ExhibitId, MappingId, UserId};
@@ -273,13 +271,7 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
         .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
         .filter(mappings::proposed_by.ne(user.to_string()));
     if !sees_all {
-        query = query.filter(
-            mappings::incident_id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(mappings::incident_id.eq_any(super::incidents::teams_of(user)));
     }
     let found = load_mappings(conn, query)?;
     let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
@@ -501,13 +493,7 @@ pub fn candidates_by_incident(
         .filter(charges::status.eq("candidate"))
         .into_boxed::<MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(
-            charges::incident_id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(charges::incident_id.eq_any(super::incidents::teams_of(user)));
     }
     let rows: Vec<(ChargeRow, String, String, Option<Date>)> = query
         .order((incidents::number.asc(), charges::seq.asc()))

@@ -364,19 +364,12 @@ pub fn with_recorded_problems(
     conn: &mut DbConnection,
     member_of: Option<crate::domain::ids::UserId>,
 ) -> QueryResult<Vec<String>> {
-    use crate::db::schema::incident_members;
     let mut query = custody_events::table
         .inner_join(exhibits::table)
         .filter(custody_events::digest_matched.eq(false).or(custody_events::action.eq("discrepancy")))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(
-            exhibits::incident_id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(exhibits::incident_id.eq_any(super::incidents::teams_of(user)));
     }
     query.select(exhibits::number).distinct().load(conn)
 }
@@ -394,19 +387,13 @@ pub fn failed_verifications(
     conn: &mut DbConnection,
     member_of: Option<crate::domain::ids::UserId>,
 ) -> QueryResult<Vec<FailedVerification>> {
-    use crate::db::schema::{exhibit_verifications as v, incident_members};
+    use crate::db::schema::exhibit_verifications as v;
     let mut query = v::table
         .inner_join(exhibits::table.inner_join(incidents::table))
         .order((v::exhibit_id.asc(), v::verified_at.desc()))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(
-            exhibits::incident_id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(exhibits::incident_id.eq_any(super::incidents::teams_of(user)));
     }
     let rows: Vec<(String, String, String, PrimitiveDateTime, bool, Option<String>)> = query
         .select((v::exhibit_id, exhibits::number, incidents::number, v::verified_at, v::intact, v::first_problem))

@@ -266,16 +266,21 @@ pub enum Visibility {
     MemberOf(UserId),
 }
 
+/// The incidents whose team `user` is on, as a sub-query: every list that shows a member only
+/// their own incidents filters by it (`incidents::id.eq_any(teams_of(user))`).
+pub fn teams_of(user: UserId) -> TeamsOf {
+    incident_members::table.filter(incident_members::user_id.eq(user.to_string())).select(incident_members::incident_id)
+}
+
+pub type TeamsOf = diesel::dsl::Select<
+    diesel::dsl::Filter<incident_members::table, diesel::dsl::Eq<incident_members::user_id, String>>,
+    incident_members::incident_id,
+>;
+
 fn filtered<'a>(filter: &'a IncidentFilter, visibility: Visibility) -> incidents::BoxedQuery<'a, MultiBackend> {
     let mut query = incidents::table.into_boxed::<MultiBackend>();
     if let Visibility::MemberOf(user) = visibility {
-        query = query.filter(
-            incidents::id.eq_any(
-                incident_members::table
-                    .filter(incident_members::user_id.eq(user.to_string()))
-                    .select(incident_members::incident_id),
-            ),
-        );
+        query = query.filter(incidents::id.eq_any(teams_of(user)));
     }
     if let Some(status) = filter.status {
         query = query.filter(incidents::status.eq(status.as_str()));

@@ -210,7 +210,7 @@ async fn coverage_page(
         .collect();
     let exposure = crate::domain::exposure::exposure(&law, &rows, &charged, &incident.details.victims);
     // The rule the flag follows, stated as the memo states it (the rows keep their flags).
-    let ranking = crate::domain::charge::mark_most_serious(&mut rows.clone());
+    let (_, ranking) = crate::domain::charge::most_serious(&rows);
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| reading.is_none_or(|p| r.charge.defendants.contains(&p.id))).collect();
     render(&CoveragePage {

@@ -534,14 +534,15 @@ async fn show(
         .await?;
     let can_write = policy::work_on(user.user(), &incident, CaseWork::ChangeIncident).is_ok();
     let d = &incident.details;
+    let (district, district_flag) = super::views::district_text(d.district.as_deref());
     let page = ShowPage {
         number: incident.number.to_string(),
         title: d.title.clone(),
         status_code: incident.status.as_str(),
         status_label: incident.status.label(),
         summary: d.summary.clone(),
-        district: super::views::district_text(d.district.as_deref()).0,
-        district_flag: super::views::district_text(d.district.as_deref()).1,
+        district,
+        district_flag,
         dates: offense_dates(d.first_offense_date, d.last_offense_date),
         modalities: d.ai_modalities.iter().map(|m| m.label()).collect(),
         total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {
