@@ -52,6 +52,13 @@ struct DemoVictim {
     name: String,
     kind: String,
     estimated_loss_usd: String,
+    #[serde(default)]
+    gain_usd: String,
+    /// For a class of victims: how many ("80+").
+    #[serde(default)]
+    class_size: String,
+    #[serde(default)]
+    notes: String,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +231,9 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
                     name: v.name.clone(),
                     kind: v.kind.clone(),
                     estimated_loss: v.estimated_loss_usd.clone(),
+                    gain: v.gain_usd.clone(),
+                    class_size: v.class_size.clone(),
+                    notes: v.notes.clone(),
                 })
                 .collect(),
             subjects: i
@@ -233,6 +243,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
                 .collect(),
             first_offense_date: i.first_offense_date.clone(),
             last_offense_date: i.last_offense_date.clone(),
+            victim_names_sensitive: false,
         };
         let mut incident = services::incidents::create(conn, &opener, &raw)?;
         for member in &i.members {
@@ -431,10 +442,12 @@ pub fn scale(
                 name: format!("Victim company {}", i + 1),
                 kind: "business".into(),
                 estimated_loss: "125000".into(),
+                ..RawVictim::default()
             }],
             subjects: Vec::new(),
             first_offense_date: "2026-01-05".into(),
             last_offense_date: "2026-02-11".into(),
+            victim_names_sensitive: false,
         };
         let incident = services::incidents::create(conn, &agent, &raw)?;
         services::incidents::add_member(conn, &agent, incident.number, &prosecutor.username)?;

@@ -48,6 +48,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_by -> Text,
         updated_at -> Timestamp,
+        first_offense_date_form -> Nullable<Text>,
+        last_offense_date_form -> Nullable<Text>,
+        victim_names_sensitive -> Bool,
     }
 }
 
@@ -66,6 +69,12 @@ diesel::table! {
         name -> Text,
         kind -> Text,
         estimated_loss_cents -> Nullable<BigInt>,
+        loss_bound -> Nullable<Text>,
+        gain_cents -> Nullable<BigInt>,
+        gain_bound -> Nullable<Text>,
+        class_size -> Nullable<BigInt>,
+        class_size_bound -> Nullable<Text>,
+        notes -> Text,
     }
 }
 
@@ -200,6 +209,9 @@ diesel::table! {
         charging_instrument -> Nullable<Text>,
         gain_cents -> Nullable<BigInt>,
         loss_cents -> Nullable<BigInt>,
+        offense_date_form -> Nullable<Text>,
+        gain_bound -> Nullable<Text>,
+        loss_bound -> Nullable<Text>,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::domain::custody::{
 };
 use crate::domain::evidence::{Exhibit, ExhibitKind, ExhibitNumber};
 use crate::domain::ids::MappingId;
-use crate::domain::incident::{Incident, format_dollars};
+use crate::domain::incident::Incident;
 use crate::domain::memo::{MemoCharge, MemoContent, MemoDefense, MemoElement, MemoExhibit, MemoProof, Narratives};
 use crate::domain::person::Person;
 use crate::statutes::{ElementKind, Law, defense_prompt};
@@ -98,7 +98,8 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
 
     let mut intact: HashMap<ExhibitNumber, bool> = HashMap::new();
     let mut memo_exhibits = Vec::new();
-    let mut chronology: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
+    // (when it sorts, the date as the memo states it, what happened)
+    let mut chronology: Vec<(time::PrimitiveDateTime, String, String)> = Vec::new();
     let mut handling: Vec<(time::PrimitiveDateTime, String)> = Vec::new();
     for (x, events, latest) in &facts.exhibits {
         let status = custody_status(x, events, latest.as_ref());
@@ -143,15 +144,28 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             authentication: authentication(x).to_owned(),
         });
     }
+    // An approximate date sorts by its first day and is stated as recorded ("in or about 2017").
     if let Some(first) = d.first_offense_date {
-        chronology.push((first.midnight(), "First known offense conduct (as recorded)".into()));
+        chronology.push((
+            first.earliest().midnight(),
+            first.describe(),
+            "First known offense conduct (as recorded)".into(),
+        ));
     }
     if let Some(last) = d.last_offense_date {
-        chronology.push((last.midnight(), "Last known offense conduct (as recorded)".into()));
+        chronology.push((
+            last.earliest().midnight(),
+            last.describe(),
+            "Last known offense conduct (as recorded)".into(),
+        ));
     }
     for charge in charge_list.iter().filter(|c| c.status == ChargeStatus::Candidate) {
         if let Some(date) = charge.offense_date {
-            chronology.push((date.midnight(), format!("Count {} offense date: {}", charge.count, charge.concerns)));
+            chronology.push((
+                date.earliest().midnight(),
+                date.describe(),
+                format!("Count {} offense date: {}", charge.count, charge.concerns),
+            ));
         }
     }
     chronology.sort_by_key(|entry| entry.0);
@@ -278,14 +292,15 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             (DeadlineState::NotComputed, _, _) => "Not computed: the count or its object is outside the catalog, and Custos holds no limitation rule for it; determine the period before relying on any date".to_owned(),
             (DeadlineState::Charged | DeadlineState::NoLimit, _, _) => format!("{} ({})", capitalized(&l.describe()), l.authority),
             (_, Some(years), Some(deadline)) => format!(
-                "{deadline}: {years} years from {} ({}){}",
+                "{deadline}: {years} years from {} ({}){}{}",
                 l.offense_date.map(|d| d.to_string()).unwrap_or_default(),
                 l.authority,
                 match l.state {
                     DeadlineState::Passed => "; PASSED",
                     DeadlineState::Warning => "; within 180 days",
                     _ => "",
-                }
+                },
+                l.date_basis.as_ref().map(|b| format!("; {b}")).unwrap_or_default()
             ),
             (_, Some(years), None) => format!("Unknown: enter the count's offense date ({years} years, {})", l.authority),
             (_, None, _) => format!("{} ({})", capitalized(&l.describe()), l.authority),
@@ -359,10 +374,9 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
         title: d.title.clone(),
         district: d.district.clone().unwrap_or_else(|| "Not yet determined".into()),
         circuit: circuit_paragraph(law, d.district.as_deref(), &memo_charges),
-        offense_dates: match (d.first_offense_date, d.last_offense_date) {
-            (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
-            (Some(a), _) | (None, Some(a)) => a.to_string(),
-            (None, None) => "Not recorded".into(),
+        offense_dates: match d.offense_dates() {
+            dates if dates.is_empty() => "Not recorded".into(),
+            dates => capitalized(&dates),
         },
         status: incident.status.label().to_owned(),
         subjects: d.subjects.iter().map(|s| (s.name.clone(), s.description.clone())).collect(),
@@ -370,16 +384,20 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             .victims
             .iter()
             .map(|v| {
+                let loss = v.loss.map(|a| a.to_string()).unwrap_or_else(|| "unknown".into());
                 (
-                    v.name.clone(),
+                    v.describe(d.victim_names_sensitive),
                     v.kind.label().to_owned(),
-                    v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "unknown".into()),
+                    match v.gain {
+                        Some(gain) => format!("{loss}; gain to the defendants {gain}"),
+                        None => loss,
+                    },
                 )
             })
             .collect(),
         victim_summary: victim_summary(incident),
         ai_modalities: d.ai_modalities.iter().map(|m| m.label().to_owned()).collect(),
-        chronology: chronology.into_iter().map(|(at, text)| (date_text(at), text)).collect(),
+        chronology: chronology.into_iter().map(|(_, when, text)| (when, text)).collect(),
         evidence_handling: handling.into_iter().map(|(at, text)| (date_text(at), text)).collect(),
         charges: memo_charges,
         defenses: memo_defenses,
@@ -413,18 +431,32 @@ fn victim_summary(incident: &Incident) -> String {
         }
     }
     let kinds = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ");
-    let recorded: Vec<i64> = victims.iter().filter_map(|v| v.estimated_loss_cents).collect();
-    let unrecorded = victims.len() - recorded.len();
-    let losses = match (recorded.is_empty(), unrecorded) {
-        (true, _) => "no loss has been recorded yet".to_owned(),
-        (false, 0) => format!("recorded losses total {}", format_dollars(recorded.iter().sum())),
-        (false, n) => format!(
-            "recorded losses total {} ({n} victim{}' losses not yet recorded)",
-            format_dollars(recorded.iter().sum()),
-            if n == 1 { "" } else { "s" }
+    let unrecorded = victims.iter().filter(|v| v.loss.is_none()).count();
+    let losses = match (incident.total_loss(), unrecorded) {
+        (None, _) => "no loss has been recorded yet".to_owned(),
+        (Some(total), 0) => format!("recorded losses total {total}"),
+        (Some(total), n) => format!(
+            "recorded losses total {total} ({n} entr{}' losses not yet recorded)",
+            if n == 1 { "y" } else { "ies" }
         ),
     };
-    format!("{} victim{} recorded ({kinds}); {losses}.", victims.len(), if victims.len() == 1 { "" } else { "s" })
+    // The defendants' gain is a different fact from the victims' loss and is never added to it.
+    let gain =
+        incident.details.total_gain().map(|g| format!("; the defendants' recorded gain is {g}")).unwrap_or_default();
+    let entries = victims.len();
+    let people = incident.details.victim_headcount();
+    let classes = victims.iter().filter(|v| v.class_size.is_some()).count();
+    let count = if classes == 0 {
+        format!("{entries} victim{} recorded ({kinds})", if entries == 1 { "" } else { "s" })
+    } else {
+        format!(
+            "{} victim{} recorded in {entries} entr{}, {classes} of them a class ({kinds})",
+            if incident.details.headcount_is_bound() { format!("at least {people}") } else { people.to_string() },
+            if people == 1 { "" } else { "s" },
+            if entries == 1 { "y" } else { "ies" },
+        )
+    };
+    format!("{count}; {losses}{gain}.")
 }
 
 /// The starting text of each narrative section, from the templates in `templates/memo/`.
@@ -443,8 +475,7 @@ struct NarrativeTemplate<'a> {
 /// The starting text of every narrative section for `content`.
 pub fn default_narratives(content: &MemoContent, incident: &Incident) -> Result<Narratives, askama::Error> {
     let most_serious = content.charges.iter().find(|c| c.most_serious);
-    let any_loss = incident.details.victims.iter().any(|v| v.estimated_loss_cents.is_some());
-    let total_loss = if any_loss { format_dollars(incident.total_loss_cents()) } else { "not yet recorded".to_owned() };
+    let total_loss = incident.total_loss().map_or_else(|| "not yet recorded".to_owned(), |a| a.to_string());
     let gap_count = content
         .charges
         .iter()
@@ -487,7 +518,11 @@ fn paragraphs(text: &str) -> Vec<Block> {
 /// Every recorded victim, with kind and estimated loss.
 fn victim_table(c: &MemoContent) -> Block {
     Block::Table(Table {
-        columns: vec![Column::text("Victim", 0.45), Column::text("Kind", 0.25), Column::text("Estimated loss", 0.3)],
+        columns: vec![
+            Column::text("Victim", 0.4),
+            Column::text("Kind", 0.2),
+            Column::text("Loss to the victim (gain to the defendants)", 0.4),
+        ],
         rows: c.victims.iter().map(|(n, k, l)| vec![vec![n.clone()], vec![k.clone()], vec![l.clone()]]).collect(),
     })
 }
@@ -1035,6 +1070,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::approx::Period;
     use crate::domain::custody::{CustodyDetails, event_record};
     use crate::domain::evidence::{Acquisition, ExhibitFile};
     use crate::domain::ids::{ExhibitId, IncidentId, MappingId, PersonId, UserId};
@@ -1110,7 +1146,7 @@ mod tests {
         };
         let charge = Charge {
             concerns: "The CFO's company".into(),
-            offense_date: Some(date!(2026 - 03 - 01)),
+            offense_date: Some(date!(2026 - 03 - 01).into()),
             defendants: vec![defendant.id],
             created_at: datetime!(2026-03-03 9:00),
             ..crate::domain::charge::sample_charge(1, "WIRE")
@@ -1143,8 +1179,9 @@ mod tests {
                 ai_modalities: Default::default(),
                 victims: Vec::new(),
                 subjects: Vec::new(),
-                first_offense_date: Some(date!(2026 - 03 - 01)),
-                last_offense_date: Some(date!(2026 - 03 - 01)),
+                first_offense_date: Some(Period::day(date!(2026 - 03 - 01))),
+                last_offense_date: Some(Period::day(date!(2026 - 03 - 01))),
+                victim_names_sensitive: false,
             },
             version: 1,
             created_by: String::new(),

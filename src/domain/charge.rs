@@ -7,9 +7,9 @@ use std::str::FromStr;
 use time::{Date, PrimitiveDateTime};
 
 use super::ValidationErrors;
+use super::approx::{Amount, OffenseDate};
 use super::evidence::ExhibitNumber;
 use super::ids::{ChargeId, ExhibitId, MappingId, PersonId, UserId};
-use super::incident::{parse_date, parse_dollars};
 use crate::statutes::{
     ElementKind, Law, LimitationRule, Maximum, OTHER_PREFIX, Offense, falls_under, limitation_deadline,
     limitation_period,
@@ -98,8 +98,8 @@ pub struct Charge {
     pub offense_id: String,
     pub object_offense_id: Option<String>,
     pub concerns: String,
-    #[serde(with = "iso_date::option")]
-    pub offense_date: Option<Date>,
+    /// When the count's offense happened: a day, "in or about" a month or year, or a range.
+    pub offense_date: Option<OffenseDate>,
     pub affects_financial_institution: bool,
     /// Penalty facts to be pleaded (ids such as `WIRE-P1`).
     pub penalty_facts: Vec<String>,
@@ -114,9 +114,10 @@ pub struct Charge {
     #[serde(with = "iso_date::option")]
     pub charged_on: Option<Date>,
     pub charging_instrument: Option<ChargingInstrument>,
-    /// The gross gain and gross loss of the count's offense, as pleaded (§ 3571(d)), in cents.
-    pub gain_cents: Option<i64>,
-    pub loss_cents: Option<i64>,
+    /// The gross gain and gross loss of the count's offense, as pleaded (§ 3571(d)): exact or
+    /// "more than" / "at least" a figure.
+    pub gain: Option<Amount>,
+    pub loss: Option<Amount>,
     #[serde(skip)]
     pub created_by: UserId,
     pub created_at: PrimitiveDateTime,
@@ -156,11 +157,11 @@ pub struct ChargeDraft {
     pub offense_id: String,
     pub object_offense_id: Option<String>,
     pub concerns: String,
-    pub offense_date: Option<Date>,
+    pub offense_date: Option<OffenseDate>,
     pub affects_financial_institution: bool,
     pub penalty_facts: Vec<String>,
-    pub gain_cents: Option<i64>,
-    pub loss_cents: Option<i64>,
+    pub gain: Option<Amount>,
+    pub loss: Option<Amount>,
 }
 
 fn trimmed(raw: &Option<String>) -> Option<&str> {
@@ -235,10 +236,11 @@ impl ChargeDraft {
         } else if concerns.chars().count() > 500 {
             errors.add("concerns", "must be at most 500 characters");
         }
-        let offense_date =
-            errors.check("offense_date", parse_date(raw.offense_date.as_deref().unwrap_or(""), today)).flatten();
-        let gain_cents = errors.check("gain", parse_dollars(raw.gain.as_deref().unwrap_or(""))).flatten();
-        let loss_cents = errors.check("loss", parse_dollars(raw.loss.as_deref().unwrap_or(""))).flatten();
+        let offense_date = errors
+            .check("offense_date", OffenseDate::parse(raw.offense_date.as_deref().unwrap_or(""), today))
+            .flatten();
+        let gain = errors.check("gain", Amount::parse(raw.gain.as_deref().unwrap_or(""))).flatten();
+        let loss = errors.check("loss", Amount::parse(raw.loss.as_deref().unwrap_or(""))).flatten();
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -252,8 +254,8 @@ impl ChargeDraft {
             offense_date,
             affects_financial_institution: raw.affects_financial_institution.unwrap_or(false),
             penalty_facts,
-            gain_cents,
-            loss_cents,
+            gain,
+            loss,
         })
     }
 }
@@ -519,8 +521,12 @@ pub struct Limitation {
     pub authority: &'static str,
     /// The reference's caution on the rule applied, with its label.
     pub note: Option<&'static str>,
+    /// The day the period runs from: the count's offense date, or the earliest day an
+    /// approximate date or range can mean.
     #[serde(with = "iso_date::option")]
     pub offense_date: Option<Date>,
+    /// When the offense date is not one exact day: which day the deadline runs from, and why.
+    pub date_basis: Option<String>,
     #[serde(with = "iso_date::option")]
     pub deadline: Option<Date>,
     pub days_left: Option<i64>,
@@ -545,10 +551,14 @@ impl Limitation {
             (DeadlineState::Unknown, _, _) => "unknown: enter the offense date".into(),
             (_, Some(deadline), _) => {
                 let days = self.days_left.unwrap_or_default();
-                match self.state {
+                let text = match self.state {
                     DeadlineState::Passed => format!("{deadline}: passed {} days ago", -days),
                     DeadlineState::Warning => format!("{deadline}: {days} days left"),
                     _ => format!("{deadline} ({days} days)"),
+                };
+                match &self.date_basis {
+                    Some(basis) => format!("{text}; {basis}"),
+                    None => text,
                 }
             }
             _ => "unknown: enter the offense date".into(),
@@ -570,12 +580,22 @@ pub fn limitation_for(offense: &Offense, object: Option<&Offense>, charge: &Char
         Some(o) if o.limitation == LimitationRule::NotInCatalog => None,
         _ => limitation_period(offense, &pleaded, charge.affects_financial_institution),
     };
-    let offense_date = charge.offense_date;
+    let offense_date = charge.offense_date.map(|d| d.earliest());
+    // An approximate date or a range runs from the earliest day it can mean, so the deadline
+    // never overstates the time left; the page and memo say so.
+    let date_basis = charge.offense_date.filter(|d| !d.is_exact_day()).map(|d| {
+        format!(
+            "computed from {}, the earliest day \u{201c}{}\u{201d} names; an act before it would make the deadline earlier [ANALYSIS]",
+            d.earliest(),
+            d.describe()
+        )
+    });
     let base = Limitation {
         years: None,
         authority: "none: out of the catalog, Custos holds no limitation rule for it",
         note: None,
         offense_date,
+        date_basis,
         deadline: None,
         days_left: None,
         // A charged count's clock has stopped, whatever its rule.
@@ -938,8 +958,8 @@ pub(crate) fn sample_charge(count: i32, offense: &str) -> Charge {
         predicate: None,
         charged_on: None,
         charging_instrument: None,
-        gain_cents: None,
-        loss_cents: None,
+        gain: None,
+        loss: None,
         created_by: UserId::new(),
         created_at: time::macros::datetime!(2026-01-01 0:00),
     }
@@ -1108,7 +1128,7 @@ mod tests {
         // limitation rule, and the object's elements carry who entered them.
         let mut consp = charge(1, "WIRE-1349", &[], false);
         consp.object_offense_id = Some("OTHER-1".into());
-        consp.offense_date = Some(date!(2024 - 01 - 01));
+        consp.offense_date = Some(date!(2024 - 01 - 01).into());
         let rows = coverage(&law, &[consp], &[], &|_| true, &[], date!(2026 - 06 - 01));
         assert_eq!(rows[0].citation, "18 U.S.C. § 1349 (conspiracy to violate § 1344)");
         assert_eq!(rows[0].maximum, Maximum::Years(30));
@@ -1186,7 +1206,7 @@ mod tests {
         };
         let wire = charge(1, "WIRE", &[], false);
         let mut theft = charge(2, "CFAA-A4", &[], false);
-        theft.loss_cents = Some(3_000_000 * 100);
+        theft.loss = Some(Amount::exact(3_000_000 * 100));
         let agg = charge(3, "AGG-ID", &[], false);
         let maps: Vec<Mapping> = [&wire, &theft, &agg].into_iter().flat_map(&proven).collect();
         let mut rows = coverage(&law(), &[wire.clone(), theft, agg], &maps, &|_| true, &[], date!(2026 - 06 - 01));
@@ -1203,7 +1223,7 @@ mod tests {
         let mut maps = maps;
         maps.extend(proven(&spy));
         let mut theft = charge(2, "CFAA-A4", &[], false);
-        theft.loss_cents = Some(3_000_000 * 100);
+        theft.loss = Some(Amount::exact(3_000_000 * 100));
         let mut rows = coverage(&law(), &[wire, theft, spy], &maps, &|_| true, &[], date!(2026 - 06 - 01));
         let rule = mark_most_serious(&mut rows);
         assert!(rule.contains("ranked by statutory maximum, because count(s) 4"), "{rule}");
@@ -1265,7 +1285,7 @@ mod tests {
         // Five years, or ten under § 3293(2) only where "affects a financial institution" is
         // pleaded on the count.
         let mut wire = charge(2, "WIRE", &[], false);
-        wire.offense_date = Some(date!(2021 - 06 - 01));
+        wire.offense_date = Some(date!(2021 - 06 - 01).into());
         let plain = limitation_for(offense("WIRE"), None, &wire, today);
         assert_eq!(
             (plain.years, plain.deadline, plain.state),
@@ -1282,19 +1302,19 @@ mod tests {
         // § 1349: a conspiracy pleading it gets ten; an attempt keeps five.
         let mut consp = charge(3, "WIRE-1349", &[], true);
         consp.object_offense_id = Some("WIRE".into());
-        consp.offense_date = Some(date!(2021 - 06 - 01));
+        consp.offense_date = Some(date!(2021 - 06 - 01).into());
         assert_eq!(limitation_for(offense("WIRE-1349"), offense("WIRE").into(), &consp, today).years, Some(10));
         let mut attempt = consp.clone();
         attempt.offense_id = "WIRE-1349-ATT".into();
         assert_eq!(limitation_for(offense("WIRE-1349-ATT"), offense("WIRE").into(), &attempt, today).years, Some(5));
         // A financial-institution victim does not lengthen a CFAA count's period.
         let mut cfaa = charge(4, "CFAA-A4", &[], true);
-        cfaa.offense_date = Some(date!(2021 - 06 - 01));
+        cfaa.offense_date = Some(date!(2021 - 06 - 01).into());
         assert_eq!(limitation_for(offense("CFAA-A4"), None, &cfaa, today).years, Some(5));
         // § 3286: eight years for § 1030(a)(5)(A) with a (c)(4)(A)(i)(V) harm (P4), none with
         // death, five on the $5,000 loss alone.
         let mut damage = charge(5, "CFAA-A5A", &["CFAA-A5A-P4"], false);
-        damage.offense_date = Some(date!(2021 - 06 - 01));
+        damage.offense_date = Some(date!(2021 - 06 - 01).into());
         let listed = limitation_for(offense("CFAA-A5A"), None, &damage, today);
         assert_eq!((listed.years, listed.authority), (Some(8), "18 U.S.C. § 3286(a)"));
         assert_eq!(listed.deadline, Some(date!(2029 - 06 - 01)));

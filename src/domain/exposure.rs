@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::approx::Amount;
 use super::charge::{ChargeCoverage, object_of};
 use super::incident::{Victim, format_dollars};
 use super::person::Person;
@@ -162,22 +163,29 @@ fn count_exposure(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> CountE
         .max()
         .and_then(|d| i64::try_from(d).ok())
         .map(|d| d * 100);
-    let alternative = match (charge.gain_cents, charge.loss_cents) {
-        (Some(g), Some(l)) if l > g => Some(("gross loss", l)),
+    // The larger of gain and loss by the least each can be; a lower bound stays one.
+    let alternative = match (charge.gain, charge.loss) {
+        (Some(g), Some(l)) if l.minimum_cents() > g.minimum_cents() => Some(("gross loss", l)),
         (Some(g), _) => Some(("gross gain", g)),
         (None, Some(l)) => Some(("gross loss", l)),
         (None, None) => None,
     };
-    let twice = alternative.map(|(_, c)| c.saturating_mul(2));
-    let ceiling = [Some(class_cents), statute_cents, twice].into_iter().flatten().max().unwrap_or(class_cents);
+    let twice = alternative.map(|(_, a)| a.doubled());
+    let ceiling =
+        [Some(class_cents), statute_cents, twice.map(|t| t.cents)].into_iter().flatten().max().unwrap_or(class_cents);
+    // Twice a lower bound is itself a lower bound: the ceiling is then "more than" or "at least".
+    let ceiling_text = match twice {
+        Some(t) if t.cents == ceiling => t.to_string(),
+        _ => format_dollars(ceiling),
+    };
     let mut parts = vec![format!("{} (§ 3571(b), {})", format_dollars(class_cents), class.label().to_lowercase())];
     if let Some(c) = statute_cents {
         parts.push(format!("{} (the statute's own tier, pleaded)", format_dollars(c)));
     }
     if let (Some((basis, amount)), Some(t)) = (alternative, twice) {
-        parts.push(format!("{} (§ 3571(d): twice the {basis} of {})", format_dollars(t), format_dollars(amount)));
+        parts.push(format!("{t} (§ 3571(d): twice the {basis} of {amount})"));
     }
-    let mut fine = format!("Up to {}: the greatest of {} [STAT]", format_dollars(ceiling), parts.join(", "));
+    let mut fine = format!("Up to {ceiling_text}: the greatest of {} [STAT]", parts.join(", "));
     if alternative.is_some() {
         fine.push_str(
             "; a gain or loss that raises the maximum must be found by the jury or admitted (Southern Union) [SRC]",
@@ -198,8 +206,8 @@ fn count_exposure(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> CountE
         format_dollars(class.assessment_cents())
     );
 
-    let loss_recorded = victims.iter().any(|v| v.estimated_loss_cents.is_some_and(|l| l > 0))
-        || charge.loss_cents.is_some_and(|l| l > 0);
+    let loss_recorded = victims.iter().any(|v| v.loss.is_some_and(|l| l.minimum_cents() > 0))
+        || charge.loss.is_some_and(|l| l.minimum_cents() > 0);
     let mandatory = offense.restitution_mandatory || object.is_some_and(|o| o.restitution_mandatory);
     let mut restitution = match (mandatory, loss_recorded) {
         (true, true) => "Mandatory (§ 3663A(c)(1)(A)(ii): an offense committed by fraud or deceit, with an identifiable victim's pecuniary loss recorded) [STAT]".to_owned(),
@@ -264,14 +272,27 @@ fn base_level(maximum: Maximum) -> u8 {
     if maximum >= Maximum::Years(20) { 7 } else { 6 }
 }
 
-/// The victims' recorded losses, in cents.
-fn recorded_loss(victims: &[Victim]) -> i64 {
-    victims.iter().filter_map(|v| v.estimated_loss_cents).sum()
+/// The victims' recorded losses, summed with their bounds.
+fn recorded_loss(victims: &[Victim]) -> Option<Amount> {
+    Amount::sum(victims.iter().filter_map(|v| v.loss.as_ref()))
+}
+
+/// Whole dollars for the loss table, rounded up: the table's thresholds are "more than $X",
+/// and $6,500.50 is more than $6,500.
+fn table_dollars(amount: Option<Amount>) -> u64 {
+    u64::try_from(amount.map_or(0, |a| a.minimum_cents())).unwrap_or(0).div_ceil(100)
+}
+
+/// The fewest victims the record allows (a class counts its size), and the words for it.
+fn victim_count(victims: &[Victim]) -> (i64, String) {
+    let count: i64 = victims.iter().map(Victim::headcount_minimum).sum();
+    let bound = victims.iter().any(|v| v.class_size.is_some_and(|h| !h.bound.is_exact()));
+    (count, if bound { format!("at least {count}") } else { count.to_string() })
 }
 
 /// § 2B1.1(b)(2)(A)(i): +2 for 10 or more victims.
 fn victim_increase(victims: &[Victim]) -> u8 {
-    if victims.len() >= 10 { 2 } else { 0 }
+    if victim_count(victims).0 >= 10 { 2 } else { 0 }
 }
 
 /// The § 2B1.1 offense level estimated for one count, alone: base (7 with a maximum of 20 years
@@ -280,12 +301,8 @@ fn victim_increase(victims: &[Victim]) -> u8 {
 /// referenced to § 2B1.1 (or is out of the catalog): no estimate is made.
 pub fn count_level(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> Option<u8> {
     let table = law.catalog.guidelines.as_ref().filter(|_| estimable(law, row))?;
-    let loss = recorded_loss(victims).max(row.charge.loss_cents.unwrap_or(0));
-    Some(
-        base_level(row.maximum)
-            + table.loss_increase(u64::try_from(loss / 100).unwrap_or(0))
-            + victim_increase(victims),
-    )
+    let loss = table_dollars(recorded_loss(victims)).max(table_dollars(row.charge.loss));
+    Some(base_level(row.maximum) + table.loss_increase(loss) + victim_increase(victims))
 }
 
 /// The § 2B1.1 estimate for one defendant: base level, the loss-table increase and the
@@ -312,18 +329,18 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
         }
     };
     let recorded = recorded_loss(victims);
-    let pleaded = referenced.iter().filter_map(|r| r.charge.loss_cents).max().unwrap_or(0);
-    let (loss, basis) = if recorded >= pleaded {
+    let pleaded = referenced.iter().filter_map(|r| r.charge.loss).max_by_key(Amount::minimum_cents);
+    let (loss, basis) = if table_dollars(recorded) >= table_dollars(pleaded) {
         (recorded, "the victims' recorded losses")
     } else {
         (pleaded, "the largest loss pleaded on this defendant's counts")
     };
-    let loss_add = if loss > 0 {
-        let dollars = u64::try_from(loss / 100).unwrap_or(0);
-        let add = table.loss_increase(dollars);
+    let loss_add = if let Some(loss) = loss.filter(|l| l.minimum_cents() > 0) {
+        let add = table.loss_increase(table_dollars(Some(loss)));
+        // A loss known only as a lower bound gives a lower bound on the increase.
+        let or_more = if loss.is_exact() { "" } else { " or more" };
         lines.push(format!(
-            "+{add} for a loss of {} ({basis}), from the table of {} [{}]. {}",
-            format_dollars(loss),
+            "+{add}{or_more} for a loss of {loss} ({basis}), from the table of {} [{}]. {}",
             table.loss_table_edition,
             table.loss_table_label.as_str(),
             table.loss_table_note
@@ -335,11 +352,11 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
     };
     let victim_add = victim_increase(victims);
     if victim_add > 0 {
-        lines.push(format!("+2 (§ 2B1.1(b)(2)(A)(i): {} victims recorded, 10 or more) [SRC]", victims.len()));
+        lines.push(format!("+2 (§ 2B1.1(b)(2)(A)(i): {} victims recorded, 10 or more) [SRC]", victim_count(victims).1));
     } else {
         lines.push(format!(
             "+0 for the number of victims: {} recorded; the substantial-hardship branches of § 2B1.1(b)(2) (+2, +4, +6) turn on facts Custos does not record [SRC]",
-            victims.len()
+            victim_count(victims).1
         ));
     }
     if referenced.iter().any(|r| law.offense(&r.charge.offense_id).is_some_and(|o| o.same_as_object)) {
@@ -364,7 +381,7 @@ mod tests {
     fn count(n: i32, offense: &str, object: Option<&str>, facts: &[&str], who: PersonId) -> Charge {
         Charge {
             object_offense_id: object.map(Into::into),
-            offense_date: Some(date!(2025 - 06 - 01)),
+            offense_date: Some(date!(2025 - 06 - 01).into()),
             penalty_facts: facts.iter().map(|f| f.to_string()).collect(),
             defendants: vec![who],
             ..crate::domain::charge::sample_charge(n, offense)
@@ -378,10 +395,10 @@ mod tests {
         let law = Law::catalog_only(crate::statutes::catalog().unwrap());
         let who = PersonId::new();
         let mut wire = count(1, "WIRE-1349", Some("WIRE"), &[], who);
-        wire.gain_cents = Some(10_200_000 * 100);
+        wire.gain = Some(Amount::exact(10_200_000 * 100));
         let agg = count(2, "AGG-ID", None, &[], who);
         let mut damage = count(3, "CFAA-B", Some("CFAA-A5A"), &["CFAA-A5A-P1"], who);
-        damage.loss_cents = Some(3_000_000 * 100);
+        damage.loss = Some(Amount::exact(3_000_000 * 100));
         let rows = coverage(&law, &[wire, agg, damage], &[], &|_| true, &[], date!(2026 - 06 - 01));
         let people = vec![Person {
             id: who,
@@ -393,7 +410,10 @@ mod tests {
         let victims = vec![Victim {
             name: "Employers".into(),
             kind: VictimKind::Business,
-            estimated_loss_cents: Some(3_000_000 * 100),
+            loss: Some(Amount::exact(3_000_000 * 100)),
+            gain: None,
+            class_size: None,
+            notes: String::new(),
         }];
         let all = exposure(&law, &rows, &people, &victims);
         let carla = &all[0];
@@ -404,7 +424,7 @@ mod tests {
         assert!(prison[2].starts_with("Up to 10 years"), "(b) to violate (a)(5)(A) with a harm: {prison:?}");
         assert_eq!(carla.consecutive_years, 2);
         assert_eq!(carla.counts[0].fine_ceiling_cents, 20_400_000 * 100, "twice the gain");
-        assert!(carla.counts[0].fine.contains("twice the gross gain of $10,200,000.00"));
+        assert!(carla.counts[0].fine.contains("twice the gross gain of $10,200,000"));
         assert_eq!(carla.counts[2].fine_ceiling_cents, 6_000_000 * 100, "twice the loss");
         assert!(carla.counts[0].restitution.starts_with("Mandatory (§ 3663A"), "{}", carla.counts[0].restitution);
         assert!(carla.counts[2].restitution.contains("[UNVERIFIED]"), "§ 1030: flagged, not assumed");
@@ -415,7 +435,7 @@ mod tests {
         // § 2B1.1: base 7 (a 20-year count), +16 for $3M (more than $1.5M), no victim increase.
         assert_eq!(carla.estimated_level, Some(23));
         assert!(
-            carla.guidelines.iter().any(|l| l.starts_with("+16 for a loss of $3,000,000.00")),
+            carla.guidelines.iter().any(|l| l.starts_with("+16 for a loss of $3,000,000 ")),
             "{:?}",
             carla.guidelines
         );

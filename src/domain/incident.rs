@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 use time::Date;
 
+use super::approx::{Amount, Headcount, OffenseDate, Period};
 use super::{ValidationErrors, bounded_text, required_line};
 
 vocabulary!(
@@ -76,14 +77,60 @@ pub const DISTRICT_MAX: usize = 100;
 pub const NAME_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 2_000;
 pub const PARTIES_MAX: usize = 500;
+/// Individually named victims; a larger group is recorded as a class with its size.
+pub const VICTIMS_MAX: usize = 10_000;
 /// Ten trillion dollars, in cents: anything larger is a typing error.
 pub const LOSS_MAX_CENTS: i64 = 1_000_000_000_000_000;
 
+/// A victim, or a class of victims counted together ("identity-theft victims", 80 or more).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Victim {
     pub name: String,
     pub kind: VictimKind,
-    pub estimated_loss_cents: Option<i64>,
+    /// The victim's loss (for a class, the class's total), exact or a lower bound.
+    pub loss: Option<Amount>,
+    /// The defendant's gain from this victim, kept apart from the victim's loss.
+    pub gain: Option<Amount>,
+    /// For a class of victims: how many.
+    pub class_size: Option<Headcount>,
+    pub notes: String,
+}
+
+impl Victim {
+    /// The fewest people this entry stands for.
+    pub fn headcount_minimum(&self) -> i64 {
+        self.class_size.map_or(1, |h| h.minimum())
+    }
+
+    /// Whether the entry is one person, whose name may be sensitive.
+    pub fn is_individual_person(&self) -> bool {
+        self.kind == VictimKind::Individual && self.class_size.is_none()
+    }
+
+    /// The name as pages and documents show it: an individual's initials only where the
+    /// prosecutor marked the incident's victim names as sensitive.
+    pub fn shown_name(&self, names_sensitive: bool) -> String {
+        if names_sensitive && self.is_individual_person() { initials(&self.name) } else { self.name.clone() }
+    }
+
+    /// "Identity-theft victims (at least 80)": a class with its size.
+    pub fn describe(&self, names_sensitive: bool) -> String {
+        match self.class_size {
+            Some(size) => format!("{} (class of {size})", self.name),
+            None => self.shown_name(names_sensitive),
+        }
+    }
+}
+
+/// "J.D." for "John Doe", "J.Q.P." for "Jane Q. Public"; a name already given as initials
+/// stays as it is.
+pub fn initials(name: &str) -> String {
+    let letters: String = name
+        .split(|c: char| c.is_whitespace() || c == '.' || c == '-')
+        .filter_map(|w| w.chars().find(|c| c.is_alphanumeric()))
+        .flat_map(|c| c.to_uppercase().chain(std::iter::once('.')))
+        .collect();
+    if letters.is_empty() { "(name withheld)".into() } else { letters }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,7 +140,8 @@ pub struct Subject {
 }
 
 /// An incident as typed by a person or a script, before any checking. Amounts are dollar
-/// texts such as "243,000.50"; dates are "YYYY-MM-DD"; empty means absent.
+/// texts such as "243,000.50" or "more than 10000000"; dates are a day, month or year
+/// ("2017-03-04", "2017-03", "in or about 2017"); empty means absent.
 #[derive(Debug, Clone, Default)]
 pub struct RawIncident {
     pub title: String,
@@ -104,13 +152,26 @@ pub struct RawIncident {
     pub subjects: Vec<RawSubject>,
     pub first_offense_date: String,
     pub last_offense_date: String,
+    pub victim_names_sensitive: bool,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawVictim {
     pub name: String,
     pub kind: String,
     pub estimated_loss: String,
+    pub gain: String,
+    /// For a class of victims: how many ("80", "80+", "more than 80").
+    pub class_size: String,
+    pub notes: String,
+}
+
+impl RawVictim {
+    pub fn is_blank(&self) -> bool {
+        [&self.name, &self.kind, &self.estimated_loss, &self.gain, &self.class_size, &self.notes]
+            .iter()
+            .all(|f| f.trim().is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -128,8 +189,9 @@ pub struct IncidentDraft {
     pub ai_modalities: BTreeSet<AiModality>,
     pub victims: Vec<Victim>,
     pub subjects: Vec<Subject>,
-    pub first_offense_date: Option<Date>,
-    pub last_offense_date: Option<Date>,
+    pub first_offense_date: Option<Period>,
+    pub last_offense_date: Option<Period>,
+    pub victim_names_sensitive: bool,
 }
 
 impl IncidentDraft {
@@ -160,23 +222,18 @@ impl IncidentDraft {
             }
         }
 
-        let victims = parse_parties(&mut errors, "victims", &raw.victims, |errors, field, v| {
-            let name = errors.check(&format!("{field}.name"), required_line(&v.name, NAME_MAX));
-            let kind = errors.check(&format!("{field}.kind"), v.kind.trim().parse::<VictimKind>());
-            let loss = errors.check(&format!("{field}.estimated_loss"), parse_dollars(&v.estimated_loss));
-            Some(Victim { name: name?, kind: kind?, estimated_loss_cents: loss? })
-        });
-        let subjects = parse_parties(&mut errors, "subjects", &raw.subjects, |errors, field, s| {
+        let victims = parse_parties(&mut errors, "victims", &raw.victims, VICTIMS_MAX, parse_victim);
+        let subjects = parse_parties(&mut errors, "subjects", &raw.subjects, PARTIES_MAX, |errors, field, s| {
             let name = errors.check(&format!("{field}.name"), required_line(&s.name, NAME_MAX));
             let description = errors
                 .check(&format!("{field}.description"), bounded_text(s.description.trim(), DESCRIPTION_MAX, true));
             Some(Subject { name: name?, description: description? })
         });
 
-        let first = errors.check("first_offense_date", parse_date(&raw.first_offense_date, today)).flatten();
-        let last = errors.check("last_offense_date", parse_date(&raw.last_offense_date, today)).flatten();
+        let first = errors.check("first_offense_date", parse_period(&raw.first_offense_date, today)).flatten();
+        let last = errors.check("last_offense_date", parse_period(&raw.last_offense_date, today)).flatten();
         if let (Some(first), Some(last)) = (first, last)
-            && last < first
+            && last.latest() < first.earliest()
         {
             errors.add("last_offense_date", "is before the first offense date");
         }
@@ -193,9 +250,35 @@ impl IncidentDraft {
                 subjects,
                 first_offense_date: first,
                 last_offense_date: last,
+                victim_names_sensitive: raw.victim_names_sensitive,
             }),
             _ => Err(ValidationErrors::single("incident", "could not be read")),
         }
+    }
+
+    /// Total loss over victims whose loss is recorded, with its bound; `None` when none is.
+    pub fn total_loss(&self) -> Option<Amount> {
+        Amount::sum(self.victims.iter().filter_map(|v| v.loss.as_ref()))
+    }
+
+    /// The defendants' total gain from the victims, kept apart from their losses.
+    pub fn total_gain(&self) -> Option<Amount> {
+        Amount::sum(self.victims.iter().filter_map(|v| v.gain.as_ref()))
+    }
+
+    /// The fewest people the victim entries stand for (a class counts its size).
+    pub fn victim_headcount(&self) -> i64 {
+        self.victims.iter().map(Victim::headcount_minimum).sum()
+    }
+
+    /// Whether any class size is a lower bound, so the headcount is "at least".
+    pub fn headcount_is_bound(&self) -> bool {
+        self.victims.iter().any(|v| v.class_size.is_some_and(|h| !matches!(h.bound, super::approx::Bound::Exact)))
+    }
+
+    /// "in or about March 2017 through 2018-06-30", "from 2026-01-05", or "".
+    pub fn offense_dates(&self) -> String {
+        describe_offense_dates(self.first_offense_date, self.last_offense_date)
     }
 
     /// The same incident in raw form, for editing or patching.
@@ -205,34 +288,53 @@ impl IncidentDraft {
             summary: self.summary.clone(),
             district: self.district.clone().unwrap_or_default(),
             ai_modalities: self.ai_modalities.iter().map(|m| m.as_str().to_owned()).collect(),
-            victims: self
-                .victims
-                .iter()
-                .map(|v| RawVictim {
-                    name: v.name.clone(),
-                    kind: v.kind.as_str().to_owned(),
-                    estimated_loss: v.estimated_loss_cents.map(format_cents_plain).unwrap_or_default(),
-                })
-                .collect(),
+            victims: self.victims.iter().map(Victim::to_raw).collect(),
             subjects: self
                 .subjects
                 .iter()
                 .map(|s| RawSubject { name: s.name.clone(), description: s.description.clone() })
                 .collect(),
-            first_offense_date: self.first_offense_date.map(|d| d.to_string()).unwrap_or_default(),
-            last_offense_date: self.last_offense_date.map(|d| d.to_string()).unwrap_or_default(),
+            first_offense_date: self.first_offense_date.map(|d| d.canonical()).unwrap_or_default(),
+            last_offense_date: self.last_offense_date.map(|d| d.canonical()).unwrap_or_default(),
+            victim_names_sensitive: self.victim_names_sensitive,
         }
     }
+}
+
+impl Victim {
+    /// The victim in raw form; it parses back to itself.
+    pub fn to_raw(&self) -> RawVictim {
+        RawVictim {
+            name: self.name.clone(),
+            kind: self.kind.as_str().to_owned(),
+            estimated_loss: self.loss.map(|a| a.plain()).unwrap_or_default(),
+            gain: self.gain.map(|a| a.plain()).unwrap_or_default(),
+            class_size: self.class_size.map(|h| h.plain()).unwrap_or_default(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+/// Checks one victim; problems are recorded under `field` (`victims[3].estimated_loss`).
+pub fn parse_victim(errors: &mut ValidationErrors, field: &str, v: &RawVictim) -> Option<Victim> {
+    let name = errors.check(&format!("{field}.name"), required_line(&v.name, NAME_MAX));
+    let kind = errors.check(&format!("{field}.kind"), v.kind.trim().parse::<VictimKind>());
+    let loss = errors.check(&format!("{field}.estimated_loss"), Amount::parse(&v.estimated_loss));
+    let gain = errors.check(&format!("{field}.gain"), Amount::parse(&v.gain));
+    let class_size = errors.check(&format!("{field}.class_size"), Headcount::parse(&v.class_size));
+    let notes = errors.check(&format!("{field}.notes"), bounded_text(v.notes.trim(), DESCRIPTION_MAX, true));
+    Some(Victim { name: name?, kind: kind?, loss: loss?, gain: gain?, class_size: class_size?, notes: notes? })
 }
 
 fn parse_parties<R, T>(
     errors: &mut ValidationErrors,
     field: &str,
     raw: &[R],
+    max: usize,
     mut parse_one: impl FnMut(&mut ValidationErrors, &str, &R) -> Option<T>,
 ) -> Vec<T> {
-    if raw.len() > PARTIES_MAX {
-        errors.add(field, format!("at most {PARTIES_MAX} entries"));
+    if raw.len() > max {
+        errors.add(field, format!("at most {max} entries: record a larger group as a class of victims"));
         return Vec::new();
     }
     raw.iter().enumerate().filter_map(|(i, r)| parse_one(errors, &format!("{field}[{i}]"), r)).collect()
@@ -244,6 +346,28 @@ fn optional_line(value: &str, max: usize) -> Result<Option<String>, String> {
         return Ok(None);
     }
     required_line(value, max).map(Some)
+}
+
+/// An incident's first and last offense dates as documents state them: "in or about 2017",
+/// "from in or about March 2017 through 2018-06-30", "from 2026-01-05", or "".
+pub fn describe_offense_dates(first: Option<Period>, last: Option<Period>) -> String {
+    match (first, last) {
+        (Some(f), Some(l)) if f == l => f.describe(),
+        (Some(f), Some(l)) => OffenseDate { from: f, through: Some(l) }.describe(),
+        (Some(f), None) => format!("from {}", f.describe()),
+        (None, Some(l)) => format!("through {}", l.describe()),
+        (None, None) => String::new(),
+    }
+}
+
+/// Parses a day, month or year ("2017-03-04", "2017-03", "in or about 2017"); empty means
+/// no date. A date after `today` is refused.
+pub fn parse_period(value: &str, today: Date) -> Result<Option<Period>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    Period::parse(value)?.check(today).map(Some)
 }
 
 /// Parses "YYYY-MM-DD"; empty means no date. A date after `today` is refused.
@@ -313,6 +437,7 @@ pub struct IncidentPatch {
     pub subjects: Option<Vec<RawSubject>>,
     pub first_offense_date: Option<String>,
     pub last_offense_date: Option<String>,
+    pub victim_names_sensitive: Option<bool>,
 }
 
 impl IncidentPatch {
@@ -327,6 +452,7 @@ impl IncidentPatch {
             subjects: Some(raw.subjects),
             first_offense_date: Some(raw.first_offense_date),
             last_offense_date: Some(raw.last_offense_date),
+            victim_names_sensitive: Some(raw.victim_names_sensitive),
         }
     }
 
@@ -344,6 +470,7 @@ impl IncidentPatch {
         set(&mut raw.subjects, &self.subjects);
         set(&mut raw.first_offense_date, &self.first_offense_date);
         set(&mut raw.last_offense_date, &self.last_offense_date);
+        set(&mut raw.victim_names_sensitive, &self.victim_names_sensitive);
     }
 }
 
@@ -367,9 +494,9 @@ impl Incident {
         self.members.iter().any(|m| m.user_id == user)
     }
 
-    /// Total estimated loss over victims whose loss is known.
-    pub fn total_loss_cents(&self) -> i64 {
-        self.details.victims.iter().filter_map(|v| v.estimated_loss_cents).sum()
+    /// Total loss over victims whose loss is recorded, with its bound; `None` when none is.
+    pub fn total_loss(&self) -> Option<Amount> {
+        self.details.total_loss()
     }
 }
 
@@ -391,8 +518,8 @@ pub struct IncidentSummary {
     pub status: IncidentStatus,
     pub district: Option<String>,
     pub ai_modalities: Vec<AiModality>,
-    pub first_offense_date: Option<Date>,
-    pub last_offense_date: Option<Date>,
+    pub first_offense_date: Option<Period>,
+    pub last_offense_date: Option<Period>,
     pub updated_at: time::PrimitiveDateTime,
 }
 
@@ -492,17 +619,19 @@ mod tests {
                 name: "Acme".into(),
                 kind: "business".into(),
                 estimated_loss: "$243,000.5".into(),
+                ..RawVictim::default()
             }],
             subjects: vec![RawSubject { name: "Unknown".into(), description: "".into() }],
             first_offense_date: "2026-03-01".into(),
             last_offense_date: "2026-03-04".into(),
+            victim_names_sensitive: false,
         }
     }
 
     #[test]
     fn a_good_incident_parses() {
         let draft = IncidentDraft::parse(&raw(), date!(2026 - 11 - 27)).unwrap();
-        assert_eq!(draft.victims[0].estimated_loss_cents, Some(24_300_050));
+        assert_eq!(draft.victims[0].loss, Some(Amount::exact(24_300_050)));
         assert!(draft.ai_modalities.contains(&AiModality::DeepfakeImpersonation));
         assert_eq!(IncidentDraft::parse(&draft.to_raw(), date!(2026 - 11 - 27)).unwrap(), draft);
     }
@@ -527,6 +656,59 @@ mod tests {
         ] {
             assert!(errors.for_field(field).is_some(), "no error for {field}: {errors}");
         }
+    }
+
+    #[test]
+    fn approximate_facts_are_kept_as_recorded() {
+        let mut r = raw();
+        r.first_offense_date = "in or about 2017".into();
+        r.last_offense_date = "about 2018-06".into();
+        r.victims[0].estimated_loss = "more than $10,000,000".into();
+        r.victims[0].gain = "at least 2500000".into();
+        r.victims.push(RawVictim {
+            name: "Identity-theft victims".into(),
+            kind: "individual".into(),
+            class_size: "80+".into(),
+            estimated_loss: "at least 400000".into(),
+            ..RawVictim::default()
+        });
+        let draft = IncidentDraft::parse(&r, date!(2026 - 11 - 27)).unwrap();
+        assert_eq!(draft.offense_dates(), "from in or about 2017 through in or about June 2018");
+        assert_eq!(draft.total_loss().map(|a| a.to_string()).as_deref(), Some("more than $10,400,000"));
+        assert_eq!(draft.total_gain().map(|a| a.to_string()).as_deref(), Some("at least $2,500,000"));
+        assert_eq!(draft.victim_headcount(), 81);
+        assert!(draft.headcount_is_bound());
+        assert_eq!(draft.victims[1].describe(true), "Identity-theft victims (class of at least 80)");
+        assert_eq!(IncidentDraft::parse(&draft.to_raw(), date!(2026 - 11 - 27)).unwrap(), draft);
+    }
+
+    #[test]
+    fn sensitive_names_show_initials_for_people_only() {
+        let person = Victim {
+            name: "Jane Q. Public".into(),
+            kind: VictimKind::Individual,
+            loss: None,
+            gain: None,
+            class_size: None,
+            notes: String::new(),
+        };
+        assert_eq!(person.shown_name(true), "J.Q.P.");
+        assert_eq!(person.shown_name(false), "Jane Q. Public");
+        let bank =
+            Victim { name: "First Lakeshore Bank".into(), kind: VictimKind::FinancialInstitution, ..person.clone() };
+        assert_eq!(bank.shown_name(true), "First Lakeshore Bank");
+        assert_eq!(initials("M. K."), "M.K.");
+    }
+
+    #[test]
+    fn a_month_ending_before_the_first_day_is_refused() {
+        let mut r = raw();
+        r.first_offense_date = "2026-03".into();
+        r.last_offense_date = "2026-02".into();
+        assert!(IncidentDraft::parse(&r, date!(2026 - 11 - 27)).unwrap_err().for_field("last_offense_date").is_some());
+        // A last date inside the first month is fine: both can be true.
+        r.last_offense_date = "2026-03-15".into();
+        assert!(IncidentDraft::parse(&r, date!(2026 - 11 - 27)).is_ok());
     }
 
     #[test]

@@ -44,6 +44,7 @@ mod vocabulary {
     }
 }
 
+pub mod approx;
 pub mod audit;
 pub mod charge;
 pub mod custody;
@@ -57,6 +58,7 @@ pub mod person;
 pub mod policy;
 pub mod user;
 pub mod verification;
+pub mod victim_sheet;
 
 use serde::Serialize;
 use std::fmt;

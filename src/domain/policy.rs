@@ -156,6 +156,17 @@ pub fn review_mapping(user: &User, incident: &Incident, mapping: &Mapping) -> De
     Ok(())
 }
 
+/// Marking victims' names sensitive (initials only in pages and documents) or lifting the
+/// mark is a prosecutor's call about the case, as is every disclosure decision.
+pub fn mark_victim_names(user: &User, incident: &Incident) -> Decision {
+    work_on(user, incident, CaseWork::ChangeIncident)?;
+    if user.role.decides_charges() {
+        Ok(())
+    } else {
+        refuse(user, "mark victims' names sensitive: prosecutors and supervisors do")
+    }
+}
+
 /// Whether `user` has a review queue at all.
 pub fn reviews(user: &User) -> bool {
     user.role.decides_charges()

@@ -12,9 +12,11 @@ use crate::domain::incident::{
 };
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
+use crate::domain::victim_sheet::{self, SheetCheck};
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
 use crate::services::audit;
+use sha2::{Digest, Sha256};
 
 /// An incident the user may not see is reported exactly as one that does not exist.
 fn visible(incident: Option<Incident>, user: &User) -> Result<Incident, AppError> {
@@ -49,8 +51,9 @@ fn details_json(status: IncidentStatus, details: &IncidentDraft) -> Value {
         "ai_modalities": details.ai_modalities,
         "victims": details.victims,
         "subjects": details.subjects,
-        "first_offense_date": details.first_offense_date.map(|d| d.to_string()),
-        "last_offense_date": details.last_offense_date.map(|d| d.to_string()),
+        "first_offense_date": details.first_offense_date.map(|d| d.canonical()),
+        "last_offense_date": details.last_offense_date.map(|d| d.canonical()),
+        "victim_names_sensitive": details.victim_names_sensitive,
     })
 }
 
@@ -58,6 +61,12 @@ fn details_json(status: IncidentStatus, details: &IncidentDraft) -> Value {
 pub fn create(conn: &mut DbConnection, user: &User, raw: &RawIncident) -> Result<Incident, AppError> {
     policy::open_incident(user)?;
     let draft = IncidentDraft::parse(raw, today())?;
+    if draft.victim_names_sensitive && !user.role.decides_charges() {
+        return Err(policy::Refusal::NotPermitted(
+            "Only a prosecutor or supervisor marks victims' names sensitive".into(),
+        )
+        .into());
+    }
     let number = db::write_transaction(conn, |conn| -> Result<IncidentNumber, AppError> {
         let now = now_utc();
         let year = now.year();
@@ -77,8 +86,11 @@ pub fn create(conn: &mut DbConnection, user: &User, raw: &RawIncident) -> Result
                 summary: &draft.summary,
                 status: IncidentStatus::Intake.as_str(),
                 district: draft.district.as_deref(),
-                first_offense_date: draft.first_offense_date,
-                last_offense_date: draft.last_offense_date,
+                first_offense_date: draft.first_offense_date.map(|p| p.start),
+                last_offense_date: draft.last_offense_date.map(|p| p.start),
+                first_offense_date_form: draft.first_offense_date.and_then(|p| p.stored_form()),
+                last_offense_date_form: draft.last_offense_date.and_then(|p| p.stored_form()),
+                victim_names_sensitive: draft.victim_names_sensitive,
                 version: 1,
                 created_by: user.id.to_string(),
                 created_at: now,
@@ -110,6 +122,20 @@ pub fn update(
     new_status: Option<IncidentStatus>,
     patch: &IncidentPatch,
 ) -> Result<Incident, AppError> {
+    apply_update(conn, user, number, version, new_status, patch, None)
+}
+
+/// `update`, with `source` (where the change came from, such as an imported sheet) kept in
+/// the audit record beside the change.
+fn apply_update(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    version: i32,
+    new_status: Option<IncidentStatus>,
+    patch: &IncidentPatch,
+    source: Option<Value>,
+) -> Result<Incident, AppError> {
     let current = get(conn, user, number)?;
     policy::work_on(user, &current, CaseWork::ChangeIncident)?;
     if version != current.version {
@@ -118,6 +144,9 @@ pub fn update(
     let mut raw = current.details.to_raw();
     patch.apply(&mut raw);
     let draft = IncidentDraft::parse(&raw, today())?;
+    if draft.victim_names_sensitive != current.details.victim_names_sensitive {
+        policy::mark_victim_names(user, &current)?;
+    }
     let status = new_status.unwrap_or(current.status);
     if status != current.status {
         if !current.status.can_move_to(status) {
@@ -144,8 +173,11 @@ pub fn update(
                 summary: &draft.summary,
                 status: status.as_str(),
                 district: draft.district.as_deref(),
-                first_offense_date: draft.first_offense_date,
-                last_offense_date: draft.last_offense_date,
+                first_offense_date: draft.first_offense_date.map(|p| p.start),
+                last_offense_date: draft.last_offense_date.map(|p| p.start),
+                first_offense_date_form: draft.first_offense_date.and_then(|p| p.stored_form()),
+                last_offense_date_form: draft.last_offense_date.and_then(|p| p.stored_form()),
+                victim_names_sensitive: draft.victim_names_sensitive,
                 version: version + 1,
                 updated_by: user.id.to_string(),
                 updated_at: now_utc(),
@@ -161,11 +193,94 @@ pub fn update(
             Some(user.id),
             if status != current.status { AuditAction::IncidentStatusChanged } else { AuditAction::IncidentUpdated },
             Some(current.id),
-            json!({ "version": version + 1, "changed": changed, "before": pick(&before), "after": pick(&after) }),
+            json!({
+                "version": version + 1,
+                "changed": changed,
+                "before": pick(&before),
+                "after": pick(&after),
+                "source": source,
+            }),
         )?;
         Ok(())
     })?;
     get(conn, user, number)
+}
+
+/// What importing a victims sheet would do, checked against the incident as it stands.
+pub struct VictimImport {
+    pub incident: Incident,
+    pub check: SheetCheck,
+    /// Rows in the sheet, blank ones included.
+    pub rows: usize,
+    pub sheet_sha256: String,
+}
+
+/// Reads and checks a victims sheet without saving anything: the preview.
+pub fn preview_victims(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    sheet: &[u8],
+) -> Result<VictimImport, AppError> {
+    let incident = get(conn, user, number)?;
+    policy::work_on(user, &incident, CaseWork::ChangeIncident)?;
+    let rows = victim_sheet::read(sheet).map_err(|why| ValidationErrors::single("sheet", why))?;
+    let check = victim_sheet::check(&rows, &incident.details.victims);
+    Ok(VictimImport { incident, check, rows: rows.len(), sheet_sha256: hex::encode(Sha256::digest(sheet)) })
+}
+
+/// Adds every victim of the sheet to the incident in one change, or none: a sheet with any
+/// refused row is refused whole, each row named with why. `version` is the version the
+/// preview was checked against.
+pub fn import_victims(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    version: i32,
+    sheet: &[u8],
+) -> Result<(Incident, VictimImport), AppError> {
+    let preview = preview_victims(conn, user, number, sheet)?;
+    if preview.incident.version != version {
+        return Err(stale(number, version, preview.incident.version));
+    }
+    let mut errors = ValidationErrors::new();
+    for row in &preview.check.refused {
+        let field = if row.line == 0 { "sheet".to_owned() } else { format!("sheet.line[{}]", row.line) };
+        errors.add(&field, row.reasons.join("; "));
+    }
+    if preview.check.accepted.is_empty() && errors.0.is_empty() {
+        errors.add("sheet", "holds no victims: nothing to import");
+    }
+    if !errors.0.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let added = preview.check.accepted.len();
+    let victims = preview
+        .incident
+        .details
+        .victims
+        .iter()
+        .chain(preview.check.accepted.iter().map(|(_, v)| v))
+        .map(crate::domain::incident::Victim::to_raw)
+        .collect();
+    let patch = IncidentPatch { victims: Some(victims), ..IncidentPatch::default() };
+    let source = json!({ "victims_imported": added, "sheet_sha256": preview.sheet_sha256, "sheet_rows": preview.rows });
+    let incident = apply_update(conn, user, number, version, None, &patch, Some(source))?;
+    Ok((incident, preview))
+}
+
+/// One page of an incident's victims, for the victims page (`page` from 1).
+pub fn victims_page(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    page: i64,
+    per_page: i64,
+) -> Result<(Incident, Vec<crate::domain::incident::Victim>), AppError> {
+    let incident = get(conn, user, number)?;
+    let offset = (page.max(1) - 1).saturating_mul(per_page);
+    let victims = repo::victims_of(conn, &incident.id.to_string(), Some((offset, per_page)))?;
+    Ok((incident, victims))
 }
 
 fn stale(number: IncidentNumber, seen: i32, current: i32) -> AppError {

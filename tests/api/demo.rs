@@ -108,7 +108,7 @@ async fn demo_dataset_loads_once(app: TestApp) {
         if detail.details.ai_modalities.is_empty() {
             assert!(!text.contains("lists these uses of artificial intelligence"), "{}", incident.number);
         }
-        if !detail.details.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {
+        if !detail.details.victims.iter().any(|v| v.loss.is_some()) {
             assert!(!text.contains("recorded losses total"), "{}", incident.number);
         }
         if i == 0 {

@@ -32,3 +32,4 @@ mod pages;
 mod properties;
 mod schema;
 mod sessions;
+mod victims;

@@ -124,7 +124,8 @@ async fn incident_forms_create_edit_and_keep_typed_input(app: TestApp) {
         .body(format!(
             "csrf_token={csrf}&title=Deepfake+CFO+call&summary=Cloned+voice&district=N.D.+Cal.&ai_modalities=deepfake_impersonation\
              &ai_modalities=ai_phishing&victim_name=Acme+Corp&victim_kind=business&victim_loss=250%2C000\
-             &victim_name=&victim_kind=&victim_loss=&first_offense_date=2026-03-01&last_offense_date=2026-03-04"
+             &victim_gain=more+than+100000&victim_class_size=&victim_notes=Wire+of+2026-03-04\
+             &victim_name=&victim_kind=&victim_loss=&first_offense_date=in+or+about+March+2026&last_offense_date=2026-03-04"
         ))
         .header("content-type", "application/x-www-form-urlencoded")
         .send()
@@ -134,7 +135,9 @@ async fn incident_forms_create_edit_and_keep_typed_input(app: TestApp) {
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     let page = browser.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Deepfake CFO call"));
-    assert!(page.contains("$250,000.00"));
+    assert!(page.contains("<td class=\"num\">$250,000</td>"), "{page}");
+    assert!(page.contains("more than $100,000"), "the gain, kept apart from the loss: {page}");
+    assert!(page.contains("from in or about March 2026 through 2026-03-04"), "{page}");
     assert!(page.contains("Deepfake voice or video impersonation"));
     assert!(page.contains("opened."), "flash after creating");
 

@@ -6,6 +6,7 @@ use time::{Date, PrimitiveDateTime};
 use super::{corrupt, parse_stored};
 use crate::db::schema::{charges, exhibit_tags, exhibits, incidents, mapping_reviews, mappings, users};
 use crate::db::{DbConnection, MultiBackend};
+use crate::domain::approx::OffenseDate;
 use crate::domain::charge::{Charge, Mapping, MappingStatus, Review};
 use crate::domain::ids::{ChargeId, ExhibitId, MappingId, UserId};
 
@@ -32,6 +33,11 @@ pub struct ChargeRow {
     pub charging_instrument: Option<String>,
     pub gain_cents: Option<i64>,
     pub loss_cents: Option<i64>,
+    /// The recorded form of an approximate or ranged offense date; `offense_date` then holds
+    /// its earliest day.
+    pub offense_date_form: Option<String>,
+    pub gain_bound: Option<String>,
+    pub loss_bound: Option<String>,
 }
 
 impl ChargeRow {
@@ -44,14 +50,18 @@ impl ChargeRow {
             offense_id: self.offense_id,
             object_offense_id: self.object_offense_id,
             concerns: self.concerns,
-            offense_date: self.offense_date,
+            offense_date: self
+                .offense_date
+                .map(|d| OffenseDate::from_stored(d, self.offense_date_form.as_deref()))
+                .transpose()
+                .map_err(|why| corrupt("offense date", &why))?,
             affects_financial_institution: self.affects_financial_institution,
             drop_reason: self.drop_reason,
             defendants: Vec::new(),
             predicate: self.predicate_charge_id.as_deref().map(|p| parse_stored("charge id", p)).transpose()?,
             charged_on: self.charged_on,
-            gain_cents: self.gain_cents,
-            loss_cents: self.loss_cents,
+            gain: super::stored_amount("gain", self.gain_cents, self.gain_bound.as_deref())?,
+            loss: super::stored_amount("loss", self.loss_cents, self.loss_bound.as_deref())?,
             charging_instrument: self
                 .charging_instrument
                 .as_deref()

@@ -5,6 +5,7 @@ use time::{Date, PrimitiveDateTime};
 use super::corrupt;
 use crate::db::schema::{incident_ai_modalities, incident_members, incidents, subjects, users, victims};
 use crate::db::{DbConnection, MultiBackend};
+use crate::domain::approx::{Bound, Headcount, Period};
 use crate::domain::ids::{IncidentId, IncidentNumber, UserId};
 use crate::domain::incident::{
     AiModality, Incident, IncidentDraft, IncidentFilter, IncidentStatus, IncidentSummary, Member, Page, Subject, Victim,
@@ -30,6 +31,9 @@ pub struct IncidentRow {
     pub created_at: PrimitiveDateTime,
     pub updated_by: String,
     pub updated_at: PrimitiveDateTime,
+    pub first_offense_date_form: Option<String>,
+    pub last_offense_date_form: Option<String>,
+    pub victim_names_sensitive: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -50,6 +54,9 @@ pub struct NewIncidentRow<'a> {
     pub created_at: PrimitiveDateTime,
     pub updated_by: String,
     pub updated_at: PrimitiveDateTime,
+    pub first_offense_date_form: Option<String>,
+    pub last_offense_date_form: Option<String>,
+    pub victim_names_sensitive: bool,
 }
 
 #[derive(Debug, AsChangeset)]
@@ -64,6 +71,65 @@ pub struct IncidentChangeset<'a> {
     pub version: i32,
     pub updated_by: String,
     pub updated_at: PrimitiveDateTime,
+    pub first_offense_date_form: Option<String>,
+    pub last_offense_date_form: Option<String>,
+    pub victim_names_sensitive: bool,
+}
+
+impl IncidentRow {
+    fn first_period(&self) -> QueryResult<Option<Period>> {
+        stored_period(self.first_offense_date, self.first_offense_date_form.as_deref())
+    }
+
+    fn last_period(&self) -> QueryResult<Option<Period>> {
+        stored_period(self.last_offense_date, self.last_offense_date_form.as_deref())
+    }
+}
+
+fn stored_period(date: Option<Date>, form: Option<&str>) -> QueryResult<Option<Period>> {
+    date.map(|d| Period::from_stored(d, form)).transpose().map_err(|why| corrupt("offense date", &why))
+}
+
+/// One row of `victims` as read.
+type VictimRow =
+    (String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>, String);
+
+/// The victims of an incident in their recorded order; `page` limits the read to
+/// (offset, limit) for pages that show a long list in parts.
+pub fn victims_of(conn: &mut DbConnection, incident_id: &str, page: Option<(i64, i64)>) -> QueryResult<Vec<Victim>> {
+    let mut query = victims::table
+        .filter(victims::incident_id.eq(incident_id))
+        .order(victims::position.asc())
+        .select((
+            victims::name,
+            victims::kind,
+            victims::estimated_loss_cents,
+            victims::loss_bound,
+            victims::gain_cents,
+            victims::gain_bound,
+            victims::class_size,
+            victims::class_size_bound,
+            victims::notes,
+        ))
+        .into_boxed::<MultiBackend>();
+    if let Some((offset, limit)) = page {
+        query = query.offset(offset).limit(limit);
+    }
+    let rows: Vec<VictimRow> = query.load(conn)?;
+    rows.into_iter()
+        .map(|(name, kind, loss, loss_bound, gain, gain_bound, size, size_bound, notes)| {
+            let size_bound = Bound::from_stored(size_bound.as_deref())
+                .map_err(|_| corrupt("class size bound", size_bound.as_deref().unwrap_or("")))?;
+            Ok(Victim {
+                kind: kind.parse().map_err(|_| corrupt("victim kind", &kind))?,
+                name,
+                loss: super::stored_amount("victim loss", loss, loss_bound.as_deref())?,
+                gain: super::stored_amount("victim gain", gain, gain_bound.as_deref())?,
+                class_size: size.map(|count| Headcount { count, bound: size_bound }),
+                notes,
+            })
+        })
+        .collect()
 }
 
 /// The next free sequence number in `year` (run inside a write transaction).
@@ -117,7 +183,13 @@ pub fn replace_parties(conn: &mut DbConnection, id: IncidentId, draft: &Incident
                 victims::position.eq(position),
                 victims::name.eq(&victim.name),
                 victims::kind.eq(victim.kind.as_str()),
-                victims::estimated_loss_cents.eq(victim.estimated_loss_cents),
+                victims::estimated_loss_cents.eq(victim.loss.map(|a| a.cents)),
+                victims::loss_bound.eq(victim.loss.and_then(|a| a.bound.stored())),
+                victims::gain_cents.eq(victim.gain.map(|a| a.cents)),
+                victims::gain_bound.eq(victim.gain.and_then(|a| a.bound.stored())),
+                victims::class_size.eq(victim.class_size.map(|h| h.count)),
+                victims::class_size_bound.eq(victim.class_size.and_then(|h| h.bound.stored())),
+                victims::notes.eq(&victim.notes),
             ))
             .execute(conn)?;
     }
@@ -172,21 +244,7 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
         return Ok(None);
     };
     let modalities = modalities_of(conn, std::slice::from_ref(&row.id))?.remove(&row.id).unwrap_or_default();
-    let victim_rows: Vec<(String, String, Option<i64>)> = victims::table
-        .filter(victims::incident_id.eq(&row.id))
-        .order(victims::position.asc())
-        .select((victims::name, victims::kind, victims::estimated_loss_cents))
-        .load(conn)?;
-    let victims = victim_rows
-        .into_iter()
-        .map(|(name, kind, loss)| {
-            Ok(Victim {
-                kind: kind.parse().map_err(|_| corrupt("victim kind", &kind))?,
-                name,
-                estimated_loss_cents: loss,
-            })
-        })
-        .collect::<QueryResult<Vec<_>>>()?;
+    let victims = victims_of(conn, &row.id, None)?;
     let subjects: Vec<Subject> = subjects::table
         .filter(subjects::incident_id.eq(&row.id))
         .order(subjects::position.asc())
@@ -213,6 +271,7 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
+    let (first_offense_date, last_offense_date) = (row.first_period()?, row.last_period()?);
     let created_by = username_of(conn, &row.created_by)?;
     let updated_by = username_of(conn, &row.updated_by)?;
 
@@ -227,8 +286,9 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
             ai_modalities: modalities.into_iter().collect::<BTreeSet<_>>(),
             victims,
             subjects,
-            first_offense_date: row.first_offense_date,
-            last_offense_date: row.last_offense_date,
+            first_offense_date,
+            last_offense_date,
+            victim_names_sensitive: row.victim_names_sensitive,
         },
         version: row.version,
         created_by,
@@ -341,14 +401,15 @@ pub fn list(
     let items = rows
         .into_iter()
         .map(|row| {
+            let (first_offense_date, last_offense_date) = (row.first_period()?, row.last_period()?);
             Ok(IncidentSummary {
                 number: row.number.parse().map_err(|_: String| corrupt("incident number", &row.number))?,
                 status: row.status.parse::<IncidentStatus>().map_err(|_| corrupt("status", &row.status))?,
                 ai_modalities: modalities.remove(&row.id).unwrap_or_default(),
                 title: row.title,
                 district: row.district,
-                first_offense_date: row.first_offense_date,
-                last_offense_date: row.last_offense_date,
+                first_offense_date,
+                last_offense_date,
                 updated_at: row.updated_at,
             })
         })

@@ -22,6 +22,17 @@ pub(crate) fn parse_stored<T: std::str::FromStr>(what: &str, value: &str) -> die
     value.parse().map_err(|_| corrupt(what, value))
 }
 
+/// A stored amount: the cents and, for a lower bound, the bound's name.
+pub(crate) fn stored_amount(
+    what: &str,
+    cents: Option<i64>,
+    bound: Option<&str>,
+) -> diesel::result::QueryResult<Option<crate::domain::approx::Amount>> {
+    let bound = crate::domain::approx::Bound::from_stored(bound)
+        .map_err(|_| corrupt(&format!("{what} bound"), bound.unwrap_or("")))?;
+    Ok(cents.map(|cents| crate::domain::approx::Amount { cents, bound }))
+}
+
 /// Records read one by one for verification: each by its key, as read, or what no longer
 /// reads in it.
 pub type Checked<T> = Vec<(String, Result<T, String>)>;

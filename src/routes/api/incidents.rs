@@ -2,11 +2,13 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::{PageBody, rfc3339};
+use crate::domain::approx::Bound;
 use crate::domain::ids::IncidentNumber;
 use crate::domain::incident::{
     AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, RawIncident,
-    RawIncidentFilter, RawSubject, RawVictim, format_cents_plain,
+    RawIncidentFilter, RawSubject, RawVictim, Victim, format_cents_plain,
 };
+use crate::domain::victim_sheet::SHEET_MAX_BYTES;
 use crate::error::AppError;
 use crate::routes::auth::ApiUser;
 use crate::routes::incident_number;
@@ -18,7 +20,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/incidents", web::post().to(create))
         .route("/incidents/{incident}", web::get().to(show))
         .route("/incidents/{incident}", web::patch().to(patch))
-        .route("/incidents/{incident}/members", web::post().to(add_member));
+        .route("/incidents/{incident}/members", web::post().to(add_member))
+        .route("/incidents/{incident}/victims", web::get().to(list_victims))
+        .service(
+            web::resource("/incidents/{incident}/victims/import")
+                .app_data(web::PayloadConfig::new(SHEET_MAX_BYTES))
+                .route(web::post().to(import_victims)),
+        );
 }
 
 #[derive(Debug, Deserialize)]
@@ -26,9 +34,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct VictimBody {
     name: String,
     kind: String,
-    /// Dollars as a decimal string, e.g. "243000.50".
+    /// Dollars as a decimal string, e.g. "243000.50", or a lower bound: "more than 10000000".
     #[serde(default)]
     estimated_loss_usd: Option<String>,
+    /// The defendants' gain from this victim, in the same form; kept apart from the loss.
+    #[serde(default)]
+    gain_usd: Option<String>,
+    /// For a class of victims: how many, e.g. 80, "80+" or "more than 80".
+    #[serde(default)]
+    class_size: Option<TextOrNumber>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+/// A figure a client may send as a JSON number or as text with a bound ("80+").
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TextOrNumber {
+    Number(i64),
+    Text(String),
+}
+
+impl TextOrNumber {
+    fn into_text(self) -> String {
+        match self {
+            TextOrNumber::Number(n) => n.to_string(),
+            TextOrNumber::Text(t) => t,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,7 +75,14 @@ pub struct SubjectBody {
 fn raw_victims(victims: Vec<VictimBody>) -> Vec<RawVictim> {
     victims
         .into_iter()
-        .map(|v| RawVictim { name: v.name, kind: v.kind, estimated_loss: v.estimated_loss_usd.unwrap_or_default() })
+        .map(|v| RawVictim {
+            name: v.name,
+            kind: v.kind,
+            estimated_loss: v.estimated_loss_usd.unwrap_or_default(),
+            gain: v.gain_usd.unwrap_or_default(),
+            class_size: v.class_size.map(TextOrNumber::into_text).unwrap_or_default(),
+            notes: v.notes.unwrap_or_default(),
+        })
         .collect()
 }
 
@@ -68,6 +108,10 @@ pub struct CreateIncidentBody {
     first_offense_date: Option<String>,
     #[serde(default)]
     last_offense_date: Option<String>,
+    /// Show individual victims by initials only, in pages and documents (prosecutors and
+    /// supervisors only).
+    #[serde(default)]
+    victim_names_sensitive: bool,
 }
 
 /// Changes to an incident. `version` is the version the client last read: required, so
@@ -95,6 +139,8 @@ pub struct PatchIncidentBody {
     first_offense_date: Option<String>,
     #[serde(default)]
     last_offense_date: Option<String>,
+    #[serde(default)]
+    victim_names_sensitive: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,10 +151,40 @@ pub struct AddMemberBody {
 
 #[derive(Debug, Serialize)]
 pub struct VictimView {
+    /// The name as recorded (team members edit it).
     name: String,
+    /// The name as pages and documents show it: initials where names are marked sensitive.
+    shown_name: String,
     kind: String,
     estimated_loss_usd: Option<String>,
     estimated_loss_cents: Option<i64>,
+    /// "exact", "at_least" or "more_than"; absent when no loss is recorded.
+    loss_bound: Option<Bound>,
+    gain_usd: Option<String>,
+    gain_cents: Option<i64>,
+    gain_bound: Option<Bound>,
+    class_size: Option<i64>,
+    class_size_bound: Option<Bound>,
+    notes: String,
+}
+
+impl VictimView {
+    pub fn new(v: Victim, names_sensitive: bool) -> VictimView {
+        VictimView {
+            shown_name: v.shown_name(names_sensitive),
+            kind: v.kind.as_str().to_owned(),
+            estimated_loss_usd: v.loss.map(|a| format_cents_plain(a.cents)),
+            estimated_loss_cents: v.loss.map(|a| a.cents),
+            loss_bound: v.loss.map(|a| a.bound),
+            gain_usd: v.gain.map(|a| format_cents_plain(a.cents)),
+            gain_cents: v.gain.map(|a| a.cents),
+            gain_bound: v.gain.map(|a| a.bound),
+            class_size: v.class_size.map(|h| h.count),
+            class_size_bound: v.class_size.map(|h| h.bound),
+            notes: v.notes,
+            name: v.name,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -136,8 +212,12 @@ pub struct IncidentView {
     ai_modalities: Vec<AiModality>,
     victims: Vec<VictimView>,
     subjects: Vec<SubjectView>,
+    /// A day ("2017-03-04"), a month or year, possibly "about" it ("about 2017").
     first_offense_date: Option<String>,
     last_offense_date: Option<String>,
+    /// The offense dates as documents state them: "from in or about 2017 through 2018-06-30".
+    offense_dates: String,
+    victim_names_sensitive: bool,
     team: Vec<MemberView>,
     version: i32,
     created_by: String,
@@ -149,6 +229,8 @@ pub struct IncidentView {
 impl From<Incident> for IncidentView {
     fn from(i: Incident) -> Self {
         let d = i.details;
+        let names_sensitive = d.victim_names_sensitive;
+        let offense_dates = d.offense_dates();
         IncidentView {
             number: i.number,
             title: d.title,
@@ -157,23 +239,16 @@ impl From<Incident> for IncidentView {
             next_statuses: i.status.next_steps(),
             district: d.district,
             ai_modalities: d.ai_modalities.into_iter().collect(),
-            victims: d
-                .victims
-                .into_iter()
-                .map(|v| VictimView {
-                    name: v.name,
-                    kind: v.kind.as_str().to_owned(),
-                    estimated_loss_usd: v.estimated_loss_cents.map(format_cents_plain),
-                    estimated_loss_cents: v.estimated_loss_cents,
-                })
-                .collect(),
+            offense_dates,
+            victim_names_sensitive: d.victim_names_sensitive,
+            victims: d.victims.into_iter().map(|v| VictimView::new(v, names_sensitive)).collect(),
             subjects: d
                 .subjects
                 .into_iter()
                 .map(|s| SubjectView { name: s.name, description: s.description })
                 .collect(),
-            first_offense_date: d.first_offense_date.map(|d| d.to_string()),
-            last_offense_date: d.last_offense_date.map(|d| d.to_string()),
+            first_offense_date: d.first_offense_date.map(|d| d.canonical()),
+            last_offense_date: d.last_offense_date.map(|d| d.canonical()),
             team: i
                 .members
                 .into_iter()
@@ -213,8 +288,8 @@ impl From<IncidentSummary> for IncidentSummaryView {
             status: s.status,
             district: s.district,
             ai_modalities: s.ai_modalities,
-            first_offense_date: s.first_offense_date.map(|d| d.to_string()),
-            last_offense_date: s.last_offense_date.map(|d| d.to_string()),
+            first_offense_date: s.first_offense_date.map(|d| d.canonical()),
+            last_offense_date: s.last_offense_date.map(|d| d.canonical()),
             updated_at: rfc3339(s.updated_at),
         }
     }
@@ -252,6 +327,7 @@ async fn create(
         subjects: raw_subjects(body.subjects),
         first_offense_date: body.first_offense_date.unwrap_or_default(),
         last_offense_date: body.last_offense_date.unwrap_or_default(),
+        victim_names_sensitive: body.victim_names_sensitive,
     };
     let incident = state.run(move |conn| service::create(conn, &user, &raw)).await?;
     Ok(HttpResponse::Created()
@@ -291,6 +367,7 @@ async fn patch(
         subjects: body.subjects.map(raw_subjects),
         first_offense_date: body.first_offense_date,
         last_offense_date: body.last_offense_date,
+        victim_names_sensitive: body.victim_names_sensitive,
     };
     let version = body.version;
     let incident = state.run(move |conn| service::update(conn, &user, number, version, status, &patch)).await?;
@@ -307,4 +384,119 @@ async fn add_member(
     let username = body.into_inner().username;
     let incident = state.run(move |conn| service::add_member(conn, &user, number, &username)).await?;
     Ok(HttpResponse::Created().json(IncidentView::from(incident)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VictimsQuery {
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+}
+
+/// Victims are listed in pages: an incident may hold thousands.
+const VICTIMS_PER_PAGE_MAX: i64 = 500;
+
+async fn list_victims(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    query: web::Query<VictimsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(100);
+    if page < 1 || !(1..=VICTIMS_PER_PAGE_MAX).contains(&per_page) {
+        return Err(AppError::Validation(crate::domain::ValidationErrors::single(
+            "per_page",
+            format!("page must be 1 or more and per_page between 1 and {VICTIMS_PER_PAGE_MAX}"),
+        )));
+    }
+    let (incident, victims) = state.run(move |conn| service::victims_page(conn, &user, number, page, per_page)).await?;
+    let total = i64::try_from(incident.details.victims.len()).unwrap_or(i64::MAX);
+    let sensitive = incident.details.victim_names_sensitive;
+    Ok(HttpResponse::Ok().json(PageBody {
+        items: victims.into_iter().map(|v| VictimView::new(v, sensitive)).collect::<Vec<_>>(),
+        page,
+        per_page,
+        total,
+        pages: (total + per_page - 1) / per_page,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// The incident version the sheet is added to; required unless `dry_run`.
+    #[serde(default)]
+    version: Option<i32>,
+    /// Check the sheet and report what would be refused; save nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefusedRowView {
+    line: u64,
+    name: String,
+    reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ImportView {
+    saved: bool,
+    rows: usize,
+    blank_rows: usize,
+    accepted: usize,
+    refused: Vec<RefusedRowView>,
+    sheet_sha256: String,
+    version: i32,
+}
+
+/// Imports victims from a CSV sheet sent as the body (`text/csv`). With `dry_run` it only
+/// checks, and lists every row it would refuse; otherwise a sheet with any refused row is
+/// refused whole (422, each row named) and a clean one is added in one change.
+async fn import_victims(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    path: web::Path<String>,
+    query: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let number = incident_number(&path)?;
+    let query = query.into_inner();
+    if query.dry_run {
+        let preview = state.run(move |conn| service::preview_victims(conn, &user, number, &body)).await?;
+        return Ok(HttpResponse::Ok().json(ImportView {
+            saved: false,
+            rows: preview.rows,
+            blank_rows: preview.check.blank_rows,
+            accepted: preview.check.accepted.len(),
+            refused: preview
+                .check
+                .refused
+                .into_iter()
+                .map(|r| RefusedRowView { line: r.line, name: r.name, reasons: r.reasons })
+                .collect(),
+            sheet_sha256: preview.sheet_sha256,
+            version: preview.incident.version,
+        }));
+    }
+    let version = query.version.ok_or_else(|| {
+        AppError::Validation(crate::domain::ValidationErrors::single(
+            "version",
+            "give the incident version the sheet is added to (or dry_run=true to check it)",
+        ))
+    })?;
+    let (incident, done) = state.run(move |conn| service::import_victims(conn, &user, number, version, &body)).await?;
+    Ok(HttpResponse::Ok().json(ImportView {
+        saved: true,
+        rows: done.rows,
+        blank_rows: done.check.blank_rows,
+        accepted: done.check.accepted.len(),
+        refused: Vec::new(),
+        sheet_sha256: done.sheet_sha256,
+        version: incident.version,
+    }))
 }

@@ -6,9 +6,10 @@ use serde::Deserialize;
 use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
+use crate::domain::approx::Period;
 use crate::domain::incident::{
-    AiModality, Incident, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter, RawSubject,
-    RawVictim, VictimKind, format_dollars,
+    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter,
+    RawSubject, RawVictim, VictimKind,
 };
 use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
@@ -37,15 +38,17 @@ fn choices<T: Copy>(
     all.iter().map(|v| Choice { code: code(*v), label: label(*v), selected: selected(code(*v)) }).collect()
 }
 
-fn offense_dates(incident_first: Option<time::Date>, incident_last: Option<time::Date>) -> String {
-    match (incident_first, incident_last) {
-        (Some(a), Some(b)) if a == b => a.to_string(),
-        (Some(a), Some(b)) => format!("{a} to {b}"),
-        (Some(a), None) => format!("from {a}"),
-        (None, Some(b)) => format!("until {b}"),
-        (None, None) => "Not recorded".into(),
+/// The offense dates as recorded ("from in or about 2017 through 2018-06-30"), or "Not recorded".
+fn offense_dates(first: Option<Period>, last: Option<Period>) -> String {
+    match crate::domain::incident::describe_offense_dates(first, last) {
+        dates if dates.is_empty() => "Not recorded".into(),
+        dates => dates,
     }
 }
+
+/// Victims edited in the incident form; a longer list is kept on the victims page, where it
+/// is paged and imported from CSV, and the form leaves it as it is.
+pub const FORM_VICTIMS_MAX: usize = 25;
 
 // ----- list -----
 
@@ -171,6 +174,17 @@ pub struct IncidentForm {
     #[serde(default)]
     victim_loss: Vec<String>,
     #[serde(default)]
+    victim_gain: Vec<String>,
+    #[serde(default)]
+    victim_class_size: Vec<String>,
+    #[serde(default)]
+    victim_notes: Vec<String>,
+    /// Set when the victims are kept on the victims page: the form then leaves them alone.
+    #[serde(default)]
+    victims_elsewhere: Option<String>,
+    #[serde(default)]
+    victim_names_sensitive: Option<String>,
+    #[serde(default)]
     subject_name: Vec<String>,
     #[serde(default)]
     subject_description: Vec<String>,
@@ -187,13 +201,28 @@ fn nth(list: &[String], i: usize) -> String {
 impl IncidentForm {
     /// The typed values; wholly blank rows are dropped.
     fn to_raw(&self) -> RawIncident {
-        let victims = (0..self.victim_name.len().max(self.victim_kind.len()).max(self.victim_loss.len()))
+        let rows = [
+            &self.victim_name,
+            &self.victim_kind,
+            &self.victim_loss,
+            &self.victim_gain,
+            &self.victim_class_size,
+            &self.victim_notes,
+        ]
+        .iter()
+        .map(|l| l.len())
+        .max()
+        .unwrap_or(0);
+        let victims = (0..rows)
             .map(|i| RawVictim {
                 name: nth(&self.victim_name, i),
                 kind: nth(&self.victim_kind, i),
                 estimated_loss: nth(&self.victim_loss, i),
+                gain: nth(&self.victim_gain, i),
+                class_size: nth(&self.victim_class_size, i),
+                notes: nth(&self.victim_notes, i),
             })
-            .filter(|v| !(v.name.trim().is_empty() && v.kind.trim().is_empty() && v.estimated_loss.trim().is_empty()))
+            .filter(|v| !v.is_blank())
             .collect();
         let subjects = (0..self.subject_name.len().max(self.subject_description.len()))
             .map(|i| RawSubject { name: nth(&self.subject_name, i), description: nth(&self.subject_description, i) })
@@ -208,13 +237,27 @@ impl IncidentForm {
             subjects,
             first_offense_date: self.first_offense_date.clone(),
             last_offense_date: self.last_offense_date.clone(),
+            victim_names_sensitive: self.victim_names_sensitive.as_deref().is_some_and(|v| !v.is_empty()),
         }
+    }
+
+    /// The change the form asks for: everything it shows, and the victims only when it
+    /// showed them.
+    fn to_patch(&self) -> IncidentPatch {
+        let mut patch = IncidentPatch::replacing(self.to_raw());
+        if self.victims_elsewhere.is_some() {
+            patch.victims = None;
+        }
+        patch
     }
 }
 
 struct VictimRow {
     name: String,
     loss: String,
+    gain: String,
+    class_size: String,
+    notes: String,
     kinds: Vec<Choice>,
     error: Option<String>,
 }
@@ -238,6 +281,11 @@ struct FormPage {
     status_options: Vec<Choice>,
     modality_options: Vec<Choice>,
     victim_rows: Vec<VictimRow>,
+    /// How many victims are kept on the victims page instead of in the form, if so.
+    victims_elsewhere: Option<usize>,
+    /// Where the victims page is; `None` for a new incident.
+    victims_link: Option<String>,
+    can_mark_names: bool,
     subject_rows: Vec<SubjectRow>,
     errors: ValidationErrors,
     general_error: Option<String>,
@@ -267,6 +315,9 @@ struct FormContext {
     version: Option<i32>,
     /// The current status and the statuses it may move to; empty for a new incident.
     status: Option<(IncidentStatus, String)>,
+    /// Whether the user may mark victims' names sensitive.
+    can_mark_names: bool,
+    victims_link: Option<String>,
 }
 
 fn form_page(
@@ -276,17 +327,25 @@ fn form_page(
     errors: ValidationErrors,
     general_error: Option<String>,
 ) -> FormPage {
-    let victim_rows = form
-        .victims
+    let victims_elsewhere = (form.victims.len() > FORM_VICTIMS_MAX).then_some(form.victims.len());
+    let shown_victims = if victims_elsewhere.is_some() { &[][..] } else { &form.victims[..] };
+    let victim_rows = shown_victims
         .iter()
         .cloned()
-        .chain(std::iter::repeat_with(RawVictim::default).take(SPARE_ROWS))
+        .chain(std::iter::repeat_with(RawVictim::default).take(if victims_elsewhere.is_some() {
+            0
+        } else {
+            SPARE_ROWS
+        }))
         .enumerate()
         .map(|(i, v)| VictimRow {
             kinds: choices(VictimKind::ALL, |k| k.as_str(), |k| k.label(), |c| c == v.kind.trim()),
             error: row_errors(&errors, &format!("victims[{i}]")),
             name: v.name,
             loss: v.estimated_loss,
+            gain: v.gain,
+            class_size: v.class_size,
+            notes: v.notes,
         })
         .collect();
     let subject_rows = form
@@ -321,13 +380,16 @@ fn form_page(
         status_options,
         modality_options,
         victim_rows,
+        victims_elsewhere,
+        victims_link: ctx.victims_link,
+        can_mark_names: ctx.can_mark_names,
         subject_rows,
         errors,
         general_error,
     }
 }
 
-fn new_context() -> FormContext {
+fn new_context(user: &crate::domain::user::User) -> FormContext {
     FormContext {
         heading: "Open an incident".into(),
         action: "/incidents".into(),
@@ -335,12 +397,15 @@ fn new_context() -> FormContext {
         submit_label: "Open incident",
         version: None,
         status: None,
+        can_mark_names: user.role.decides_charges(),
+        victims_link: None,
     }
 }
 
 async fn new_form(user: SessionUser) -> Result<HttpResponse, PageError> {
     policy::open_incident(user.user())?;
-    render(&form_page(user.chrome, new_context(), RawIncident::default(), ValidationErrors::new(), None))
+    let ctx = new_context(user.user());
+    render(&form_page(user.chrome, ctx, RawIncident::default(), ValidationErrors::new(), None))
 }
 
 async fn create(
@@ -357,14 +422,22 @@ async fn create(
             Ok(redirect(&format!("/incidents/{}", incident.number)))
         }
         Err(AppError::Validation(errors)) => {
-            render_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(user.chrome, new_context(), raw, errors, None))
+            let ctx = new_context(user.user());
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(user.chrome, ctx, raw, errors, None))
         }
         Err(other) => Err(other.into()),
     }
 }
 
-fn edit_context(incident: &Incident, version: i32, chosen_status: String) -> FormContext {
+fn edit_context(
+    user: &crate::domain::user::User,
+    incident: &Incident,
+    version: i32,
+    chosen_status: String,
+) -> FormContext {
     FormContext {
+        can_mark_names: policy::mark_victim_names(user, incident).is_ok(),
+        victims_link: Some(format!("/incidents/{}/victims", incident.number)),
         heading: format!("Edit incident {}", incident.number),
         action: format!("/incidents/{}/edit", incident.number),
         cancel_link: format!("/incidents/{}", incident.number),
@@ -383,7 +456,7 @@ async fn edit_form(
     let viewer = user.user().clone();
     let incident = state.run(move |conn| service::get(conn, &viewer, number)).await?;
     policy::work_on(user.user(), &incident, CaseWork::ChangeIncident)?;
-    let ctx = edit_context(&incident, incident.version, incident.status.as_str().to_owned());
+    let ctx = edit_context(user.user(), &incident, incident.version, incident.status.as_str().to_owned());
     render(&form_page(user.chrome, ctx, incident.details.to_raw(), ValidationErrors::new(), None))
 }
 
@@ -408,7 +481,7 @@ async fn update(
         ),
     };
     let editor = user.user().clone();
-    let patch = IncidentPatch::replacing(raw.clone());
+    let patch = form.to_patch();
     match state.run(move |conn| service::update(conn, &editor, number, version, status, &patch)).await {
         Ok(incident) => {
             auth::flash(
@@ -434,10 +507,13 @@ async fn update(
                     current.version,
                 ),
             };
-            render_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form_page(user.chrome, edit_context(&current, version, chosen_status), raw, errors, general),
-            )
+            // Victims kept on the victims page were not in the form: show them as stored.
+            let mut raw = raw;
+            if form.victims_elsewhere.is_some() {
+                raw.victims = current.details.to_raw().victims;
+            }
+            let ctx = edit_context(user.user(), &current, version, chosen_status);
+            render_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(user.chrome, ctx, raw, errors, general))
         }
         Err(other) => Err(other.into()),
     }
@@ -445,11 +521,28 @@ async fn update(
 
 // ----- show -----
 
-struct VictimLine {
-    name: String,
-    kind: &'static str,
-    loss: String,
+pub(super) struct VictimLine {
+    pub name: String,
+    pub kind: &'static str,
+    pub loss: String,
+    pub gain: String,
+    pub notes: String,
 }
+
+impl VictimLine {
+    pub fn new(v: &crate::domain::incident::Victim, names_sensitive: bool) -> VictimLine {
+        VictimLine {
+            name: v.describe(names_sensitive),
+            kind: v.kind.label(),
+            loss: v.loss.map(|a| a.to_string()).unwrap_or_else(|| "Unknown".into()),
+            gain: v.gain.map(|a| a.to_string()).unwrap_or_default(),
+            notes: v.notes.clone(),
+        }
+    }
+}
+
+/// Victims the incident page lists before pointing to the victims page.
+const SHOWN_VICTIMS: usize = 10;
 
 struct SubjectLine {
     name: String,
@@ -498,6 +591,11 @@ struct ShowPage {
     dates: String,
     modalities: Vec<&'static str>,
     total_loss: String,
+    total_gain: String,
+    /// "182 victims in 3 entries" and the like.
+    victim_count: String,
+    names_sensitive: bool,
+    more_victims: usize,
     created: String,
     updated: String,
     version: i32,
@@ -545,23 +643,15 @@ async fn show(
         district_flag,
         dates: offense_dates(d.first_offense_date, d.last_offense_date),
         modalities: d.ai_modalities.iter().map(|m| m.label()).collect(),
-        total_loss: if d.victims.iter().any(|v| v.estimated_loss_cents.is_some()) {
-            format_dollars(incident.total_loss_cents())
-        } else {
-            "Not recorded".into()
-        },
+        total_loss: d.total_loss().map_or_else(|| "Not recorded".into(), |a| a.to_string()),
+        total_gain: d.total_gain().map_or_else(|| "Not recorded".into(), |a| a.to_string()),
+        victim_count: victim_count(d),
+        names_sensitive: d.victim_names_sensitive,
+        more_victims: d.victims.len().saturating_sub(SHOWN_VICTIMS),
         created: format!("{} by {}", format_time(incident.created_at), incident.created_by),
         updated: format!("{} by {}", format_time(incident.updated_at), incident.updated_by),
         version: incident.version,
-        victims: d
-            .victims
-            .iter()
-            .map(|v| VictimLine {
-                name: v.name.clone(),
-                kind: v.kind.label(),
-                loss: v.estimated_loss_cents.map(format_dollars).unwrap_or_else(|| "Unknown".into()),
-            })
-            .collect(),
+        victims: d.victims.iter().take(SHOWN_VICTIMS).map(|v| VictimLine::new(v, d.victim_names_sensitive)).collect(),
         subjects: d
             .subjects
             .iter()
@@ -613,6 +703,23 @@ async fn show(
         chrome: user.chrome,
     };
     render(&page)
+}
+
+/// "3 victims", "at least 182 victims in 3 entries (2 classes)".
+pub(super) fn victim_count(d: &IncidentDraft) -> String {
+    let entries = d.victims.len();
+    let people = d.victim_headcount();
+    let classes = d.victims.iter().filter(|v| v.class_size.is_some()).count();
+    let people_text = if d.headcount_is_bound() { format!("at least {people}") } else { people.to_string() };
+    let noun = if people == 1 { "victim" } else { "victims" };
+    match classes {
+        0 => format!("{people_text} {noun}"),
+        n => format!(
+            "{people_text} {noun} in {entries} entr{} ({n} class{})",
+            if entries == 1 { "y" } else { "ies" },
+            if n == 1 { "" } else { "es" }
+        ),
+    }
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ pub mod mappings;
 pub mod memos;
 pub mod reviews;
 pub mod statutes;
+pub mod victims;
 pub mod views;
 
 use actix_session::Session;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
         .configure(incidents::configure)
+        .configure(victims::configure)
         .configure(evidence::configure)
         .configure(statutes::configure)
         .configure(counts::configure)

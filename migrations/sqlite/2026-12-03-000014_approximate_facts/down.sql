@@ -1,0 +1,12 @@
+ALTER TABLE victims DROP COLUMN notes;
+ALTER TABLE victims DROP COLUMN class_size_bound;
+ALTER TABLE victims DROP COLUMN class_size;
+ALTER TABLE victims DROP COLUMN gain_bound;
+ALTER TABLE victims DROP COLUMN gain_cents;
+ALTER TABLE victims DROP COLUMN loss_bound;
+ALTER TABLE charges DROP COLUMN loss_bound;
+ALTER TABLE charges DROP COLUMN gain_bound;
+ALTER TABLE charges DROP COLUMN offense_date_form;
+ALTER TABLE incidents DROP COLUMN victim_names_sensitive;
+ALTER TABLE incidents DROP COLUMN last_offense_date_form;
+ALTER TABLE incidents DROP COLUMN first_offense_date_form;
