@@ -136,6 +136,11 @@ impl Amount {
         })
     }
 
+    /// "more than $10,000,000.00": with cents, as the exposure tables write figures.
+    pub fn with_cents(&self) -> String {
+        format!("{}{}", self.bound.prefix(), format_dollars(self.cents))
+    }
+
     /// "more than 10000000.00": the form a field shows for editing; it parses back to itself.
     pub fn plain(&self) -> String {
         format!("{}{}", self.bound.prefix(), super::incident::format_cents_plain(self.cents))

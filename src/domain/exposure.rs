@@ -175,7 +175,7 @@ fn count_exposure(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> CountE
         [Some(class_cents), statute_cents, twice.map(|t| t.cents)].into_iter().flatten().max().unwrap_or(class_cents);
     // Twice a lower bound is itself a lower bound: the ceiling is then "more than" or "at least".
     let ceiling_text = match twice {
-        Some(t) if t.cents == ceiling => t.to_string(),
+        Some(t) if t.cents == ceiling => t.with_cents(),
         _ => format_dollars(ceiling),
     };
     let mut parts = vec![format!("{} (§ 3571(b), {})", format_dollars(class_cents), class.label().to_lowercase())];
@@ -183,7 +183,7 @@ fn count_exposure(law: &Law, row: &ChargeCoverage, victims: &[Victim]) -> CountE
         parts.push(format!("{} (the statute's own tier, pleaded)", format_dollars(c)));
     }
     if let (Some((basis, amount)), Some(t)) = (alternative, twice) {
-        parts.push(format!("{t} (§ 3571(d): twice the {basis} of {amount})"));
+        parts.push(format!("{} (§ 3571(d): twice the {basis} of {})", t.with_cents(), amount.with_cents()));
     }
     let mut fine = format!("Up to {ceiling_text}: the greatest of {} [STAT]", parts.join(", "));
     if alternative.is_some() {
@@ -340,7 +340,8 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
         // A loss known only as a lower bound gives a lower bound on the increase.
         let or_more = if loss.is_exact() { "" } else { " or more" };
         lines.push(format!(
-            "+{add}{or_more} for a loss of {loss} ({basis}), from the table of {} [{}]. {}",
+            "+{add}{or_more} for a loss of {} ({basis}), from the table of {} [{}]. {}",
+            loss.with_cents(),
             table.loss_table_edition,
             table.loss_table_label.as_str(),
             table.loss_table_note
@@ -424,7 +425,7 @@ mod tests {
         assert!(prison[2].starts_with("Up to 10 years"), "(b) to violate (a)(5)(A) with a harm: {prison:?}");
         assert_eq!(carla.consecutive_years, 2);
         assert_eq!(carla.counts[0].fine_ceiling_cents, 20_400_000 * 100, "twice the gain");
-        assert!(carla.counts[0].fine.contains("twice the gross gain of $10,200,000"));
+        assert!(carla.counts[0].fine.contains("twice the gross gain of $10,200,000.00"));
         assert_eq!(carla.counts[2].fine_ceiling_cents, 6_000_000 * 100, "twice the loss");
         assert!(carla.counts[0].restitution.starts_with("Mandatory (§ 3663A"), "{}", carla.counts[0].restitution);
         assert!(carla.counts[2].restitution.contains("[UNVERIFIED]"), "§ 1030: flagged, not assumed");
@@ -435,7 +436,7 @@ mod tests {
         // § 2B1.1: base 7 (a 20-year count), +16 for $3M (more than $1.5M), no victim increase.
         assert_eq!(carla.estimated_level, Some(23));
         assert!(
-            carla.guidelines.iter().any(|l| l.starts_with("+16 for a loss of $3,000,000 ")),
+            carla.guidelines.iter().any(|l| l.starts_with("+16 for a loss of $3,000,000.00")),
             "{:?}",
             carla.guidelines
         );
@@ -453,5 +454,33 @@ mod tests {
         assert_eq!(FelonyClass::of(Maximum::Years(5)), FelonyClass::D);
         assert_eq!(FelonyClass::of(Maximum::Years(2)), FelonyClass::E);
         assert_eq!(FelonyClass::of(Maximum::Years(1)), FelonyClass::MisdemeanorA);
+    }
+
+    /// "More than $10,000,000" of loss gives a fine ceiling of more than twice it, and a loss
+    /// increase that is a floor; a class of 80+ victims counts for the +2.
+    #[test]
+    fn lower_bounds_stay_lower_bounds() {
+        let law = Law::catalog_only(crate::statutes::catalog().unwrap());
+        let who = PersonId::new();
+        let mut wire = count(1, "WIRE", None, &[], who);
+        wire.loss = Some(Amount { cents: 10_000_000 * 100, bound: crate::domain::approx::Bound::MoreThan });
+        let rows = coverage(&law, &[wire], &[], &|_| true, &[], date!(2026 - 06 - 01));
+        let people =
+            vec![Person { id: who, name: "D".into(), role: PersonRole::Defendant, placeholder: None, aliases: Vec::new() }];
+        let victims = vec![Victim {
+            name: "Identity-theft victims".into(),
+            kind: VictimKind::Individual,
+            loss: Some(Amount { cents: 400_000 * 100, bound: crate::domain::approx::Bound::AtLeast }),
+            gain: None,
+            class_size: Some(crate::domain::approx::Headcount { count: 80, bound: crate::domain::approx::Bound::AtLeast }),
+            notes: String::new(),
+        }];
+        let all = exposure(&law, &rows, &people, &victims);
+        let fine = &all[0].counts[0].fine;
+        assert!(fine.starts_with("Up to more than $20,000,000.00"), "{fine}");
+        assert!(fine.contains("twice the gross loss of more than $10,000,000.00"), "{fine}");
+        let lines = all[0].guidelines.join("\n");
+        assert!(lines.contains("or more for a loss of more than $10,000,000.00 (the largest loss pleaded"), "{lines}");
+        assert!(lines.contains("+2 (§ 2B1.1(b)(2)(A)(i): at least 80 victims recorded"), "{lines}");
     }
 }
