@@ -379,7 +379,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
             pin_cite: m.pin.as_ref().map(|p| p.1.clone()),
             rationale: m.rationale.clone(),
         };
-        let mapping = services::charges::propose(conn, &find(&m.by)?, exhibit.incident, &raw)?;
+        let mapping = services::charges::propose(conn, store, &find(&m.by)?, exhibit.incident, &raw)?;
         if let Some(r) = &m.review {
             let review = RawReview { decision: r.decision.clone(), comment: r.comment.clone() };
             services::charges::review(conn, &find(&r.by)?, mapping.id, &review)?;
@@ -522,7 +522,7 @@ pub fn scale(
                     pin_cite: None,
                     rationale: "Synthetic mapping.".into(),
                 };
-                let mapping = services::charges::propose(conn, &agent, incident.number, &raw)?;
+                let mapping = services::charges::propose(conn, store, &agent, incident.number, &raw)?;
                 if n % 2 == 0 {
                     let review = RawReview { decision: "accepted".into(), comment: String::new() };
                     services::charges::review(conn, &prosecutor, mapping.id, &review)?;

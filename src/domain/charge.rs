@@ -70,8 +70,12 @@ vocabulary!(
     /// What a pin cite points at inside an exhibit.
     PinKind, "a pin cite kind" {
         Page => ("page", "Page"),
-        Offset => ("offset", "Byte offset"),
-        Timestamp => ("timestamp", "Media timestamp"),
+        Line => ("line", "Line"),
+        Row => ("row", "Spreadsheet row"),
+        Bates => ("bates", "Bates number"),
+        Offset => ("offset", "Byte offset or range"),
+        Timestamp => ("timestamp", "Media time"),
+        Region => ("region", "Image region"),
     }
 );
 
@@ -285,15 +289,20 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// "page 4", "offset 0x1f00", "at 00:01:23", or nothing.
+    /// The pin cite as a court filing writes it ("pp. 4–6", "row 17, col. C", "Bates
+    /// ABC000123"), or nothing.
     pub fn pin(&self) -> Option<String> {
         let cite = self.pin_cite.as_deref()?;
         Some(match self.pin_kind {
-            Some(PinKind::Page) => format!("p. {cite}"),
-            Some(PinKind::Offset) => format!("offset {cite}"),
-            Some(PinKind::Timestamp) => format!("at {cite}"),
+            Some(kind) => super::pin::Pin::parse(kind, cite)
+                .map_or_else(|_| format!("{} {cite}", kind.label()), |p| p.court_form()),
             None => cite.to_owned(),
         })
+    }
+
+    /// The parsed pin, for a viewer opening the file at the cited place.
+    pub fn parsed_pin(&self) -> Option<super::pin::Pin> {
+        super::pin::Pin::parse(self.pin_kind?, self.pin_cite.as_deref()?).ok()
     }
 }
 
@@ -341,10 +350,11 @@ impl MappingDraft {
             None => None,
         };
         match (&pin_kind, &pin_cite) {
-            (Some(_), None) => errors.add("pin_cite", "give the page, offset or timestamp, or clear the pin cite kind"),
-            (None, Some(_)) => {
-                errors.add("pin_kind", "say whether the pin cite is a page, a byte offset or a timestamp")
-            }
+            (Some(_), None) => errors.add("pin_cite", "give the place in the exhibit, or clear the pin cite kind"),
+            (None, Some(_)) => errors.add(
+                "pin_kind",
+                "say what the pin cite is: a page, line, row, Bates number, byte offset, media time or image region",
+            ),
             _ => {}
         }
         if let (Some(kind), Some(cite)) = (pin_kind, &pin_cite)
@@ -373,33 +383,7 @@ impl MappingDraft {
 }
 
 fn check_pin(kind: PinKind, cite: &str) -> Result<(), String> {
-    let ok = match kind {
-        PinKind::Page => cite.split(['-', ',']).all(|p| p.trim().parse::<u32>().is_ok_and(|n| n > 0)),
-        PinKind::Offset => {
-            let hex = cite.strip_prefix("0x").or_else(|| cite.strip_prefix("0X"));
-            match hex {
-                Some(h) => u64::from_str_radix(h, 16).is_ok(),
-                None => cite.parse::<u64>().is_ok(),
-            }
-        }
-        PinKind::Timestamp => {
-            let parts: Vec<&str> = cite.split(':').collect();
-            (2..=3).contains(&parts.len())
-                && parts.iter().enumerate().all(|(i, p)| {
-                    let whole = p.split('.').next().unwrap_or("");
-                    !whole.is_empty() && whole.chars().all(|c| c.is_ascii_digit()) && (i == 0 || whole.len() == 2)
-                })
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(match kind {
-            PinKind::Page => "a page is a number such as 4, or a range such as 4-6".into(),
-            PinKind::Offset => "a byte offset is a number such as 8192 or 0x2000".into(),
-            PinKind::Timestamp => "a timestamp is hh:mm:ss or mm:ss, such as 00:01:23".into(),
-        })
-    }
+    super::pin::Pin::parse(kind, cite).map(|_| ())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -465,14 +465,22 @@ mod tests {
         let mut wire = count(1, "WIRE", None, &[], who);
         wire.loss = Some(Amount { cents: 10_000_000 * 100, bound: crate::domain::approx::Bound::MoreThan });
         let rows = coverage(&law, &[wire], &[], &|_| true, &[], date!(2026 - 06 - 01));
-        let people =
-            vec![Person { id: who, name: "D".into(), role: PersonRole::Defendant, placeholder: None, aliases: Vec::new() }];
+        let people = vec![Person {
+            id: who,
+            name: "D".into(),
+            role: PersonRole::Defendant,
+            placeholder: None,
+            aliases: Vec::new(),
+        }];
         let victims = vec![Victim {
             name: "Identity-theft victims".into(),
             kind: VictimKind::Individual,
             loss: Some(Amount { cents: 400_000 * 100, bound: crate::domain::approx::Bound::AtLeast }),
             gain: None,
-            class_size: Some(crate::domain::approx::Headcount { count: 80, bound: crate::domain::approx::Bound::AtLeast }),
+            class_size: Some(crate::domain::approx::Headcount {
+                count: 80,
+                bound: crate::domain::approx::Bound::AtLeast,
+            }),
             notes: String::new(),
         }];
         let all = exposure(&law, &rows, &people, &victims);

@@ -55,6 +55,7 @@ pub mod incident;
 pub mod memo;
 pub mod other_statute;
 pub mod person;
+pub mod pin;
 pub mod policy;
 pub mod user;
 pub mod verification;

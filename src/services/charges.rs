@@ -19,12 +19,14 @@ use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::ids::MappingId;
 use crate::domain::incident::Incident;
+use crate::domain::pin::{Pin, file_facts};
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
 use crate::services::{audit, evidence, incidents, other_statutes, reopen};
 use crate::statutes::{self, Catalog, Law, SuggestedElement};
+use crate::storage::BlobStore;
 
 /// The compiled-in statute catalog.
 pub fn catalog() -> Result<&'static Catalog, AppError> {
@@ -267,9 +269,35 @@ pub fn drop_charge(
     repo::find_charge(conn, &incident_id, count)?.ok_or(AppError::NotFound("charge"))
 }
 
+/// Checks the pin cite against the exhibit's file, where the file can tell (a line, row or
+/// page that does not exist, an offset past the end, a region off the image). Read before
+/// any write, outside the transaction.
+fn check_pin_in_file(
+    conn: &mut DbConnection,
+    store: &dyn BlobStore,
+    user: &User,
+    draft: &MappingDraft,
+) -> Result<(), AppError> {
+    let (Some(kind), Some(cite)) = (draft.pin_kind, draft.pin_cite.as_deref()) else { return Ok(()) };
+    let pin = Pin::parse(kind, cite).map_err(|why| ValidationErrors::single("pin_cite", why))?;
+    let exhibit = match crate::services::evidence::get(conn, user, draft.exhibit) {
+        Ok((_, exhibit)) => exhibit,
+        // An unknown exhibit is reported where the mapping is checked.
+        Err(AppError::NotFound(_)) => return Ok(()),
+        Err(other) => return Err(other),
+    };
+    let Some(file) = exhibit.file else { return Ok(()) };
+    let opened = store.open(&file.sha256).map_err(AppError::internal)?;
+    let size = opened.metadata().map_err(AppError::internal)?.len();
+    let facts =
+        file_facts(std::io::BufReader::new(opened), size, file.media_type.as_deref()).map_err(AppError::internal)?;
+    pin.check(&facts).map_err(|why| ValidationErrors::single("pin_cite", format!("{why} ({})", draft.exhibit)).into())
+}
+
 /// Proposes a mapping: an exhibit as proof of one element of one count.
 pub fn propose(
     conn: &mut DbConnection,
+    store: &dyn BlobStore,
     user: &User,
     number: IncidentNumber,
     raw: &RawMapping,
@@ -283,6 +311,7 @@ pub fn propose(
             ValidationErrors::single("exhibit", format!("{} is not an exhibit of {number}", draft.exhibit)).into()
         );
     }
+    check_pin_in_file(conn, store, user, &draft)?;
     let id = MappingId::new();
     // The count's state and the exhibit are read inside the transaction: a count dropped a
     // moment ago must not receive a proposal.

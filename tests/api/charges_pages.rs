@@ -101,7 +101,7 @@ async fn charging_from_the_pages(app: TestApp) {
         investigator.post(app.url(&format!("/incidents/{number}/mappings"))).form(&form("soon")).send().await.unwrap();
     assert_eq!(bad.status(), 422);
     let html = bad.text().await.unwrap();
-    assert!(html.contains("a timestamp is hh:mm:ss"));
+    assert!(html.contains("a media time is hh:mm:ss"));
     assert!(html.contains("The cloned CFO asks for the urgent wire"), "the rationale is kept");
     assert_eq!(app.snapshot(), before);
     let proposed = investigator

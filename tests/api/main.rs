@@ -29,6 +29,7 @@ mod memo_pdf;
 mod memos;
 mod openapi;
 mod pages;
+mod pins;
 mod properties;
 mod schema;
 mod sessions;

@@ -336,7 +336,8 @@ async fn propose(
         pin_cite: b.pin.map(|p| p.cite),
         rationale: b.rationale,
     };
-    let mapping = state.run(move |conn| service::propose(conn, &user, number, &raw)).await?;
+    let store = state.store.clone();
+    let mapping = state.run(move |conn| service::propose(conn, store.as_ref(), &user, number, &raw)).await?;
     Ok(HttpResponse::Created().json(mapping_json(&mapping, Some(&[]))))
 }
 

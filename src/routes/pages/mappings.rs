@@ -175,7 +175,8 @@ async fn propose(
         rationale: form.rationale.clone(),
     };
     let actor = user.user().clone();
-    match state.run(move |conn| service::propose(conn, &actor, number, &raw)).await {
+    let store = state.store.clone();
+    match state.run(move |conn| service::propose(conn, store.as_ref(), &actor, number, &raw)).await {
         Ok(m) => {
             auth::flash(
                 &user.session,
