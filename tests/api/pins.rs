@@ -55,6 +55,34 @@ async fn a_pin_cite_is_checked_against_the_file_and_cited_in_court_form(app: Tes
         assert_eq!(r.status(), 201, "{kind} {cite}: {}", r.text().await.unwrap());
         ids.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
     }
+    // Each pin cite opens the file at its place, marked; file text is escaped, never markup.
+    let browser = app.browser();
+    app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
+    let exhibit_page =
+        browser.get(app.url(&format!("/exhibits/{number}-E002"))).send().await.unwrap().text().await.unwrap();
+    let link = format!("/exhibits/{number}-E002/at?kind=line&#38;cite=2-3");
+    assert!(exhibit_page.contains(&link), "the exhibit page links its pin cite");
+    let at = |kind: &str, cite: &str, exhibit: u32| {
+        let url = app.url(&format!("/exhibits/{number}-E{exhibit:03}/at?kind={kind}&cite={cite}"));
+        let browser = &browser;
+        async move { browser.get(url).send().await.unwrap() }
+    };
+    let lines = at("line", "2-3", 2).await;
+    assert_eq!(lines.status(), 200);
+    let lines = lines.text().await.unwrap();
+    assert!(lines.contains("<mark>line two</mark>") && lines.contains("<mark>line three</mark>"), "{lines}");
+    assert!(lines.contains(">line one<") && !lines.contains("<mark>line one"), "context, unmarked");
+    let row = at("row", "2:B", 1).await.text().await.unwrap();
+    assert!(row.contains("<mark>4180000</mark>") && row.contains("<td>2026-02-11</td>"), "{row}");
+    let bytes = at("offset", "0x5-0x6", 2).await.text().await.unwrap();
+    assert!(bytes.contains("0x00000000") && bytes.contains("<mark>"), "{bytes}");
+    assert_eq!(at("line", "zero", 2).await.status(), 400);
+    let outsider = app.user("otto", Role::Investigator);
+    let other = app.browser();
+    app.sign_in(&other, &outsider.username, crate::common::PASSWORD).await;
+    let r = other.get(app.url(&format!("/exhibits/{number}-E002/at?kind=line&cite=2"))).send().await.unwrap();
+    assert_eq!(r.status(), 404, "off the team");
+
     // Someone other than the proposer reviews.
     let marcus = app.user("marcus", Role::Prosecutor);
     app.post(&paula, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "marcus" })).await;

@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod mappings;
 pub mod memos;
+pub mod reader;
 pub mod reviews;
 pub mod statutes;
 pub mod victims;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(incidents::configure)
         .configure(victims::configure)
         .configure(evidence::configure)
+        .configure(reader::configure)
         .configure(statutes::configure)
         .configure(counts::configure)
         .configure(mappings::configure)

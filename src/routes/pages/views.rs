@@ -25,17 +25,16 @@ pub fn deadline_view(l: &Limitation) -> DeadlineView {
     DeadlineView { text: l.describe(), class, authority: l.authority, note: l.note.unwrap_or_default() }
 }
 
-/// Where a pin cite opens: the file view with a PDF page or a media-time fragment.
+/// Where a pin cite opens: the exhibit at the cited place (lines, rows or bytes shown and
+/// marked; a PDF page, an image or a media time through the file view).
 fn pin_link(m: &Mapping) -> String {
-    let base = format!("/exhibits/{}/view", m.exhibit);
-    let cite = m.pin_cite.as_deref().unwrap_or("");
-    match m.pin_kind {
-        Some(crate::domain::charge::PinKind::Page) => {
-            let first = cite.split(['-', ',']).next().unwrap_or("").trim();
-            format!("{base}#page={first}")
-        }
-        Some(crate::domain::charge::PinKind::Timestamp) => format!("{base}#t={cite}"),
-        _ => base,
+    match (m.pin_kind, m.pin_cite.as_deref()) {
+        (Some(kind), Some(cite)) => format!(
+            "/exhibits/{}/at?{}",
+            m.exhibit,
+            serde_html_form::to_string([("kind", kind.as_str()), ("cite", cite)]).unwrap_or_default()
+        ),
+        _ => format!("/exhibits/{}/view", m.exhibit),
     }
 }
 
