@@ -238,17 +238,21 @@ pub struct SheetFacts {
 }
 
 impl SheetFacts {
-    /// "C" (a spreadsheet letter) or a header name.
     fn has_column(&self, column: &str) -> bool {
-        let letters = column.len() <= 3 && column.chars().all(|c| c.is_ascii_alphabetic());
-        if letters {
-            let index = column.to_ascii_uppercase().bytes().fold(0usize, |n, b| n * 26 + usize::from(b - b'A' + 1));
-            if index <= self.header.len() {
-                return true;
-            }
-        }
-        self.header.iter().any(|h| h.trim().eq_ignore_ascii_case(column.trim()))
+        column_index(&self.header, column).is_some()
     }
+}
+
+/// The index of a column named by spreadsheet letter ("C") or by its header.
+pub fn column_index(header: &[String], column: &str) -> Option<usize> {
+    let letters = column.len() <= 3 && column.chars().all(|c| c.is_ascii_alphabetic());
+    if letters {
+        let n = column.to_ascii_uppercase().bytes().fold(0usize, |n, b| n * 26 + usize::from(b - b'A' + 1));
+        if (1..=header.len()).contains(&n) {
+            return Some(n - 1);
+        }
+    }
+    header.iter().position(|h| h.trim().eq_ignore_ascii_case(column.trim()))
 }
 
 /// What a file can tell about the places in it; `None` where it cannot say.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::render;
 use crate::domain::charge::PinKind;
-use crate::domain::pin::Pin;
+use crate::domain::pin::{Pin, column_index};
 use crate::error::{AppError, PageError};
 use crate::routes::auth::{Chrome, SessionUser};
 use crate::routes::exhibit_number;
@@ -72,17 +72,6 @@ fn window(from: u64, to: u64) -> (u64, u64) {
     let start = from.saturating_sub(CONTEXT).max(1);
     let end = to.saturating_add(CONTEXT).min(start + WINDOW_MAX - 1);
     (start, end)
-}
-
-fn column_index(header: &[String], column: &str) -> Option<usize> {
-    let letters = column.len() <= 3 && column.chars().all(|c| c.is_ascii_alphabetic());
-    if letters {
-        let n = column.to_ascii_uppercase().bytes().fold(0usize, |n, b| n * 26 + usize::from(b - b'A' + 1));
-        if (1..=header.len()).contains(&n) {
-            return Some(n - 1);
-        }
-    }
-    header.iter().position(|h| h.trim().eq_ignore_ascii_case(column.trim()))
 }
 
 fn read_body(file: std::fs::File, media_type: &str, pin: &Pin, view: &str) -> std::io::Result<(Body, Option<String>)> {
