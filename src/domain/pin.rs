@@ -3,7 +3,7 @@
 //! exist, an offset past the end, a page past the last), and written as a court filing
 //! writes it ("pp. 4–6", "ll. 12–18", "Bates ABC000123–ABC000130").
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 /// A pin cite, parsed. Ranges are inclusive; a single place has `from == to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,22 +268,31 @@ pub struct FileFacts {
 /// Files read to count lines, rows or pages; past this size only the byte size is checked.
 pub const FACTS_READ_MAX: u64 = 256 << 20;
 
-/// Reads what a file of `media_type` can tell about its places. The reader is read once, to
-/// the end, only for files within `FACTS_READ_MAX`.
-pub fn file_facts(mut file: impl Read, size: u64, media_type: Option<&str>) -> std::io::Result<FileFacts> {
+/// Reads what a file of `media_type` can tell about its places, streaming (a PDF, whose
+/// page objects may lie anywhere, is the one read whole), and only for files within
+/// `FACTS_READ_MAX`.
+pub fn file_facts(mut file: impl Read + Seek, size: u64, media_type: Option<&str>) -> std::io::Result<FileFacts> {
     let mut facts = FileFacts { size, ..FileFacts::default() };
     if size > FACTS_READ_MAX {
         return Ok(facts);
     }
     let base = media_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
     if base.starts_with("text/") || base == "message/rfc822" || base == "application/json" {
-        let newlines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
-        facts.lines = Some(newlines + u64::from(bytes.last().is_some_and(|b| *b != b'\n')));
+        let (mut newlines, mut last) = (0u64, None);
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            newlines += chunk[..n].iter().filter(|b| **b == b'\n').count() as u64;
+            last = chunk.get(n - 1).copied();
+        }
+        facts.lines = Some(newlines + u64::from(last.is_some_and(|b| b != b'\n')));
     }
     if base == "text/csv" {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes.as_slice());
+        file.seek(SeekFrom::Start(0))?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&mut file);
         let mut records = reader.records();
         let header: Vec<String> = match records.next() {
             Some(Ok(r)) => r.iter().map(str::to_owned).collect(),
@@ -293,12 +302,16 @@ pub fn file_facts(mut file: impl Read, size: u64, media_type: Option<&str>) -> s
         facts.sheet = Some(SheetFacts { rows: if header.is_empty() { 0 } else { rows }, header });
     }
     if base == "application/pdf" {
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
         facts.pages = pdf_pages(&bytes);
     }
-    if base == "image/png" && bytes.len() >= 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR"
-    {
-        let be = |s: &[u8]| u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
-        facts.image = Some((be(&bytes[16..20]), be(&bytes[20..24])));
+    if base == "image/png" {
+        let mut head = [0u8; 24];
+        if file.read_exact(&mut head).is_ok() && head.starts_with(b"\x89PNG\r\n\x1a\n") && &head[12..16] == b"IHDR" {
+            let be = |s: &[u8]| u64::from(u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
+            facts.image = Some((be(&head[16..20]), be(&head[20..24])));
+        }
     }
     Ok(facts)
 }
@@ -324,6 +337,7 @@ fn pdf_pages(bytes: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::domain::charge::PinKind as K;
+    use std::io::Cursor;
 
     #[test]
     fn cites_parse_and_read_as_a_filing_writes_them() {
@@ -353,24 +367,24 @@ mod tests {
 
     #[test]
     fn cites_are_checked_against_the_file() {
-        let text = file_facts(&b"a\nb\nc"[..], 5, Some("text/plain")).unwrap();
+        let text = file_facts(Cursor::new(&b"a\nb\nc"[..]), 5, Some("text/plain")).unwrap();
         assert_eq!(text.lines, Some(3));
         assert!(Pin::parse(K::Line, "3").unwrap().check(&text).is_ok());
         assert!(Pin::parse(K::Line, "2-4").unwrap().check(&text).unwrap_err().contains("line 4 is past the end"));
         assert!(Pin::parse(K::Offset, "5").unwrap().check(&text).unwrap_err().contains("past the end"));
-        let sheet = file_facts(&b"name,amount\nA,1\nB,2\n"[..], 19, Some("text/csv")).unwrap();
+        let sheet = file_facts(Cursor::new(&b"name,amount\nA,1\nB,2\n"[..]), 19, Some("text/csv")).unwrap();
         assert_eq!(sheet.sheet.as_ref().map(|s| s.rows), Some(3));
         assert!(Pin::parse(K::Row, "3:B").unwrap().check(&sheet).is_ok());
         assert!(Pin::parse(K::Row, "3, amount").unwrap().check(&sheet).is_ok());
         assert!(Pin::parse(K::Row, "4").unwrap().check(&sheet).is_err());
         assert!(Pin::parse(K::Row, "2:D").unwrap().check(&sheet).unwrap_err().contains("no column"));
         let pdf = b"%PDF-1.4 1 0 obj << /Type /Pages /Count 2 >> 2 0 obj << /Type /Page >> 3 0 obj <</Type/Page>>";
-        let facts = file_facts(&pdf[..], pdf.len() as u64, Some("application/pdf")).unwrap();
+        let facts = file_facts(Cursor::new(&pdf[..]), pdf.len() as u64, Some("application/pdf")).unwrap();
         assert_eq!(facts.pages, Some(2));
         assert!(Pin::parse(K::Page, "3").unwrap().check(&facts).unwrap_err().contains("page 3 is past the end"));
         let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
         png.extend_from_slice(&[0, 0, 1, 0, 0, 0, 0, 200]);
-        let image = file_facts(png.as_slice(), png.len() as u64, Some("image/png")).unwrap();
+        let image = file_facts(Cursor::new(png.as_slice()), png.len() as u64, Some("image/png")).unwrap();
         assert_eq!(image.image, Some((256, 200)));
         assert!(Pin::parse(K::Region, "200, 0, 100, 10").unwrap().check(&image).is_err());
         assert!(Pin::parse(K::Timestamp, "99:00:00").unwrap().check(&image).is_ok(), "unknowable: unchecked");
