@@ -444,15 +444,15 @@ fn victim_summary(incident: &Incident) -> String {
     let gain =
         incident.details.total_gain().map(|g| format!("; the defendants' recorded gain is {g}")).unwrap_or_default();
     let entries = victims.len();
-    let people = incident.details.victim_headcount();
+    let headcount = incident.details.victim_headcount();
     let classes = victims.iter().filter(|v| v.class_size.is_some()).count();
     let count = if classes == 0 {
         format!("{entries} victim{} recorded ({kinds})", if entries == 1 { "" } else { "s" })
     } else {
         format!(
             "{} victim{} recorded in {entries} entr{}, {classes} of them a class ({kinds})",
-            if incident.details.headcount_is_bound() { format!("at least {people}") } else { people.to_string() },
-            if people == 1 { "" } else { "s" },
+            headcount,
+            if headcount.count == 1 { "" } else { "s" },
             if entries == 1 { "y" } else { "ies" },
         )
     };

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::approx::Amount;
 use super::charge::{ChargeCoverage, object_of};
-use super::incident::{Victim, format_dollars};
+use super::incident::{Victim, format_dollars, headcount};
 use super::person::Person;
 use crate::statutes::{Law, Maximum, Offense};
 
@@ -283,16 +283,9 @@ fn table_dollars(amount: Option<Amount>) -> u64 {
     u64::try_from(amount.map_or(0, |a| a.minimum_cents())).unwrap_or(0).div_ceil(100)
 }
 
-/// The fewest victims the record allows (a class counts its size), and the words for it.
-fn victim_count(victims: &[Victim]) -> (i64, String) {
-    let count: i64 = victims.iter().map(Victim::headcount_minimum).sum();
-    let bound = victims.iter().any(|v| v.class_size.is_some_and(|h| !h.bound.is_exact()));
-    (count, if bound { format!("at least {count}") } else { count.to_string() })
-}
-
 /// § 2B1.1(b)(2)(A)(i): +2 for 10 or more victims.
 fn victim_increase(victims: &[Victim]) -> u8 {
-    if victim_count(victims).0 >= 10 { 2 } else { 0 }
+    if headcount(victims).count >= 10 { 2 } else { 0 }
 }
 
 /// The § 2B1.1 offense level estimated for one count, alone: base (7 with a maximum of 20 years
@@ -353,11 +346,11 @@ fn guideline_estimate(law: &Law, mine: &[&ChargeCoverage], victims: &[Victim]) -
     };
     let victim_add = victim_increase(victims);
     if victim_add > 0 {
-        lines.push(format!("+2 (§ 2B1.1(b)(2)(A)(i): {} victims recorded, 10 or more) [SRC]", victim_count(victims).1));
+        lines.push(format!("+2 (§ 2B1.1(b)(2)(A)(i): {} victims recorded, 10 or more) [SRC]", headcount(victims)));
     } else {
         lines.push(format!(
             "+0 for the number of victims: {} recorded; the substantial-hardship branches of § 2B1.1(b)(2) (+2, +4, +6) turn on facts Custos does not record [SRC]",
-            victim_count(victims).1
+            headcount(victims)
         ));
     }
     if referenced.iter().any(|r| law.offense(&r.charge.offense_id).is_some_and(|o| o.same_as_object)) {

@@ -122,6 +122,14 @@ impl Victim {
     }
 }
 
+/// The fewest people `victims` stand for (a class counts its size): "at least" that many when
+/// any class size is a lower bound.
+pub fn headcount(victims: &[Victim]) -> Headcount {
+    let count = victims.iter().map(Victim::headcount_minimum).sum();
+    let bound = victims.iter().any(|v| v.class_size.is_some_and(|h| !h.bound.is_exact()));
+    Headcount { count, bound: if bound { super::approx::Bound::AtLeast } else { super::approx::Bound::Exact } }
+}
+
 /// "J.D." for "John Doe", "J.Q.P." for "Jane Q. Public"; a name already given as initials
 /// stays as it is.
 pub fn initials(name: &str) -> String {
@@ -266,14 +274,23 @@ impl IncidentDraft {
         Amount::sum(self.victims.iter().filter_map(|v| v.gain.as_ref()))
     }
 
-    /// The fewest people the victim entries stand for (a class counts its size).
-    pub fn victim_headcount(&self) -> i64 {
-        self.victims.iter().map(Victim::headcount_minimum).sum()
+    /// One page of the victims (`page` from 1), in their recorded order.
+    pub fn victims_page(&self, page: i64, per_page: i64) -> Page<Victim> {
+        let per_page = per_page.max(1);
+        let page = page.max(1);
+        let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let take = usize::try_from(per_page).unwrap_or(usize::MAX);
+        Page {
+            items: self.victims.iter().skip(skip).take(take).cloned().collect(),
+            total: i64::try_from(self.victims.len()).unwrap_or(i64::MAX),
+            page,
+            per_page,
+        }
     }
 
-    /// Whether any class size is a lower bound, so the headcount is "at least".
-    pub fn headcount_is_bound(&self) -> bool {
-        self.victims.iter().any(|v| v.class_size.is_some_and(|h| !matches!(h.bound, super::approx::Bound::Exact)))
+    /// The fewest people the victim entries stand for (a class counts its size).
+    pub fn victim_headcount(&self) -> Headcount {
+        headcount(&self.victims)
     }
 
     /// "in or about March 2017 through 2018-06-30", "from 2026-01-05", or "".
@@ -676,8 +693,8 @@ mod tests {
         assert_eq!(draft.offense_dates(), "from in or about 2017 through in or about June 2018");
         assert_eq!(draft.total_loss().map(|a| a.to_string()).as_deref(), Some("more than $10,400,000"));
         assert_eq!(draft.total_gain().map(|a| a.to_string()).as_deref(), Some("at least $2,500,000"));
-        assert_eq!(draft.victim_headcount(), 81);
-        assert!(draft.headcount_is_bound());
+        assert_eq!(draft.victim_headcount().count, 81);
+        assert!(!draft.victim_headcount().bound.is_exact());
         assert_eq!(draft.victims[1].describe(true), "Identity-theft victims (class of at least 80)");
         assert_eq!(IncidentDraft::parse(&draft.to_raw(), date!(2026 - 11 - 27)).unwrap(), draft);
     }

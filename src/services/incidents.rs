@@ -276,10 +276,9 @@ pub fn victims_page(
     number: IncidentNumber,
     page: i64,
     per_page: i64,
-) -> Result<(Incident, Vec<crate::domain::incident::Victim>), AppError> {
+) -> Result<(Incident, Page<crate::domain::incident::Victim>), AppError> {
     let incident = get(conn, user, number)?;
-    let offset = (page.max(1) - 1).saturating_mul(per_page);
-    let victims = repo::victims_of(conn, &incident.id.to_string(), Some((offset, per_page)))?;
+    let victims = incident.details.victims_page(page, per_page);
     Ok((incident, victims))
 }
 

@@ -94,10 +94,9 @@ fn stored_period(date: Option<Date>, form: Option<&str>) -> QueryResult<Option<P
 type VictimRow =
     (String, String, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>, String);
 
-/// The victims of an incident in their recorded order; `page` limits the read to
-/// (offset, limit) for pages that show a long list in parts.
-pub fn victims_of(conn: &mut DbConnection, incident_id: &str, page: Option<(i64, i64)>) -> QueryResult<Vec<Victim>> {
-    let mut query = victims::table
+/// The victims of an incident in their recorded order.
+fn victims_of(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Victim>> {
+    let rows: Vec<VictimRow> = victims::table
         .filter(victims::incident_id.eq(incident_id))
         .order(victims::position.asc())
         .select((
@@ -111,11 +110,7 @@ pub fn victims_of(conn: &mut DbConnection, incident_id: &str, page: Option<(i64,
             victims::class_size_bound,
             victims::notes,
         ))
-        .into_boxed::<MultiBackend>();
-    if let Some((offset, limit)) = page {
-        query = query.offset(offset).limit(limit);
-    }
-    let rows: Vec<VictimRow> = query.load(conn)?;
+        .load(conn)?;
     rows.into_iter()
         .map(|(name, kind, loss, loss_bound, gain, gain_bound, size, size_bound, notes)| {
             let size_bound = Bound::from_stored(size_bound.as_deref())
@@ -244,7 +239,7 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
         return Ok(None);
     };
     let modalities = modalities_of(conn, std::slice::from_ref(&row.id))?.remove(&row.id).unwrap_or_default();
-    let victims = victims_of(conn, &row.id, None)?;
+    let victims = victims_of(conn, &row.id)?;
     let subjects: Vec<Subject> = subjects::table
         .filter(subjects::incident_id.eq(&row.id))
         .order(subjects::position.asc())

@@ -414,10 +414,10 @@ async fn list_victims(
         )));
     }
     let (incident, victims) = state.run(move |conn| service::victims_page(conn, &user, number, page, per_page)).await?;
-    let total = i64::try_from(incident.details.victims.len()).unwrap_or(i64::MAX);
     let sensitive = incident.details.victim_names_sensitive;
+    let total = victims.total;
     Ok(HttpResponse::Ok().json(PageBody {
-        items: victims.into_iter().map(|v| VictimView::new(v, sensitive)).collect::<Vec<_>>(),
+        items: victims.items.into_iter().map(|v| VictimView::new(v, sensitive)).collect::<Vec<_>>(),
         page,
         per_page,
         total,
@@ -454,6 +454,26 @@ pub struct ImportView {
     version: i32,
 }
 
+impl ImportView {
+    /// What the import did (`saved`) or would do; `version` is the incident's version after it.
+    fn new(import: service::VictimImport, saved: bool, version: i32) -> ImportView {
+        ImportView {
+            saved,
+            rows: import.rows,
+            blank_rows: import.check.blank_rows,
+            accepted: import.check.accepted.len(),
+            refused: import
+                .check
+                .refused
+                .into_iter()
+                .map(|r| RefusedRowView { line: r.line, name: r.name, reasons: r.reasons })
+                .collect(),
+            sheet_sha256: import.sheet_sha256,
+            version,
+        }
+    }
+}
+
 /// Imports victims from a CSV sheet sent as the body (`text/csv`). With `dry_run` it only
 /// checks, and lists every row it would refuse; otherwise a sheet with any refused row is
 /// refused whole (422, each row named) and a clean one is added in one change.
@@ -468,20 +488,8 @@ async fn import_victims(
     let query = query.into_inner();
     if query.dry_run {
         let preview = state.run(move |conn| service::preview_victims(conn, &user, number, &body)).await?;
-        return Ok(HttpResponse::Ok().json(ImportView {
-            saved: false,
-            rows: preview.rows,
-            blank_rows: preview.check.blank_rows,
-            accepted: preview.check.accepted.len(),
-            refused: preview
-                .check
-                .refused
-                .into_iter()
-                .map(|r| RefusedRowView { line: r.line, name: r.name, reasons: r.reasons })
-                .collect(),
-            sheet_sha256: preview.sheet_sha256,
-            version: preview.incident.version,
-        }));
+        let version = preview.incident.version;
+        return Ok(HttpResponse::Ok().json(ImportView::new(preview, false, version)));
     }
     let version = query.version.ok_or_else(|| {
         AppError::Validation(crate::domain::ValidationErrors::single(
@@ -490,13 +498,5 @@ async fn import_victims(
         ))
     })?;
     let (incident, done) = state.run(move |conn| service::import_victims(conn, &user, number, version, &body)).await?;
-    Ok(HttpResponse::Ok().json(ImportView {
-        saved: true,
-        rows: done.rows,
-        blank_rows: done.check.blank_rows,
-        accepted: done.check.accepted.len(),
-        refused: Vec::new(),
-        sheet_sha256: done.sheet_sha256,
-        version: incident.version,
-    }))
+    Ok(HttpResponse::Ok().json(ImportView::new(done, true, incident.version)))
 }

@@ -710,12 +710,11 @@ pub(super) fn victim_count(d: &IncidentDraft) -> String {
     let entries = d.victims.len();
     let people = d.victim_headcount();
     let classes = d.victims.iter().filter(|v| v.class_size.is_some()).count();
-    let people_text = if d.headcount_is_bound() { format!("at least {people}") } else { people.to_string() };
-    let noun = if people == 1 { "victim" } else { "victims" };
+    let noun = if people.count == 1 { "victim" } else { "victims" };
     match classes {
-        0 => format!("{people_text} {noun}"),
+        0 => format!("{people} {noun}"),
         n => format!(
-            "{people_text} {noun} in {entries} entr{} ({n} class{})",
+            "{people} {noun} in {entries} entr{} ({n} class{})",
             if entries == 1 { "y" } else { "ies" },
             if n == 1 { "" } else { "es" }
         ),

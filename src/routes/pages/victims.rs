@@ -75,18 +75,11 @@ struct VictimsPage {
     sheet_error: Option<String>,
 }
 
-fn page(
-    chrome: Chrome,
-    user: &crate::domain::user::User,
-    incident: &Incident,
-    victims: Vec<crate::domain::incident::Victim>,
-    page: i64,
-) -> VictimsPage {
+fn page(chrome: Chrome, user: &crate::domain::user::User, incident: &Incident, page: i64) -> VictimsPage {
     let d = &incident.details;
     let entries = d.victims.len();
-    let page_count = i64::try_from(entries).unwrap_or(i64::MAX).div_euclid(PER_PAGE)
-        + i64::from(i64::try_from(entries).unwrap_or(0) % PER_PAGE != 0);
-    let first = (page - 1) * PER_PAGE + 1;
+    let victims = d.victims_page(page, PER_PAGE);
+    let first = (victims.page - 1) * PER_PAGE + 1;
     VictimsPage {
         number: incident.number.to_string(),
         count: victim_count(d),
@@ -94,9 +87,9 @@ fn page(
         total_loss: d.total_loss().map_or_else(|| "Not recorded".into(), |a| a.to_string()),
         total_gain: d.total_gain().map_or_else(|| "Not recorded".into(), |a| a.to_string()),
         names_sensitive: d.victim_names_sensitive,
-        victims: (first..).zip(victims.iter().map(|v| VictimLine::new(v, d.victim_names_sensitive))).collect(),
-        page,
-        page_count: page_count.max(1),
+        victims: (first..).zip(victims.items.iter().map(|v| VictimLine::new(v, d.victim_names_sensitive))).collect(),
+        page: victims.page,
+        page_count: victims.page_count(),
         version: incident.version,
         can_write: policy::work_on(user, incident, CaseWork::ChangeIncident).is_ok(),
         preview: None,
@@ -111,14 +104,9 @@ struct PageQuery {
     page: Option<String>,
 }
 
-async fn load(
-    state: &web::Data<AppState>,
-    user: &SessionUser,
-    number: IncidentNumber,
-    page_number: i64,
-) -> Result<(Incident, Vec<crate::domain::incident::Victim>), AppError> {
+async fn load(state: &web::Data<AppState>, user: &SessionUser, number: IncidentNumber) -> Result<Incident, AppError> {
     let viewer = user.user().clone();
-    state.run(move |conn| service::victims_page(conn, &viewer, number, page_number, PER_PAGE)).await
+    state.run(move |conn| service::get(conn, &viewer, number)).await
 }
 
 async fn show(
@@ -137,9 +125,9 @@ async fn show(
             .filter(|p| (1..=1_000_000).contains(p))
             .ok_or_else(|| AppError::bad_request("invalid_page", format!("'{p}' is not a page number")))?,
     };
-    let (incident, victims) = load(&state, &user, number, page_number).await?;
+    let incident = load(&state, &user, number).await?;
     let viewer = user.user().clone();
-    render_with(StatusCode::OK, &page(user.chrome, &viewer, &incident, victims, page_number))
+    render_with(StatusCode::OK, &page(user.chrome, &viewer, &incident, page_number))
 }
 
 fn preview_of(import: &VictimImport, file_name: String, sheet: &[u8]) -> Preview {
@@ -195,18 +183,19 @@ async fn preview(
     let viewer = user.user().clone();
     let checked = sheet.clone();
     let outcome = state.run(move |conn| service::preview_victims(conn, &viewer, number, &checked)).await;
-    let (incident, victims) = load(&state, &user, number, 1).await?;
     let viewer = user.user().clone();
-    let mut body = page(user.chrome, &viewer, &incident, victims, 1);
     match outcome {
         Ok(import) => {
             let status =
                 if import.check.refused.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-            body.version = import.incident.version;
+            // The page shows the incident the sheet was checked against.
+            let mut body = page(user.chrome, &viewer, &import.incident, 1);
             body.preview = Some(preview_of(&import, file_name, &sheet));
             render_with(status, &body)
         }
         Err(AppError::Validation(errors)) => {
+            let incident = load(&state, &user, number).await?;
+            let mut body = page(user.chrome, &viewer, &incident, 1);
             body.sheet_error = Some(errors.to_string());
             render_with(StatusCode::UNPROCESSABLE_ENTITY, &body)
         }
@@ -254,9 +243,9 @@ async fn import(
             Ok(redirect(&format!("/incidents/{number}/victims")))
         }
         Err(error @ (AppError::Validation(_) | AppError::Conflict { .. })) => {
-            let (incident, victims) = load(&state, &user, number, 1).await?;
+            let incident = load(&state, &user, number).await?;
             let viewer = user.user().clone();
-            let mut body = page(user.chrome, &viewer, &incident, victims, 1);
+            let mut body = page(user.chrome, &viewer, &incident, 1);
             body.sheet_error = Some(match error {
                 AppError::Validation(errors) => errors.to_string(),
                 other => other.to_string(),
