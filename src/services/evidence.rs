@@ -10,9 +10,9 @@ use crate::domain::custody::{
     CustodyAction, CustodyDetails, CustodyEvent, CustodyEventDraft, CustodyStatus, RawCustodyEvent, custody_status,
     event_record, open_discrepancies,
 };
-use crate::domain::evidence::{Exhibit, ExhibitDraft, ExhibitFile, ExhibitNumber, RawExhibit};
+use crate::domain::evidence::{Exhibit, ExhibitDraft, ExhibitFile, ExhibitKind, ExhibitNumber, RawExhibit};
 use crate::domain::ids::{ExhibitId, IncidentNumber};
-use crate::domain::incident::Incident;
+use crate::domain::incident::{Incident, Page};
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
 use crate::domain::{ValidationErrors, now_utc};
@@ -386,6 +386,44 @@ pub fn with_status(
 pub fn list(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<Exhibit>, AppError> {
     let incident = incidents::get(conn, user, number)?;
     Ok(repo::for_incident(conn, &incident.id.to_string())?)
+}
+
+/// Which of an incident's exhibits a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ExhibitQuery {
+    pub kind: Option<ExhibitKind>,
+    /// (count number, element id): only the exhibits offered for that element of that count.
+    pub offered_for: Option<(i32, String)>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One page of an incident's exhibits in number order.
+pub fn page(
+    conn: &mut DbConnection,
+    user: &User,
+    number: IncidentNumber,
+    query: &ExhibitQuery,
+) -> Result<(Incident, Page<Exhibit>), AppError> {
+    let incident = incidents::get(conn, user, number)?;
+    let page = page_of(conn, &incident, query)?;
+    Ok((incident, page))
+}
+
+/// One page of the exhibits of an incident already read (and so already seen to be visible).
+pub fn page_of(conn: &mut DbConnection, incident: &Incident, query: &ExhibitQuery) -> Result<Page<Exhibit>, AppError> {
+    let incident_id = incident.id.to_string();
+    let offered_for = match &query.offered_for {
+        Some((count, element)) => {
+            let charge = crate::db::repo::charges::find_charge(conn, &incident_id, *count)?
+                .ok_or(AppError::NotFound("count"))?;
+            Some((charge.id.to_string(), element.clone()))
+        }
+        None => None,
+    };
+    let filter = repo::ExhibitListFilter { kind: query.kind.map(|k| k.as_str().to_owned()), offered_for };
+    let (items, total) = repo::page_of_incident(conn, &incident_id, &filter, query.page, query.per_page)?;
+    Ok(Page { items, total, page: query.page, per_page: query.per_page })
 }
 
 /// Records a custody event by hand.

@@ -16,7 +16,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::custody::custody_status;
 use crate::domain::evidence::{CertifierChoice, ExhibitNumber, RawCertifier};
 use crate::domain::ids::{IncidentNumber, UserId};
-use crate::domain::incident::Incident;
+use crate::domain::incident::{Incident, Page};
 use crate::domain::memo::{MemoContent, Narratives};
 use crate::domain::policy;
 use crate::domain::user::User;
@@ -222,6 +222,18 @@ pub fn version(
 pub fn versions(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Vec<MemoVersion>, AppError> {
     let incident = incidents::get(conn, user, number)?;
     repo::all(conn, &incident.id.to_string())?.into_iter().map(into_version).collect()
+}
+
+/// One page of an incident's memo versions, newest first.
+pub fn versions_page(
+    conn: &mut DbConnection,
+    incident: &Incident,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<MemoVersion>, AppError> {
+    let (rows, total) = repo::page(conn, &incident.id.to_string(), page, per_page)?;
+    let items = rows.into_iter().map(into_version).collect::<Result<_, _>>()?;
+    Ok(Page { items, total, page, per_page })
 }
 
 /// A supervisor marks a version approved (once).

@@ -354,3 +354,177 @@ async fn investigator_and_prosecutor_work_a_case_in_the_browser() {
     }
     browser.quit().await.unwrap();
 }
+
+/// Rows of the tables in the page's main content.
+async fn table_rows(browser: &WebDriver) -> usize {
+    browser.find_all(By::Css("main table tbody tr")).await.unwrap().len()
+}
+
+/// The page's size in characters: what a page that grows without bound would show.
+async fn html_size(browser: &WebDriver) -> usize {
+    let size: i64 = browser
+        .execute("return document.documentElement.outerHTML.length;", Vec::new())
+        .await
+        .unwrap()
+        .convert()
+        .unwrap();
+    usize::try_from(size).unwrap()
+}
+
+/// A case of real size, 200 victims, 100 exhibits and 20 counts: the incident, evidence,
+/// victims, coverage and memo pages list a page at a time, reach everything through their
+/// pagers and links, and pass the accessibility checks at that size.
+#[actix_web::test]
+async fn a_case_of_real_size_reads_a_page_at_a_time() {
+    if !browser_available() {
+        return;
+    }
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let base = app.address.clone();
+    let started = std::time::Instant::now();
+
+    // The record, arranged through the API: 200 victims from a sheet, 100 exhibits, 20 counts.
+    let mut body = crate::common::sample_incident();
+    body["victims"] = json!([]);
+    let opened = app.open_incident(&dana, body).await;
+    let number = opened["number"].as_str().unwrap().to_owned();
+    let version = opened["version"].as_i64().unwrap();
+    let r = app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let mut sheet = String::from("name,kind,loss,gain,class_size,notes\n");
+    for n in 1..=200 {
+        sheet.push_str(&format!("Victim {n:03},individual,{}.00,,,\n", 1000 + n));
+    }
+    let r = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/incidents/{number}/victims/import?version={version}")))
+        .bearer_auth(&dana.token)
+        .header("content-type", "text/csv")
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    for n in 1..=100 {
+        let mut meta = crate::common::sample_exhibit();
+        meta["description"] = json!(format!("Wire confirmation {n:03}"));
+        let r = app.upload(&dana, &number, meta, format!("wire {n}\n").into_bytes()).await;
+        assert_eq!(r.status(), 201);
+    }
+    let defendant = app.defendant(&paula, &number, "Rowan Vale").await;
+    for n in 1..=20 {
+        let r = app
+            .post(
+                &paula,
+                &format!("/api/v1/incidents/{number}/charges"),
+                &json!({ "offense": "WIRE", "concerns": format!("Wire {n} of $41,800"), "offense_date": "2026-02-11", "defendants": [defendant] }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // Count 1's first element is offered by twelve exhibits, three accepted; each other count
+    // by one.
+    let mut offered = Vec::new();
+    for (count, exhibit) in (1..=12).map(|e| (1, e)).chain((2..=20).map(|c| (c, 12 + c))) {
+        let r = app
+            .post(
+                &dana,
+                &format!("/api/v1/incidents/{number}/mappings"),
+                &json!({ "count": count, "element": "WIRE-E1", "exhibit": format!("{number}-E{exhibit:03}"), "rationale": "The confirmation records the scheme's wire." }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        offered.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    for id in &offered[..3] {
+        let r = app
+            .post(
+                &paula,
+                &format!("/api/v1/mappings/{id}/review"),
+                &json!({ "decision": "accepted", "comment": "Checked." }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await;
+    assert_eq!(r.status(), 201);
+
+    eprintln!("arranged in {:?}", started.elapsed());
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path()).await;
+    sign_in(&browser, &base, "paula").await;
+
+    // The incident page: ten victims and ten exhibits, each list linking to the rest.
+    browser.goto(format!("{base}/incidents/{number}")).await.unwrap();
+    shot(&browser, "size-incident").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains("200 victims"), "{text}");
+    assert!(text.contains("190 more entries on the victims page"), "{text}");
+    assert!(text.contains("All 100 exhibits on the evidence page"), "{text}");
+    assert_eq!(browser.find_all(By::Css("section[aria-labelledby=evidence] tbody tr")).await.unwrap().len(), 10);
+    let incident_size = html_size(&browser).await;
+    eprintln!("incident page checked at {:?}", started.elapsed());
+
+    // The evidence page, fifty at a time.
+    click_through(&browser, "a[href$='/exhibits']").await;
+    shot(&browser, "size-evidence").await;
+    assert_eq!(table_rows(&browser).await, 50);
+    let text = page_text(&browser).await;
+    assert!(text.contains("100 exhibits, 1–50 shown") && text.contains("Page 1 of 2"), "{text}");
+    click_through(&browser, "a[rel=next]").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains(&format!("{number}-E100")) && !text.contains(&format!("{number}-E050 ")), "{text}");
+    assert_eq!(table_rows(&browser).await, 50);
+
+    // The victims page, fifty at a time.
+    browser.goto(format!("{base}/incidents/{number}/victims")).await.unwrap();
+    shot(&browser, "size-victims").await;
+    assert!(page_text(&browser).await.contains("Page 1 of 4"));
+
+    // Coverage: an overview of all twenty counts, then ten counts in full per page.
+    browser.goto(format!("{base}/incidents/{number}/coverage")).await.unwrap();
+    shot(&browser, "size-coverage").await;
+    let glance = browser.find_all(By::Css("section[aria-labelledby=glance] tbody tr")).await.unwrap();
+    assert_eq!(glance.len(), 20);
+    let counts = browser.find_all(By::Css("section.charge")).await.unwrap();
+    assert_eq!(counts.len(), 10);
+    let text = page_text(&browser).await;
+    assert!(text.contains("Counts page 1 of 2"), "{text}");
+    // Count 1's first element lists six of its twelve exhibits and links to all of them.
+    let more = browser.find(By::Css("#count-1 a[href*='element=WIRE-E1']")).await.unwrap();
+    assert_eq!(more.text().await.unwrap(), "and 6 more");
+    // The overview reaches a count on the second page.
+    click_through(&browser, "section[aria-labelledby=glance] a[href$='#count-17']").await;
+    assert!(browser.current_url().await.unwrap().as_str().contains("page=2"));
+    browser.find(By::Id("count-17")).await.unwrap();
+    assert_eq!(browser.find_all(By::Css("section.charge")).await.unwrap().len(), 10);
+    shot(&browser, "size-coverage-page-2").await;
+    browser.goto(format!("{base}/incidents/{number}/coverage")).await.unwrap();
+    click_through(&browser, "#count-1 a[href*='element=WIRE-E1']").await;
+    let text = page_text(&browser).await;
+    assert!(text.contains("Exhibits offered for count 1, element WIRE-E1") && text.contains("12 exhibits"), "{text}");
+    assert_eq!(table_rows(&browser).await, 12);
+    shot(&browser, "size-offered").await;
+
+    // The memo: contents first, the victims appendix fifty rows at a time.
+    browser.goto(format!("{base}/incidents/{number}/memo")).await.unwrap();
+    shot(&browser, "size-memo-home").await;
+    browser.goto(format!("{base}/incidents/{number}/memos/1")).await.unwrap();
+    shot(&browser, "size-memo").await;
+    let contents = browser.find_all(By::Css("nav[aria-labelledby=contents] li a")).await.unwrap();
+    assert!(contents.len() >= 10, "{}", contents.len());
+    let appendix = browser.find(By::XPath("//nav[contains(., 'of 200')]")).await.unwrap();
+    assert!(appendix.text().await.unwrap().contains("Rows 1–50 of 200"));
+    let next = appendix.find(By::Css("a[rel=next]")).await.unwrap().attr("href").await.unwrap().unwrap();
+    browser.goto(format!("{base}{next}")).await.unwrap();
+    let appendix = browser.find(By::XPath("//nav[contains(., 'of 200')]")).await.unwrap();
+    assert!(appendix.text().await.unwrap().contains("Rows 51–100 of 200"));
+    assert!(page_text(&browser).await.contains("Victim 051") && !page_text(&browser).await.contains("Victim 050"));
+
+    // A page does not grow with the record: ten times the victims and exhibits would add
+    // nothing to the incident page beyond its totals.
+    assert!(incident_size < 120_000, "the incident page is {incident_size} characters");
+    browser.quit().await.unwrap();
+}

@@ -1,10 +1,11 @@
 //! Evidence from the browser side: the upload form (multipart with CSRF), the custody form,
 //! confirmation of irreversible events, and the verification button.
 
-use crate::common::{PASSWORD, TestApp, independent_digests, sample_incident};
+use crate::common::{PASSWORD, TestApp, independent_digests, sample_exhibit, sample_incident};
 use custos::domain::user::Role;
+use serde_json::json;
 
-on_both_backends!(evidence_from_the_pages);
+on_both_backends!(evidence_from_the_pages, the_evidence_list_pages_filters_and_narrows_to_an_element);
 
 fn upload_form(csrf: Option<&str>, bytes: Vec<u8>) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
@@ -105,4 +106,79 @@ async fn evidence_from_the_pages(app: TestApp) {
     // The incident page lists the exhibit.
     let page = browser.get(app.url(&format!("/incidents/{number}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("{number}-E001")));
+}
+
+/// The evidence page lists an incident's exhibits fifty at a time, by kind, or only those
+/// offered for one element of one count (found by a sub-query, on both backends).
+async fn the_evidence_list_pages_filters_and_narrows_to_an_element(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let incident = app.open_incident(&dana, sample_incident()).await;
+    let number = incident["number"].as_str().unwrap().to_owned();
+    for n in 1..=55 {
+        let mut meta = sample_exhibit();
+        if n % 5 == 0 {
+            meta["kind"] = json!("ai_chat_log");
+        }
+        let r = app.upload(&dana, &number, meta, format!("exhibit {n}").into_bytes()).await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .post(
+            &dana,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "WIRE", "concerns": "The wire" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    for e in [3, 54] {
+        let r = app
+            .post(
+                &dana,
+                &format!("/api/v1/incidents/{number}/mappings"),
+                &json!({ "count": 1, "element": "WIRE-E2", "exhibit": format!("{number}-E{e:03}"), "rationale": "Shows the scheme." }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let browser = app.browser();
+    app.sign_in(&browser, "dana", PASSWORD).await;
+    let get = |path: String| {
+        let browser = browser.clone();
+        let url = app.url(&path);
+        async move {
+            let r = browser.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let rows = |page: &str| page.matches("<tr><td class=\"mono\"><a href=\"/exhibits/").count();
+
+    let (status, page) = get(format!("/incidents/{number}/exhibits")).await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&page), 50);
+    assert!(page.contains("55 exhibits, 1–50 shown") && page.contains("Page 1 of 2"), "{page}");
+    assert!(page.contains(&format!("{number}-E050")) && !page.contains(&format!("{number}-E051")));
+    let (_, page) = get(format!("/incidents/{number}/exhibits?page=2")).await;
+    assert_eq!(rows(&page), 5);
+    assert!(page.contains(&format!("{number}-E055")) && !page.contains(&format!("{number}-E050<")));
+
+    let (_, page) = get(format!("/incidents/{number}/exhibits?kind=ai_chat_log")).await;
+    assert_eq!(rows(&page), 11, "{page}");
+    assert!(page.contains(&format!("{number}-E005")) && !page.contains(&format!("{number}-E001<")));
+
+    let (_, page) = get(format!("/incidents/{number}/exhibits?count=1&element=WIRE-E2")).await;
+    assert_eq!(rows(&page), 2, "{page}");
+    assert!(page.contains(&format!("{number}-E003")) && page.contains(&format!("{number}-E054")));
+    let (_, page) = get(format!("/incidents/{number}/exhibits?count=1&element=WIRE-E1")).await;
+    assert_eq!(rows(&page), 0);
+
+    // The incident page lists ten and links to the rest.
+    let (_, page) = get(format!("/incidents/{number}")).await;
+    assert!(page.contains("All 55 exhibits on the evidence page"));
+
+    // Bad filters are refused with a readable page.
+    for bad in ["page=0", "page=x", "kind=spaceship", "element=WIRE-E1", "count=9&element=WIRE-E1"] {
+        let (status, page) = get(format!("/incidents/{number}/exhibits?{bad}")).await;
+        assert!(status == 400 || status == 404, "{bad}: {status}");
+        assert!(page.contains("<html"), "{bad}: an HTML page");
+    }
 }

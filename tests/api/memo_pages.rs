@@ -5,7 +5,7 @@ use crate::common::{PASSWORD, TestApp, csrf_from, sample_exhibit, sample_inciden
 use custos::domain::user::Role;
 use serde_json::json;
 
-on_both_backends!(the_memo_from_the_pages);
+on_both_backends!(the_memo_from_the_pages, memo_versions_are_listed_newest_first_a_page_at_a_time);
 
 async fn the_memo_from_the_pages(app: TestApp) {
     let dana = app.user("dana", Role::Investigator);
@@ -119,4 +119,31 @@ async fn the_memo_from_the_pages(app: TestApp) {
         .unwrap();
     assert_eq!(cert.status(), 200);
     crate::common::qpdf_check(&cert.bytes().await.unwrap());
+}
+
+/// Twenty-three saved versions: the memo page lists the newest twenty and pages to the rest.
+async fn memo_versions_are_listed_newest_first_a_page_at_a_time(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    for _ in 0..23 {
+        assert_eq!(app.post(&paula, &format!("/api/v1/incidents/{number}/memos"), &json!({})).await.status(), 201);
+    }
+    let browser = app.browser();
+    app.sign_in(&browser, "paula", PASSWORD).await;
+    let versions = |page: &str| -> Vec<u32> {
+        page.split(&format!("<td><a href=\"/incidents/{number}/memos/"))
+            .skip(1)
+            .filter_map(|s| s.split('"').next().unwrap().parse().ok())
+            .collect()
+    };
+    let page = browser.get(app.url(&format!("/incidents/{number}/memo"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(versions(&page), (4..=23).rev().collect::<Vec<_>>());
+    assert!(page.contains("Page 1 of 2 (23 versions)"), "{page}");
+    let page =
+        browser.get(app.url(&format!("/incidents/{number}/memo?page=2"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(versions(&page), vec![3, 2, 1]);
+    let r = browser.get(app.url(&format!("/incidents/{number}/memo?page=-1"))).send().await.unwrap();
+    assert_eq!(r.status(), 400);
 }

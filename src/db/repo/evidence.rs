@@ -4,6 +4,7 @@ use time::PrimitiveDateTime;
 use super::{corrupt, parse_stored};
 use crate::db::DbConnection;
 use crate::db::schema::{custody_events, exhibits, incidents};
+use crate::domain::charge::MappingStatus;
 use crate::domain::custody::{CustodyDetails, CustodyEvent, LatestVerification};
 use crate::domain::evidence::{Acquisition, Exhibit, ExhibitFile, ExhibitNumber};
 use crate::domain::ids::ExhibitId;
@@ -133,6 +134,61 @@ pub fn for_incident(conn: &mut DbConnection, incident_id: &str) -> QueryResult<V
         .select(ExhibitRow::as_select())
         .load(conn)?;
     rows.into_iter().map(|row| with_parent(conn, row)).collect()
+}
+
+/// One page of an incident's exhibits in number order, with the number of them in all:
+/// optionally only those of one kind, or only those offered (proposed or accepted) for one
+/// element of one count. The offered ones are found by a sub-query, never a list of ids.
+pub fn page_of_incident(
+    conn: &mut DbConnection,
+    incident_id: &str,
+    filter: &ExhibitListFilter,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<Exhibit>, i64)> {
+    use crate::db::schema::mappings;
+    let query = || {
+        let mut query = exhibits::table
+            .filter(exhibits::incident_id.eq(incident_id.to_owned()))
+            .into_boxed::<crate::db::MultiBackend>();
+        if let Some(kind) = &filter.kind {
+            query = query.filter(exhibits::kind.eq(kind.clone()));
+        }
+        if let Some((charge_id, element_id)) = &filter.offered_for {
+            query = query.filter(
+                exhibits::id.eq_any(
+                    mappings::table
+                        .filter(mappings::charge_id.eq(charge_id.clone()))
+                        .filter(mappings::element_id.eq(element_id.clone()))
+                        .filter(
+                            mappings::status
+                                .eq(MappingStatus::Proposed.as_str())
+                                .or(mappings::status.eq(MappingStatus::Accepted.as_str())),
+                        )
+                        .select(mappings::exhibit_id),
+                ),
+            );
+        }
+        query
+    };
+    let total: i64 = query().count().get_result(conn)?;
+    let rows: Vec<ExhibitRow> = query()
+        .order(exhibits::seq.asc())
+        .limit(per_page)
+        .offset((page - 1).max(0) * per_page)
+        .select(ExhibitRow::as_select())
+        .load(conn)?;
+    let exhibits = rows.into_iter().map(|row| with_parent(conn, row)).collect::<QueryResult<_>>()?;
+    Ok((exhibits, total))
+}
+
+/// What an incident's exhibit list may be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct ExhibitListFilter {
+    /// An exhibit kind's stored code.
+    pub kind: Option<String>,
+    /// (charge id, element id): exhibits proposed or accepted for that element of that count.
+    pub offered_for: Option<(String, String)>,
 }
 
 /// Every exhibit, optionally of one incident, in number order: what `verify` walks.

@@ -58,7 +58,7 @@ fn load(
     conn: &mut DbConnection,
     incident_id: &str,
     version: Option<i32>,
-    newest_only: bool,
+    window: Option<(i64, i64)>,
 ) -> QueryResult<Vec<MemoVersionRow>> {
     let mut query = memo_versions::table
         .inner_join(users::table.on(users::id.eq(memo_versions::author_id)))
@@ -68,8 +68,8 @@ fn load(
     if let Some(v) = version {
         query = query.filter(memo_versions::version.eq(v));
     }
-    if newest_only {
-        query = query.limit(1);
+    if let Some((offset, limit)) = window {
+        query = query.offset(offset).limit(limit);
     }
     let rows: Vec<VersionTuple> = query
         .select((
@@ -114,15 +114,28 @@ fn load(
 }
 
 pub fn find(conn: &mut DbConnection, incident_id: &str, version: i32) -> QueryResult<Option<MemoVersionRow>> {
-    Ok(load(conn, incident_id, Some(version), true)?.into_iter().next())
+    Ok(load(conn, incident_id, Some(version), Some((0, 1)))?.into_iter().next())
 }
 
 pub fn latest(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Option<MemoVersionRow>> {
-    Ok(load(conn, incident_id, None, true)?.into_iter().next())
+    Ok(load(conn, incident_id, None, Some((0, 1)))?.into_iter().next())
 }
 
 pub fn all(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<MemoVersionRow>> {
-    load(conn, incident_id, None, false)
+    load(conn, incident_id, None, None)
+}
+
+/// One page of an incident's versions, newest first, with the number of versions in all.
+pub fn page(
+    conn: &mut DbConnection,
+    incident_id: &str,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<MemoVersionRow>, i64)> {
+    let total: i64 =
+        memo_versions::table.filter(memo_versions::incident_id.eq(incident_id)).count().get_result(conn)?;
+    let rows = load(conn, incident_id, None, Some(((page - 1).max(0) * per_page, per_page)))?;
+    Ok((rows, total))
 }
 
 pub fn approve(

@@ -45,6 +45,8 @@ struct CellView {
     state_label: &'static str,
     proven: Vec<String>,
     proposed: Vec<String>,
+    /// Exhibits offered beyond those listed: the evidence page lists them all.
+    more: usize,
 }
 
 struct CoverageRow {
@@ -118,13 +120,61 @@ fn coverage_row(c: &ChargeCoverage, people: &[Person], law: &Law) -> CoverageRow
                     (CellState::Gap, false) => "Not pleaded",
                     (state, _) => state.label(),
                 },
-                proven: cell.proven_by.iter().map(ToString::to_string).collect(),
-                proposed: cell.proposed_by.iter().map(ToString::to_string).collect(),
+                proven: cell.proven_by.iter().take(CELL_EXHIBITS).map(ToString::to_string).collect(),
+                proposed: cell
+                    .proposed_by
+                    .iter()
+                    .take(CELL_EXHIBITS.saturating_sub(cell.proven_by.len()))
+                    .map(ToString::to_string)
+                    .collect(),
+                more: (cell.proven_by.len() + cell.proposed_by.len()).saturating_sub(CELL_EXHIBITS),
             })
             .collect(),
         defendants: named.join(", "),
         choices,
         not_ready,
+    }
+}
+
+/// Exhibits listed in one cell of the matrix; the rest are a link away.
+const CELL_EXHIBITS: usize = 6;
+/// Counts shown in full on one page of the coverage page.
+const COUNTS_PER_PAGE: usize = 10;
+/// Counts in the overview at the top: the block of pages around the one shown.
+const GLANCE_COUNTS: usize = 50;
+
+/// One count in the overview: where it stands, and the page that shows it in full.
+struct GlanceRow {
+    count: i32,
+    citation: String,
+    concerns: String,
+    defendants: String,
+    proven: usize,
+    required: usize,
+    readily_provable: bool,
+    most_serious: bool,
+    deadline: DeadlineView,
+    page: usize,
+}
+
+fn glance_row(c: &ChargeCoverage, people: &[Person], page: usize) -> GlanceRow {
+    let required: Vec<_> = c.cells.iter().filter(|cell| cell.required).collect();
+    GlanceRow {
+        count: c.charge.count,
+        citation: c.citation.clone(),
+        concerns: c.charge.concerns.clone(),
+        defendants: people
+            .iter()
+            .filter(|p| c.charge.defendants.contains(&p.id))
+            .map(Person::document_name)
+            .collect::<Vec<_>>()
+            .join(", "),
+        proven: required.iter().filter(|cell| cell.state == CellState::Proven).count(),
+        required: required.len(),
+        readily_provable: c.readily_provable,
+        most_serious: c.most_serious,
+        deadline: deadline_view(&c.limitation),
+        page,
     }
 }
 
@@ -143,6 +193,13 @@ struct CoveragePage {
     title: String,
     can_write: bool,
     rows: Vec<CoverageRow>,
+    /// The overview of counts (a block of pages around this one), and the counts in all.
+    glance: Vec<GlanceRow>,
+    count_total: usize,
+    page: usize,
+    page_count: usize,
+    /// `defendant=…&` where the page is read for one, for the pager's links.
+    reading_query: String,
     /// A prosecutor or supervisor on the team may record that a count was charged.
     can_record_filing: bool,
     dropped: Vec<DroppedView>,
@@ -164,6 +221,8 @@ struct CoveragePage {
 struct DefendantQuery {
     #[serde(default)]
     defendant: String,
+    #[serde(default)]
+    page: String,
 }
 
 async fn coverage_page(
@@ -173,6 +232,7 @@ async fn coverage_page(
     query: web::Query<DefendantQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
+    let page = usize::try_from(super::page_number(Some(&query.page))?).unwrap_or(1);
     let viewer = user.user().clone();
     let (incident, rows, charges, people, law) = state
         .run(move |conn| {
@@ -213,6 +273,20 @@ async fn coverage_page(
     let (_, ranking) = crate::domain::charge::most_serious(&rows);
     let rows: Vec<&ChargeCoverage> =
         rows.iter().filter(|r| reading.is_none_or(|p| r.charge.defendants.contains(&p.id))).collect();
+    // Counts in full, a page at a time; the overview covers the block of pages around it.
+    let page_count = rows.len().div_ceil(COUNTS_PER_PAGE).max(1);
+    let page = page.min(page_count);
+    let first = (page - 1) * COUNTS_PER_PAGE;
+    let glance_first = first / GLANCE_COUNTS * GLANCE_COUNTS;
+    let glance = rows
+        .iter()
+        .enumerate()
+        .skip(glance_first)
+        .take(GLANCE_COUNTS)
+        .map(|(i, r)| glance_row(r, &people, i / COUNTS_PER_PAGE + 1))
+        .collect();
+    let count_total = rows.len();
+    let reading_query = reading.map(|p| format!("defendant={}&", p.id)).unwrap_or_default();
     render(&CoveragePage {
         reading: reading.map(|p| p.document_name()),
         exposure,
@@ -226,7 +300,12 @@ async fn coverage_page(
         title: incident.details.title.clone(),
         can_write: policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok(),
         can_record_filing: policy::record_filing(user.user(), &incident).is_ok(),
-        rows: rows.iter().map(|r| coverage_row(r, &people, &law)).collect(),
+        rows: rows.iter().skip(first).take(COUNTS_PER_PAGE).map(|r| coverage_row(r, &people, &law)).collect(),
+        glance,
+        count_total,
+        page,
+        page_count,
+        reading_query,
         dropped,
         offenses: catalog.offenses.iter().map(|o| (o.id.clone(), format!("{} — {}", o.citation(), o.title))).collect(),
         others: law

@@ -22,7 +22,8 @@ use crate::services::{evidence as service, incidents};
 use crate::startup::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/incidents/{incident}/exhibits/new", web::get().to(new_form))
+    cfg.route("/incidents/{incident}/exhibits", web::get().to(list))
+        .route("/incidents/{incident}/exhibits/new", web::get().to(new_form))
         .route("/incidents/{incident}/exhibits", web::post().to(upload))
         .route("/exhibits/{exhibit}", web::get().to(show))
         .route("/exhibits/{exhibit}/custody", web::post().to(record_custody))
@@ -87,6 +88,127 @@ impl UploadForm {
             media_type: None,
         }
     }
+}
+
+/// Exhibits listed per page.
+const EXHIBITS_PER_PAGE: i64 = 50;
+
+/// An exhibit as a list shows it.
+pub(super) struct ExhibitLine {
+    pub number: String,
+    pub kind: &'static str,
+    pub description: String,
+    pub file: String,
+    pub sha256: String,
+    pub acquired: String,
+}
+
+impl ExhibitLine {
+    pub fn new(e: &Exhibit) -> ExhibitLine {
+        ExhibitLine {
+            number: e.number.to_string(),
+            kind: e.kind.label(),
+            description: e.description.clone(),
+            file: e.file.as_ref().map_or_else(
+                || "No file".into(),
+                |f| format!("{} ({})", f.name.as_deref().unwrap_or("unnamed"), size_text(f.size)),
+            ),
+            sha256: e.file.as_ref().map_or_else(|| "no file".into(), |f| f.sha256.clone()),
+            acquired: format_time(e.acquisition.acquired_at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "exhibits/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    number: String,
+    title: String,
+    exhibits: Vec<ExhibitLine>,
+    total: i64,
+    first: i64,
+    page: i64,
+    page_count: i64,
+    kinds: Vec<Choice>,
+    /// "count 3, element WIRE-E2" where the list is narrowed to one element.
+    offered_for: Option<(i32, String)>,
+    /// The query string of the filters, for the pager's links.
+    filter_query: String,
+    can_write: bool,
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    element: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// An incident's exhibits in pages, optionally of one kind or offered for one element.
+async fn list(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    path: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, PageError> {
+    let number = incident_number(&path)?;
+    let kind = match query.kind.trim() {
+        "" => None,
+        k => Some(k.parse::<ExhibitKind>().map_err(|e| AppError::bad_request("invalid_kind", e))?),
+    };
+    let offered_for = match (query.count.trim(), query.element.trim()) {
+        ("", "") => None,
+        (count, element) if !element.is_empty() => {
+            let count =
+                count.parse::<i32>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                    AppError::bad_request("invalid_count", format!("'{count}' is not a count number"))
+                })?;
+            Some((count, element.to_owned()))
+        }
+        _ => return Err(AppError::bad_request("invalid_element", "name both the count and the element").into()),
+    };
+    let exhibit_query = service::ExhibitQuery {
+        kind,
+        offered_for: offered_for.clone(),
+        page: super::page_number(Some(&query.page))?,
+        per_page: EXHIBITS_PER_PAGE,
+    };
+    let viewer = user.user().clone();
+    let (incident, page) = state.run(move |conn| service::page(conn, &viewer, number, &exhibit_query)).await?;
+    // The filters again, for the pager's links.
+    let mut filters: Vec<(&str, String)> = Vec::new();
+    if let Some(k) = kind {
+        filters.push(("kind", k.as_str().to_owned()));
+    }
+    if let Some((count, element)) = &offered_for {
+        filters.push(("count", count.to_string()));
+        filters.push(("element", element.clone()));
+    }
+    let filter_query =
+        serde_html_form::to_string(&filters).map_err(|e| AppError::internal(format!("query string: {e}")))?;
+    render(&ListPage {
+        number: incident.number.to_string(),
+        title: incident.details.title.clone(),
+        exhibits: page.items.iter().map(ExhibitLine::new).collect(),
+        total: page.total,
+        first: (page.page - 1) * page.per_page + 1,
+        page: page.page,
+        page_count: page.page_count(),
+        kinds: ExhibitKind::ALL
+            .iter()
+            .map(|k| Choice { code: k.as_str(), label: k.label(), selected: Some(*k) == kind })
+            .collect(),
+        offered_for,
+        filter_query,
+        can_write: policy::work_on(user.user(), &incident, CaseWork::AddEvidence).is_ok(),
+        chrome: user.chrome,
+    })
 }
 
 #[derive(Template)]

@@ -3,6 +3,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::evidence::ExhibitLine;
 use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
@@ -543,6 +544,8 @@ impl VictimLine {
 
 /// Victims the incident page lists before pointing to the victims page.
 const SHOWN_VICTIMS: usize = 10;
+/// Exhibits listed on the incident page; the evidence page lists them all, in pages.
+const SHOWN_EXHIBITS: i64 = 10;
 
 struct SubjectLine {
     name: String,
@@ -560,14 +563,6 @@ struct Candidate {
     username: String,
     full_name: String,
     role: &'static str,
-}
-
-struct ExhibitLine {
-    number: String,
-    kind: &'static str,
-    description: String,
-    sha256: String,
-    acquired: String,
 }
 
 struct HistoryLine {
@@ -606,6 +601,8 @@ struct ShowPage {
     people: Vec<PersonLine>,
     history: Vec<HistoryLine>,
     exhibits: Vec<ExhibitLine>,
+    /// Exhibits in all; the page lists the first few.
+    exhibit_total: i64,
     can_write: bool,
 }
 
@@ -625,7 +622,8 @@ async fn show(
             } else {
                 Vec::new()
             };
-            let exhibits = services::evidence::list(conn, &viewer, number)?;
+            let first = services::evidence::ExhibitQuery { page: 1, per_page: SHOWN_EXHIBITS, ..Default::default() };
+            let exhibits = services::evidence::page_of(conn, &incident, &first)?;
             let (_, people) = services::people::list(conn, &viewer, number)?;
             Ok((incident, history, users, exhibits, people))
         })
@@ -689,16 +687,8 @@ async fn show(
                 action: crate::domain::audit::describe(&h.action, &h.detail),
             })
             .collect(),
-        exhibits: exhibits
-            .iter()
-            .map(|e| ExhibitLine {
-                number: e.number.to_string(),
-                kind: e.kind.label(),
-                description: e.description.clone(),
-                sha256: e.file.as_ref().map(|f| f.sha256.clone()).unwrap_or_else(|| "no file".into()),
-                acquired: format_time(e.acquisition.acquired_at),
-            })
-            .collect(),
+        exhibits: exhibits.items.iter().map(ExhibitLine::new).collect(),
+        exhibit_total: exhibits.total,
         can_write,
         chrome: user.chrome,
     };

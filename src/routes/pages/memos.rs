@@ -68,8 +68,15 @@ struct HomePage {
     can_draft: bool,
     sections: Vec<Section>,
     versions: Vec<VersionRow>,
+    /// Versions in all; the page lists them newest first, a page at a time.
+    version_total: i64,
+    page: i64,
+    page_count: i64,
     errors: ValidationErrors,
 }
+
+/// Memo versions listed per page.
+const VERSIONS_PER_PAGE: i64 = 20;
 
 fn sections(n: &Narratives) -> Vec<Section> {
     n.fields().iter().map(|(name, label, text)| Section { name, label, text: (*text).to_owned() }).collect()
@@ -81,12 +88,13 @@ async fn home_page(
     number: crate::domain::ids::IncidentNumber,
     typed: Option<Narratives>,
     errors: ValidationErrors,
+    page: i64,
 ) -> Result<HomePage, PageError> {
     let viewer = user.user().clone();
     let (incident, narratives, versions) = state
         .run(move |conn| {
             let (incident, narratives, _) = service::draft(conn, &viewer, number)?;
-            let versions = service::versions(conn, &viewer, number)?;
+            let versions = service::versions_page(conn, &incident, page, VERSIONS_PER_PAGE)?;
             Ok((incident, narratives, versions))
         })
         .await?;
@@ -96,19 +104,30 @@ async fn home_page(
         title: incident.details.title.clone(),
         can_draft,
         sections: sections(&typed.unwrap_or(narratives)),
-        versions: versions.iter().map(version_row).collect(),
+        versions: versions.items.iter().map(version_row).collect(),
+        version_total: versions.total,
+        page: versions.page,
+        page_count: versions.page_count(),
         errors,
         chrome: user.chrome,
     })
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    page: String,
 }
 
 async fn memo_home(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
-    render(&home_page(&state, user, number, None, ValidationErrors::new()).await?)
+    let page = super::page_number(Some(&query.page))?;
+    render(&home_page(&state, user, number, None, ValidationErrors::new(), page).await?)
 }
 
 async fn save(
@@ -143,9 +162,10 @@ async fn save(
             );
             Ok(redirect(&format!("/incidents/{number}/memos/{}", v.version)))
         }
-        Err(AppError::Validation(errors)) => {
-            render_with(StatusCode::UNPROCESSABLE_ENTITY, &home_page(&state, user, number, Some(typed), errors).await?)
-        }
+        Err(AppError::Validation(errors)) => render_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &home_page(&state, user, number, Some(typed), errors, 1).await?,
+        ),
         Err(other) => Err(other.into()),
     }
 }
@@ -153,27 +173,75 @@ async fn save(
 /// A block of the memo as the page shows it.
 enum View {
     Title(String),
-    Heading(u8, String),
+    /// Level, text, and the anchor of a top-level heading (for the contents).
+    Heading(u8, String, Option<String>),
     Paragraph(String),
     Bullets(Vec<String>),
     Facts(Vec<(String, String)>),
-    Table(Vec<String>, Vec<bool>, Vec<Vec<Vec<String>>>),
+    Table(TableView),
 }
 
-fn views(blocks: &[Block]) -> Vec<View> {
+/// A table of the memo; a long one is shown a page of rows at a time (the PDF holds them all).
+struct TableView {
+    heads: Vec<String>,
+    mono: Vec<bool>,
+    rows: Vec<Vec<Vec<String>>>,
+    /// The table's place among the memo's tables, for its pager's links.
+    index: usize,
+    total: usize,
+    first: usize,
+    page: usize,
+    page_count: usize,
+}
+
+/// Rows of one memo table shown at a time.
+const TABLE_ROWS: usize = 50;
+
+/// Which table is paged to which page: the other tables show their first page.
+#[derive(Deserialize)]
+struct TableQuery {
+    #[serde(default)]
+    table: String,
+    #[serde(default)]
+    rows: String,
+}
+
+fn views(blocks: &[Block], paged: Option<(usize, usize)>) -> Vec<View> {
+    let mut tables = 0;
+    let mut headings = 0;
     blocks
         .iter()
         .filter_map(|b| match b {
             Block::Title(t) => Some(View::Title(t.clone())),
-            Block::Heading(l, t) => Some(View::Heading(*l, t.clone())),
+            Block::Heading(l, t) => {
+                let anchor = (*l <= 1).then(|| {
+                    headings += 1;
+                    format!("part-{headings}")
+                });
+                Some(View::Heading(*l, t.clone(), anchor))
+            }
             Block::Paragraph(t) | Block::Plain(t) => Some(View::Paragraph(t.clone())),
             Block::Bullets(items) => Some(View::Bullets(items.clone())),
             Block::Facts(pairs) => Some(View::Facts(pairs.clone())),
-            Block::Table(t) => Some(View::Table(
-                t.columns.iter().map(|c| c.title.clone()).collect(),
-                t.columns.iter().map(|c| c.mono).collect(),
-                t.rows.clone(),
-            )),
+            Block::Table(t) => {
+                tables += 1;
+                let page_count = t.rows.len().div_ceil(TABLE_ROWS).max(1);
+                let page = match paged {
+                    Some((table, page)) if table == tables => page.min(page_count),
+                    _ => 1,
+                };
+                let first = (page - 1) * TABLE_ROWS;
+                Some(View::Table(TableView {
+                    heads: t.columns.iter().map(|c| c.title.clone()).collect(),
+                    mono: t.columns.iter().map(|c| c.mono).collect(),
+                    rows: t.rows.iter().skip(first).take(TABLE_ROWS).cloned().collect(),
+                    index: tables,
+                    total: t.rows.len(),
+                    first: first + 1,
+                    page,
+                    page_count,
+                }))
+            }
             Block::Signature(_) | Block::PageBreak => None,
         })
         .collect()
@@ -188,24 +256,48 @@ struct ShowPage {
     previous: Option<i32>,
     can_approve: bool,
     blocks: Vec<View>,
+    /// The memo's top-level headings: (anchor, text).
+    contents: Vec<(String, String)>,
 }
 
 async fn show(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<(String, String)>,
+    query: web::Query<TableQuery>,
 ) -> Result<HttpResponse, PageError> {
     let (incident, v) = path.into_inner();
     let (number, v) = memo_version(&incident, &v)?;
+    let paged = match query.table.trim() {
+        "" => None,
+        t => {
+            let table = t
+                .parse::<usize>()
+                .ok()
+                .filter(|t| *t > 0)
+                .ok_or_else(|| AppError::bad_request("invalid_table", format!("'{t}' is not a table number")))?;
+            let rows = usize::try_from(super::page_number(Some(&query.rows))?).unwrap_or(1);
+            Some((table, rows))
+        }
+    };
     let viewer = user.user().clone();
     let (_, version) = state.run(move |conn| service::version(conn, &viewer, number, Some(v))).await?;
     let can_approve = policy::approve_memo(user.user(), version.version, version.approved_by.is_some()).is_ok();
+    let blocks = views(&version.document().blocks, paged);
+    let contents = blocks
+        .iter()
+        .filter_map(|b| match b {
+            View::Heading(_, text, Some(anchor)) => Some((anchor.clone(), text.clone())),
+            _ => None,
+        })
+        .collect();
     render(&ShowPage {
         number: number.to_string(),
         row: version_row(&version),
         previous: (v > 1).then_some(v - 1),
         can_approve,
-        blocks: views(&version.document().blocks),
+        blocks,
+        contents,
         chrome: user.chrome,
     })
 }

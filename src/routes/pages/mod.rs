@@ -56,6 +56,18 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", to)).finish()
 }
 
+/// A page number from a query string: absent or empty means the first page.
+pub fn page_number(raw: Option<&str>) -> Result<i64, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(1),
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (1..=1_000_000_000).contains(p))
+            .ok_or_else(|| AppError::bad_request("invalid_page", format!("'{p}' is not a page number"))),
+    }
+}
+
 pub use crate::domain::format_time;
 
 pub async fn not_found(_req: HttpRequest) -> HttpResponse {

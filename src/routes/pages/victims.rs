@@ -117,14 +117,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
     let query: PageQuery = serde_html_form::from_str(req.query_string()).unwrap_or(PageQuery { page: None });
-    let page_number = match query.page.as_deref().map(str::trim) {
-        None | Some("") => 1,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| AppError::bad_request("invalid_page", format!("'{p}' is not a page number")))?,
-    };
+    let page_number = super::page_number(query.page.as_deref())?;
     let incident = load(&state, &user, number).await?;
     let viewer = user.user().clone();
     render_with(StatusCode::OK, &page(user.chrome, &viewer, &incident, page_number))
