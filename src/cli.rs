@@ -309,7 +309,7 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
                 .and_then(|store| {
                     let ledger = crate::services::ledger::Ledger::open(&settings.data_dir)?;
                     let mut conn = pool.get().map_err(|e| e.to_string())?;
-                    demo::load_if_empty(&mut conn, &store, &ledger).map_err(|e| e.to_string())
+                    demo::load_if_empty(&mut conn, &store, &ledger).map_err(|e| e.with_cause())
                 });
             match loaded {
                 Ok(Some(summary)) => {
@@ -366,7 +366,7 @@ fn export(settings: &Settings, incident: &str, out: &std::path::Path, with_files
             ExitCode::SUCCESS
         }
         Err(crate::error::AppError::NotFound(what)) => fail(2, &format!("no {what} {incident}")),
-        Err(e) => fail(2, &e.to_string()),
+        Err(e) => fail(2, &e.with_cause()),
     }
 }
 
@@ -431,7 +431,7 @@ fn memo_export(settings: &Settings, incident: &str, version: Option<i32>, out: &
             }
         }
         Err(crate::error::AppError::NotFound(what)) => fail(2, &format!("no {what} for {incident}")),
-        Err(e) => fail(2, &e.to_string()),
+        Err(e) => fail(2, &e.with_cause()),
     }
 }
 
@@ -495,13 +495,13 @@ fn verify(
     };
     let outside = match verify::outside_checkpoints(&ledger, given.as_ref().map(|(p, n)| (p.as_str(), n.clone()))) {
         Ok(outside) => outside,
-        Err(e) => return fail(2, &e.to_string()),
+        Err(e) => return fail(2, &e.with_cause()),
     };
     let scope = |conn: &mut crate::db::DbConnection| services::evidence::all_in_scope(conn, incident);
     let mut pending = match verify::check_records(&mut conn, &ledger, scope, incident.is_none(), &outside) {
         Ok(pending) => pending,
         Err(crate::error::AppError::NotFound(_)) => return fail(2, &format!("no incident {}", incident.unwrap_or(""))),
-        Err(e) => return fail(2, &e.to_string()),
+        Err(e) => return fail(2, &e.with_cause()),
     };
     let bar = indicatif::ProgressBar::new(verify::pending_bytes(&pending));
     bar.set_style(
@@ -539,6 +539,6 @@ fn verify(
                 ExitCode::from(1)
             }
         }
-        Err(e) => fail(2, &e.to_string()),
+        Err(e) => fail(2, &e.with_cause()),
     }
 }

@@ -45,6 +45,16 @@ impl AppError {
         AppError::Internal(error.to_string())
     }
 
+    /// The error with its cause, for the command line and the log: an internal error or an
+    /// unavailable database names what happened, never only "internal error".
+    pub fn with_cause(&self) -> String {
+        match self {
+            AppError::Internal(cause) => format!("internal error: {cause}"),
+            AppError::Unavailable(cause) => format!("the database is unavailable: {cause}"),
+            other => other.to_string(),
+        }
+    }
+
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         AppError::BadRequest { code, detail: detail.into() }
     }

@@ -118,7 +118,8 @@ impl Application {
         let catalog = crate::statutes::catalog()?;
         crate::domain::evidence::check_suggested_kinds(catalog)?;
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
-        let reopened = crate::services::charges::reconcile_with_catalog(&mut conn).map_err(|e| e.to_string())?;
+        let reopened = crate::services::charges::reconcile_with_catalog(&mut conn)
+            .map_err(|e| format!("checking accepted mappings against the statute catalog: {}", e.with_cause()))?;
         drop(conn);
         if reopened > 0 {
             tracing::warn!(reopened, catalog = %catalog.version, "mappings returned to review: the statute catalog changed their elements");

@@ -230,6 +230,7 @@ diesel::table! {
         proposed_by -> Text,
         proposed_at -> Timestamp,
         updated_at -> Timestamp,
+        catalog_checked -> Text,
     }
 }
 

@@ -28,7 +28,8 @@ vocabulary!(
     }
 );
 
-/// An exhibit number, `2026-0007-E003`: the incident's number and the exhibit's sequence in it.
+/// An exhibit number, `2026-0007-E003`: the incident's number and the exhibit's sequence in it,
+/// three digits wide and wider past 999 (`E1000`). Ordered by incident, then sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ExhibitNumber {
     pub incident: IncidentNumber,
@@ -36,8 +37,11 @@ pub struct ExhibitNumber {
 }
 
 impl ExhibitNumber {
+    /// Eight digits: more exhibits than any incident will hold.
+    pub const MAX_SEQ: i32 = 99_999_999;
+
     pub fn new(incident: IncidentNumber, seq: i32) -> Option<Self> {
-        (1..=99_999).contains(&seq).then_some(Self { incident, seq })
+        (1..=Self::MAX_SEQ).contains(&seq).then_some(Self { incident, seq })
     }
 }
 
@@ -52,7 +56,7 @@ impl FromStr for ExhibitNumber {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("'{s}' is not an exhibit number (expected YYYY-NNNN-ENNN)");
         let (incident, seq) = s.rsplit_once("-E").ok_or_else(bad)?;
-        if seq.len() < 3 || !seq.chars().all(|c| c.is_ascii_digit()) {
+        if !(3..=8).contains(&seq.len()) || !seq.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad());
         }
         let incident: IncidentNumber = incident.parse().map_err(|_| bad())?;
@@ -378,7 +382,15 @@ mod tests {
         assert_eq!(n.seq, 3);
         assert_eq!(n.to_string(), "2026-0007-E003");
         assert_eq!("2026-0007-E1234".parse::<ExhibitNumber>().unwrap().seq, 1234);
-        for bad in ["2026-0007-E03", "2026-0007-E0003", "2026-0007E003", "2026-0007-E000", "x-E001"] {
+        let wide: ExhibitNumber = "2026-10000-E100000".parse().unwrap();
+        assert_eq!((wide.incident.seq(), wide.seq), (10_000, 100_000));
+        assert_eq!(wide.to_string(), "2026-10000-E100000");
+        let (e999, e1000): (ExhibitNumber, ExhibitNumber) =
+            ("2026-0007-E999".parse().unwrap(), "2026-0007-E1000".parse().unwrap());
+        assert!(e999 < e1000 && n < wide, "ordered by incident and sequence, not as text");
+        for bad in
+            ["2026-0007-E03", "2026-0007-E0003", "2026-0007E003", "2026-0007-E000", "x-E001", "2026-0007-E123456789"]
+        {
             assert!(bad.parse::<ExhibitNumber>().is_err(), "{bad}");
         }
     }

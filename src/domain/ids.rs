@@ -69,7 +69,9 @@ uuid_id!(
 );
 
 /// An incident number, `YYYY-NNNN`: the year the incident was opened and its sequence in that
-/// year. Assigned by the system, never typed by a user except to look one up.
+/// year, four digits wide and wider past 9,999 (`2026-10000`), so an office that opens more
+/// than 9,999 incidents a year never runs out. Assigned by the system, never typed by a user
+/// except to look one up. Ordered by year, then sequence: never as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IncidentNumber {
     year: i32,
@@ -77,7 +79,8 @@ pub struct IncidentNumber {
 }
 
 impl IncidentNumber {
-    pub const MAX_SEQ: i32 = 9999;
+    /// Eight digits: a hundred million incidents a year.
+    pub const MAX_SEQ: i32 = 99_999_999;
 
     pub fn new(year: i32, seq: i32) -> Option<Self> {
         ((1900..=9999).contains(&year) && (1..=Self::MAX_SEQ).contains(&seq)).then_some(Self { year, seq })
@@ -103,12 +106,20 @@ impl FromStr for IncidentNumber {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("'{s}' is not an incident number (expected YYYY-NNNN)");
         let (year, seq) = s.split_once('-').ok_or_else(bad)?;
-        if year.len() != 4 || seq.len() != 4 || !(year.chars().chain(seq.chars())).all(|c| c.is_ascii_digit()) {
+        if year.len() != 4
+            || !(4..=8).contains(&seq.len())
+            || !(year.chars().chain(seq.chars())).all(|c| c.is_ascii_digit())
+        {
             return Err(bad());
         }
         let year: i32 = year.parse().map_err(|_| bad())?;
         let seq: i32 = seq.parse().map_err(|_| bad())?;
-        Self::new(year, seq).ok_or_else(bad)
+        let number = Self::new(year, seq).ok_or_else(bad)?;
+        // One spelling per incident: 2026-0042 and 2026-10000, never 2026-00042.
+        if number.to_string() != s {
+            return Err(bad());
+        }
+        Ok(number)
     }
 }
 
@@ -134,11 +145,25 @@ mod tests {
         let n: IncidentNumber = "2026-0007".parse().unwrap();
         assert_eq!((n.year(), n.seq()), (2026, 7));
         assert_eq!(n.to_string(), "2026-0007");
+        let wide: IncidentNumber = "2026-10000".parse().unwrap();
+        assert_eq!((wide.seq(), wide.to_string().as_str()), (10_000, "2026-10000"));
+        assert!(n < wide && "2026-9999".parse::<IncidentNumber>().unwrap() < wide, "ordered by sequence, not as text");
     }
 
     #[test]
     fn malformed_incident_numbers_are_refused() {
-        for bad in ["2026-7", "26-0007", "2026-0000", "2026_0007", "2026-00a7", "", "2026-00007", "+026-0007"] {
+        for bad in [
+            "2026-7",
+            "26-0007",
+            "2026-0000",
+            "2026_0007",
+            "2026-00a7",
+            "",
+            "2026-00007",
+            "+026-0007",
+            "2026-010000",
+            "2026-123456789",
+        ] {
             assert!(bad.parse::<IncidentNumber>().is_err(), "{bad} accepted");
         }
     }

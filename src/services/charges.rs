@@ -18,7 +18,7 @@ use crate::domain::charge::{
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::ids::MappingId;
-use crate::domain::incident::Incident;
+use crate::domain::incident::{Incident, Page};
 use crate::domain::pin::{Pin, file_facts};
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
@@ -436,6 +436,9 @@ pub fn review(conn: &mut DbConnection, user: &User, id: MappingId, raw: &RawRevi
             element_fingerprint: fingerprint.clone(),
         };
         reopen::append_review(conn, mapping.id, Some(user.id), draft.decision, &draft.comment, &seen, now)?;
+        if status == MappingStatus::Accepted {
+            repo::accepted_under(conn, mapping.id, &catalog.version)?;
+        }
         audit::record(
             conn,
             Some(user.id),
@@ -524,52 +527,65 @@ pub fn correct(
     repo::find_mapping(conn, id)?.map(|(m, _)| m).ok_or(AppError::NotFound("mapping"))
 }
 
+/// Accepted mappings the start-up check reads at a time.
+const RECONCILE_BATCH: i64 = 1_000;
+
 /// At start: accepted mappings whose element the catalog has since changed (or whose
-/// exhibit digest no longer matches what the reviewer saw) go back to review.
+/// exhibit digest no longer matches what the reviewer saw) go back to review. Incremental:
+/// only acceptances not yet known to hold under this catalog version are read (a batch at a
+/// time), and each is then marked as holding, so a start with an unchanged catalog reads none.
 pub fn reconcile_with_catalog(conn: &mut DbConnection) -> Result<usize, AppError> {
     let catalog = catalog()?;
-    let mut stale = Vec::new();
-    let mut retired = Vec::new();
-    for m in repo::accepted_with_review(conn)? {
-        let (id, element_id) = (m.id, m.element_id);
-        // Entered offenses are never edited: a catalog release cannot change them.
-        if element_id.starts_with(statutes::OTHER_PREFIX) {
-            if m.sha256_seen != m.sha256_now {
-                stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()));
+    let version = catalog.version.as_str();
+    let mut after = String::new();
+    let mut reopened = 0;
+    loop {
+        let batch = repo::accepted_unchecked(conn, version, &after, RECONCILE_BATCH)?;
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok(reopened) };
+        let (first, last) = (first.raw_id.clone(), last.raw_id.clone());
+        let mut stale = Vec::new();
+        let mut retired = Vec::new();
+        for m in batch {
+            let (id, element_id) = (m.id, m.element_id);
+            // Entered offenses are never edited: a catalog release cannot change them.
+            if element_id.starts_with(statutes::OTHER_PREFIX) {
+                if m.sha256_seen != m.sha256_now {
+                    stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()));
+                }
+                continue;
             }
-            continue;
-        }
-        match catalog.element(&element_id) {
-            None => retired.push((
-                id,
-                format!(
-                    "catalog version {} no longer has element {element_id}: the acceptance no longer proves anything",
-                    catalog.version
-                ),
-            )),
-            Some((_, e)) if e.fingerprint() != m.element_fingerprint => stale.push((
-                id,
-                format!("catalog version {} changed element {element_id} since it was accepted", catalog.version),
-            )),
-            Some(_) if m.sha256_seen != m.sha256_now => {
-                stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()))
+            match catalog.element(&element_id) {
+                None => retired.push((
+                    id,
+                    format!(
+                        "catalog version {} no longer has element {element_id}: the acceptance no longer proves anything",
+                        catalog.version
+                    ),
+                )),
+                Some((_, e)) if e.fingerprint() != m.element_fingerprint => stale.push((
+                    id,
+                    format!("catalog version {} changed element {element_id} since it was accepted", catalog.version),
+                )),
+                Some(_) if m.sha256_seen != m.sha256_now => {
+                    stale.push((id, "the exhibit's recorded SHA-256 differs from the one the reviewer saw".into()))
+                }
+                Some(_) => {}
             }
-            Some(_) => {}
         }
+        reopened += db::write_transaction(conn, |conn| -> Result<usize, AppError> {
+            let mut n = 0;
+            for (id, reason) in &stale {
+                n += usize::from(reopen::reopen(conn, *id, reason)?);
+            }
+            for (id, reason) in &retired {
+                n += usize::from(reopen::retire(conn, *id, reason)?);
+            }
+            // The rest of the batch holds under this version.
+            repo::mark_catalog_checked(conn, version, &first, &last)?;
+            Ok(n)
+        })?;
+        after = last;
     }
-    if stale.is_empty() && retired.is_empty() {
-        return Ok(0);
-    }
-    db::write_transaction(conn, |conn| -> Result<usize, AppError> {
-        let mut n = 0;
-        for (id, reason) in &stale {
-            n += usize::from(reopen::reopen(conn, *id, reason)?);
-        }
-        for (id, reason) in &retired {
-            n += usize::from(reopen::retire(conn, *id, reason)?);
-        }
-        Ok(n)
-    })
 }
 
 /// The incident's mappings.
@@ -683,11 +699,17 @@ pub fn coverage(
 
 /// Mappings waiting for this user's review: proposed by someone else, in incidents they may
 /// review. Empty for roles that do not review.
-pub fn review_queue(conn: &mut DbConnection, user: &User) -> Result<Vec<(String, Mapping)>, AppError> {
+pub fn review_queue(
+    conn: &mut DbConnection,
+    user: &User,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<(String, Mapping)>, AppError> {
     if !policy::reviews(user) {
-        return Ok(Vec::new());
+        return Ok(Page { items: Vec::new(), total: 0, page, per_page });
     }
-    Ok(repo::review_queue(conn, user.id, policy::sees_all(user))?)
+    let (items, total) = repo::review_queue(conn, user.id, policy::sees_all(user), page, per_page)?;
+    Ok(Page { items, total, page, per_page })
 }
 
 /// One count's limitation deadline, for lists across incidents.

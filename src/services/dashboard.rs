@@ -14,7 +14,9 @@ use crate::services::incidents;
 pub struct Dashboard {
     pub incidents: Vec<IncidentSummary>,
     pub incident_total: i64,
+    /// The oldest few waiting for review, and how many wait in all.
     pub reviews: Vec<(String, Mapping)>,
+    pub review_total: i64,
     pub deadlines: Vec<Deadline>,
     /// Exhibits whose custody is impaired, with why: not to be relied on.
     pub impaired: Vec<ImpairedExhibit>,
@@ -25,10 +27,12 @@ pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError>
     let member_of = if crate::domain::policy::sees_all(user) { None } else { Some(user.id) };
     let filter = IncidentFilter::parse(&RawIncidentFilter { per_page: "8".into(), ..Default::default() })?;
     let page = incidents::list(conn, user, &filter)?;
+    let reviews = charges::review_queue(conn, user, 1, 6)?;
     Ok(Dashboard {
         incident_total: page.total,
         incidents: page.items,
-        reviews: charges::review_queue(conn, user)?,
+        reviews: reviews.items,
+        review_total: reviews.total,
         deadlines: charges::nearest_deadlines(conn, user, 6)?,
         impaired: impaired(conn, member_of)?,
         activity: audit_repo::recent(conn, member_of, 12)?,
@@ -50,11 +54,15 @@ fn impaired(
     let mut candidates: Vec<String> =
         evidence_repo::failed_verifications(conn, member_of)?.into_iter().map(|f| f.exhibit).collect();
     candidates.extend(evidence_repo::with_recorded_problems(conn, member_of)?);
-    candidates.sort();
-    candidates.dedup();
+    // In number order, which is not text order (E1000 follows E999).
+    let mut numbers = candidates
+        .iter()
+        .map(|n| n.parse::<ExhibitNumber>().map_err(AppError::internal))
+        .collect::<Result<Vec<_>, _>>()?;
+    numbers.sort();
+    numbers.dedup();
     let mut out = Vec::new();
-    for number in candidates {
-        let number: ExhibitNumber = number.parse().map_err(AppError::internal)?;
+    for number in numbers {
         let Some(exhibit) = evidence_repo::find(conn, number)? else { continue };
         let events = evidence_repo::events_of(conn, exhibit.id)?;
         let status = crate::services::evidence::custody_status_of(conn, &exhibit, &events)?;

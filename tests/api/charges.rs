@@ -403,7 +403,7 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
     // As if the review had been made under an older catalog whose WIRE-E1 read differently:
     // record the acceptance again with another fingerprint (reviews are append-only).
     {
-        use custos::db::schema::mapping_reviews;
+        use custos::db::schema::{mapping_reviews, mappings};
         use diesel::prelude::*;
         let mut conn = app.conn();
         let (reviewer, sha): (Option<String>, Option<String>) = mapping_reviews::table
@@ -426,6 +426,15 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
             ))
             .execute(&mut conn)
             .unwrap();
+        // The check is incremental: an acceptance known to hold under this catalog version is
+        // not read again, so the changed fingerprint goes unseen...
+        assert_eq!(custos::services::charges::reconcile_with_catalog(&mut conn).unwrap(), 0);
+        // ...until the acceptance is one last checked under an older catalog, as every
+        // acceptance is when a new catalog version is released.
+        diesel::update(mappings::table.filter(mappings::id.eq(&id)))
+            .set(mappings::catalog_checked.eq("2025.01.01-1"))
+            .execute(&mut conn)
+            .unwrap();
     }
     // The start-up check (run by every `serve`) sends it back to review, saying why.
     assert_eq!(custos::services::charges::reconcile_with_catalog(&mut app.conn()).unwrap(), 1);
@@ -446,7 +455,7 @@ async fn an_accepted_mapping_returns_to_review_when_the_catalog_changes_its_elem
         use diesel::prelude::*;
         for (mapping, element) in [(&second, "WIRE-1349-E3"), (&third, "CFAA-B-E3")] {
             diesel::update(mappings::table.filter(mappings::id.eq(mapping)))
-                .set(mappings::element_id.eq(element))
+                .set((mappings::element_id.eq(element), mappings::catalog_checked.eq("2025.01.01-1")))
                 .execute(&mut app.conn())
                 .unwrap();
         }

@@ -31,6 +31,7 @@ mod openapi;
 mod pages;
 mod pins;
 mod properties;
+mod scale;
 mod schema;
 mod sessions;
 mod victims;

@@ -191,9 +191,26 @@ fn mapping_query() -> MappingQuery {
     mappings::table.inner_join(charges::table).inner_join(exhibits::table).into_boxed()
 }
 
-fn load_mappings(conn: &mut DbConnection, query: MappingQuery) -> QueryResult<Vec<Mapping>> {
+/// The order mappings are listed in.
+#[derive(Clone, Copy)]
+enum MappingOrder {
+    /// By count, element and exhibit: how an incident's proof reads.
+    ByCount,
+    /// Oldest proposal first: how a review queue is worked.
+    ByProposal,
+}
+
+fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrder) -> QueryResult<Vec<Mapping>> {
+    let query = match order {
+        MappingOrder::ByCount => query.order((
+            charges::seq.asc(),
+            mappings::element_id.asc(),
+            exhibits::seq.asc(),
+            mappings::proposed_at.asc(),
+        )),
+        MappingOrder::ByProposal => query.order((mappings::proposed_at.asc(), mappings::id.asc())),
+    };
     let rows: Vec<MappingTuple> = query
-        .order((charges::seq.asc(), mappings::element_id.asc(), exhibits::seq.asc(), mappings::proposed_at.asc()))
         .select((
             (
                 mappings::id,
@@ -214,13 +231,17 @@ fn load_mappings(conn: &mut DbConnection, query: MappingQuery) -> QueryResult<Ve
     let mut proposers: Vec<String> = rows.iter().map(|r| r.1.0.clone()).collect();
     proposers.sort();
     proposers.dedup();
-    let names: std::collections::HashMap<String, String> = users::table
-        .filter(users::id.eq_any(&proposers))
-        .select((users::id, users::username, users::full_name))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, username, full_name)| (id, if full_name.is_empty() { username } else { full_name }))
-        .collect();
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for chunk in proposers.chunks(super::IN_LIST_CHUNK) {
+        names.extend(
+            users::table
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::username, users::full_name))
+                .load::<(String, String, String)>(conn)?
+                .into_iter()
+                .map(|(id, username, full_name)| (id, if full_name.is_empty() { username } else { full_name })),
+        );
+    }
     rows.into_iter()
         .map(
             |(
@@ -253,11 +274,11 @@ fn load_mappings(conn: &mut DbConnection, query: MappingQuery) -> QueryResult<Ve
 }
 
 pub fn mappings_of_incident(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Mapping>> {
-    load_mappings(conn, mapping_query().filter(mappings::incident_id.eq(incident_id.to_owned())))
+    load_mappings(conn, mapping_query().filter(mappings::incident_id.eq(incident_id.to_owned())), MappingOrder::ByCount)
 }
 
 pub fn mappings_of_exhibit(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<Mapping>> {
-    load_mappings(conn, mapping_query().filter(mappings::exhibit_id.eq(exhibit.to_string())))
+    load_mappings(conn, mapping_query().filter(mappings::exhibit_id.eq(exhibit.to_string())), MappingOrder::ByCount)
 }
 
 /// A mapping and the number of its incident.
@@ -270,20 +291,32 @@ pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Optio
         .first(conn)
         .optional()?;
     let Some(incident) = incident else { return Ok(None) };
-    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id)))?;
+    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id)), MappingOrder::ByCount)?;
     Ok(found.into_iter().next().map(|m| (m, incident)))
 }
 
-/// Mappings waiting for review (proposed) in the incidents `user` may see, not proposed by
-/// `user`, oldest first, with their incident numbers.
-pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> QueryResult<Vec<(String, Mapping)>> {
-    let mut query = mapping_query()
-        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
-        .filter(mappings::proposed_by.ne(user.to_string()));
-    if !sees_all {
-        query = query.filter(mappings::incident_id.eq_any(super::incidents::teams_of(user)));
-    }
-    let found = load_mappings(conn, query)?;
+/// One page of the mappings waiting for review (proposed) in the incidents `user` may see, not
+/// proposed by `user`, oldest first, with their incident numbers, and how many wait in all.
+pub fn review_queue(
+    conn: &mut DbConnection,
+    user: UserId,
+    sees_all: bool,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<(String, Mapping)>, i64)> {
+    let waiting = || {
+        let mut query = mapping_query()
+            .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
+            .filter(mappings::proposed_by.ne(user.to_string()));
+        if !sees_all {
+            query = query.filter(mappings::incident_id.eq_any(super::incidents::teams_of(user)));
+        }
+        query
+    };
+    let total: i64 = waiting().count().get_result(conn)?;
+    let found =
+        load_mappings(conn, waiting().limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
+    // The page's incident numbers: one lookup bounded by the page size.
     let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
     let numbers: std::collections::HashMap<String, String> = mappings::table
         .inner_join(incidents::table)
@@ -297,8 +330,7 @@ pub fn review_queue(conn: &mut DbConnection, user: UserId, sees_all: bool) -> Qu
         let number = numbers.get(&mapping.id.to_string()).cloned().ok_or(diesel::result::Error::NotFound)?;
         out.push((number, mapping));
     }
-    out.sort_by_key(|(_, m)| m.proposed_at);
-    Ok(out)
+    Ok((out, total))
 }
 
 /// Changes a mapping's status, if it is still `expected`; returns the rows changed.
@@ -401,6 +433,8 @@ pub fn acceptance_notes(
 /// An accepted mapping and what its accepting review saw.
 pub struct AcceptedMapping {
     pub id: MappingId,
+    /// The id as stored, for the batch's range.
+    pub raw_id: String,
     pub element_id: String,
     /// The exhibit's SHA-256 when it was accepted, and now.
     pub sha256_seen: Option<String>,
@@ -408,17 +442,32 @@ pub struct AcceptedMapping {
     pub element_fingerprint: String,
 }
 
-/// Every accepted mapping with what its accepting review saw.
-pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<AcceptedMapping>> {
+/// A batch of the accepted mappings not yet known to hold under catalog `version`, in id order
+/// after `after`, each with what its latest accepting review saw. Two queries per batch, each
+/// bounded by `limit` and a range of ids: never a list of ids.
+pub fn accepted_unchecked(
+    conn: &mut DbConnection,
+    version: &str,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<AcceptedMapping>> {
     let accepted: Vec<(String, String, Option<String>)> = mappings::table
         .inner_join(exhibits::table)
         .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+        .filter(mappings::catalog_checked.ne(version))
+        .filter(mappings::id.gt(after))
+        .order(mappings::id.asc())
+        .limit(limit)
         .select((mappings::id, mappings::element_id, exhibits::sha256))
         .load(conn)?;
-    // The latest accepting review of each, in one query: newest first within each mapping.
-    let ids: Vec<&str> = accepted.iter().map(|(id, _, _)| id.as_str()).collect();
+    let (Some(first), Some(last)) = (accepted.first(), accepted.last()) else { return Ok(Vec::new()) };
+    // The latest accepting review of each: newest first within each mapping of the range.
     let reviews: Vec<(String, Option<String>, String)> = mapping_reviews::table
-        .filter(mapping_reviews::mapping_id.eq_any(&ids))
+        .inner_join(mappings::table)
+        .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+        .filter(mappings::catalog_checked.ne(version))
+        .filter(mappings::id.ge(first.0.as_str()))
+        .filter(mappings::id.le(last.0.as_str()))
         .filter(mapping_reviews::decision.eq("accepted"))
         .order((mapping_reviews::mapping_id.asc(), mapping_reviews::seq.desc()))
         .select((mapping_reviews::mapping_id, mapping_reviews::exhibit_sha256, mapping_reviews::element_fingerprint))
@@ -431,6 +480,7 @@ pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<Accepted
     for (id, element, sha_now) in accepted {
         let (sha256_seen, element_fingerprint) = latest.remove(&id).unwrap_or((None, String::new()));
         out.push(AcceptedMapping {
+            raw_id: id.clone(),
             id: parse_stored("mapping id", &id)?,
             element_id: element,
             sha256_seen,
@@ -439,6 +489,27 @@ pub fn accepted_with_review(conn: &mut DbConnection) -> QueryResult<Vec<Accepted
         });
     }
     Ok(out)
+}
+
+/// Records that the accepted mappings with ids in `first..=last` still not known to hold under
+/// `version` do hold under it (those the check sent back are no longer accepted).
+pub fn mark_catalog_checked(conn: &mut DbConnection, version: &str, first: &str, last: &str) -> QueryResult<usize> {
+    diesel::update(
+        mappings::table
+            .filter(mappings::status.eq(MappingStatus::Accepted.as_str()))
+            .filter(mappings::catalog_checked.ne(version))
+            .filter(mappings::id.ge(first))
+            .filter(mappings::id.le(last)),
+    )
+    .set(mappings::catalog_checked.eq(version))
+    .execute(conn)
+}
+
+/// An acceptance is made under the catalog in force: it holds under that version.
+pub fn accepted_under(conn: &mut DbConnection, id: MappingId, version: &str) -> QueryResult<usize> {
+    diesel::update(mappings::table.filter(mappings::id.eq(id.to_string())))
+        .set(mappings::catalog_checked.eq(version))
+        .execute(conn)
 }
 
 /// Accepted mappings of one exhibit.
@@ -506,7 +577,7 @@ pub fn candidates_by_incident(
         query = query.filter(charges::incident_id.eq_any(super::incidents::teams_of(user)));
     }
     let rows: Vec<(ChargeRow, String, String, Option<Date>)> = query
-        .order((incidents::number.asc(), charges::seq.asc()))
+        .order((incidents::year.asc(), incidents::seq.asc(), charges::seq.asc()))
         .select((ChargeRow::as_select(), incidents::number, incidents::title, incidents::last_offense_date))
         .load(conn)?;
     let mut out: Vec<IncidentCandidates> = Vec::new();

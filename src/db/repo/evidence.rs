@@ -191,13 +191,17 @@ pub struct ExhibitListFilter {
     pub offered_for: Option<(String, String)>,
 }
 
+/// Exhibits in number order: by incident (year, then sequence), then by sequence in it. Never
+/// by the number as text, where 2026-10000 would sort before 2026-9999.
+const NUMBER_ORDER: (incidents::year, incidents::seq, exhibits::seq) = (incidents::year, incidents::seq, exhibits::seq);
+
 /// Every exhibit, optionally of one incident, in number order: what `verify` walks.
 pub fn all(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryResult<Vec<Exhibit>> {
-    let mut query = exhibits::table.into_boxed::<crate::db::MultiBackend>();
+    let mut query = exhibits::table.inner_join(incidents::table).into_boxed::<crate::db::MultiBackend>();
     if let Some(incident_id) = incident_id {
         query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
     }
-    let rows: Vec<ExhibitRow> = query.order(exhibits::number.asc()).select(ExhibitRow::as_select()).load(conn)?;
+    let rows: Vec<ExhibitRow> = query.order(NUMBER_ORDER).select(ExhibitRow::as_select()).load(conn)?;
     rows.into_iter().map(|row| with_parent(conn, row)).collect()
 }
 
@@ -331,12 +335,11 @@ pub fn all_checked(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryR
         Err(e) if is_damage(&e) => {}
         Err(e) => return Err(e),
     }
-    let mut query = exhibits::table.into_boxed::<crate::db::MultiBackend>();
+    let mut query = exhibits::table.inner_join(incidents::table).into_boxed::<crate::db::MultiBackend>();
     if let Some(incident_id) = incident_id {
         query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
     }
-    let keys: Vec<(String, String)> =
-        query.order(exhibits::number.asc()).select((exhibits::id, exhibits::number)).load(conn)?;
+    let keys: Vec<(String, String)> = query.order(NUMBER_ORDER).select((exhibits::id, exhibits::number)).load(conn)?;
     let mut out = Vec::with_capacity(keys.len());
     for (id, number) in keys {
         let row = exhibits::table
@@ -438,39 +441,37 @@ pub struct FailedVerification {
     pub problem: String,
 }
 
-/// Exhibits whose most recent verification failed, in the incidents `member_of` is on (or all).
+/// Exhibits whose most recent verification failed, in the incidents `member_of` is on (or all),
+/// most recent first. One query over the failed rows, each kept only where no later
+/// verification of its exhibit exists: it never reads the verifications that passed.
 pub fn failed_verifications(
     conn: &mut DbConnection,
     member_of: Option<crate::domain::ids::UserId>,
 ) -> QueryResult<Vec<FailedVerification>> {
     use crate::db::schema::exhibit_verifications as v;
+    let later = diesel::alias!(crate::db::schema::exhibit_verifications as later);
     let mut query = v::table
         .inner_join(exhibits::table.inner_join(incidents::table))
-        .order((v::exhibit_id.asc(), v::verified_at.desc()))
+        .filter(v::intact.eq(false))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            later
+                .filter(later.field(v::exhibit_id).eq(v::exhibit_id))
+                .filter(later.field(v::verified_at).gt(v::verified_at)),
+        )))
+        .order(v::verified_at.desc())
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
         query = query.filter(exhibits::incident_id.eq_any(super::incidents::teams_of(user)));
     }
-    let rows: Vec<(String, String, String, PrimitiveDateTime, bool, Option<String>)> = query
-        .select((v::exhibit_id, exhibits::number, incidents::number, v::verified_at, v::intact, v::first_problem))
-        .load(conn)?;
-    let mut out = Vec::new();
-    let mut last_exhibit: Option<String> = None;
-    for (exhibit_id, number, incident, at, intact, problem) in rows {
-        // Rows come newest first per exhibit: only the latest counts.
-        if last_exhibit.as_deref() == Some(exhibit_id.as_str()) {
-            continue;
-        }
-        last_exhibit = Some(exhibit_id);
-        if !intact {
-            out.push(FailedVerification {
-                exhibit: number,
-                incident,
-                verified_at: at,
-                problem: problem.unwrap_or_default(),
-            });
-        }
-    }
-    out.sort_by_key(|f| std::cmp::Reverse(f.verified_at));
-    Ok(out)
+    let rows: Vec<(String, String, PrimitiveDateTime, Option<String>)> =
+        query.select((exhibits::number, incidents::number, v::verified_at, v::first_problem)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(exhibit, incident, verified_at, problem)| FailedVerification {
+            exhibit,
+            incident,
+            verified_at,
+            problem: problem.unwrap_or_default(),
+        })
+        .collect())
 }

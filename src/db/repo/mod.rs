@@ -12,6 +12,11 @@ pub mod people;
 pub mod sessions;
 pub mod users;
 
+/// The most values one `IN (...)` list binds: a lookup by a list that can grow (the proposers
+/// of an incident's mappings) goes a chunk at a time, far below either backend's limit on
+/// bind parameters (SQLite 32,766, PostgreSQL 65,535).
+pub(crate) const IN_LIST_CHUNK: usize = 500;
+
 /// A stored value that does not parse is corrupt data, reported as a deserialization error.
 pub(crate) fn corrupt(what: &str, value: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} '{value}' is not valid").into())

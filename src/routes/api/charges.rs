@@ -478,15 +478,32 @@ async fn coverage(
     })))
 }
 
-async fn queue(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, AppError> {
-    let items = state.run(move |conn| service::review_queue(conn, &user)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "items": items.iter().map(|(incident, m)| {
-            let mut v = mapping_json(m, None);
-            v["incident"] = json!(incident);
-            v
-        }).collect::<Vec<_>>()
-    })))
+/// The review queue is listed in pages: a busy office's can hold thousands.
+const QUEUE_PER_PAGE_MAX: i64 = 500;
+
+async fn queue(
+    state: web::Data<AppState>,
+    ApiUser(user): ApiUser,
+    query: web::Query<super::PageQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (page, per_page) = query.parse(QUEUE_PER_PAGE_MAX)?;
+    let queue = state.run(move |conn| service::review_queue(conn, &user, page, per_page)).await?;
+    let pages = queue.page_count();
+    Ok(HttpResponse::Ok().json(super::PageBody {
+        items: queue
+            .items
+            .iter()
+            .map(|(incident, m)| {
+                let mut v = mapping_json(m, None);
+                v["incident"] = json!(incident);
+                v
+            })
+            .collect::<Vec<_>>(),
+        page,
+        per_page,
+        total: queue.total,
+        pages,
+    }))
 }
 
 async fn deadlines(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, AppError> {

@@ -386,15 +386,6 @@ async fn add_member(
     Ok(HttpResponse::Created().json(IncidentView::from(incident)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VictimsQuery {
-    #[serde(default)]
-    page: Option<i64>,
-    #[serde(default)]
-    per_page: Option<i64>,
-}
-
 /// Victims are listed in pages: an incident may hold thousands.
 const VICTIMS_PER_PAGE_MAX: i64 = 500;
 
@@ -402,17 +393,10 @@ async fn list_victims(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
     path: web::Path<String>,
-    query: web::Query<VictimsQuery>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, AppError> {
     let number = incident_number(&path)?;
-    let page = query.page.unwrap_or(1);
-    let per_page = query.per_page.unwrap_or(100);
-    if page < 1 || !(1..=VICTIMS_PER_PAGE_MAX).contains(&per_page) {
-        return Err(AppError::Validation(crate::domain::ValidationErrors::single(
-            "per_page",
-            format!("page must be 1 or more and per_page between 1 and {VICTIMS_PER_PAGE_MAX}"),
-        )));
-    }
+    let (page, per_page) = query.parse(VICTIMS_PER_PAGE_MAX)?;
     let (incident, victims) = state.run(move |conn| service::victims_page(conn, &user, number, page, per_page)).await?;
     let sensitive = incident.details.victim_names_sensitive;
     let total = victims.total;

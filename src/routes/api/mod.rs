@@ -40,6 +40,31 @@ pub fn rfc3339(at: PrimitiveDateTime) -> String {
     at.assume_utc().format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
+/// `?page=&per_page=` of a paged list: page 1 and 100 a page unless asked otherwise.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    /// The page and page size asked for, each within bounds (`per_page` at most `max`).
+    pub fn parse(&self, max: i64) -> Result<(i64, i64), crate::error::AppError> {
+        let page = self.page.unwrap_or(1);
+        let per_page = self.per_page.unwrap_or(100.min(max));
+        if page < 1 || !(1..=max).contains(&per_page) {
+            return Err(crate::error::AppError::Validation(crate::domain::ValidationErrors::single(
+                "per_page",
+                format!("page must be 1 or more and per_page between 1 and {max}"),
+            )));
+        }
+        Ok((page, per_page))
+    }
+}
+
 /// A page of results with its position in the whole list.
 #[derive(Debug, Serialize)]
 pub struct PageBody<T> {

@@ -102,6 +102,7 @@ struct DashboardPage {
     incidents: Vec<DashIncident>,
     incident_total: i64,
     reviews: Vec<views::MappingView>,
+    review_total: i64,
     reviewer: bool,
     deadlines: Vec<views::DeadlineRow>,
     impaired: Vec<DashImpaired>,
@@ -128,7 +129,8 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
             })
             .collect(),
         incident_total: d.incident_total,
-        reviews: d.reviews.iter().take(6).map(|(incident, m)| views::mapping_view(incident, m, &catalog)).collect(),
+        reviews: d.reviews.iter().map(|(incident, m)| views::mapping_view(incident, m, &catalog)).collect(),
+        review_total: d.review_total,
         reviewer: policy::reviews(user.user()),
         deadlines: views::deadline_rows(&d.deadlines),
         impaired: d

@@ -217,16 +217,37 @@ async fn revoke(
 struct QueuePage {
     chrome: Chrome,
     items: Vec<MappingView>,
+    /// Mappings waiting in all; the page shows them a page at a time, oldest first.
+    total: i64,
+    page: i64,
+    page_count: i64,
     reviewer: bool,
 }
 
-async fn queue_page(state: web::Data<AppState>, user: SessionUser) -> Result<HttpResponse, PageError> {
+/// Mappings shown per page of the review queue.
+const QUEUE_PER_PAGE: i64 = 25;
+
+#[derive(serde::Deserialize)]
+struct QueueQuery {
+    #[serde(default)]
+    page: String,
+}
+
+async fn queue_page(
+    state: web::Data<AppState>,
+    user: SessionUser,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, PageError> {
+    let page = super::page_number(Some(&query.page))?;
     let viewer = user.user().clone();
-    let items = state.run(move |conn| service::review_queue(conn, &viewer)).await?;
+    let queue = state.run(move |conn| service::review_queue(conn, &viewer, page, QUEUE_PER_PAGE)).await?;
     render(&QueuePage {
+        total: queue.total,
+        page: queue.page,
+        page_count: queue.page_count(),
         items: {
             let law = Law::catalog_only(service::catalog()?);
-            items.iter().map(|(incident, m)| mapping_view(incident, m, &law)).collect()
+            queue.items.iter().map(|(incident, m)| mapping_view(incident, m, &law)).collect()
         },
         reviewer: policy::reviews(user.user()),
         chrome: user.chrome,

@@ -1,0 +1,2 @@
+DROP INDEX mappings_status_catalog_checked;
+ALTER TABLE mappings DROP COLUMN catalog_checked;

@@ -1,0 +1,1 @@
+DROP INDEX exhibit_verifications_failed;
