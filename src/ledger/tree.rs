@@ -61,6 +61,73 @@ impl LedgerTree {
     }
 }
 
+/// RFC 6962 leaf hash: SHA-256(0x00 || bytes).
+pub fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(bytes);
+    h.finalize().into()
+}
+
+fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The root of a log read once, leaf by leaf, in O(log n) memory: the roots of its complete
+/// subtrees, largest first (the "frontier"). `verify` streams the whole ledger through one,
+/// where a `LedgerTree` would hold every leaf.
+#[derive(Debug, Clone, Default)]
+pub struct StreamingRoot {
+    /// (leaves under it, its root), sizes strictly decreasing powers of two.
+    frontier: Vec<(u64, [u8; 32])>,
+    len: u64,
+}
+
+impl StreamingRoot {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds the next leaf, by its leaf hash.
+    pub fn push_hash(&mut self, leaf: [u8; 32]) {
+        let mut node = (1u64, leaf);
+        while let Some(&(size, left)) = self.frontier.last() {
+            if size != node.0 {
+                break;
+            }
+            self.frontier.pop();
+            node = (size * 2, node_hash(&left, &node.1));
+        }
+        self.frontier.push(node);
+        self.len += 1;
+    }
+
+    /// The root of the leaves added so far (RFC 6962; SHA-256 of nothing for an empty log).
+    pub fn root(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut nodes = self.frontier.iter().rev();
+        let Some(&(_, mut acc)) = nodes.next() else { return Sha256::digest([]).into() };
+        for (_, left) in nodes {
+            acc = node_hash(left, &acc);
+        }
+        acc
+    }
+}
+
 fn root_hash(root: &[u8; 32], size: u64) -> RootHash<Sha256> {
     RootHash::new((*root).into(), size)
 }
@@ -96,6 +163,21 @@ mod tests {
         expected.update([0u8]);
         expected.update(b"hello");
         assert_eq!(tree.root().to_vec(), expected.finalize().to_vec());
+    }
+
+    #[test]
+    fn the_streaming_root_equals_the_tree_root_at_every_size() {
+        let mut tree = LedgerTree::new();
+        let mut streaming = StreamingRoot::new();
+        assert_eq!(streaming.root(), tree.root(), "empty");
+        for i in 0..70u8 {
+            let leaf = vec![i; usize::from(i % 7)];
+            tree.push(leaf.clone());
+            streaming.push_hash(leaf_hash(&leaf));
+            assert_eq!(streaming.root(), tree.root(), "size {}", i + 1);
+        }
+        assert_eq!(streaming.len(), 70);
+        assert!(streaming.frontier.len() <= 7, "only the complete subtrees are kept");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::domain::evidence::Exhibit;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
-use crate::ledger::tree::LedgerTree;
+use crate::ledger::tree::{StreamingRoot, leaf_hash};
 use crate::services::audit::audit_record;
 use crate::services::ledger::Ledger;
 use crate::storage::{BlobStore, sha256_of};
@@ -47,48 +47,52 @@ struct ExpectedRoot {
     source: String,
 }
 
+/// Leaves `verify` reads from the database at a time.
+const LEAF_BATCH: i64 = 10_000;
+
+/// The ledger as `verify` holds it while it checks the records: each leaf's RFC 6962 hash by
+/// index (32 bytes a leaf, where the leaves themselves run to hundreds), and which indexes no
+/// stored leaf fills.
+pub struct LeafHashes {
+    hashes: Vec<[u8; 32]>,
+    missing: Vec<bool>,
+}
+
+impl LeafHashes {
+    /// Whether leaf `index` is stored and holds exactly `canonical`; None where it is missing.
+    fn holds(&self, index: i64, canonical: &str) -> Option<bool> {
+        let i = usize::try_from(index).ok()?;
+        if *self.missing.get(i)? {
+            return None;
+        }
+        Some(self.hashes.get(i) == Some(&leaf_hash(canonical.as_bytes())))
+    }
+}
+
 /// Checks the ledger as a whole, from the snapshot: leaves contiguous; every stored
 /// checkpoint signed by our key and equal to its stored size and root; every checkpoint
 /// witnessed outside the database still in it; and the Merkle root of the stored leaves
 /// equal to each of those checkpoints at its size (a log rolled back or rewritten below any
-/// of them is found). Returns the leaves, by index, for the per-event checks.
+/// of them is found). The leaves are read a batch at a time and only their hashes kept, for
+/// the per-event checks; the roots come from a streaming frontier, in O(log n) memory.
 fn check_ledger(
     conn: &mut DbConnection,
     ledger: &Ledger,
     outside: &[OutsideCheckpoint],
     report: &mut VerificationReport,
-) -> Result<Vec<String>, AppError> {
-    let leaves = ledger_repo::leaves_from(conn, 0)?;
-    let stored = leaves.len() as u64;
-    let mut texts = Vec::with_capacity(leaves.len());
-    for (idx, _, leaf) in leaves {
-        let expected = i64::try_from(texts.len()).unwrap_or(i64::MAX);
-        if idx != expected {
-            report.findings.push(finding(
-                None,
-                None,
-                Some(expected),
-                "a ledger leaf is missing",
-                format!("leaf {expected}"),
-                format!("next stored leaf is {idx}"),
-            ));
-            // Keep positions aligned with indexes so later checks name the right leaves.
-            while i64::try_from(texts.len()).unwrap_or(i64::MAX) < idx {
-                texts.push(String::new());
-            }
-        }
-        texts.push(leaf);
-    }
+) -> Result<LeafHashes, AppError> {
+    let stored = u64::try_from(ledger_repo::count(conn)?).unwrap_or(0);
     report.leaves_checked = stored;
     let verifier = ledger.verifier()?;
     let mut expected: Vec<ExpectedRoot> = Vec::new();
     let mut stored_sizes = std::collections::HashMap::new();
+    let mut checkpoint_findings = Vec::new();
     for row in ledger_repo::all_checkpoints(conn)? {
         let what = format!("the stored checkpoint of size {}", row.tree_size);
         match verifier.open_checkpoint(&row.signed_note) {
             Ok(signed) => {
                 if i64::try_from(signed.size).ok() != Some(row.tree_size) || hex::encode(signed.root) != row.root_hash {
-                    report.findings.push(finding(
+                    checkpoint_findings.push(finding(
                         None,
                         None,
                         None,
@@ -102,7 +106,7 @@ fn check_ledger(
                 report.checkpoint_root = Some(hex::encode(signed.root));
                 expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: what });
             }
-            Err(e) => report.findings.push(finding(
+            Err(e) => checkpoint_findings.push(finding(
                 None,
                 None,
                 None,
@@ -116,14 +120,14 @@ fn check_ledger(
         let note = match &outside.note {
             Ok(note) => note,
             Err(problem) => {
-                report.findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
+                checkpoint_findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
                 continue;
             }
         };
         match verifier.open_checkpoint(note) {
             Ok(signed) => {
                 if stored_sizes.get(&signed.size) != Some(&signed.root) {
-                    report.findings.push(finding(
+                    checkpoint_findings.push(finding(
                         None,
                         None,
                         None,
@@ -136,7 +140,7 @@ fn check_ledger(
                     ));
                 }
                 if signed.size > stored {
-                    report.findings.push(finding(
+                    checkpoint_findings.push(finding(
                         None,
                         None,
                         None,
@@ -147,7 +151,7 @@ fn check_ledger(
                 }
                 expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: outside.source.clone() });
             }
-            Err(e) => report.findings.push(finding(
+            Err(e) => checkpoint_findings.push(finding(
                 None,
                 None,
                 None,
@@ -157,32 +161,64 @@ fn check_ledger(
             )),
         }
     }
-    // One pass over the leaves: the root at each checkpoint's size.
+    // One streaming pass over the leaves: contiguity, each leaf's hash, and the root at each
+    // checkpoint's size (a missing leaf counts as an empty one, so later roots still differ).
     expected.sort_by_key(|e| e.size);
-    let mut tree = LedgerTree::new();
+    expected.retain(|e| e.size <= stored); // larger ones are reported above as a rollback
     let mut next = expected.iter().peekable();
-    while let Some(e) = next.peek() {
-        if e.size > stored {
-            break; // reported above as a rollback
+    let mut roots = StreamingRoot::new();
+    let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new() };
+    let mut check_roots = |roots: &StreamingRoot, report: &mut VerificationReport| {
+        while let Some(e) = next.next_if(|e| e.size == roots.len()) {
+            if roots.root() != e.root {
+                report.findings.push(finding(
+                    None,
+                    None,
+                    None,
+                    &format!("the ledger's Merkle root differs from {}: a leaf was altered or removed", e.source),
+                    format!("root {} at size {}", hex::encode(e.root), e.size),
+                    format!("root {}", hex::encode(roots.root())),
+                ));
+            }
         }
-        if tree.len() < e.size {
-            let i = usize::try_from(tree.len()).unwrap_or(usize::MAX);
-            tree.push(texts.get(i).cloned().unwrap_or_default().into_bytes());
-            continue;
+    };
+    let mut root_findings = VerificationReport::default();
+    check_roots(&roots, &mut root_findings);
+    let mut from = 0;
+    loop {
+        let batch = ledger_repo::leaves_batch(conn, from, LEAF_BATCH)?;
+        let Some(&(last, _)) = batch.last() else { break };
+        for (idx, leaf) in batch {
+            let expected_idx = i64::try_from(leaves.hashes.len()).unwrap_or(i64::MAX);
+            if idx != expected_idx {
+                report.findings.push(finding(
+                    None,
+                    None,
+                    Some(expected_idx),
+                    "a ledger leaf is missing",
+                    format!("leaf {expected_idx}"),
+                    format!("next stored leaf is {idx}"),
+                ));
+                // Keep positions aligned with indexes so later checks name the right leaves.
+                while i64::try_from(leaves.hashes.len()).unwrap_or(i64::MAX) < idx {
+                    let empty = leaf_hash(b"");
+                    leaves.hashes.push(empty);
+                    leaves.missing.push(true);
+                    roots.push_hash(empty);
+                    check_roots(&roots, &mut root_findings);
+                }
+            }
+            let hash = leaf_hash(leaf.as_bytes());
+            leaves.hashes.push(hash);
+            leaves.missing.push(false);
+            roots.push_hash(hash);
+            check_roots(&roots, &mut root_findings);
         }
-        if tree.root() != e.root {
-            report.findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("the ledger's Merkle root differs from {}: a leaf was altered or removed", e.source),
-                format!("root {} at size {}", hex::encode(e.root), e.size),
-                format!("root {}", hex::encode(tree.root())),
-            ));
-        }
-        next.next();
+        from = last + 1;
     }
-    Ok(texts)
+    report.findings.extend(checkpoint_findings);
+    report.findings.extend(root_findings.findings);
+    Ok(leaves)
 }
 
 /// A checkpoint from outside the database, as read (or the reason it could not be read).
@@ -215,8 +251,8 @@ pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Re
 fn check_exhibit_records(
     conn: &mut DbConnection,
     exhibit: &Exhibit,
-    leaves: &[String],
-    seen_leaves: &mut HashSet<i64>,
+    leaves: &LeafHashes,
+    seen_leaves: &mut [bool],
     report: &mut VerificationReport,
 ) -> Result<(), AppError> {
     report.exhibits_checked += 1;
@@ -251,17 +287,23 @@ fn check_exhibit_records(
         report.findings.push(recorded);
     }
     for (event, canonical) in events.iter().zip(canonical) {
-        seen_leaves.insert(event.ledger_index);
-        match usize::try_from(event.ledger_index).ok().and_then(|i| leaves.get(i)) {
-            Some(leaf) if leaf == &canonical => {}
-            Some(leaf) => report.findings.push(finding(
-                Some(exhibit),
-                Some(event.seq),
-                Some(event.ledger_index),
-                "the event differs from its ledger leaf",
-                leaf.clone(),
-                canonical,
-            )),
+        if let Some(seen) = usize::try_from(event.ledger_index).ok().and_then(|i| seen_leaves.get_mut(i)) {
+            *seen = true;
+        }
+        match leaves.holds(event.ledger_index, &canonical) {
+            Some(true) => {}
+            Some(false) => {
+                // Only the hash is held: the leaf's text is read again to show the difference.
+                let leaf = ledger_repo::leaf(conn, event.ledger_index)?.unwrap_or_default();
+                report.findings.push(finding(
+                    Some(exhibit),
+                    Some(event.seq),
+                    Some(event.ledger_index),
+                    "the event differs from its ledger leaf",
+                    leaf,
+                    canonical,
+                ))
+            }
             None => report.findings.push(finding(
                 Some(exhibit),
                 Some(event.seq),
@@ -311,7 +353,7 @@ pub fn check_records(
             }
         }
         let leaves = check_ledger(conn, ledger, outside, &mut report)?;
-        let mut seen = HashSet::new();
+        let mut seen = vec![false; leaves.hashes.len()];
         for exhibit in &exhibits {
             check_exhibit_records(conn, exhibit, &leaves, &mut seen, &mut report)?;
         }
@@ -406,57 +448,91 @@ pub fn verify(
 }
 
 /// Every ledger leaf must still have its record: a custody event or an audit record whose
-/// stored form gives the same bytes. A deleted or edited record shows up here.
+/// stored form gives the same bytes. A deleted or edited record shows up here. The leaves no
+/// custody event claimed are read again a batch at a time, and their audit records with one
+/// query per batch.
 fn check_unclaimed_leaves(
     conn: &mut DbConnection,
-    leaves: &[String],
-    seen: &HashSet<i64>,
+    leaves: &LeafHashes,
+    seen: &[bool],
     report: &mut VerificationReport,
 ) -> Result<(), AppError> {
-    for (idx, leaf) in leaves.iter().enumerate() {
-        let idx = i64::try_from(idx).unwrap_or(i64::MAX);
-        if seen.contains(&idx) || leaf.is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(leaf).unwrap_or_default();
-        match value["type"].as_str() {
-            Some("custody_event") => report.findings.push(Finding {
-                recorded: false,
-                exhibit: value["exhibit"].as_str().map(str::to_owned),
-                event: value["seq"].as_i64().and_then(|s| i32::try_from(s).ok()),
-                ledger_index: Some(idx),
-                problem: "the custody event recorded in the ledger is missing from the database".into(),
-                expected: leaf.clone(),
-                found: "no such event".into(),
-            }),
-            Some("audit_record") => {
-                let id = value["id"].as_i64().unwrap_or(-1);
-                let stored = match audit_repo::find(conn, id) {
-                    Ok(row) => {
-                        row.map(|row| to_canonical(&audit_record(&row, id))).transpose().map_err(AppError::internal)?
-                    }
-                    Err(e) if repo::is_damage(&e) => Some(format!("a record that no longer reads ({e})")),
-                    Err(e) => return Err(e.into()),
-                };
-                if stored.as_deref() != Some(leaf.as_str()) {
-                    report.findings.push(finding(
-                        None,
-                        None,
-                        Some(idx),
-                        &format!("audit record {id} differs from its ledger leaf"),
-                        leaf.clone(),
-                        stored.unwrap_or_else(|| "no such record".into()),
-                    ));
-                }
+    let mut from = 0;
+    loop {
+        let batch = ledger_repo::leaves_batch(conn, from, LEAF_BATCH)?;
+        let Some(&(last, _)) = batch.last() else { return Ok(()) };
+        from = last + 1;
+        let mut audit_leaves = Vec::new();
+        for (idx, leaf) in batch {
+            let claimed = usize::try_from(idx).ok().and_then(|i| seen.get(i)).copied().unwrap_or(false);
+            if claimed || leaves.holds(idx, &leaf).is_none() {
+                continue;
             }
-            _ => report.findings.push(finding(
+            let value: serde_json::Value = serde_json::from_str(&leaf).unwrap_or_default();
+            match value["type"].as_str() {
+                Some("custody_event") => report.findings.push(Finding {
+                    recorded: false,
+                    exhibit: value["exhibit"].as_str().map(str::to_owned),
+                    event: value["seq"].as_i64().and_then(|s| i32::try_from(s).ok()),
+                    ledger_index: Some(idx),
+                    problem: "the custody event recorded in the ledger is missing from the database".into(),
+                    expected: leaf.clone(),
+                    found: "no such event".into(),
+                }),
+                Some("audit_record") => audit_leaves.push((idx, value["id"].as_i64().unwrap_or(-1), leaf)),
+                _ => report.findings.push(finding(
+                    None,
+                    None,
+                    Some(idx),
+                    "a ledger leaf has an unknown type",
+                    "custody_event or audit_record",
+                    leaf.clone(),
+                )),
+            }
+        }
+        check_audit_leaves(conn, &audit_leaves, report)?;
+    }
+}
+
+/// Compares a batch's audit-record leaves with the records as stored: one range query, or
+/// record by record where a damaged row keeps the range from reading.
+fn check_audit_leaves(
+    conn: &mut DbConnection,
+    audit_leaves: &[(i64, i64, String)],
+    report: &mut VerificationReport,
+) -> Result<(), AppError> {
+    let (Some(first), Some(last)) =
+        (audit_leaves.iter().map(|l| l.1).filter(|id| *id >= 0).min(), audit_leaves.iter().map(|l| l.1).max())
+    else {
+        return Ok(());
+    };
+    let in_range = match audit_repo::find_range(conn, first, last) {
+        Ok(rows) => Some(rows),
+        Err(e) if repo::is_damage(&e) => None,
+        Err(e) => return Err(e.into()),
+    };
+    for (idx, id, leaf) in audit_leaves {
+        let stored = match &in_range {
+            Some(rows) => {
+                rows.get(id).map(|row| to_canonical(&audit_record(row, *id))).transpose().map_err(AppError::internal)?
+            }
+            None => match audit_repo::find(conn, *id) {
+                Ok(row) => {
+                    row.map(|row| to_canonical(&audit_record(&row, *id))).transpose().map_err(AppError::internal)?
+                }
+                Err(e) if repo::is_damage(&e) => Some(format!("a record that no longer reads ({e})")),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if stored.as_deref() != Some(leaf.as_str()) {
+            report.findings.push(finding(
                 None,
                 None,
-                Some(idx),
-                "a ledger leaf has an unknown type",
-                "custody_event or audit_record",
+                Some(*idx),
+                &format!("audit record {id} differs from its ledger leaf"),
                 leaf.clone(),
-            )),
+                stored.unwrap_or_else(|| "no such record".into()),
+            ));
         }
     }
     Ok(())

@@ -36,6 +36,17 @@ pub fn leaves_from(conn: &mut DbConnection, from: i64) -> QueryResult<Vec<(i64, 
         .load(conn)
 }
 
+/// Up to `limit` leaves from index `from` on, in order: (index, canonical bytes). `verify`
+/// reads the ledger a batch at a time through this.
+pub fn leaves_batch(conn: &mut DbConnection, from: i64, limit: i64) -> QueryResult<Vec<(i64, String)>> {
+    ledger_leaves::table
+        .filter(ledger_leaves::idx.ge(from))
+        .order(ledger_leaves::idx.asc())
+        .limit(limit)
+        .select((ledger_leaves::idx, ledger_leaves::leaf))
+        .load(conn)
+}
+
 pub fn leaf(conn: &mut DbConnection, idx: i64) -> QueryResult<Option<String>> {
     ledger_leaves::table.filter(ledger_leaves::idx.eq(idx)).select(ledger_leaves::leaf).first(conn).optional()
 }
