@@ -53,27 +53,32 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<NewAuditEven
         })
 }
 
+/// An audit record's stored columns: at, actor, action, incident, detail.
+type AuditTuple = (PrimitiveDateTime, Option<String>, String, Option<String>, String);
+
 /// The records with ids in `first..=last`, as stored, by id: one query for a batch of leaves.
 pub fn find_range(
     conn: &mut DbConnection,
     first: i64,
     last: i64,
 ) -> QueryResult<std::collections::HashMap<i64, NewAuditEventRow>> {
-    let rows: Vec<(i64, PrimitiveDateTime, Option<String>, String, Option<String>, String)> = audit_events::table
+    let rows: Vec<(i64, AuditTuple)> = audit_events::table
         .filter(audit_events::id.ge(first))
         .filter(audit_events::id.le(last))
         .select((
             audit_events::id,
-            audit_events::at,
-            audit_events::actor_id,
-            audit_events::action,
-            audit_events::incident_id,
-            audit_events::detail,
+            (
+                audit_events::at,
+                audit_events::actor_id,
+                audit_events::action,
+                audit_events::incident_id,
+                audit_events::detail,
+            ),
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, at, actor_id, action, incident_id, detail)| {
+        .map(|(id, (at, actor_id, action, incident_id, detail))| {
             (id, NewAuditEventRow { at, actor_id, action, incident_id, detail })
         })
         .collect())
