@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use crate::db::repo::{audit as audit_repo, evidence as repo, ledger as ledger_repo};
 use crate::db::{self, DbConnection};
-use crate::domain::custody::open_discrepancies;
+use crate::domain::custody::{CustodyEvent, open_discrepancies};
 use crate::domain::evidence::Exhibit;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
@@ -251,13 +251,14 @@ pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Re
 fn check_exhibit_records(
     conn: &mut DbConnection,
     exhibit: &Exhibit,
+    stored_events: crate::db::repo::Checked<CustodyEvent>,
     leaves: &LeafHashes,
     seen_leaves: &mut [bool],
     report: &mut VerificationReport,
 ) -> Result<(), AppError> {
     report.exhibits_checked += 1;
     let mut events = Vec::new();
-    for (row, event) in repo::events_checked(conn, exhibit.id)? {
+    for (row, event) in stored_events {
         match event {
             Ok(event) => events.push(event),
             Err(problem) => report.findings.push(finding(
@@ -354,8 +355,27 @@ pub fn check_records(
         }
         let leaves = check_ledger(conn, ledger, outside, &mut report)?;
         let mut seen = vec![false; leaves.hashes.len()];
-        for exhibit in &exhibits {
-            check_exhibit_records(conn, exhibit, &leaves, &mut seen, &mut report)?;
+        // The events of a chunk of exhibits in one query; a chunk holding a damaged row is
+        // read again exhibit by exhibit, so the damaged row names itself.
+        for chunk in exhibits.chunks(crate::db::repo::IN_LIST_CHUNK) {
+            let ids: Vec<_> = chunk.iter().map(|x| x.id).collect();
+            let mut by_exhibit = match repo::events_of_many(conn, &ids) {
+                Ok(events) => Some(events),
+                Err(e) if repo::is_damage(&e) => None,
+                Err(e) => return Err(e.into()),
+            };
+            for exhibit in chunk {
+                let stored = match by_exhibit.as_mut() {
+                    Some(events) => events
+                        .remove(&exhibit.id.to_string())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|e| (e.id.clone(), Ok(e)))
+                        .collect(),
+                    None => repo::events_checked(conn, exhibit.id)?,
+                };
+                check_exhibit_records(conn, exhibit, stored, &leaves, &mut seen, &mut report)?;
+            }
         }
         if whole_ledger {
             check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
@@ -369,14 +389,61 @@ pub fn pending_bytes(pending: &PendingVerification) -> u64 {
     bytes_to_hash(&pending.exhibits)
 }
 
-/// Second phase: re-hash every file in scope. Needs no database connection, so that hashing
-/// up to 64 GiB never holds one of the pool's.
+/// Second phase: re-hash every file in scope, on every core (one file per thread at a time;
+/// the progress callback runs on the calling thread). Needs no database connection, so that
+/// hashing up to 64 GiB never holds one of the pool's.
 pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, progress: &mut dyn FnMut(u64)) {
+    enum Hashed {
+        Progress(u64),
+        Done(usize, std::io::Result<(String, u64)>),
+    }
+    let files: Vec<(usize, &str)> = pending
+        .exhibits
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| x.file.as_ref().map(|f| (i, f.sha256.as_str())))
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<std::io::Result<(String, u64)>>> = Vec::new();
+    results.resize_with(pending.exhibits.len(), || None);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<Hashed>();
+        for _ in 0..workers {
+            let (tx, next, files) = (tx.clone(), &next, &files);
+            scope.spawn(move || {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(i, sha256)) = files.get(n) else { break };
+                    let result = store.open(sha256).and_then(|f| {
+                        sha256_of(std::io::BufReader::new(f), |bytes| {
+                            let _ = tx.send(Hashed::Progress(bytes));
+                        })
+                    });
+                    if tx.send(Hashed::Done(i, result)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for message in rx {
+            match message {
+                Hashed::Progress(bytes) => progress(bytes),
+                Hashed::Done(i, result) => {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(result);
+                    }
+                }
+            }
+        }
+    });
+    // Findings in exhibit order, whichever thread finished first.
     let report = &mut pending.report;
-    for exhibit in &pending.exhibits {
-        let Some(file) = &exhibit.file else { continue };
+    for (exhibit, result) in pending.exhibits.iter().zip(results) {
+        let (Some(file), Some(result)) = (&exhibit.file, result) else { continue };
         report.blobs_checked += 1;
-        match store.open(&file.sha256).and_then(|f| sha256_of(std::io::BufReader::new(f), &mut *progress)) {
+        match result {
             Ok((found, size)) => {
                 report.bytes_hashed += size;
                 if found != file.sha256 {
