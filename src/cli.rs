@@ -381,6 +381,10 @@ fn demo_scale(settings: &Settings, incidents: usize, exhibits: usize) -> ExitCod
     let started = std::time::Instant::now();
     with_connection(settings, |conn| {
         let summary = demo::scale(conn, &store, incidents, exhibits)?;
+        // A signed checkpoint over what was added, as the server signs after each write.
+        crate::services::ledger::Ledger::open(&settings.data_dir)
+            .map_err(crate::error::AppError::internal)?
+            .checkpoint(conn)?;
         println!(
             "added {} incidents, {} exhibits, {} mappings in {:.1} s (users scale.investigator and scale.prosecutor, password {})",
             summary.incidents,

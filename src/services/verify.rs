@@ -416,7 +416,7 @@ pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, prog
                     let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(&(i, sha256)) = files.get(n) else { break };
                     let result = store.open(sha256).and_then(|f| {
-                        sha256_of(std::io::BufReader::new(f), |bytes| {
+                        sha256_of(f, |bytes| {
                             let _ = tx.send(Hashed::Progress(bytes));
                         })
                     });

@@ -506,7 +506,9 @@ pub struct Digests {
 
 /// Reads `reader` to the end in 1 MiB blocks, handing each to `consume`; returns the size.
 fn read_blocks(mut reader: impl Read, mut consume: impl FnMut(&[u8])) -> io::Result<u64> {
-    let mut buffer = vec![0u8; 1 << 20];
+    // 64 KiB first, 1 MiB once the file proves larger: a small file (most of an office's)
+    // is not charged for zeroing a large buffer.
+    let mut buffer = vec![0u8; 1 << 16];
     let mut size = 0u64;
     loop {
         let n = reader.read(&mut buffer)?;
@@ -515,6 +517,9 @@ fn read_blocks(mut reader: impl Read, mut consume: impl FnMut(&[u8])) -> io::Res
         }
         consume(&buffer[..n]);
         size += n as u64;
+        if n == buffer.len() && buffer.len() < 1 << 20 {
+            buffer.resize(1 << 20, 0);
+        }
     }
 }
 

@@ -219,7 +219,11 @@ fn demo_scale_generates_a_dataset_that_verifies() {
     assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     // Every file, chain and the ledger verify.
     let verified = custos(&data).arg("verify").output().unwrap();
-    assert_eq!(verified.status.code(), Some(0), "{}", String::from_utf8_lossy(&verified.stdout));
+    let report = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert_eq!(verified.status.code(), Some(0), "{report}");
+    // The generator signs a checkpoint over everything it added.
+    let leaves = report.split(" ledger leaves").next().unwrap().rsplit(' ').next().unwrap();
+    assert!(report.contains(&format!("latest checkpoint: size {leaves},")), "{report}");
     let refused = custos(&data).args(["demo", "--scale", "0"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(2));
 }
