@@ -168,10 +168,11 @@ fn check_ledger(
     let mut next = expected.iter().peekable();
     let mut roots = StreamingRoot::new();
     let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new() };
-    let mut check_roots = |roots: &StreamingRoot, report: &mut VerificationReport| {
+    let mut root_findings = Vec::new();
+    let mut check_roots = |roots: &StreamingRoot, findings: &mut Vec<Finding>| {
         while let Some(e) = next.next_if(|e| e.size == roots.len()) {
             if roots.root() != e.root {
-                report.findings.push(finding(
+                findings.push(finding(
                     None,
                     None,
                     None,
@@ -182,7 +183,6 @@ fn check_ledger(
             }
         }
     };
-    let mut root_findings = VerificationReport::default();
     check_roots(&roots, &mut root_findings);
     let mut from = 0;
     loop {
@@ -217,7 +217,7 @@ fn check_ledger(
         from = last + 1;
     }
     report.findings.extend(checkpoint_findings);
-    report.findings.extend(root_findings.findings);
+    report.findings.extend(root_findings);
     Ok(leaves)
 }
 

@@ -123,18 +123,6 @@ pub async fn spawn_with_pool(backend: Backend, pool_size: u32) -> Option<TestApp
     Some(TestApp { address, pool, backend, data_dir, client, database_url, _pg: pg })
 }
 
-impl TestApp {
-    /// Starts a second server on this app's database and data directory, as a restart would
-    /// (running every start-up check again), and returns its address.
-    pub fn restart(&self) -> Result<String, String> {
-        let settings = test_settings(self.data_dir.path(), self.database_url.clone());
-        let app = Application::build_with_pool(settings, self.pool.clone())?;
-        let address = format!("http://127.0.0.1:{}", app.port());
-        actix_web::rt::spawn(app.run_until_stopped());
-        Ok(address)
-    }
-}
-
 /// Starts `custos serve --demo` as a process of its own on a free port, on `data_dir` (and
 /// PostgreSQL at `database_url`, if given); returns the process and the URL it serves.
 pub fn serve_demo(data_dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {
@@ -190,6 +178,16 @@ pub struct TestUser {
 }
 
 impl TestApp {
+    /// Starts a second server on this app's database and data directory, as a restart would
+    /// (running every start-up check again), and returns its address.
+    pub fn restart(&self) -> Result<String, String> {
+        let settings = test_settings(self.data_dir.path(), self.database_url.clone());
+        let app = Application::build_with_pool(settings, self.pool.clone())?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        Ok(address)
+    }
+
     pub fn conn(&self) -> diesel::r2d2::PooledConnection<custos::db::ConnectionManager> {
         self.pool.get().unwrap()
     }

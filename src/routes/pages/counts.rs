@@ -232,7 +232,7 @@ async fn coverage_page(
     query: web::Query<DefendantQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
-    let page = usize::try_from(super::page_number(Some(&query.page))?).unwrap_or(1);
+    let page = usize::try_from(super::page_number(&query.page)?).unwrap_or(1);
     let viewer = user.user().clone();
     let (incident, rows, charges, people, law) = state
         .run(move |conn| {

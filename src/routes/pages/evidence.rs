@@ -176,7 +176,7 @@ async fn list(
     let exhibit_query = service::ExhibitQuery {
         kind,
         offered_for: offered_for.clone(),
-        page: super::page_number(Some(&query.page))?,
+        page: super::page_number(&query.page)?,
         per_page: EXHIBITS_PER_PAGE,
     };
     let viewer = user.user().clone();

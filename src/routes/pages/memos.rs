@@ -113,20 +113,14 @@ async fn home_page(
     })
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    page: String,
-}
-
 async fn memo_home(
     state: web::Data<AppState>,
     user: SessionUser,
     path: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
-    let page = super::page_number(Some(&query.page))?;
+    let page = query.number()?;
     render(&home_page(&state, user, number, None, ValidationErrors::new(), page).await?)
 }
 
@@ -276,7 +270,7 @@ async fn show(
                 .ok()
                 .filter(|t| *t > 0)
                 .ok_or_else(|| AppError::bad_request("invalid_table", format!("'{t}' is not a table number")))?;
-            let rows = usize::try_from(super::page_number(Some(&query.rows))?).unwrap_or(1);
+            let rows = usize::try_from(super::page_number(&query.rows)?).unwrap_or(1);
             Some((table, rows))
         }
     };

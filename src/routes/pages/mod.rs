@@ -56,15 +56,28 @@ pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", to)).finish()
 }
 
-/// A page number from a query string: absent or empty means the first page.
-pub fn page_number(raw: Option<&str>) -> Result<i64, AppError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(1),
-        Some(p) => p
+/// A page number from a query string: empty means the first page.
+pub fn page_number(raw: &str) -> Result<i64, AppError> {
+    match raw.trim() {
+        "" => Ok(1),
+        p => p
             .parse::<i64>()
             .ok()
             .filter(|p| (1..=1_000_000_000).contains(p))
             .ok_or_else(|| AppError::bad_request("invalid_page", format!("'{p}' is not a page number"))),
+    }
+}
+
+/// `?page=N` of a paged page that takes nothing else.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: String,
+}
+
+impl PageQuery {
+    pub fn number(&self) -> Result<i64, AppError> {
+        page_number(&self.page)
     }
 }
 

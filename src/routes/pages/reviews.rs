@@ -227,18 +227,12 @@ struct QueuePage {
 /// Mappings shown per page of the review queue.
 const QUEUE_PER_PAGE: i64 = 25;
 
-#[derive(serde::Deserialize)]
-struct QueueQuery {
-    #[serde(default)]
-    page: String,
-}
-
 async fn queue_page(
     state: web::Data<AppState>,
     user: SessionUser,
-    query: web::Query<QueueQuery>,
+    query: web::Query<super::PageQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = super::page_number(Some(&query.page))?;
+    let page = query.number()?;
     let viewer = user.user().clone();
     let queue = state.run(move |conn| service::review_queue(conn, &viewer, page, QUEUE_PER_PAGE)).await?;
     render(&QueuePage {

@@ -98,12 +98,6 @@ fn page(chrome: Chrome, user: &crate::domain::user::User, incident: &Incident, p
     }
 }
 
-#[derive(Deserialize)]
-struct PageQuery {
-    #[serde(default)]
-    page: Option<String>,
-}
-
 async fn load(state: &web::Data<AppState>, user: &SessionUser, number: IncidentNumber) -> Result<Incident, AppError> {
     let viewer = user.user().clone();
     state.run(move |conn| service::get(conn, &viewer, number)).await
@@ -116,8 +110,8 @@ async fn show(
     req: HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let number = incident_number(&path)?;
-    let query: PageQuery = serde_html_form::from_str(req.query_string()).unwrap_or(PageQuery { page: None });
-    let page_number = super::page_number(query.page.as_deref())?;
+    let query: super::PageQuery = serde_html_form::from_str(req.query_string()).unwrap_or_default();
+    let page_number = query.number()?;
     let incident = load(&state, &user, number).await?;
     let viewer = user.user().clone();
     render_with(StatusCode::OK, &page(user.chrome, &viewer, &incident, page_number))
