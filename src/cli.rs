@@ -386,7 +386,7 @@ fn demo_scale(settings: &Settings, incidents: usize, exhibits: usize) -> ExitCod
             .map_err(crate::error::AppError::internal)?
             .checkpoint(conn)?;
         println!(
-            "added {} incidents, {} exhibits, {} mappings in {:.1} s (users scale.investigator and scale.prosecutor, password {})",
+            "added {} incidents, {} exhibits, {} mappings in {:.1} s (users scale.investigator, scale.prosecutor and scale.supervisor, password {})",
             summary.incidents,
             summary.exhibits,
             summary.mappings,

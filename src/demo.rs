@@ -431,6 +431,8 @@ pub fn scale(
     };
     let agent = user(conn, "scale.investigator", "Synthetic Investigator", Role::Investigator)?;
     let prosecutor = user(conn, "scale.prosecutor", "Synthetic Prosecutor", Role::Prosecutor)?;
+    // Who sees every incident without being on its team, as an office's supervisors do.
+    user(conn, "scale.supervisor", "Synthetic Supervisor", Role::Supervisor)?;
     let mut summary = ScaleSummary { incidents: 0, exhibits: 0, mappings: 0 };
     // Batched writes: each service call's transaction nests (as a savepoint) in one
     // transaction per `SCALE_BATCH` incidents, so the database commits once a batch rather than

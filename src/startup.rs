@@ -120,6 +120,11 @@ impl Application {
         let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
         let reopened = crate::services::charges::reconcile_with_catalog(&mut conn)
             .map_err(|e| format!("checking accepted mappings against the statute catalog: {}", e.with_cause()))?;
+        let ordered = crate::services::charges::order_limitations(&mut conn)
+            .map_err(|e| format!("ordering counts by limitation deadline: {}", e.with_cause()))?;
+        if ordered > 0 {
+            tracing::info!(ordered, catalog = %catalog.version, "counts placed in the limitation-deadline list");
+        }
         drop(conn);
         if reopened > 0 {
             tracing::warn!(reopened, catalog = %catalog.version, "mappings returned to review: the statute catalog changed their elements");

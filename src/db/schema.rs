@@ -212,6 +212,9 @@ diesel::table! {
         offense_date_form -> Nullable<Text>,
         gain_bound -> Nullable<Text>,
         loss_bound -> Nullable<Text>,
+        limitation_listed -> Integer,
+        limitation_deadline -> Nullable<Date>,
+        limitation_catalog -> Text,
     }
 }
 

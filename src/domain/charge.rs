@@ -601,6 +601,52 @@ pub fn limitation_for(offense: &Offense, object: Option<&Offense>, charge: &Char
     Limitation { deadline, days_left, state, ..base }
 }
 
+/// Where a count stands in the office's list of nearest limitation deadlines: stored with the
+/// count, so the list is read in order from an index instead of computed over every count.
+/// Only the deadline is stored, never its state: "passed" or "inside 180 days" depends on the
+/// day the list is read, and is computed then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineListing {
+    /// Charged, dropped, out of the catalog (no rule), or no limit: not on the list.
+    NotListed,
+    /// A period applies but no offense date is recorded: listed first, the deadline unknown.
+    Undated,
+    /// Listed by its deadline, soonest (or long passed) first.
+    Dated(Date),
+}
+
+impl DeadlineListing {
+    /// The stored form: the list's rank (0 not listed) and the deadline.
+    pub fn stored(self) -> (i32, Option<Date>) {
+        match self {
+            DeadlineListing::NotListed => (0, None),
+            DeadlineListing::Undated => (1, None),
+            DeadlineListing::Dated(d) => (2, Some(d)),
+        }
+    }
+
+    /// The listing of a count, by the rule the list has always applied: candidate counts of the
+    /// catalog (never an out-of-catalog count or object, for which no rule is held) whose
+    /// period is known, charged counts and counts with no limit left out.
+    pub fn of(law: &Law, charge: &Charge, today: Date) -> DeadlineListing {
+        if charge.status != ChargeStatus::Candidate || charge.charged_on.is_some() {
+            return DeadlineListing::NotListed;
+        }
+        let Some(offense) = law.offense(&charge.offense_id) else { return DeadlineListing::NotListed };
+        if charge.object_offense_id.as_deref().is_some_and(|o| o.starts_with(crate::statutes::OTHER_PREFIX)) {
+            return DeadlineListing::NotListed;
+        }
+        let limitation = limitation_for(offense, object_of(law, offense, charge), charge, today);
+        match (limitation.state, limitation.deadline) {
+            (DeadlineState::Unknown, _) => DeadlineListing::Undated,
+            (DeadlineState::Open | DeadlineState::Warning | DeadlineState::Passed, Some(d)) => {
+                DeadlineListing::Dated(d)
+            }
+            _ => DeadlineListing::NotListed,
+        }
+    }
+}
+
 /// What stops a count from being proposed in a memo: "defendant not chosen", "object offense
 /// not chosen". Nothing is guessed for a count carried over from before these were recorded.
 pub fn not_ready(law: &Law, charge: &Charge) -> Vec<&'static str> {

@@ -11,9 +11,9 @@ use crate::db::repo::evidence as evidence_repo;
 use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::charge::{
-    Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineState, Limitation, Mapping, MappingDraft, MappingStatus,
-    MoveDirection, RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft, coverage as compute_coverage,
-    limitation_for,
+    Charge, ChargeCoverage, ChargeDraft, ChargeStatus, DeadlineListing, Limitation, Mapping, MappingDraft,
+    MappingStatus, MoveDirection, RawCharge, RawMapping, RawReview, Review, ReviewDecision, ReviewDraft,
+    coverage as compute_coverage, limitation_for,
 };
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
@@ -129,6 +129,9 @@ pub fn add_charge(
         if !defendants.is_empty() {
             crate::db::repo::people::set_defendants(conn, charge_id, &defendants)?;
         }
+        // Its place in the office's deadline list, in the same transaction.
+        let added = repo::find_charge(conn, &incident_id, seq)?.ok_or(AppError::NotFound("charge"))?;
+        store_listing(conn, &Law::catalog_only(catalog()?), &charge_id.to_string(), &added)?;
         audit::record(
             conn,
             Some(user.id),
@@ -706,10 +709,10 @@ pub fn review_queue(
     per_page: i64,
 ) -> Result<Page<(String, Mapping)>, AppError> {
     if !policy::reviews(user) {
-        return Ok(Page { items: Vec::new(), total: 0, page, per_page });
+        return Ok(Page { items: Vec::new(), total: 0, page, per_page, capped: false });
     }
     let (items, total) = repo::review_queue(conn, user.id, policy::sees_all(user), page, per_page)?;
-    Ok(Page { items, total, page, per_page })
+    Ok(Page { items, total: total.total, page, per_page, capped: total.capped })
 }
 
 /// One count's limitation deadline, for lists across incidents.
@@ -725,36 +728,61 @@ pub struct Deadline {
 
 /// The nearest limitation deadlines of the candidate counts in the incidents the user sees:
 /// counts with no offense date first (their deadline is unknown), then soonest (or already
-/// passed) first. Charged counts, counts with no limit and counts with no rule are left out.
+/// passed) first. Charged counts, counts with no limit and counts with no rule are left out
+/// (`DeadlineListing::of`). Read in that order from the stored listing, `limit` rows at most;
+/// each row's limitation is computed again for today from the count itself.
 pub fn nearest_deadlines(conn: &mut DbConnection, user: &User, limit: usize) -> Result<Vec<Deadline>, AppError> {
     // Only catalog counts have deadlines: an out-of-catalog count (or object) has no rule.
     let law = Law::catalog_only(catalog()?);
     let member_of = if policy::sees_all(user) { None } else { Some(user.id) };
-    let visible = repo::candidates_by_incident(conn, member_of)?;
+    let limit = i64::try_from(limit).map_err(AppError::internal)?;
     let mut out = Vec::new();
-    for incident in visible {
-        for charge in incident.charges.iter().filter(|c| c.status == ChargeStatus::Candidate) {
-            let Some(offense) = law.offense(&charge.offense_id) else { continue };
-            if charge.object_offense_id.as_deref().is_some_and(|o| o.starts_with(statutes::OTHER_PREFIX)) {
-                continue;
-            }
-            let object = crate::domain::charge::object_of(&law, offense, charge);
-            let limitation = limitation_for(offense, object, charge, today());
-            if matches!(limitation.state, DeadlineState::NotComputed | DeadlineState::NoLimit | DeadlineState::Charged)
-            {
-                continue;
-            }
-            out.push(Deadline {
-                incident: incident.number.clone(),
-                incident_title: incident.title.clone(),
-                count: charge.count,
-                offense: offense.id.clone(),
-                citation: crate::domain::charge::count_citation(offense, object),
-                limitation,
-            });
+    for (incident, incident_title, charge) in repo::nearest_deadlines(conn, member_of, limit)? {
+        let today = today();
+        // The stored listing was computed under this catalog at start-up; a count it would no
+        // longer list is left out rather than shown with a rule it does not have.
+        if DeadlineListing::of(&law, &charge, today) == DeadlineListing::NotListed {
+            continue;
         }
+        let Some(offense) = law.offense(&charge.offense_id) else { continue };
+        let object = crate::domain::charge::object_of(&law, offense, &charge);
+        out.push(Deadline {
+            incident,
+            incident_title,
+            count: charge.count,
+            offense: offense.id.clone(),
+            citation: crate::domain::charge::count_citation(offense, object),
+            limitation: limitation_for(offense, object, &charge, today),
+        });
     }
-    out.sort_by_key(|d| (d.limitation.state != DeadlineState::Unknown, d.limitation.deadline));
-    out.truncate(limit);
     Ok(out)
+}
+
+/// Stores one count's place in the deadline list, under the running catalog.
+fn store_listing(conn: &mut DbConnection, law: &Law, raw_id: &str, charge: &Charge) -> Result<(), AppError> {
+    let listing = DeadlineListing::of(law, charge, today());
+    repo::set_limitation_order(conn, raw_id, listing.stored(), law.catalog.version.as_str())?;
+    Ok(())
+}
+
+/// Computes the deadline-list place of every count not computed under the running catalog: on
+/// the first start after the listing was added, and after a catalog release (which may change
+/// a period). A batch at a time by id range; a start with an unchanged catalog reads none.
+pub fn order_limitations(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let law = Law::catalog_only(catalog()?);
+    let version = law.catalog.version.clone();
+    let mut after = String::new();
+    let mut ordered = 0;
+    loop {
+        let batch = repo::limitation_unordered(conn, &version, &after, RECONCILE_BATCH)?;
+        let Some((last, _)) = batch.last() else { return Ok(ordered) };
+        after = last.clone();
+        ordered += batch.len();
+        db::write_transaction(conn, |conn| -> Result<(), AppError> {
+            for (raw_id, charge) in &batch {
+                store_listing(conn, &law, raw_id, charge)?;
+            }
+            Ok(())
+        })?;
+    }
 }

@@ -13,10 +13,12 @@ use crate::services::incidents;
 
 pub struct Dashboard {
     pub incidents: Vec<IncidentSummary>,
-    pub incident_total: i64,
-    /// The oldest few waiting for review, and how many wait in all.
+    /// How many incidents the user sees, in words ("more than 1000" past the count's cap).
+    pub incident_total: String,
+    /// The oldest few waiting for review, whether more wait than are shown, and how many wait.
     pub reviews: Vec<(String, Mapping)>,
-    pub review_total: i64,
+    pub reviews_beyond: bool,
+    pub review_total: String,
     pub deadlines: Vec<Deadline>,
     /// Exhibits whose custody is impaired, with why: not to be relied on.
     pub impaired: Vec<ImpairedExhibit>,
@@ -29,10 +31,11 @@ pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError>
     let page = incidents::list(conn, user, &filter)?;
     let reviews = charges::review_queue(conn, user, 1, 6)?;
     Ok(Dashboard {
-        incident_total: page.total,
+        incident_total: page.total_words(),
         incidents: page.items,
+        reviews_beyond: reviews.capped || reviews.total > i64::try_from(reviews.items.len()).unwrap_or(i64::MAX),
+        review_total: reviews.total_words(),
         reviews: reviews.items,
-        review_total: reviews.total,
         deadlines: charges::nearest_deadlines(conn, user, 6)?,
         impaired: impaired(conn, member_of)?,
         activity: audit_repo::recent(conn, member_of, 12)?,

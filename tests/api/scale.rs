@@ -9,6 +9,9 @@ use serde_json::{Value, json};
 on_both_backends!(
     the_server_starts_and_serves_with_more_accepted_mappings_than_a_statement_can_bind,
     incident_ten_thousand_of_a_year_is_opened_and_read_back_by_number,
+    the_deadline_list_is_read_in_its_stored_order_and_placed_again_at_start,
+    a_review_queue_longer_than_the_count_says_more_than_it_counted,
+    a_member_of_many_teams_sees_exactly_their_teams_newest_first,
 );
 
 /// More than PostgreSQL's 65,535 bind parameters (and SQLite's 32,766).
@@ -160,4 +163,199 @@ async fn incident_ten_thousand_of_a_year_is_opened_and_read_back_by_number(app: 
     assert!(page.text().await.unwrap().contains(&format!("{number}-E001")));
     let padded = app.get(&dana, &format!("/api/v1/incidents/{year}-010000")).await;
     assert_eq!(padded.status(), 404, "one spelling per incident");
+}
+
+/// The deadline list as the API gives it: (incident, count, state, deadline).
+async fn deadline_list(app: &TestApp, user: &crate::common::TestUser) -> Vec<(String, i64, String, Value)> {
+    let body: Value = app.get(user, "/api/v1/deadlines").await.json().await.unwrap();
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["incident"].as_str().unwrap().to_owned(),
+                d["count"].as_i64().unwrap(),
+                d["limitation"]["state"].as_str().unwrap().to_owned(),
+                d["limitation"]["deadline"].clone(),
+            )
+        })
+        .collect()
+}
+
+async fn the_deadline_list_is_read_in_its_stored_order_and_placed_again_at_start(app: TestApp) {
+    use custos::db::schema::charges;
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    let charges_path = format!("/api/v1/incidents/{number}/charges");
+    // Offense dates one, two and three years back: deadlines still years away, whatever year
+    // the test runs in.
+    let today = custos::domain::now_utc().date();
+    let years_back = |years: i64| (today - time::Duration::days(366 * years)).to_string();
+    for body in [
+        json!({ "offense": "WIRE", "concerns": "The latest wire", "offense_date": years_back(1) }),
+        json!({ "offense": "CFAA-A2", "concerns": "Mailbox intrusion", "offense_date": "2020-01-10" }),
+        json!({ "offense": "WIRE", "concerns": "A wire not yet dated" }),
+        json!({ "offense": "WIRE", "concerns": "An earlier wire", "offense_date": years_back(2) }),
+        json!({ "offense": "WIRE", "concerns": "The earliest wire, to be dropped", "offense_date": years_back(3) }),
+    ] {
+        assert_eq!(app.post(&paula, &charges_path, &body).await.status(), 201, "{body}");
+    }
+    // Undated first, then soonest (here long passed) first, whatever order they were added in.
+    let listed = deadline_list(&app, &paula).await;
+    let order: Vec<(i64, &str)> = listed.iter().map(|d| (d.1, d.2.as_str())).collect();
+    assert_eq!(order, vec![(3, "unknown"), (2, "passed"), (5, "open"), (4, "open"), (1, "open")]);
+    assert!(listed.iter().all(|d| d.0 == number));
+    assert_eq!(listed[0].3, Value::Null);
+    assert_eq!(listed[1].3, "2025-01-10");
+    let dated: Vec<&str> = listed[1..].iter().map(|d| d.3.as_str().unwrap()).collect();
+    assert!(dated.windows(2).all(|w| w[0] < w[1]), "{dated:?}");
+    let r = app.post(&paula, &format!("{charges_path}/5/drop"), &json!({ "reason": "Folded into count 4" })).await;
+    assert_eq!(r.status(), 200);
+    let kept: Vec<_> = listed.iter().filter(|d| d.1 != 5).cloned().collect();
+    assert_eq!(deadline_list(&app, &paula).await, kept, "a dropped count leaves the list");
+
+    // As counts written before the listing was stored (or under another catalog): not listed
+    // until a start places them again, each where it belongs.
+    diesel::update(charges::table)
+        .set((charges::limitation_listed.eq(0), charges::limitation_catalog.eq("")))
+        .execute(&mut app.conn())
+        .unwrap();
+    assert_eq!(deadline_list(&app, &paula).await, vec![]);
+    app.restart().expect("the server starts");
+    assert_eq!(deadline_list(&app, &paula).await, kept, "placed again at start; the dropped count stays off");
+    let placed: Vec<String> = charges::table.select(charges::limitation_catalog).load(&mut app.conn()).unwrap();
+    let version = custos::statutes::catalog().unwrap().version.clone();
+    assert!(placed.iter().all(|v| *v == version), "{placed:?}");
+}
+
+async fn a_review_queue_longer_than_the_count_says_more_than_it_counted(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    assert_eq!(app.upload(&dana, &number, sample_exhibit(), b"the wire".to_vec()).await.status(), 201);
+    let charges_path = format!("/api/v1/incidents/{number}/charges");
+    let r = app.post(&paula, &charges_path, &json!({ "offense": "WIRE", "concerns": "The wire" })).await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post(
+            &dana,
+            &format!("/api/v1/incidents/{number}/mappings"),
+            &json!({ "count": 1, "element": "WIRE-E3", "exhibit": format!("{number}-E001"), "rationale": "The wire itself." }),
+        )
+        .await;
+    let template = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let queue: Value = app.get(&paula, "/api/v1/reviews").await.json().await.unwrap();
+    assert_eq!((queue["total"].as_i64(), queue["total_capped"].as_bool()), (Some(1), Some(false)));
+
+    // 1,200 more proposals waiting: more than the queue counts.
+    let mut conn = app.conn();
+    let id = match app.backend {
+        Backend::Sqlite => "printf('22222222-0000-4000-8000-%012d', n)".to_owned(),
+        Backend::Postgres => "'22222222-0000-4000-8000-' || lpad(n::text, 12, '0')".to_owned(),
+    };
+    diesel::sql_query(format!(
+        "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 1200) \
+         INSERT INTO mappings (id, incident_id, charge_id, element_id, exhibit_id, pin_kind, pin_cite, \
+         rationale, status, status_reason, proposed_by, proposed_at, updated_at, catalog_checked) \
+         SELECT {id}, m.incident_id, m.charge_id, m.element_id, m.exhibit_id, m.pin_kind, m.pin_cite, \
+         m.rationale, m.status, m.status_reason, m.proposed_by, m.proposed_at, m.updated_at, '' \
+         FROM seq, mappings m WHERE m.id = '{template}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    drop(conn);
+    let queue: Value = app.get(&paula, "/api/v1/reviews?per_page=500").await.json().await.unwrap();
+    assert_eq!((queue["total"].as_i64(), queue["total_capped"].as_bool()), (Some(1000), Some(true)));
+    assert_eq!(queue["items"].as_array().unwrap().len(), 500);
+    // Past the count, the pages still lead on: the third holds the rest.
+    let third: Value = app.get(&paula, "/api/v1/reviews?per_page=500&page=3").await.json().await.unwrap();
+    assert_eq!(third["items"].as_array().unwrap().len(), 201);
+    let browser = app.browser();
+    app.sign_in(&browser, "paula", PASSWORD).await;
+    let page = browser.get(app.url("/reviews")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("more than 1000 waiting"), "{page}");
+    assert!(page.contains("Page 1 of 40 or more"), "{page}");
+    let dashboard = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(dashboard.contains("(more than 1000 waiting)"), "{dashboard}");
+    // Dana proposed them all: none of them waits for her.
+    let own: Value = app.get(&dana, "/api/v1/reviews").await.json().await.unwrap();
+    assert_eq!((own["total"].as_i64(), own["total_capped"].as_bool()), (Some(0), Some(false)));
+}
+
+async fn a_member_of_many_teams_sees_exactly_their_teams_newest_first(app: TestApp) {
+    use custos::db::schema::{incident_members, incidents, users};
+    let dana = app.user("dana", Role::Investigator);
+    let ivan = app.user("ivan", Role::Investigator);
+    let first = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let year: i32 = first[..4].parse().unwrap();
+    // 300 more incidents of the year, copied from the first; Dana is on the team of every one
+    // whose number is not a multiple of 7, Ivan on the others: past the point where a
+    // member's lists are walked in order rather than gathered.
+    let mut conn = app.conn();
+    let (id, number) = match app.backend {
+        Backend::Sqlite => {
+            ("printf('33333333-0000-4000-8000-%012d', n)".to_owned(), format!("printf('{year}-%04d', n + 1)"))
+        }
+        Backend::Postgres => (
+            "'33333333-0000-4000-8000-' || lpad(n::text, 12, '0')".to_owned(),
+            format!("'{year}-' || lpad((n + 1)::text, 4, '0')"),
+        ),
+    };
+    let numbers = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 300)";
+    diesel::sql_query(format!(
+        "{numbers} INSERT INTO incidents (id, number, year, seq, title, summary, status, district, \
+         first_offense_date, last_offense_date, version, created_by, created_at, updated_by, updated_at, \
+         first_offense_date_form, last_offense_date_form, victim_names_sensitive) \
+         SELECT {id}, {number}, i.year, n + 1, i.title, i.summary, i.status, i.district, i.first_offense_date, \
+         i.last_offense_date, i.version, i.created_by, i.created_at, i.updated_by, i.updated_at, \
+         i.first_offense_date_form, i.last_offense_date_form, i.victim_names_sensitive \
+         FROM seq, incidents i WHERE i.number = '{first}'"
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    let user_id = |name: &str, conn: &mut _| -> String {
+        users::table.filter(users::username.eq(name)).select(users::id).first(conn).unwrap()
+    };
+    let (dana_id, ivan_id) = (user_id("dana", &mut conn), user_id("ivan", &mut conn));
+    let seeded: Vec<(String, i32)> = incidents::table
+        .filter(incidents::number.ne(&first))
+        .select((incidents::id, incidents::seq))
+        .load(&mut conn)
+        .unwrap();
+    let now = custos::domain::now_utc();
+    for (incident, seq) in &seeded {
+        let member = if seq % 7 == 0 { &ivan_id } else { &dana_id };
+        diesel::insert_into(incident_members::table)
+            .values((
+                incident_members::incident_id.eq(incident),
+                incident_members::user_id.eq(member),
+                incident_members::added_by.eq(&dana_id),
+                incident_members::added_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    drop(conn);
+    let mut expected: Vec<i32> = (1..=301).filter(|s| *s == 1 || s % 7 != 0).collect();
+    expected.reverse();
+    let expected: Vec<String> = expected.iter().map(|s| format!("{year}-{s:04}")).collect();
+    let mut listed = Vec::new();
+    for page in 1..=3 {
+        let body: Value =
+            app.get(&dana, &format!("/api/v1/incidents?per_page=100&page={page}")).await.json().await.unwrap();
+        assert_eq!(body["total"].as_i64(), Some(i64::try_from(expected.len()).unwrap()));
+        assert_eq!(body["total_capped"], false);
+        listed.extend(body["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(listed, expected, "every one of Dana's teams, newest first, and none of Ivan's");
+    let filtered: Value = app.get(&dana, "/api/v1/incidents?per_page=100&status=intake").await.json().await.unwrap();
+    assert_eq!(filtered["total"].as_i64(), Some(i64::try_from(expected.len()).unwrap()));
+    let ivans: Value = app.get(&ivan, "/api/v1/incidents?per_page=100").await.json().await.unwrap();
+    let ivans: Vec<&str> = ivans["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap()).collect();
+    assert_eq!(ivans.len(), 43);
+    assert!(ivans.iter().all(|n| n[5..].parse::<i32>().unwrap() % 7 == 0));
 }

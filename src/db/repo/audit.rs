@@ -118,7 +118,8 @@ pub fn recent(
         .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(incidents::id.eq_any(super::incidents::teams_of(user)));
+        let walk = super::incidents::walks_in_order(conn, user)?;
+        query = super::incidents::on_team!(query, incidents::id, user, walk);
     }
     let rows: Vec<(String, i64, PrimitiveDateTime, Option<String>, String, String)> = query
         .order(audit_events::id.desc())

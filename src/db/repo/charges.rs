@@ -94,6 +94,8 @@ pub fn record_charging(
             charges::charged_on.eq(Some(on)),
             charges::charging_instrument.eq(Some(instrument)),
             charges::updated_at.eq(at),
+            // A charged count's clock has stopped: it leaves the deadline list.
+            charges::limitation_listed.eq(0),
         ))
         .execute(conn)
 }
@@ -147,7 +149,12 @@ pub fn swap_counts(conn: &mut DbConnection, incident_id: &str, a: i32, b: i32) -
 /// Marks a candidate count dropped; returns the rows changed (0 if it was already dropped).
 pub fn drop_charge(conn: &mut DbConnection, id: ChargeId, reason: &str, now: PrimitiveDateTime) -> QueryResult<usize> {
     diesel::update(charges::table.filter(charges::id.eq(id.to_string())).filter(charges::status.eq("candidate")))
-        .set((charges::status.eq("dropped"), charges::drop_reason.eq(reason), charges::updated_at.eq(now)))
+        .set((
+            charges::status.eq("dropped"),
+            charges::drop_reason.eq(reason),
+            charges::updated_at.eq(now),
+            charges::limitation_listed.eq(0),
+        ))
         .execute(conn)
 }
 
@@ -296,26 +303,36 @@ pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Optio
 }
 
 /// One page of the mappings waiting for review (proposed) in the incidents `user` may see, not
-/// proposed by `user`, oldest first, with their incident numbers, and how many wait in all.
+/// proposed by `user`, oldest first, with their incident numbers, and how many wait (counted
+/// up to `COUNT_CAP`).
 pub fn review_queue(
     conn: &mut DbConnection,
     user: UserId,
     sees_all: bool,
     page: i64,
     per_page: i64,
-) -> QueryResult<(Vec<(String, Mapping)>, i64)> {
-    let waiting = || {
-        let mut query = mapping_query()
-            .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
-            .filter(mappings::proposed_by.ne(user.to_string()));
-        if !sees_all {
-            query = query.filter(mappings::incident_id.eq_any(super::incidents::teams_of(user)));
-        }
-        query
-    };
-    let total: i64 = waiting().count().get_result(conn)?;
+) -> QueryResult<(Vec<(String, Mapping)>, super::Counted)> {
+    let walk = !sees_all && super::incidents::walks_in_order(conn, user)?;
+    let mut waiting = mapping_query()
+        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
+        .filter(mappings::proposed_by.ne(user.to_string()));
+    if !sees_all {
+        waiting = super::incidents::on_team!(waiting, mappings::incident_id, user, walk);
+    }
+    // Counted on the mappings alone (each has its count and exhibit), by the status index, and
+    // only as far as `COUNT_CAP`.
+    let mut waiting_count = mappings::table
+        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
+        .filter(mappings::proposed_by.ne(user.to_string()))
+        .into_boxed::<MultiBackend>();
+    if !sees_all {
+        waiting_count = super::incidents::on_team!(waiting_count, mappings::incident_id, user, walk);
+    }
+    let total = super::Counted::from_rows(
+        waiting_count.select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
+    );
     let found =
-        load_mappings(conn, waiting().limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
+        load_mappings(conn, waiting.limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
     // The page's incident numbers: one lookup bounded by the page size.
     let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
     let numbers: std::collections::HashMap<String, String> = mappings::table
@@ -556,37 +573,69 @@ pub fn tags_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec<S
         .load(conn)
 }
 
-/// One incident's candidate counts, for lists across incidents.
-pub struct IncidentCandidates {
-    pub number: String,
-    pub title: String,
-    pub last_offense_date: Option<Date>,
-    pub charges: Vec<Charge>,
-}
-
-/// Candidate counts of the incidents a user sees (all, or those `member_of` is on).
-pub fn candidates_by_incident(
+/// The first `limit` counts of the office's list of nearest limitation deadlines, in the
+/// incidents a user sees (all, or those `member_of` is on), with their incident's number and
+/// title: in the stored order (undated first, then by deadline; counts with the same deadline
+/// in the order they were added), read from its index.
+pub fn nearest_deadlines(
     conn: &mut DbConnection,
     member_of: Option<UserId>,
-) -> QueryResult<Vec<IncidentCandidates>> {
+    limit: i64,
+) -> QueryResult<Vec<(String, String, Charge)>> {
     let mut query = charges::table
         .inner_join(incidents::table)
+        .filter(charges::limitation_listed.gt(0))
         .filter(charges::status.eq("candidate"))
+        .filter(charges::charged_on.is_null())
         .into_boxed::<MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(charges::incident_id.eq_any(super::incidents::teams_of(user)));
+        let walk = super::incidents::walks_in_order(conn, user)?;
+        query = super::incidents::on_team!(query, charges::incident_id, user, walk);
     }
-    let rows: Vec<(ChargeRow, String, String, Option<Date>)> = query
-        .order((incidents::year.asc(), incidents::seq.asc(), charges::seq.asc()))
-        .select((ChargeRow::as_select(), incidents::number, incidents::title, incidents::last_offense_date))
+    let rows: Vec<(ChargeRow, String, String)> = query
+        .order((
+            charges::limitation_listed.asc(),
+            charges::limitation_deadline.asc(),
+            charges::created_at.asc(),
+            charges::id.asc(),
+        ))
+        .limit(limit)
+        .select((ChargeRow::as_select(), incidents::number, incidents::title))
         .load(conn)?;
-    let mut out: Vec<IncidentCandidates> = Vec::new();
-    for (row, number, title, last_offense_date) in rows {
-        let charge = row.into_charge()?;
-        match out.last_mut() {
-            Some(entry) if entry.number == number => entry.charges.push(charge),
-            _ => out.push(IncidentCandidates { number, title, last_offense_date, charges: vec![charge] }),
-        }
-    }
-    Ok(out)
+    rows.into_iter().map(|(row, number, title)| Ok((number, title, row.into_charge()?))).collect()
+}
+
+/// A batch of counts whose place in the deadline list was not computed under catalog
+/// `version`, in id order after `after`, each with its stored id.
+pub fn limitation_unordered(
+    conn: &mut DbConnection,
+    version: &str,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<(String, Charge)>> {
+    let rows: Vec<ChargeRow> = charges::table
+        .filter(charges::limitation_catalog.ne(version))
+        .filter(charges::id.gt(after))
+        .order(charges::id.asc())
+        .limit(limit)
+        .select(ChargeRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(|row| Ok((row.id.clone(), row.into_charge()?))).collect()
+}
+
+/// Stores a count's place in the deadline list (see `DeadlineListing::stored`), computed under
+/// catalog `version`.
+pub fn set_limitation_order(
+    conn: &mut DbConnection,
+    id: &str,
+    (listed, deadline): (i32, Option<Date>),
+    version: &str,
+) -> QueryResult<usize> {
+    diesel::update(charges::table.filter(charges::id.eq(id)))
+        .set((
+            charges::limitation_listed.eq(listed),
+            charges::limitation_deadline.eq(deadline),
+            charges::limitation_catalog.eq(version),
+        ))
+        .execute(conn)
 }

@@ -332,10 +332,53 @@ pub type TeamsOf = diesel::dsl::Select<
     incident_members::incident_id,
 >;
 
-fn filtered<'a>(filter: &'a IncidentFilter, visibility: Visibility) -> incidents::BoxedQuery<'a, MultiBackend> {
+/// From how many teams on a member's list is read by walking the list's own order and keeping
+/// the rows of their teams, instead of gathering every row of every team and sorting them.
+/// A member of few teams is served best by the gathering (the sub-query drives), a member of
+/// many by the walk, whose cost is the page, not the member's whole caseload.
+const WALK_FROM_TEAMS: i64 = 200;
+
+/// Whether a member's page-limited lists are read by walking their order (see
+/// `WALK_FROM_TEAMS`); counts always use the membership sub-query.
+pub fn walks_in_order(conn: &mut DbConnection, user: UserId) -> QueryResult<bool> {
+    // Whether a team at that place exists: a step along the membership index, no rows read.
+    let at_threshold: Option<String> = incident_members::table
+        .filter(incident_members::user_id.eq(user.to_string()))
+        .select(incident_members::incident_id)
+        .offset(WALK_FROM_TEAMS - 1)
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    Ok(at_threshold.is_some())
+}
+
+/// Keeps the rows of `$query` whose incident (`$incident`, a column holding an incident id) has
+/// `$user` on its team: as a correlated `EXISTS` when `$walk` (the query is walked in its
+/// order), otherwise as membership in `teams_of`.
+macro_rules! on_team {
+    ($query:expr, $incident:expr, $user:expr, $walk:expr) => {{
+        use crate::db::schema::incident_members as members;
+        let user: crate::domain::ids::UserId = $user;
+        if $walk {
+            $query.filter(diesel::dsl::exists(
+                members::table.filter(members::incident_id.eq($incident)).filter(members::user_id.eq(user.to_string())),
+            ))
+        } else {
+            $query.filter($incident.eq_any(crate::db::repo::incidents::teams_of(user)))
+        }
+    }};
+}
+pub(crate) use on_team;
+
+/// The incidents `filter` and `visibility` keep; `walk`: see `walks_in_order`.
+fn filtered<'a>(
+    filter: &'a IncidentFilter,
+    visibility: Visibility,
+    walk: bool,
+) -> incidents::BoxedQuery<'a, MultiBackend> {
     let mut query = incidents::table.into_boxed::<MultiBackend>();
     if let Visibility::MemberOf(user) = visibility {
-        query = query.filter(incidents::id.eq_any(teams_of(user)));
+        query = on_team!(query, incidents::id, user, walk);
     }
     if let Some(status) = filter.status {
         query = query.filter(incidents::status.eq(status.as_str()));
@@ -384,8 +427,32 @@ pub fn list(
     filter: &IncidentFilter,
     visibility: Visibility,
 ) -> QueryResult<Page<IncidentSummary>> {
-    let total: i64 = filtered(filter, visibility).count().get_result(conn)?;
-    let rows: Vec<IncidentRow> = filtered(filter, visibility)
+    let unfiltered = filter.status.is_none()
+        && filter.ai_modality.is_none()
+        && filter.district.is_none()
+        && filter.assignee.is_none()
+        && filter.text.is_none();
+    let walk = match visibility {
+        Visibility::MemberOf(user) => walks_in_order(conn, user)?,
+        Visibility::All => false,
+    };
+    let counted = match visibility {
+        // A member's whole list is their memberships, each of an existing incident (a foreign
+        // key): counted on the membership index alone, not by looking up every incident.
+        Visibility::MemberOf(user) if unfiltered => incident_members::table
+            .filter(incident_members::user_id.eq(user.to_string()))
+            .select(incident_members::incident_id)
+            .limit(super::COUNT_CAP + 1)
+            .load::<String>(conn)?
+            .len(),
+        _ => filtered(filter, visibility, walk)
+            .select(incidents::id)
+            .limit(super::COUNT_CAP + 1)
+            .load::<String>(conn)?
+            .len(),
+    };
+    let counted = super::Counted::from_rows(counted);
+    let rows: Vec<IncidentRow> = filtered(filter, visibility, walk)
         .order((incidents::year.desc(), incidents::seq.desc()))
         .limit(filter.per_page)
         .offset((filter.page - 1) * filter.per_page)
@@ -409,7 +476,7 @@ pub fn list(
             })
         })
         .collect::<QueryResult<Vec<_>>>()?;
-    Ok(Page { items, total, page: filter.page, per_page: filter.per_page })
+    Ok(Page { items, total: counted.total, page: filter.page, per_page: filter.per_page, capped: counted.capped })
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -17,6 +17,29 @@ pub mod users;
 /// bind parameters (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const IN_LIST_CHUNK: usize = 500;
 
+/// How far a list that grows with the office is counted (see `Page::capped`).
+pub(crate) const COUNT_CAP: i64 = 1000;
+
+/// A count that stopped at `COUNT_CAP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub total: i64,
+    /// More rows than `total` match.
+    pub capped: bool,
+}
+
+impl Counted {
+    /// From the number of rows read with a limit of `COUNT_CAP + 1`.
+    pub(crate) fn from_rows(rows: usize) -> Counted {
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+        if rows > COUNT_CAP {
+            Counted { total: COUNT_CAP, capped: true }
+        } else {
+            Counted { total: rows, capped: false }
+        }
+    }
+}
+
 /// A stored value that does not parse is corrupt data, reported as a deserialization error.
 pub(crate) fn corrupt(what: &str, value: &str) -> diesel::result::Error {
     diesel::result::Error::DeserializationError(format!("stored {what} '{value}' is not valid").into())

@@ -503,6 +503,7 @@ async fn queue(
         per_page,
         total: queue.total,
         pages,
+        total_capped: queue.capped,
     }))
 }
 

@@ -309,6 +309,7 @@ async fn list(
         per_page: page.per_page,
         total: page.total,
         pages,
+        total_capped: page.capped,
     }))
 }
 
@@ -406,6 +407,7 @@ async fn list_victims(
         per_page,
         total,
         pages: (total + per_page - 1) / per_page,
+        total_capped: false,
     }))
 }
 

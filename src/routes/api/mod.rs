@@ -73,4 +73,7 @@ pub struct PageBody<T> {
     pub per_page: i64,
     pub total: i64,
     pub pages: i64,
+    /// Counting stopped at `total`: more match (the incident list and the review queue are
+    /// counted up to 1,000); `pages` then counts at least one page past the current full one.
+    pub total_capped: bool,
 }

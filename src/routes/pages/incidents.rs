@@ -73,7 +73,11 @@ struct ListPage {
     status_options: Vec<Choice>,
     modality_options: Vec<Choice>,
     rows: Vec<ListRow>,
-    total: i64,
+    /// How many match, in words ("more than 1000" past the count's cap).
+    total: String,
+    one: bool,
+    /// " or more" when the count stopped at its cap: the page count is then a floor.
+    pages_more: &'static str,
     page: i64,
     page_count: i64,
     prev_link: Option<String>,
@@ -142,7 +146,9 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
         can_create: policy::open_incident(user.user()).is_ok(),
         deadlines: super::views::deadline_rows(&deadlines),
         rows,
-        total: page.total,
+        total: page.total_words(),
+        one: page.total == 1 && !page.capped,
+        pages_more: if page.capped { " or more" } else { "" },
         page: page.page,
         page_count,
         filter: raw,

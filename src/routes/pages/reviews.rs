@@ -217,8 +217,11 @@ async fn revoke(
 struct QueuePage {
     chrome: Chrome,
     items: Vec<MappingView>,
-    /// Mappings waiting in all; the page shows them a page at a time, oldest first.
-    total: i64,
+    /// Mappings waiting in all, in words; the page shows them a page at a time, oldest first.
+    total: String,
+    any_waiting: bool,
+    /// " or more" when the count stopped at its cap: the page count is then a floor.
+    pages_more: &'static str,
     page: i64,
     page_count: i64,
     reviewer: bool,
@@ -236,7 +239,9 @@ async fn queue_page(
     let viewer = user.user().clone();
     let queue = state.run(move |conn| service::review_queue(conn, &viewer, page, QUEUE_PER_PAGE)).await?;
     render(&QueuePage {
-        total: queue.total,
+        total: queue.total_words(),
+        any_waiting: queue.total > 0,
+        pages_more: if queue.capped { " or more" } else { "" },
         page: queue.page,
         page_count: queue.page_count(),
         items: {
