@@ -176,11 +176,42 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    // A write nested in another on the same connection already holds the sequencer row: taking
+    // it again would only add a row version per nested write, and on PostgreSQL every update of
+    // one row inside one transaction walks the versions before it (a batch of N writes then
+    // costs N^2).
+    let key = std::ptr::from_ref::<DbConnection>(conn) as usize;
+    if SEQUENCED.with(|held| held.borrow().contains(&key)) {
+        return conn.transaction(f);
+    }
     conn.transaction(|conn| {
         use schema::write_sequencer::dsl::*;
         diesel::update(write_sequencer.filter(id.eq(1))).set(generation.eq(generation + 1)).execute(conn)?;
+        let _held = Sequenced::hold(key);
         f(conn)
     })
+}
+
+thread_local! {
+    /// The connections (by address) whose transaction on this thread holds the sequencer row.
+    static SEQUENCED: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Marks a connection as holding the sequencer row while its write transaction runs, and
+/// unmarks it when that ends, however it ends.
+struct Sequenced(usize);
+
+impl Sequenced {
+    fn hold(key: usize) -> Sequenced {
+        SEQUENCED.with(|held| held.borrow_mut().push(key));
+        Sequenced(key)
+    }
+}
+
+impl Drop for Sequenced {
+    fn drop(&mut self) {
+        SEQUENCED.with(|held| held.borrow_mut().retain(|k| *k != self.0));
+    }
 }
 
 /// Runs `f` in one read-only transaction over one consistent snapshot of the database: what

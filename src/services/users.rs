@@ -99,6 +99,14 @@ pub fn list_active(conn: &mut DbConnection) -> Result<Vec<User>, AppError> {
     Ok(repo::list_active(conn)?)
 }
 
+/// The active users if there are no more than `most`; `None` when there are more (a form then
+/// asks for a username instead of offering a list).
+pub fn active_if_few(conn: &mut DbConnection, most: usize) -> Result<Option<Vec<User>>, AppError> {
+    let limit = i64::try_from(most).map_err(AppError::internal)?.saturating_add(1);
+    let users = repo::list_active_first(conn, limit)?;
+    Ok((users.len() <= most).then_some(users))
+}
+
 const TOKEN_PREFIX: &str = "cst_";
 
 fn token_digest(token: &str) -> String {

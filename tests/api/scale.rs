@@ -12,6 +12,7 @@ on_both_backends!(
     the_deadline_list_is_read_in_its_stored_order_and_placed_again_at_start,
     a_review_queue_longer_than_the_count_says_more_than_it_counted,
     a_member_of_many_teams_sees_exactly_their_teams_newest_first,
+    forms_ask_for_a_typed_username_or_exhibit_when_there_are_too_many_to_list,
 );
 
 /// More than PostgreSQL's 65,535 bind parameters (and SQLite's 32,766).
@@ -358,4 +359,129 @@ async fn a_member_of_many_teams_sees_exactly_their_teams_newest_first(app: TestA
     let ivans: Vec<&str> = ivans["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap()).collect();
     assert_eq!(ivans.len(), 43);
     assert!(ivans.iter().all(|n| n[5..].parse::<i32>().unwrap() % 7 == 0));
+}
+
+async fn forms_ask_for_a_typed_username_or_exhibit_when_there_are_too_many_to_list(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    app.user("ivan", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    assert_eq!(app.upload(&dana, &number, sample_exhibit(), b"the wire".to_vec()).await.status(), 201);
+    let r = app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    assert!(r.status().is_success());
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "WIRE", "concerns": "The wire" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let browser = app.browser();
+    app.sign_in(&browser, "dana", PASSWORD).await;
+    let get = |path: String| {
+        let browser = browser.clone();
+        let url = app.url(&path);
+        async move { browser.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    // A few users and exhibits: chosen from a list.
+    let page = get(format!("/incidents/{number}")).await;
+    assert!(page.contains("<select id=\"member-username\""), "{page}");
+    assert!(page.contains("<option value=\"ivan\">"));
+    let form = get(format!("/incidents/{number}/mappings/new?count=1&element=WIRE-E3")).await;
+    assert!(form.contains("<select id=\"exhibit\""));
+
+    // 250 more users and 250 more exhibits (copies of the first, seeded directly).
+    let mut conn = app.conn();
+    let ids = |prefix: &str| match app.backend {
+        Backend::Sqlite => format!("printf('{prefix}-0000-4000-8000-%012d', n)"),
+        Backend::Postgres => format!("'{prefix}-0000-4000-8000-' || lpad(n::text, 12, '0')"),
+    };
+    let text = |format: &str| match app.backend {
+        Backend::Sqlite => format!("printf('{format}', n)"),
+        Backend::Postgres => format!("'{}' || lpad(n::text, 4, '0')", format.trim_end_matches("%04d")),
+    };
+    let numbers = "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 250)";
+    diesel::sql_query(format!(
+        "{numbers} INSERT INTO users (id, username, full_name, role, password_hash, active, created_at) \
+         SELECT {}, {}, u.full_name, u.role, u.password_hash, u.active, u.created_at \
+         FROM seq, users u WHERE u.username = 'paula'",
+        ids("44444444"),
+        text("analyst%04d"),
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(format!(
+        "{numbers} INSERT INTO exhibits (id, incident_id, number, seq, parent_id, kind, description, source, \
+         acquisition_method, acquisition_tool, acquired_by, acquired_at, acquisition_location, legal_authority, \
+         file_name, media_type, size_bytes, sha256, sha1, md5, created_by, created_at) \
+         SELECT {}, x.incident_id, {}, n + 1, x.parent_id, x.kind, x.description, x.source, x.acquisition_method, \
+         x.acquisition_tool, x.acquired_by, x.acquired_at, x.acquisition_location, x.legal_authority, x.file_name, \
+         x.media_type, x.size_bytes, x.sha256, x.sha1, x.md5, x.created_by, x.created_at \
+         FROM seq, exhibits x WHERE x.number = '{number}-E001'",
+        ids("55555555"),
+        match app.backend {
+            Backend::Sqlite => format!("printf('{number}-E%03d', n + 1)"),
+            Backend::Postgres => format!("'{number}-E' || lpad((n + 1)::text, 3, '0')"),
+        },
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    drop(conn);
+
+    // Now the incident page asks for a username, and adds the one typed.
+    let page = get(format!("/incidents/{number}")).await;
+    assert!(!page.contains("<select id=\"member-username\""));
+    assert!(page.contains("<input id=\"member-username\" name=\"username\""), "{page}");
+    assert!(!page.contains("analyst0001"), "no user is listed");
+    let csrf = crate::common::csrf_from(&page);
+    let add = |username: &'static str| {
+        let browser = browser.clone();
+        let url = app.url(&format!("/incidents/{number}/members"));
+        let csrf = csrf.clone();
+        async move { browser.post(url).form(&[("csrf_token", csrf.as_str()), ("username", username)]).send().await.unwrap() }
+    };
+    let before = app.snapshot();
+    let refused = add("nobody-by-that-name").await;
+    assert_eq!(refused.status(), 303, "back to the incident page, with the reason");
+    assert_eq!(app.snapshot(), before);
+    let page = get(format!("/incidents/{number}")).await;
+    assert!(page.contains("Not added: username: no active user named"), "{page}");
+    assert_eq!(add("analyst0042").await.status(), 303);
+    let members: Value = app.get(&dana, &format!("/api/v1/incidents/{number}")).await.json().await.unwrap();
+    assert!(members["team"].as_array().unwrap().iter().any(|m| m["username"] == "analyst0042"), "{members}");
+
+    // The mapping form asks for an exhibit number, and proposes the one typed.
+    let form = get(format!("/incidents/{number}/mappings/new?count=1&element=WIRE-E3")).await;
+    assert!(!form.contains("<select id=\"exhibit\""));
+    assert!(form.contains("<input id=\"exhibit\" name=\"exhibit\""), "{form}");
+    assert!(!form.contains(&format!("{number}-E100")), "no exhibit is listed");
+    let propose = |exhibit: String| {
+        let browser = browser.clone();
+        let url = app.url(&format!("/incidents/{number}/mappings"));
+        let csrf = csrf.clone();
+        async move {
+            browser
+                .post(url)
+                .form(&[
+                    ("csrf_token", csrf),
+                    ("target", "1:WIRE-E3".to_owned()),
+                    ("exhibit", exhibit),
+                    ("pin_kind", String::new()),
+                    ("pin_cite", String::new()),
+                    ("rationale", "The wire itself.".to_owned()),
+                    ("back", String::new()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let before = app.snapshot();
+    let refused = propose(format!("{number}-E9999")).await;
+    assert!(refused.status().is_client_error(), "{}", refused.status());
+    assert_eq!(app.snapshot(), before);
+    assert_eq!(propose(format!("{number}-E001")).await.status(), 303);
+    let mappings: Value = app.get(&dana, &format!("/api/v1/incidents/{number}/mappings")).await.json().await.unwrap();
+    assert_eq!(mappings["items"].as_array().unwrap().len(), 1, "{mappings}");
 }

@@ -72,6 +72,19 @@ pub fn list_active(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
         .collect()
 }
 
+/// The first `limit` active users by username.
+pub fn list_active_first(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::active.eq(true))
+        .order(users::username.asc())
+        .limit(limit)
+        .select(UserRow::as_select())
+        .load(conn)?
+        .iter()
+        .map(UserRow::to_user)
+        .collect()
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }

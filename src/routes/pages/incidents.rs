@@ -604,6 +604,8 @@ struct ShowPage {
     subjects: Vec<SubjectLine>,
     members: Vec<MemberLine>,
     candidates: Vec<Candidate>,
+    /// Too many users to list: the form takes a typed username.
+    member_typed: bool,
     people: Vec<PersonLine>,
     history: Vec<HistoryLine>,
     exhibits: Vec<ExhibitLine>,
@@ -624,9 +626,9 @@ async fn show(
             let incident = service::get(conn, &viewer, number)?;
             let history = service::history(conn, &incident, 50)?;
             let users = if policy::work_on(&viewer, &incident, CaseWork::AddMember).is_ok() {
-                services::users::list_active(conn)?
+                services::users::active_if_few(conn, super::views::CHOICES_MAX)?
             } else {
-                Vec::new()
+                Some(Vec::new())
             };
             let first = services::evidence::ExhibitQuery { page: 1, per_page: SHOWN_EXHIBITS, ..Default::default() };
             let exhibits = services::evidence::page_of(conn, &incident, &first)?;
@@ -671,7 +673,9 @@ async fn show(
                 added_at: format_time(m.added_at),
             })
             .collect(),
+        member_typed: users.is_none(),
         candidates: users
+            .unwrap_or_default()
             .into_iter()
             .filter(|u| !incident.has_member(u.id))
             .map(|u| Candidate { username: u.username, full_name: u.full_name, role: u.role.label() })

@@ -54,6 +54,8 @@ struct NewMappingPage {
     number: String,
     targets: Vec<ElementChoice>,
     exhibits: Vec<ElementChoice>,
+    /// Too many exhibits to list: the form takes a typed exhibit number.
+    exhibit_typed: bool,
     pin_kinds: Vec<ElementChoice>,
     form: MappingForm,
     errors: ValidationErrors,
@@ -77,7 +79,14 @@ async fn mapping_form_page(
             let (incident, charges, law) = service::charges(conn, &viewer, number)?;
             // The form is for those who may propose: a read-only role gets 403, not a form.
             policy::work_on(&viewer, &incident, CaseWork::ProposeMappings)?;
-            let exhibits = evidence::list(conn, &viewer, number)?;
+            // The exhibits to choose from, unless there are too many to list.
+            let first = evidence::ExhibitQuery {
+                page: 1,
+                per_page: i64::try_from(super::views::CHOICES_MAX).map_err(AppError::internal)?,
+                ..Default::default()
+            };
+            let exhibits = evidence::page_of(conn, &incident, &first)?;
+            let exhibits = (exhibits.total <= exhibits.per_page).then_some(exhibits.items);
             Ok((charges, law, exhibits))
         })
         .await?;
@@ -102,7 +111,9 @@ async fn mapping_form_page(
             });
         }
     }
+    let exhibit_typed = exhibits.is_none();
     let exhibits = exhibits
+        .unwrap_or_default()
         .iter()
         .map(|x| ElementChoice {
             value: x.number.to_string(),
@@ -123,7 +134,16 @@ async fn mapping_form_page(
             selected: k.as_str() == form.pin_kind,
         })
         .collect();
-    Ok(NewMappingPage { chrome: user.chrome, number: number.to_string(), targets, exhibits, pin_kinds, form, errors })
+    Ok(NewMappingPage {
+        chrome: user.chrome,
+        number: number.to_string(),
+        targets,
+        exhibits,
+        exhibit_typed,
+        pin_kinds,
+        form,
+        errors,
+    })
 }
 
 #[derive(Deserialize)]

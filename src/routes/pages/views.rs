@@ -6,6 +6,11 @@ use crate::domain::charge::{DeadlineState, Limitation, Mapping};
 use crate::services::charges::Deadline;
 use crate::statutes::Law;
 
+/// The most options a form's select offers. Past it (a national office's users, a case's
+/// thousands of exhibits) the form asks for the username or number typed instead, and the
+/// service checks it, so no page grows with the office.
+pub const CHOICES_MAX: usize = 200;
+
 /// A deadline as a page shows it.
 pub struct DeadlineView {
     pub text: String,
