@@ -1,3 +1,4 @@
+DROP INDEX exhibits_awaiting_legacy;
 DROP INDEX incidents_status_number;
 DROP INDEX custody_events_action;
 DROP INDEX custody_events_digest_matched;

@@ -20,3 +20,6 @@ CREATE INDEX custody_events_action ON custody_events (action);
 -- An incident list narrowed by status is read in number order within the status, so a page
 -- stops after its rows instead of sorting every incident of that status.
 CREATE INDEX incidents_status_number ON incidents (status, year, seq);
+-- The background keeper's work list, the files still without SHA-1 and MD5, oldest first: found
+-- by this index instead of a read of every exhibit on each pass.
+CREATE INDEX exhibits_awaiting_legacy ON exhibits (sha1, created_at);
