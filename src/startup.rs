@@ -125,6 +125,14 @@ impl Application {
         if ordered > 0 {
             tracing::info!(ordered, catalog = %catalog.version, "counts placed in the limitation-deadline list");
         }
+        // The tree's edge, from the stored tiles (or, the first time, by tiling every leaf),
+        // before the first request needs it.
+        let started = std::time::Instant::now();
+        let head = ledger
+            .checkpoint(&mut conn)
+            .map_err(|e| format!("reading the ledger's tiles: {}", e.with_cause()))?
+            .map_or(0, |c| c.tree_size);
+        tracing::info!(leaves = head, ms = started.elapsed().as_millis() as u64, "ledger tree ready");
         drop(conn);
         if reopened > 0 {
             tracing::warn!(reopened, catalog = %catalog.version, "mappings returned to review: the statute catalog changed their elements");

@@ -180,6 +180,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    ledger_tiles (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        hashes -> Binary,
+    }
+}
+
+diesel::table! {
     exhibit_tags (exhibit_id, tag) {
         exhibit_id -> Text,
         tag -> Text,
@@ -389,6 +397,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     custody_events,
     ledger_leaves,
     ledger_checkpoints,
+    ledger_tiles,
     exhibit_tags,
     charges,
     mappings,

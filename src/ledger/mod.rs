@@ -11,6 +11,7 @@
 
 pub mod canonical;
 pub mod note;
+pub mod tiles;
 pub mod tree;
 
 use sha2::{Digest, Sha256};

@@ -1,21 +1,25 @@
-//! The RFC 6962 Merkle tree over ledger leaves, through `ct-merkle`: leaf hash
-//! SHA-256(0x00 || bytes), interior SHA-256(0x01 || left || right).
+//! RFC 6962 Merkle tree hashing over ledger leaves: leaf hash SHA-256(0x00 || bytes),
+//! interior SHA-256(0x01 || left || right); proofs checked through `ct-merkle`, roots of a
+//! stream of leaves in O(log n) memory. The stored tree itself is in `tiles`.
 
-use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{ConsistencyProof, InclusionProof, RootHash};
 use sha2::Sha256;
 
+/// ct-merkle's tree held in memory: the reference the tiled tree (`tiles`) is tested against.
+#[cfg(test)]
 #[derive(Debug, Clone, Default)]
 pub struct LedgerTree {
-    tree: MemoryBackedTree<Sha256, Vec<u8>>,
+    tree: ct_merkle::mem_backed_tree::MemoryBackedTree<Sha256, Vec<u8>>,
 }
 
+#[cfg(test)]
 fn to_array(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(&bytes[..32]);
     out
 }
 
+#[cfg(test)]
 fn split_hashes(bytes: &[u8]) -> Vec<[u8; 32]> {
     bytes.chunks_exact(32).map(to_array).collect()
 }
@@ -24,6 +28,7 @@ fn join_hashes(hashes: &[[u8; 32]]) -> Vec<u8> {
     hashes.iter().flat_map(|h| h.iter().copied()).collect()
 }
 
+#[cfg(test)]
 impl LedgerTree {
     pub fn new() -> Self {
         Self::default()
@@ -61,6 +66,12 @@ impl LedgerTree {
     }
 }
 
+/// The root of an empty log: SHA-256 of nothing.
+pub fn empty_root() -> [u8; 32] {
+    use sha2::Digest;
+    Sha256::digest([]).into()
+}
+
 /// RFC 6962 leaf hash: SHA-256(0x00 || bytes).
 pub fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
@@ -70,7 +81,8 @@ pub fn leaf_hash(bytes: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+/// RFC 6962 interior node hash: SHA-256(0x01 || left || right).
+pub fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     use sha2::Digest;
     let mut h = Sha256::new();
     h.update([1u8]);
@@ -118,9 +130,8 @@ impl StreamingRoot {
 
     /// The root of the leaves added so far (RFC 6962; SHA-256 of nothing for an empty log).
     pub fn root(&self) -> [u8; 32] {
-        use sha2::Digest;
         let mut nodes = self.frontier.iter().rev();
-        let Some(&(_, mut acc)) = nodes.next() else { return Sha256::digest([]).into() };
+        let Some(&(_, mut acc)) = nodes.next() else { return empty_root() };
         for (_, left) in nodes {
             acc = node_hash(left, &acc);
         }

@@ -1,6 +1,7 @@
-//! The ledger at run time: the signing key, the Merkle tree over committed leaves (cached,
-//! caught up from the database, so several instances can share one database), leaf appends
-//! inside write transactions, and signed checkpoints after them.
+//! The ledger at run time: the signing key, the Merkle tree over committed leaves (stored
+//! as tiles in the database, so no instance holds the tree and several share it; each
+//! keeps only the right edge, caught up from the database), leaf appends inside write
+//! transactions, and signed checkpoints after them.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -12,13 +13,19 @@ use crate::domain::{ValidationErrors, now_utc};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
 use crate::ledger::note::{LedgerKey, VerifierKey};
-use crate::ledger::tree::LedgerTree;
+use crate::ledger::tiles::{
+    FullTile, MAX_LEVELS, TILE_WIDTH, TileError, TileLog, TilePath, TileReader, full_tiles, join, split, tile_root,
+};
+use crate::ledger::tree::leaf_hash;
+use diesel::QueryResult;
+use diesel::connection::Connection;
 
 pub struct Ledger {
     key: LedgerKey,
     verifier: String,
-    /// Committed leaves only; leaves are read back from the database after commit.
-    tree: Mutex<LedgerTree>,
+    /// The right edge of the tiled tree over committed leaves (read back from the database
+    /// after commit); unset until first read from the stored tiles.
+    edge: Mutex<Option<TileLog>>,
     /// The witness file: every checkpoint this instance signed or saw, kept outside the
     /// database, so that a database rolled back to an earlier state cannot pass `verify`.
     witness: PathBuf,
@@ -49,7 +56,7 @@ impl Ledger {
         Ok(Ledger {
             verifier: key.verifier_key(),
             key,
-            tree: Mutex::new(LedgerTree::new()),
+            edge: Mutex::new(None),
             witness: data_dir.join(WITNESS_FILE),
             witnessed: Mutex::new(0),
         })
@@ -68,24 +75,36 @@ impl Ledger {
         VerifierKey::parse(&self.verifier).map_err(AppError::internal)
     }
 
-    /// Runs `f` on the tree, first caught up with every committed leaf.
-    fn with_tree<T>(&self, conn: &mut DbConnection, f: impl FnOnce(&LedgerTree) -> T) -> Result<T, AppError> {
-        let mut tree = self.tree.lock().map_err(|_| AppError::internal("ledger cache poisoned"))?;
-        let known = i64::try_from(tree.len()).map_err(AppError::internal)?;
-        for (idx, _, leaf) in repo::leaves_from(conn, known)? {
-            if idx != i64::try_from(tree.len()).map_err(AppError::internal)? {
-                // A gap: the stored log is damaged. Rebuild from scratch next time; `verify` names it.
-                *tree = LedgerTree::new();
-                return Err(AppError::internal(format!("ledger leaf {} is missing", tree.len())));
+    /// The right edge of the tiled log, first caught up with every committed leaf: full
+    /// tiles that filled on the way are stored (once; another instance may have stored the
+    /// same tile first). Costs nothing beyond one query when no leaf was added.
+    fn sync(&self, conn: &mut DbConnection) -> Result<TileLog, AppError> {
+        let mut edge = self.edge.lock().map_err(|_| AppError::internal("ledger edge poisoned"))?;
+        let log = match edge.take() {
+            Some(log) => catch_up(conn, log)?,
+            None => {
+                let resumed = resume(conn)?;
+                let log = catch_up(conn, resumed)?;
+                if gives_signed_root(conn, &log)? {
+                    log
+                } else {
+                    // A damaged tile must not lead this instance to sign a wrong root.
+                    tracing::error!(
+                        "the stored ledger tiles do not give the latest checkpoint's root; making the tree's edge \
+                         from the leaves (custos verify names the tile)"
+                    );
+                    catch_up(conn, TileLog::new())?
+                }
             }
-            tree.push(leaf.into_bytes());
-        }
-        Ok(f(&tree))
+        };
+        *edge = Some(log.clone());
+        Ok(log)
     }
 
     /// Signs a checkpoint for the log as it now stands, unless one exists for this size.
     pub fn checkpoint(&self, conn: &mut DbConnection) -> Result<Option<CheckpointRow>, AppError> {
-        let (size, root) = self.with_tree(conn, |tree| (tree.len(), tree.root()))?;
+        let edge = self.sync(conn)?;
+        let (size, root) = (edge.size(), tiles(conn, &edge, |reader| reader.root(edge.size()))?);
         if size == 0 {
             return Ok(None);
         }
@@ -145,23 +164,166 @@ impl Ledger {
         Ok(notes)
     }
 
-    /// A tree of the first `size` leaves (the whole log if `size` is its length).
-    pub fn tree_of_size(&self, conn: &mut DbConnection, size: u64) -> Result<LedgerTree, AppError> {
-        let cached = self.with_tree(conn, |tree| (tree.len() == size).then(|| tree.clone()))?;
-        if let Some(tree) = cached {
-            return Ok(tree);
+    /// The first `width` hashes of a tile, as C2SP `tlog-tiles` serves them (`NotFound` past
+    /// the log's right edge).
+    pub fn tile(&self, conn: &mut DbConnection, path: TilePath) -> Result<Vec<u8>, AppError> {
+        let edge = self.sync(conn)?;
+        match tiles(conn, &edge, |reader| reader.tile(path.level, path.index, path.width)) {
+            Ok(hashes) => Ok(join(&hashes)),
+            Err(AppError::NotFound(_)) => Err(AppError::NotFound("ledger tile")),
+            Err(e) => Err(e),
         }
-        let mut tree = LedgerTree::new();
-        for (_, _, leaf) in
-            repo::leaves_from(conn, 0)?.into_iter().take(usize::try_from(size).map_err(AppError::internal)?)
-        {
-            tree.push(leaf.into_bytes());
-        }
-        if tree.len() != size {
-            return Err(AppError::NotFound("ledger size"));
-        }
-        Ok(tree)
     }
+}
+
+/// Leaves read per query while the tiles catch up.
+const LEAF_BATCH: i64 = 10_000;
+
+/// `log` with every committed leaf added; the tiles that fill on the way are stored. On an
+/// error the caller's edge stays unset, so the next call resumes from what is stored.
+fn catch_up(conn: &mut DbConnection, mut log: TileLog) -> Result<TileLog, AppError> {
+    loop {
+        let from = i64::try_from(log.size()).map_err(AppError::internal)?;
+        let batch = repo::leaves_batch(conn, from, LEAF_BATCH)?;
+        if batch.is_empty() {
+            return Ok(log);
+        }
+        let mut filled = Vec::new();
+        for (idx, leaf) in batch {
+            if idx != i64::try_from(log.size()).map_err(AppError::internal)? {
+                // A gap: the stored log is damaged; `verify` names it.
+                return Err(AppError::internal(format!("ledger leaf {} is missing", log.size())));
+            }
+            filled.extend(log.push(leaf_hash(leaf.as_bytes())));
+        }
+        store_tiles(conn, &filled)?;
+    }
+}
+
+/// Whether a log resumed from stored tiles gives the latest stored checkpoint's root (read
+/// from O(log n) tiles); a log shorter than that checkpoint is `verify`'s to report.
+fn gives_signed_root(conn: &mut DbConnection, log: &TileLog) -> Result<bool, AppError> {
+    let Some(latest) = repo::latest_checkpoint(conn)? else { return Ok(true) };
+    let size = u64::try_from(latest.tree_size).map_err(AppError::internal)?;
+    if size > log.size() {
+        return Ok(true);
+    }
+    match tiles(conn, log, |reader| reader.root(size)) {
+        Ok(root) => Ok(hex::encode(root) == latest.root_hash),
+        Err(AppError::Internal(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs `f` with a reader of the log whose right edge is `edge`, its full tiles read from
+/// the database (each at most once).
+fn tiles<T>(
+    conn: &mut DbConnection,
+    edge: &TileLog,
+    f: impl FnOnce(
+        &mut TileReader<'_, diesel::result::Error, &mut dyn FnMut(u8, u64) -> QueryResult<Option<Vec<u8>>>>,
+    ) -> Result<T, TileError<diesel::result::Error>>,
+) -> Result<T, AppError> {
+    let mut fetch = |level: u8, index: u64| match i64::try_from(index) {
+        Ok(index) => repo::tile(conn, i32::from(level), index),
+        Err(_) => Ok(None),
+    };
+    let mut reader = TileReader::new(edge, &mut fetch as &mut dyn FnMut(u8, u64) -> QueryResult<Option<Vec<u8>>>);
+    f(&mut reader).map_err(|e| match e {
+        TileError::Store(e) => AppError::from(e),
+        TileError::OutOfRange { .. } => AppError::NotFound("ledger size"),
+        other => AppError::internal(other.to_string()),
+    })
+}
+
+/// The right edge of the log as its stored tiles leave it: every level-0 tile stored means
+/// the first 256 x that many leaves are tiled, and each higher level's partial tile is the
+/// roots of the full tiles below it (at most 255 reads a level). If the tiles stored do not
+/// fit together (a crash between writes, or tiles not yet written for an older ledger), the
+/// tiles are made again from the first leaf, keeping those already stored. The edge must
+/// tiles are made again from the first leaf, keeping those already stored.
+fn resume(conn: &mut DbConnection) -> Result<TileLog, AppError> {
+    let size = u64::try_from(repo::tiles_end(conn, 0)?).map_err(AppError::internal)? * TILE_WIDTH as u64;
+    let mut partial = vec![Vec::new()];
+    for level in 1..MAX_LEVELS as u8 {
+        let (below, here) = (full_tiles(size, level - 1), full_tiles(size, level));
+        let stored_here = repo::tile_count(conn, i32::from(level))?;
+        if u64::try_from(stored_here).ok() != Some(here)
+            || u64::try_from(repo::tile_count(conn, i32::from(level - 1))?).ok() != Some(below)
+        {
+            tracing::warn!(level, "the stored ledger tiles are incomplete; making them again from the leaves");
+            return Ok(TileLog::new());
+        }
+        let from = here * TILE_WIDTH as u64;
+        let wanted = below - from;
+        let rows = repo::tiles_batch(
+            conn,
+            i32::from(level - 1),
+            i64::try_from(from).map_err(AppError::internal)?,
+            i64::try_from(wanted).map_err(AppError::internal)?,
+        )?;
+        let mut entries = Vec::new();
+        for (idx, bytes) in rows {
+            let hashes = split(&bytes).filter(|h| h.len() == TILE_WIDTH);
+            match hashes {
+                Some(hashes) if u64::try_from(idx).ok() == Some(from + entries.len() as u64) => {
+                    entries.push(tile_root(&hashes));
+                }
+                _ => {
+                    tracing::error!(
+                        level = level - 1,
+                        idx,
+                        "a stored ledger tile is damaged; making the edge from the leaves"
+                    );
+                    return Ok(TileLog::new());
+                }
+            }
+        }
+        partial.push(entries);
+    }
+    TileLog::resume(size, partial).map_err(AppError::internal)
+}
+
+/// Stores tiles that just filled, in one transaction; where another instance stored one
+/// first, the stored one should be the same (tiles are derived from leaves that never change).
+fn store_tiles(conn: &mut DbConnection, filled: &[FullTile]) -> Result<(), AppError> {
+    if filled.is_empty() {
+        return Ok(());
+    }
+    let all_at_once = conn.transaction(|conn| {
+        for tile in filled {
+            insert(conn, tile)?;
+        }
+        QueryResult::Ok(())
+    });
+    match all_at_once {
+        Ok(()) => Ok(()),
+        Err(e) if db::is_unique_violation(&e) => {
+            for tile in filled {
+                let index = i64::try_from(tile.index).map_err(AppError::internal)?;
+                match repo::tile(conn, i32::from(tile.level), index)? {
+                    Some(stored) if stored == tile.to_bytes() => {}
+                    // Tiles are append-only, so the damaged one stays; the edge in memory is
+                    // made from the leaves, so checkpoints stay right, and `verify` names it.
+                    Some(_) => tracing::error!(
+                        level = tile.level,
+                        index = tile.index,
+                        "a stored ledger tile differs from the leaves it is made of"
+                    ),
+                    None => {
+                        insert(conn, tile)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn insert(conn: &mut DbConnection, tile: &FullTile) -> QueryResult<usize> {
+    let index = i64::try_from(tile.index).unwrap_or(i64::MAX);
+    repo::insert_tile(conn, i32::from(tile.level), index, &tile.to_bytes())
 }
 
 /// Appends a leaf (inside the caller's write transaction) and returns its index.
@@ -194,7 +356,8 @@ pub fn tlog_proof(index: u64, proof: &[[u8; 32]], checkpoint: &str) -> String {
 /// The sibling hashes from a leaf up to the root.
 pub type AuditPath = Vec<[u8; 32]>;
 
-/// Inclusion proofs, against the latest checkpoint, for the given leaves.
+/// Inclusion proofs, against the latest checkpoint, for the given leaves: one pass over the
+/// tiles they need, each read once however many leaves share it.
 pub fn inclusion_proofs(
     conn: &mut DbConnection,
     ledger: &Ledger,
@@ -202,16 +365,13 @@ pub fn inclusion_proofs(
 ) -> Result<(CheckpointRow, Vec<AuditPath>), AppError> {
     let checkpoint = ledger.checkpoint(conn)?.ok_or(AppError::NotFound("checkpoint"))?;
     let size = u64::try_from(checkpoint.tree_size).map_err(AppError::internal)?;
-    let tree = ledger.tree_of_size(conn, size)?;
-    let proofs = indexes
-        .iter()
-        .map(|i| {
-            u64::try_from(*i)
-                .ok()
-                .and_then(|i| tree.inclusion_proof(i))
-                .ok_or_else(|| AppError::internal(format!("no inclusion proof for leaf {i}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let edge = ledger.sync(conn)?;
+    let proofs = tiles(conn, &edge, |reader| {
+        indexes
+            .iter()
+            .map(|i| reader.inclusion_proof(u64::try_from(*i).unwrap_or(u64::MAX), size))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     Ok((checkpoint, proofs))
 }
 
@@ -223,8 +383,10 @@ pub fn consistency_proof(conn: &mut DbConnection, ledger: &Ledger, from: i64, to
     }
     let old = repo::checkpoint(conn, from)?.ok_or(AppError::NotFound("checkpoint"))?;
     let new = repo::checkpoint(conn, to)?.ok_or(AppError::NotFound("checkpoint"))?;
-    let tree = ledger.tree_of_size(conn, u64::try_from(to).map_err(AppError::internal)?)?;
-    let proof = tree.consistency_proof(u64::try_from(from).map_err(AppError::internal)?).unwrap_or_default();
+    let edge = ledger.sync(conn)?;
+    let (from_size, to_size) =
+        (u64::try_from(from).map_err(AppError::internal)?, u64::try_from(to).map_err(AppError::internal)?);
+    let proof = tiles(conn, &edge, |reader| reader.consistency_proof(from_size, to_size))?;
     Ok(serde_json::json!({
         "from": from,
         "to": to,

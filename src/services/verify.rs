@@ -11,6 +11,7 @@ use crate::domain::evidence::Exhibit;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
+use crate::ledger::tiles::{FullTile, MAX_LEVELS, TileLog};
 use crate::ledger::tree::{StreamingRoot, leaf_hash};
 use crate::services::audit::audit_record;
 use crate::services::ledger::Ledger;
@@ -169,6 +170,7 @@ fn check_ledger(
     let mut roots = StreamingRoot::new();
     let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new() };
     let mut root_findings = Vec::new();
+    let mut tiles = TileCheck::new();
     let mut check_roots = |roots: &StreamingRoot, findings: &mut Vec<Finding>| {
         while let Some(e) = next.next_if(|e| e.size == roots.len()) {
             if roots.root() != e.root {
@@ -205,6 +207,7 @@ fn check_ledger(
                     leaves.hashes.push(empty);
                     leaves.missing.push(true);
                     roots.push_hash(empty);
+                    tiles.push(conn, empty)?;
                     check_roots(&roots, &mut root_findings);
                 }
             }
@@ -212,13 +215,116 @@ fn check_ledger(
             leaves.hashes.push(hash);
             leaves.missing.push(false);
             roots.push_hash(hash);
+            tiles.push(conn, hash)?;
             check_roots(&roots, &mut root_findings);
         }
         from = last + 1;
     }
     report.findings.extend(checkpoint_findings);
     report.findings.extend(root_findings);
+    report.findings.extend(tiles.findings);
     Ok(leaves)
+}
+
+/// Stored tiles read per level and query while they are compared.
+const TILE_BATCH: i64 = 256;
+
+/// The stored Merkle tiles (from which proofs and tile clients read the tree) compared with
+/// the tiles the leaves make, in the same pass as the leaves, a batch of stored tiles per
+/// level at a time. A tile the leaves fill but the database lacks is a finding only when a
+/// later tile of its level is stored (the trailing ones are written at the server's next
+/// write); stored tiles past the leaves read are left alone, since a running server may
+/// have added both since.
+struct TileCheck {
+    log: TileLog,
+    /// Per level: stored tiles read ahead, and the index the next read starts from.
+    stored: Vec<StoredLevel>,
+    findings: Vec<Finding>,
+}
+
+#[derive(Clone, Default)]
+struct StoredLevel {
+    ahead: std::collections::VecDeque<(u64, Vec<u8>)>,
+    from: i64,
+}
+
+impl TileCheck {
+    fn new() -> TileCheck {
+        TileCheck { log: TileLog::new(), stored: vec![StoredLevel::default(); MAX_LEVELS], findings: Vec::new() }
+    }
+
+    fn push(&mut self, conn: &mut DbConnection, leaf: [u8; 32]) -> Result<(), AppError> {
+        for tile in self.log.push(leaf) {
+            self.compare(conn, &tile)?;
+        }
+        Ok(())
+    }
+
+    /// The next stored tile of a level, read ahead a batch at a time.
+    fn next_stored(&mut self, conn: &mut DbConnection, level: u8) -> Result<Option<&(u64, Vec<u8>)>, AppError> {
+        let StoredLevel { ahead, from } = &mut self.stored[usize::from(level)];
+        if ahead.is_empty() {
+            for (idx, bytes) in ledger_repo::tiles_batch(conn, i32::from(level), *from, TILE_BATCH)? {
+                *from = idx + 1;
+                ahead.push_back((u64::try_from(idx).map_err(AppError::internal)?, bytes));
+            }
+        }
+        Ok(self.stored[usize::from(level)].ahead.front())
+    }
+
+    fn compare(&mut self, conn: &mut DbConnection, tile: &FullTile) -> Result<(), AppError> {
+        let name = format!("{}/{}", tile.level, tile.index);
+        let leaves = 256u64.pow(u32::from(tile.level) + 1);
+        let first_leaf = i64::try_from(tile.index.saturating_mul(leaves)).unwrap_or(i64::MAX);
+        let made = tile.to_bytes();
+        let finding = match self.next_stored(conn, tile.level)? {
+            None => None,
+            Some((idx, _)) if *idx > tile.index => Some(finding(
+                None,
+                None,
+                Some(first_leaf),
+                &format!("ledger tile {name} is not stored, though a later tile of its level is"),
+                format!("tile {name}"),
+                format!("next stored tile is {}/{idx}", tile.level),
+            )),
+            Some((_, bytes)) => {
+                // Name the first hash that differs, and the leaves it covers.
+                let first_bad = (0..tile.hashes.len())
+                    .find(|&i| bytes.get(i * 32..i * 32 + 32) != Some(&made[i * 32..i * 32 + 32]));
+                let stored_len = bytes.len();
+                let found = first_bad.map(|i| match bytes.get(i * 32..i * 32 + 32) {
+                    Some(hash) => format!("hash {i}: {}", hex::encode(hash)),
+                    None => format!("{} bytes, not 8192", stored_len),
+                });
+                let extra = first_bad.is_none() && stored_len != made.len();
+                self.stored[usize::from(tile.level)].ahead.pop_front();
+                match (first_bad, found) {
+                    (Some(i), Some(found)) => Some(finding(
+                        None,
+                        None,
+                        Some(first_leaf + i64::try_from(i as u64 * leaves / 256).unwrap_or(0)),
+                        &format!(
+                            "stored ledger tile {name} differs from the leaf hashes under it: proofs and tile \
+                             clients reading it get wrong hashes"
+                        ),
+                        format!("hash {i}: {}", hex::encode(tile.hashes[i])),
+                        found,
+                    )),
+                    _ if extra => Some(finding(
+                        None,
+                        None,
+                        Some(first_leaf),
+                        &format!("stored ledger tile {name} holds more than 256 hashes"),
+                        "8192 bytes",
+                        format!("{stored_len} bytes"),
+                    )),
+                    _ => None,
+                }
+            }
+        };
+        self.findings.extend(finding);
+        Ok(())
+    }
 }
 
 /// A checkpoint from outside the database, as read (or the reason it could not be read).

@@ -19,7 +19,7 @@ on_both_backends!(
 );
 
 /// Runs SQL as an attacker with database access would: with the append-only triggers off.
-fn as_attacker(app: &TestApp, sql: &str) {
+pub(crate) fn as_attacker(app: &TestApp, sql: &str) {
     use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     let mut conn = app.conn();
@@ -51,7 +51,7 @@ fn as_attacker(app: &TestApp, sql: &str) {
     }
 }
 
-fn verify(app: &TestApp, args: &[&str]) -> (i32, String) {
+pub(crate) fn verify(app: &TestApp, args: &[&str]) -> (i32, String) {
     let mut all = vec!["verify"];
     all.extend_from_slice(args);
     let out = app.custos(&all);

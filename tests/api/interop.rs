@@ -121,3 +121,52 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
     write("consistency.txt", &lines(&consistency["proof"]));
     assert!(run(&verifier, &dir).0, "restored proofs verify again");
 }
+
+/// A standard tlog-tiles client (x/mod's tile reader, which checks every tile it reads
+/// against the signed root) reads the log over HTTP past the second tile level, proves a
+/// leaf into it and an older checkpoint a prefix of it from the tiles alone, and refuses a
+/// leaf that was altered.
+#[actix_web::test]
+async fn go_x_mod_reads_the_log_as_tlog_tiles() {
+    let work = tempfile::tempdir().unwrap();
+    let Some(verifier) = go_verifier(work.path()) else { return };
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
+    let dana = app.user("dana", Role::Investigator);
+    let incident = app.open_incident(&dana, sample_incident()).await;
+    let number = incident["number"].as_str().unwrap();
+    let exhibit: Value =
+        app.upload(&dana, number, sample_exhibit(), b"recording bytes".to_vec()).await.json().await.unwrap();
+    let exhibit = exhibit["number"].as_str().unwrap().to_owned();
+    let old: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    // Past 65,536 leaves: a full level-1 tile and a level-2 entry above it.
+    crate::tiles::seed_leaves(&app, 66_000);
+    let custody = format!("/api/v1/exhibits/{exhibit}/custody");
+    app.post(&dana, &custody, &json!({ "action": "analyzed" })).await;
+    let bundle: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/proof")).await.json().await.unwrap();
+    assert!(bundle["tree_size"].as_i64().unwrap() > 65_536);
+    let event = bundle["events"].as_array().unwrap().last().unwrap().clone();
+
+    let dir = work.path().join("tiles");
+    std::fs::create_dir(&dir).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("verifier.key", bundle["verifier_key"].as_str().unwrap());
+    write("checkpoint-old.txt", old["checkpoint"].as_str().unwrap());
+    write("leaf.txt", event["canonical"].as_str().unwrap());
+    write("leaf.index", &event["ledger_index"].to_string());
+    let client = |dir: &Path| {
+        let out = Command::new(&verifier)
+            .args(["tiles", &app.url("/api/v1/ledger")])
+            .arg(dir)
+            .env("CUSTOS_TOKEN", &dana.token)
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let (ok, out) = client(&dir);
+    assert!(ok, "the tlog-tiles client rejected the log:\n{out}");
+    assert!(out.contains("OK tiles") && out.contains("OK inclusion") && out.contains("OK consistency"), "{out}");
+
+    write("leaf.txt", &format!("{} ", event["canonical"].as_str().unwrap()));
+    let (ok, out) = client(&dir);
+    assert!(!ok && out.contains("inclusion of leaf"), "an altered leaf passed:\n{out}");
+}

@@ -34,4 +34,5 @@ mod properties;
 mod scale;
 mod schema;
 mod sessions;
+mod tiles;
 mod victims;

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
-use crate::db::schema::{ledger_checkpoints, ledger_leaves};
+use crate::db::schema::{ledger_checkpoints, ledger_leaves, ledger_tiles};
 
 /// The index the next leaf takes (run inside a write transaction).
 pub fn next_index(conn: &mut DbConnection) -> QueryResult<i64> {
@@ -27,17 +27,8 @@ pub fn insert_leaf(
         .execute(conn)
 }
 
-/// Leaves from index `from` on, in order: (index, kind, canonical bytes).
-pub fn leaves_from(conn: &mut DbConnection, from: i64) -> QueryResult<Vec<(i64, String, String)>> {
-    ledger_leaves::table
-        .filter(ledger_leaves::idx.ge(from))
-        .order(ledger_leaves::idx.asc())
-        .select((ledger_leaves::idx, ledger_leaves::kind, ledger_leaves::leaf))
-        .load(conn)
-}
-
 /// Up to `limit` leaves from index `from` on, in order: (index, canonical bytes). `verify`
-/// reads the ledger a batch at a time through this.
+/// and the tile writer read the ledger a batch at a time through this.
 pub fn leaves_batch(conn: &mut DbConnection, from: i64, limit: i64) -> QueryResult<Vec<(i64, String)>> {
     ledger_leaves::table
         .filter(ledger_leaves::idx.ge(from))
@@ -93,5 +84,46 @@ pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> QueryR
             ledger_checkpoints::signed_note.eq(&row.signed_note),
             ledger_checkpoints::created_at.eq(row.created_at),
         ))
+        .execute(conn)
+}
+
+/// A full tile's bytes (256 hashes), if it is stored.
+pub fn tile(conn: &mut DbConnection, level: i32, idx: i64) -> QueryResult<Option<Vec<u8>>> {
+    ledger_tiles::table
+        .filter(ledger_tiles::level.eq(level))
+        .filter(ledger_tiles::idx.eq(idx))
+        .select(ledger_tiles::hashes)
+        .first(conn)
+        .optional()
+}
+
+/// Up to `limit` stored tiles of one level from index `from` on, in order: (index, bytes).
+pub fn tiles_batch(conn: &mut DbConnection, level: i32, from: i64, limit: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    ledger_tiles::table
+        .filter(ledger_tiles::level.eq(level))
+        .filter(ledger_tiles::idx.ge(from))
+        .order(ledger_tiles::idx.asc())
+        .limit(limit)
+        .select((ledger_tiles::idx, ledger_tiles::hashes))
+        .load(conn)
+}
+
+/// One more than the largest stored tile index of a level (0 if it has none).
+pub fn tiles_end(conn: &mut DbConnection, level: i32) -> QueryResult<i64> {
+    let max: Option<i64> = ledger_tiles::table
+        .filter(ledger_tiles::level.eq(level))
+        .select(diesel::dsl::max(ledger_tiles::idx))
+        .first(conn)?;
+    Ok(max.map_or(0, |m| m + 1))
+}
+
+/// How many tiles of a level are stored.
+pub fn tile_count(conn: &mut DbConnection, level: i32) -> QueryResult<i64> {
+    ledger_tiles::table.filter(ledger_tiles::level.eq(level)).count().get_result(conn)
+}
+
+pub fn insert_tile(conn: &mut DbConnection, level: i32, idx: i64, hashes: &[u8]) -> QueryResult<usize> {
+    diesel::insert_into(ledger_tiles::table)
+        .values((ledger_tiles::level.eq(level), ledger_tiles::idx.eq(idx), ledger_tiles::hashes.eq(hashes)))
         .execute(conn)
 }

@@ -1,0 +1,3 @@
+DROP TRIGGER ledger_tiles_no_delete;
+DROP TRIGGER ledger_tiles_no_update;
+DROP TABLE ledger_tiles;
