@@ -240,7 +240,6 @@ fn tiles<T>(
 /// the first 256 x that many leaves are tiled, and each higher level's partial tile is the
 /// roots of the full tiles below it (at most 255 reads a level). If the tiles stored do not
 /// fit together (a crash between writes, or tiles not yet written for an older ledger), the
-/// tiles are made again from the first leaf, keeping those already stored. The edge must
 /// tiles are made again from the first leaf, keeping those already stored.
 fn resume(conn: &mut DbConnection) -> Result<TileLog, AppError> {
     let size = u64::try_from(repo::tiles_end(conn, 0)?).map_err(AppError::internal)? * TILE_WIDTH as u64;
