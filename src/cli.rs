@@ -501,7 +501,8 @@ fn verify(
         Ok(outside) => outside,
         Err(e) => return fail(2, &e.with_cause()),
     };
-    let scope = |conn: &mut crate::db::DbConnection| services::evidence::all_in_scope(conn, incident);
+    let scope = |conn: &mut crate::db::DbConnection| services::evidence::verification_scope(conn, incident);
+    let started = std::time::Instant::now();
     let mut pending = match verify::check_records(&mut conn, &ledger, scope, incident.is_none(), &outside) {
         Ok(pending) => pending,
         Err(crate::error::AppError::NotFound(_)) => return fail(2, &format!("no incident {}", incident.unwrap_or(""))),
@@ -512,9 +513,11 @@ fn verify(
         indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let records_done = started.elapsed();
     bar.set_message("re-hashing evidence");
     verify::hash_files(&mut pending, &store, &mut |n| bar.inc(n));
     bar.finish_and_clear();
+    let files_done = started.elapsed();
     let result = verify::record_results(&mut conn, pending);
     match result {
         Ok(report) => {
@@ -525,6 +528,14 @@ fn verify(
                 report.blobs_checked,
                 report.bytes_hashed,
                 report.leaves_checked
+            );
+            // Where the time went, so that a slow run says which part to look at.
+            println!(
+                "took {:.2} s: records and ledger {:.2} s, files {:.2} s, results recorded {:.2} s",
+                started.elapsed().as_secs_f64(),
+                records_done.as_secs_f64(),
+                (files_done - records_done).as_secs_f64(),
+                (started.elapsed() - files_done).as_secs_f64()
             );
             if let (Some(size), Some(root)) = (report.checkpoint_size, &report.checkpoint_root) {
                 println!("latest checkpoint: size {size}, root {root}, key {}", ledger.verifier_key());

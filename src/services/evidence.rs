@@ -235,7 +235,7 @@ fn append_event(
     after.push(event.clone());
     if let Some(new) = open_discrepancies(&after).into_iter().find(|i| i.event == Some(event.seq)) {
         let reason = format!("custody of {} impaired: event {}: {}", exhibit.number, event.seq, new.reason);
-        crate::services::reopen::reopen_for_impaired_custody(conn, exhibit, &reason)?;
+        crate::services::reopen::reopen_for_impaired_custody(conn, exhibit.id, &reason)?;
     }
     Ok(event)
 }
@@ -533,12 +533,11 @@ pub fn record_legacy_digests(
     })
 }
 
-/// Every exhibit, or one incident's, for the operator's `verify` (no user: the operator holds
-/// the data directory): each, or its number and what no longer reads in it.
-pub fn all_in_scope(
+/// What `custos verify` covers: every exhibit, or those of one incident (by number).
+pub fn verification_scope(
     conn: &mut DbConnection,
     incident: Option<&str>,
-) -> Result<crate::db::repo::Checked<Exhibit>, AppError> {
+) -> Result<crate::services::verify::Scope, AppError> {
     let incident_id = match incident {
         Some(number) => {
             let number: IncidentNumber = number.parse().map_err(|_| AppError::NotFound("incident"))?;
@@ -548,7 +547,7 @@ pub fn all_in_scope(
         }
         None => None,
     };
-    Ok(repo::all_checked(conn, incident_id.as_deref())?)
+    Ok(crate::services::verify::Scope::Walk(incident_id))
 }
 
 /// Everything an outside party needs to check an exhibit's custody offline: each event's

@@ -9,8 +9,7 @@ use crate::db::repo::charges::{self as repo, NewReviewRow};
 use crate::db::repo::evidence as evidence_repo;
 use crate::domain::audit::AuditAction;
 use crate::domain::charge::{MappingStatus, ReviewDecision};
-use crate::domain::evidence::Exhibit;
-use crate::domain::ids::MappingId;
+use crate::domain::ids::{ExhibitId, MappingId};
 use crate::domain::now_utc;
 use crate::error::AppError;
 use crate::services::audit;
@@ -110,11 +109,11 @@ fn decide(
 /// Call inside the write transaction that records what impaired it.
 pub fn reopen_for_impaired_custody(
     conn: &mut DbConnection,
-    exhibit: &Exhibit,
+    exhibit: ExhibitId,
     reason: &str,
 ) -> Result<usize, AppError> {
     let mut n = 0;
-    for id in repo::accepted_of_exhibit(conn, exhibit.id)? {
+    for id in repo::accepted_of_exhibit(conn, exhibit)? {
         n += usize::from(reopen(conn, id, reason)?);
     }
     Ok(n)

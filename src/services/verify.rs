@@ -7,13 +7,14 @@ use std::collections::HashSet;
 use crate::db::repo::{audit as audit_repo, evidence as repo, ledger as ledger_repo};
 use crate::db::{self, DbConnection};
 use crate::domain::custody::{CustodyEvent, open_discrepancies};
-use crate::domain::evidence::Exhibit;
+use crate::domain::evidence::{Exhibit, ExhibitNumber};
+use crate::domain::ids::ExhibitId;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
 use crate::ledger::tiles::{FullTile, MAX_LEVELS, TileLog};
 use crate::ledger::tree::{StreamingRoot, leaf_hash};
-use crate::services::audit::audit_record;
+use crate::services::audit::{audit_leaf_as_stored, audit_record};
 use crate::services::ledger::Ledger;
 use crate::storage::{BlobStore, sha256_of};
 
@@ -35,11 +36,6 @@ impl VerificationReport {
     }
 }
 
-/// Total bytes of the blobs `verify` will re-hash, for a progress bar.
-pub fn bytes_to_hash(exhibits: &[Exhibit]) -> u64 {
-    exhibits.iter().filter_map(|e| e.file.as_ref()).map(|f| u64::try_from(f.size).unwrap_or(0)).sum()
-}
-
 /// Checkpoints the log must agree with: those the database stores, those written to the
 /// witness file outside it, and any handed to `verify` (e.g. printed in a memo or a bundle).
 struct ExpectedRoot {
@@ -57,6 +53,8 @@ const LEAF_BATCH: i64 = 10_000;
 pub struct LeafHashes {
     hashes: Vec<[u8; 32]>,
     missing: Vec<bool>,
+    /// Leaves found, in the same pass, to be exactly an audit record as stored.
+    audited: Vec<bool>,
 }
 
 impl LeafHashes {
@@ -80,6 +78,7 @@ fn check_ledger(
     conn: &mut DbConnection,
     ledger: &Ledger,
     outside: &[OutsideCheckpoint],
+    mut audit: Option<&mut AuditRecords>,
     report: &mut VerificationReport,
 ) -> Result<LeafHashes, AppError> {
     let stored = u64::try_from(ledger_repo::count(conn)?).unwrap_or(0);
@@ -168,7 +167,7 @@ fn check_ledger(
     expected.retain(|e| e.size <= stored); // larger ones are reported above as a rollback
     let mut next = expected.iter().peekable();
     let mut roots = StreamingRoot::new();
-    let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new() };
+    let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new(), audited: Vec::new() };
     let mut root_findings = Vec::new();
     let mut tiles = TileCheck::new();
     let mut check_roots = |roots: &StreamingRoot, findings: &mut Vec<Finding>| {
@@ -206,6 +205,7 @@ fn check_ledger(
                     let empty = leaf_hash(b"");
                     leaves.hashes.push(empty);
                     leaves.missing.push(true);
+                    leaves.audited.push(false);
                     roots.push_hash(empty);
                     tiles.push(conn, empty)?;
                     check_roots(&roots, &mut root_findings);
@@ -214,6 +214,10 @@ fn check_ledger(
             let hash = leaf_hash(leaf.as_bytes());
             leaves.hashes.push(hash);
             leaves.missing.push(false);
+            leaves.audited.push(match audit.as_deref_mut() {
+                Some(audit) => audit.claims(conn, &leaf)?,
+                None => false,
+            });
             roots.push_hash(hash);
             tiles.push(conn, hash)?;
             check_roots(&roots, &mut root_findings);
@@ -224,6 +228,54 @@ fn check_ledger(
     report.findings.extend(root_findings);
     report.findings.extend(tiles.findings);
     Ok(leaves)
+}
+
+/// Audit records read in id order beside the leaves, each written as the leaf it should be
+/// (`audit_leaf_as_stored`), so that a leaf equal to one of the next few is known to have its
+/// record without being parsed or read again. Records are appended with their leaves in one
+/// write transaction, in the same order, so in an intact ledger each audit leaf matches the
+/// first record waiting. Anything else (a custody leaf, a record edited or deleted, a detail
+/// stored in another form) matches none and is left to `check_unclaimed_leaves`.
+pub struct AuditRecords {
+    ahead: std::collections::VecDeque<(i64, String)>,
+    next_id: i64,
+    done: bool,
+}
+
+/// How many waiting records a leaf is compared with: a record whose leaf is missing or
+/// differs is passed over once a later leaf matches one behind it.
+const AUDIT_LOOKAHEAD: usize = 8;
+
+impl AuditRecords {
+    fn new() -> AuditRecords {
+        AuditRecords { ahead: std::collections::VecDeque::new(), next_id: i64::MIN, done: false }
+    }
+
+    /// Whether `leaf` is exactly one of the next records waiting; that record and any before
+    /// it stop waiting.
+    fn claims(&mut self, conn: &mut DbConnection, leaf: &str) -> Result<bool, AppError> {
+        if self.ahead.len() < AUDIT_LOOKAHEAD && !self.done {
+            match audit_repo::batch_from(conn, self.next_id, LEAF_BATCH) {
+                Ok(rows) => {
+                    self.done = rows.is_empty();
+                    for (id, row) in rows {
+                        self.next_id = id.saturating_add(1);
+                        self.ahead.push_back((id, audit_leaf_as_stored(&row, id)));
+                    }
+                }
+                // A record that no longer reads: the rest are checked one by one, which names it.
+                Err(e) if repo::is_damage(&e) => self.done = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match self.ahead.iter().take(AUDIT_LOOKAHEAD).position(|(_, stored)| stored == leaf) {
+            Some(n) => {
+                self.ahead.drain(..=n);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 /// Stored tiles read per level and query while they are compared.
@@ -426,14 +478,30 @@ fn check_exhibit_records(
 
 /// A verification between its phases: the records checked, the files not yet hashed.
 pub struct PendingVerification {
-    exhibits: Vec<Exhibit>,
+    exhibits: Vec<PendingExhibit>,
     report: VerificationReport,
 }
 
-/// The exhibits a verification covers: each by number, read, or what no longer reads in it.
-pub type Scope = crate::db::repo::Checked<Exhibit>;
+/// What a verification keeps of an exhibit once its records are checked: enough to re-hash
+/// its file and record the result, so that memory grows by about a hundred bytes an exhibit
+/// rather than by its whole record.
+struct PendingExhibit {
+    id: ExhibitId,
+    number: ExhibitNumber,
+    /// The recorded SHA-256 and size of its file, if it has one.
+    file: Option<(Box<str>, u64)>,
+}
 
-/// First phase: the ledger and the records of the exhibits `scope` loads, all read from one
+/// The exhibits a verification covers.
+pub enum Scope {
+    /// Every exhibit, or every exhibit of one incident (by id): walked in number order, a
+    /// chunk of records at a time.
+    Walk(Option<String>),
+    /// One exhibit, already read (and its reader's access checked).
+    One(Box<Exhibit>),
+}
+
+/// First phase: the ledger and the records of the exhibits in `scope`, all read from one
 /// consistent snapshot of the database, so that writes going on at the same time are either
 /// wholly seen or not at all and never look like damage. Writes nothing.
 pub fn check_records(
@@ -445,54 +513,119 @@ pub fn check_records(
 ) -> Result<PendingVerification, AppError> {
     db::read_snapshot(conn, |conn| {
         let mut report = VerificationReport::default();
-        let mut exhibits = Vec::new();
-        for (number, exhibit) in scope(conn)? {
-            match exhibit {
-                Ok(exhibit) => exhibits.push(exhibit),
-                Err(problem) => report.findings.push(Finding::new(
-                    Some(number),
-                    None,
-                    None,
-                    "the exhibit's stored record no longer reads",
-                    "a readable exhibit record",
-                    problem,
-                )),
-            }
-        }
-        let leaves = check_ledger(conn, ledger, outside, &mut report)?;
+        let scope = scope(conn)?;
+        let mut audit = whole_ledger.then(AuditRecords::new);
+        let leaves = check_ledger(conn, ledger, outside, audit.as_mut(), &mut report)?;
         let mut seen = vec![false; leaves.hashes.len()];
-        // The events of a chunk of exhibits in one query; a chunk holding a damaged row is
-        // read again exhibit by exhibit, so the damaged row names itself.
-        for chunk in exhibits.chunks(crate::db::repo::IN_LIST_CHUNK) {
-            let ids: Vec<_> = chunk.iter().map(|x| x.id).collect();
-            let mut by_exhibit = match repo::events_of_many(conn, &ids) {
-                Ok(events) => Some(events),
-                Err(e) if repo::is_damage(&e) => None,
-                Err(e) => return Err(e.into()),
-            };
-            for exhibit in chunk {
-                let stored = match by_exhibit.as_mut() {
-                    Some(events) => events
-                        .remove(&exhibit.id.to_string())
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|e| (e.id.clone(), Ok(e)))
-                        .collect(),
-                    None => repo::events_checked(conn, exhibit.id)?,
-                };
-                check_exhibit_records(conn, exhibit, stored, &leaves, &mut seen, &mut report)?;
+        let mut pending = Vec::new();
+        let mut check = |conn: &mut DbConnection, chunk: Vec<Exhibit>, report: &mut VerificationReport| {
+            check_chunk(conn, &chunk, &leaves, &mut seen, report)?;
+            pending.extend(chunk.into_iter().map(|x| PendingExhibit {
+                id: x.id,
+                number: x.number,
+                file: x.file.map(|f| (f.sha256.into_boxed_str(), u64::try_from(f.size).unwrap_or(0))),
+            }));
+            Result::<(), AppError>::Ok(())
+        };
+        match scope {
+            Scope::One(exhibit) => check(conn, vec![*exhibit], &mut report)?,
+            Scope::Walk(incident) => {
+                let keys = repo::keys_in_number_order(conn, incident.as_deref())?;
+                for keys in keys.chunks(crate::db::repo::IN_LIST_CHUNK) {
+                    let chunk = read_chunk(conn, keys, &mut report)?;
+                    check(conn, chunk, &mut report)?;
+                }
             }
         }
         if whole_ledger {
             check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
         }
-        Ok(PendingVerification { exhibits, report })
+        Ok(PendingVerification { exhibits: pending, report })
     })
+}
+
+/// The exhibits of a chunk of keys, in the keys' order, in one query; a chunk holding a
+/// damaged record is read again exhibit by exhibit, so that the damaged one names itself.
+fn read_chunk(
+    conn: &mut DbConnection,
+    keys: &[Result<(ExhibitId, ExhibitNumber), String>],
+    report: &mut VerificationReport,
+) -> Result<Vec<Exhibit>, AppError> {
+    let unreadable = |number: String, problem: String| {
+        Finding::new(
+            Some(number),
+            None,
+            None,
+            "the exhibit's stored record no longer reads",
+            "a readable exhibit record",
+            problem,
+        )
+    };
+    let ids: Vec<ExhibitId> = keys.iter().filter_map(|k| k.as_ref().ok().map(|(id, _)| *id)).collect();
+    let mut found = match repo::by_ids(conn, &ids) {
+        Ok(found) => Some(found),
+        Err(e) if repo::is_damage(&e) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut chunk = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (id, number) = match key {
+            Ok(key) => *key,
+            Err(number) => {
+                report.findings.push(unreadable(number.clone(), "its id or number no longer reads".into()));
+                continue;
+            }
+        };
+        let exhibit = match found.as_mut() {
+            Some(found) => found.remove(&id),
+            None => match repo::by_id(conn, id) {
+                Ok(exhibit) => exhibit,
+                Err(e) if repo::is_damage(&e) => {
+                    report.findings.push(unreadable(number.to_string(), e.to_string()));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        // Read in the same snapshot as its key, so it cannot have gone meanwhile.
+        chunk.extend(exhibit);
+    }
+    Ok(chunk)
+}
+
+/// Checks the records of a chunk of exhibits: their events read in one query; a chunk
+/// holding a damaged row is read again exhibit by exhibit, so the damaged row names itself.
+fn check_chunk(
+    conn: &mut DbConnection,
+    chunk: &[Exhibit],
+    leaves: &LeafHashes,
+    seen: &mut [bool],
+    report: &mut VerificationReport,
+) -> Result<(), AppError> {
+    let ids: Vec<_> = chunk.iter().map(|x| x.id).collect();
+    let mut by_exhibit = match repo::events_of_many(conn, &ids) {
+        Ok(events) => Some(events),
+        Err(e) if repo::is_damage(&e) => None,
+        Err(e) => return Err(e.into()),
+    };
+    for exhibit in chunk {
+        let stored = match by_exhibit.as_mut() {
+            Some(events) => events
+                .remove(&exhibit.id.to_string())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (e.id.clone(), Ok(e)))
+                .collect(),
+            None => repo::events_checked(conn, exhibit.id)?,
+        };
+        check_exhibit_records(conn, exhibit, stored, leaves, seen, report)?;
+    }
+    Ok(())
 }
 
 /// Total bytes of the files a pending verification will re-hash, for a progress bar.
 pub fn pending_bytes(pending: &PendingVerification) -> u64 {
-    bytes_to_hash(&pending.exhibits)
+    pending.exhibits.iter().filter_map(|x| x.file.as_ref()).map(|(_, size)| size).sum()
 }
 
 /// Second phase: re-hash every file in scope, on every core (one file per thread at a time;
@@ -507,7 +640,7 @@ pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, prog
         .exhibits
         .iter()
         .enumerate()
-        .filter_map(|(i, x)| x.file.as_ref().map(|f| (i, f.sha256.as_str())))
+        .filter_map(|(i, x)| x.file.as_ref().map(|(sha256, _)| (i, &**sha256)))
         .collect();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -547,28 +680,29 @@ pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, prog
     // Findings in exhibit order, whichever thread finished first.
     let report = &mut pending.report;
     for (exhibit, result) in pending.exhibits.iter().zip(results) {
-        let (Some(file), Some(result)) = (&exhibit.file, result) else { continue };
+        let (Some((sha256, _)), Some(result)) = (&exhibit.file, result) else { continue };
         report.blobs_checked += 1;
+        let number = Some(exhibit.number.to_string());
         match result {
             Ok((found, size)) => {
                 report.bytes_hashed += size;
-                if found != file.sha256 {
-                    report.findings.push(finding(
-                        Some(exhibit),
+                if found != **sha256 {
+                    report.findings.push(Finding::new(
+                        number,
                         None,
                         None,
                         "the stored file's SHA-256 differs from the recorded one",
-                        &file.sha256,
+                        &**sha256,
                         found,
                     ));
                 }
             }
-            Err(e) => report.findings.push(finding(
-                Some(exhibit),
+            Err(e) => report.findings.push(Finding::new(
+                number,
                 None,
                 None,
                 "the stored file cannot be read",
-                &file.sha256,
+                &**sha256,
                 e.to_string(),
             )),
         }
@@ -581,22 +715,26 @@ pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, prog
 pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> Result<VerificationReport, AppError> {
     let PendingVerification { exhibits, report } = pending;
     let at = crate::domain::now_utc();
+    // What the record states was answered when it was recorded; the verification's own result
+    // for an exhibit is whether anything was found altered, missing or unreadable: how many
+    // things, and the first. Gathered in one pass over the findings.
+    let mut found: std::collections::HashMap<&str, (i32, &str)> = std::collections::HashMap::new();
+    for f in report.findings.iter().filter(|f| !f.recorded) {
+        if let Some(number) = f.exhibit.as_deref() {
+            found.entry(number).or_insert((0, f.problem.as_str())).0 += 1;
+        }
+    }
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         for exhibit in &exhibits {
             let number = exhibit.number.to_string();
-            // What the record states was answered when it was recorded; the verification's own
-            // result is whether anything was found altered, missing or unreadable.
-            let found: Vec<&Finding> = report
-                .findings
-                .iter()
-                .filter(|f| f.exhibit.as_deref() == Some(number.as_str()) && !f.recorded)
-                .collect();
-            let first = found.first().map(|f| f.problem.as_str());
-            let problems = i32::try_from(found.len()).unwrap_or(i32::MAX);
-            repo::record_verification(conn, exhibit.id, at, found.is_empty(), problems, first)?;
+            let (problems, first) = match found.get(number.as_str()) {
+                Some(&(problems, first)) => (problems, Some(first)),
+                None => (0, None),
+            };
+            repo::record_verification(conn, exhibit.id, at, problems == 0, problems, first)?;
             if let Some(problem) = first {
-                let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
-                crate::services::reopen::reopen_for_impaired_custody(conn, exhibit, &reason)?;
+                let reason = format!("custody verification of {number} failed: {problem}");
+                crate::services::reopen::reopen_for_impaired_custody(conn, exhibit.id, &reason)?;
             }
         }
         Ok(())
@@ -621,50 +759,51 @@ pub fn verify(
 }
 
 /// Every ledger leaf must still have its record: a custody event or an audit record whose
-/// stored form gives the same bytes. A deleted or edited record shows up here. The leaves no
-/// custody event claimed are read again a batch at a time, and their audit records with one
-/// query per batch.
+/// stored form gives the same bytes. A deleted or edited record shows up here. Only the leaves
+/// that neither a custody event nor an audit record claimed in the passes before are read
+/// again (none, in an intact ledger), and their audit records looked up with one query per
+/// window of leaves.
 fn check_unclaimed_leaves(
     conn: &mut DbConnection,
     leaves: &LeafHashes,
     seen: &[bool],
     report: &mut VerificationReport,
 ) -> Result<(), AppError> {
-    let mut from = 0;
-    loop {
-        let batch = ledger_repo::leaves_batch(conn, from, LEAF_BATCH)?;
-        let Some(&(last, _)) = batch.last() else { return Ok(()) };
-        from = last + 1;
-        let mut audit_leaves = Vec::new();
-        for (idx, leaf) in batch {
-            let claimed = usize::try_from(idx).ok().and_then(|i| seen.get(i)).copied().unwrap_or(false);
-            if claimed || leaves.holds(idx, &leaf).is_none() {
-                continue;
-            }
-            let value: serde_json::Value = serde_json::from_str(&leaf).unwrap_or_default();
-            match value["type"].as_str() {
-                Some("custody_event") => report.findings.push(Finding {
-                    recorded: false,
-                    exhibit: value["exhibit"].as_str().map(str::to_owned),
-                    event: value["seq"].as_i64().and_then(|s| i32::try_from(s).ok()),
-                    ledger_index: Some(idx),
-                    problem: "the custody event recorded in the ledger is missing from the database".into(),
-                    expected: leaf.clone(),
-                    found: "no such event".into(),
-                }),
-                Some("audit_record") => audit_leaves.push((idx, value["id"].as_i64().unwrap_or(-1), leaf)),
-                _ => report.findings.push(finding(
-                    None,
-                    None,
-                    Some(idx),
-                    "a ledger leaf has an unknown type",
-                    "custody_event or audit_record",
-                    leaf.clone(),
-                )),
-            }
+    let unclaimed = (0..leaves.hashes.len())
+        .filter(|&i| !leaves.missing[i] && !leaves.audited[i] && !seen.get(i).copied().unwrap_or(false));
+    let mut audit_leaves = Vec::new();
+    let mut window = 0;
+    for i in unclaimed {
+        let idx = i64::try_from(i).map_err(AppError::internal)?;
+        if idx / LEAF_BATCH != window {
+            check_audit_leaves(conn, &audit_leaves, report)?;
+            audit_leaves.clear();
+            window = idx / LEAF_BATCH;
         }
-        check_audit_leaves(conn, &audit_leaves, report)?;
+        let Some(leaf) = ledger_repo::leaf(conn, idx)? else { continue };
+        let value: serde_json::Value = serde_json::from_str(&leaf).unwrap_or_default();
+        match value["type"].as_str() {
+            Some("custody_event") => report.findings.push(Finding {
+                recorded: false,
+                exhibit: value["exhibit"].as_str().map(str::to_owned),
+                event: value["seq"].as_i64().and_then(|s| i32::try_from(s).ok()),
+                ledger_index: Some(idx),
+                problem: "the custody event recorded in the ledger is missing from the database".into(),
+                expected: leaf.clone(),
+                found: "no such event".into(),
+            }),
+            Some("audit_record") => audit_leaves.push((idx, value["id"].as_i64().unwrap_or(-1), leaf)),
+            _ => report.findings.push(finding(
+                None,
+                None,
+                Some(idx),
+                "a ledger leaf has an unknown type",
+                "custody_event or audit_record",
+                leaf.clone(),
+            )),
+        }
     }
+    check_audit_leaves(conn, &audit_leaves, report)
 }
 
 /// Compares a batch's audit-record leaves with the records as stored: one range query, or

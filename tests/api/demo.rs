@@ -28,10 +28,10 @@ async fn demo_dataset_loads_once(app: TestApp) {
     // custody chain and the ledger verify.
     let sums =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo/evidence-SHA256SUMS")).unwrap();
-    let exhibits: Vec<_> = custos::services::evidence::all_in_scope(&mut conn, None)
+    let exhibits: Vec<_> = custos::db::repo::evidence::keys_in_number_order(&mut conn, None)
         .unwrap()
         .into_iter()
-        .map(|(_, exhibit)| exhibit.unwrap())
+        .map(|key| custos::db::repo::evidence::by_id(&mut conn, key.unwrap().0).unwrap().unwrap())
         .collect();
     assert_eq!(exhibits.len(), summary.exhibits);
     let with_files: Vec<_> = exhibits.iter().filter_map(|e| e.file.as_ref()).collect();
@@ -45,7 +45,7 @@ async fn demo_dataset_loads_once(app: TestApp) {
         &mut conn,
         &store,
         &ledger,
-        |c| custos::services::evidence::all_in_scope(c, None),
+        |c| custos::services::evidence::verification_scope(c, None),
         true,
         &mut |_| {},
     )

@@ -56,6 +56,19 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<NewAuditEven
 /// An audit record's stored columns: at, actor, action, incident, detail.
 type AuditTuple = (PrimitiveDateTime, Option<String>, String, Option<String>, String);
 
+/// An audit record's id and stored columns, as `find_range` and `batch_from` read them.
+const STORED: (
+    audit_events::id,
+    (audit_events::at, audit_events::actor_id, audit_events::action, audit_events::incident_id, audit_events::detail),
+) = (
+    audit_events::id,
+    (audit_events::at, audit_events::actor_id, audit_events::action, audit_events::incident_id, audit_events::detail),
+);
+
+fn stored_row((id, (at, actor_id, action, incident_id, detail)): (i64, AuditTuple)) -> (i64, NewAuditEventRow) {
+    (id, NewAuditEventRow { at, actor_id, action, incident_id, detail })
+}
+
 /// The records with ids in `first..=last`, as stored, by id: one query for a batch of leaves.
 pub fn find_range(
     conn: &mut DbConnection,
@@ -65,23 +78,21 @@ pub fn find_range(
     let rows: Vec<(i64, AuditTuple)> = audit_events::table
         .filter(audit_events::id.ge(first))
         .filter(audit_events::id.le(last))
-        .select((
-            audit_events::id,
-            (
-                audit_events::at,
-                audit_events::actor_id,
-                audit_events::action,
-                audit_events::incident_id,
-                audit_events::detail,
-            ),
-        ))
+        .select(STORED)
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, (at, actor_id, action, incident_id, detail))| {
-            (id, NewAuditEventRow { at, actor_id, action, incident_id, detail })
-        })
-        .collect())
+    Ok(rows.into_iter().map(stored_row).collect())
+}
+
+/// Up to `limit` records from id `from` on, in id order, as stored: `verify` reads them beside
+/// the ledger's leaves, a batch at a time.
+pub fn batch_from(conn: &mut DbConnection, from: i64, limit: i64) -> QueryResult<Vec<(i64, NewAuditEventRow)>> {
+    let rows: Vec<(i64, AuditTuple)> = audit_events::table
+        .filter(audit_events::id.ge(from))
+        .order(audit_events::id.asc())
+        .limit(limit)
+        .select(STORED)
+        .load(conn)?;
+    Ok(rows.into_iter().map(stored_row).collect())
 }
 
 /// The newest `limit` records about one incident, newest first.

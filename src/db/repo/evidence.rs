@@ -195,14 +195,51 @@ pub struct ExhibitListFilter {
 /// by the number as text, where 2026-10000 would sort before 2026-9999.
 const NUMBER_ORDER: (incidents::year, incidents::seq, exhibits::seq) = (incidents::year, incidents::seq, exhibits::seq);
 
-/// Every exhibit, optionally of one incident, in number order: what `verify` walks.
-pub fn all(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryResult<Vec<Exhibit>> {
+/// Every exhibit, optionally of one incident, in number order, by id and number only: what
+/// `verify` walks, a chunk at a time (a few tens of bytes an exhibit, not its whole record).
+/// A key that no longer reads as an id and a number is given back as stored text.
+pub fn keys_in_number_order(
+    conn: &mut DbConnection,
+    incident_id: Option<&str>,
+) -> QueryResult<Vec<Result<(ExhibitId, ExhibitNumber), String>>> {
     let mut query = exhibits::table.inner_join(incidents::table).into_boxed::<crate::db::MultiBackend>();
     if let Some(incident_id) = incident_id {
         query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
     }
-    let rows: Vec<ExhibitRow> = query.order(NUMBER_ORDER).select(ExhibitRow::as_select()).load(conn)?;
-    rows.into_iter().map(|row| with_parent(conn, row)).collect()
+    // Read row by row, so that only the parsed keys are held, never every key as text.
+    let mut keys = Vec::new();
+    for row in
+        query.order(NUMBER_ORDER).select((exhibits::id, exhibits::number)).load_iter::<(String, String), _>(conn)?
+    {
+        let (id, number) = row?;
+        keys.push(match (id.parse::<ExhibitId>(), number.parse::<ExhibitNumber>()) {
+            (Ok(id), Ok(parsed)) => Ok((id, parsed)),
+            _ => Err(number),
+        });
+    }
+    Ok(keys)
+}
+
+/// The exhibits with these ids (at most `IN_LIST_CHUNK`), by id, in one query.
+pub fn by_ids(
+    conn: &mut DbConnection,
+    ids: &[ExhibitId],
+) -> QueryResult<std::collections::HashMap<ExhibitId, Exhibit>> {
+    debug_assert!(ids.len() <= super::IN_LIST_CHUNK);
+    let text: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let rows: Vec<ExhibitRow> =
+        exhibits::table.filter(exhibits::id.eq_any(&text)).select(ExhibitRow::as_select()).load(conn)?;
+    rows.into_iter().map(|row| with_parent(conn, row).map(|x| (x.id, x))).collect()
+}
+
+/// One exhibit by id.
+pub fn by_id(conn: &mut DbConnection, id: ExhibitId) -> QueryResult<Option<Exhibit>> {
+    let row: Option<ExhibitRow> = exhibits::table
+        .filter(exhibits::id.eq(id.to_string()))
+        .select(ExhibitRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|row| with_parent(conn, row)).transpose()
 }
 
 /// Exhibits whose SHA-1 and MD5 the background pass has yet to compute.
@@ -343,35 +380,6 @@ pub fn events_checked(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResul
         match row {
             Ok(event) => out.push((id, Ok(event))),
             Err(e) if is_damage(&e) => out.push((id, Err(e.to_string()))),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
-}
-
-/// Every exhibit (optionally of one incident) for verification: each one, or its number and
-/// what is wrong with it, in the same way as `events_checked`.
-pub fn all_checked(conn: &mut DbConnection, incident_id: Option<&str>) -> QueryResult<super::Checked<Exhibit>> {
-    match all(conn, incident_id) {
-        Ok(exhibits) => return Ok(exhibits.into_iter().map(|x| (x.number.to_string(), Ok(x))).collect()),
-        Err(e) if is_damage(&e) => {}
-        Err(e) => return Err(e),
-    }
-    let mut query = exhibits::table.inner_join(incidents::table).into_boxed::<crate::db::MultiBackend>();
-    if let Some(incident_id) = incident_id {
-        query = query.filter(exhibits::incident_id.eq(incident_id.to_owned()));
-    }
-    let keys: Vec<(String, String)> = query.order(NUMBER_ORDER).select((exhibits::id, exhibits::number)).load(conn)?;
-    let mut out = Vec::with_capacity(keys.len());
-    for (id, number) in keys {
-        let row = exhibits::table
-            .filter(exhibits::id.eq(&id))
-            .select(ExhibitRow::as_select())
-            .first(conn)
-            .and_then(|row| with_parent(conn, row));
-        match row {
-            Ok(exhibit) => out.push((number, Ok(exhibit))),
-            Err(e) if is_damage(&e) => out.push((number, Err(e.to_string()))),
             Err(e) => return Err(e),
         }
     }

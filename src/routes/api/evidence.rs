@@ -316,7 +316,7 @@ pub async fn run_verification(
             let outside = verify::outside_checkpoints(ledger.as_ref(), None)?;
             let scope = |conn: &mut crate::db::DbConnection| {
                 let (_, exhibit) = service::get(conn, &user, number)?;
-                Ok(vec![(number.to_string(), Ok(exhibit))])
+                Ok(verify::Scope::One(Box::new(exhibit)))
             };
             verify::check_records(conn, ledger.as_ref(), scope, false, &outside)
         })
