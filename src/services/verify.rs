@@ -167,7 +167,14 @@ fn check_ledger(
     expected.retain(|e| e.size <= stored); // larger ones are reported above as a rollback
     let mut next = expected.iter().peekable();
     let mut roots = StreamingRoot::new();
-    let mut leaves = LeafHashes { hashes: Vec::new(), missing: Vec::new(), audited: Vec::new() };
+    // Sized once from the count read in the same snapshot, rather than grown (and copied) leaf
+    // by leaf.
+    let capacity = usize::try_from(stored).unwrap_or(0);
+    let mut leaves = LeafHashes {
+        hashes: Vec::with_capacity(capacity),
+        missing: Vec::with_capacity(capacity),
+        audited: Vec::with_capacity(capacity),
+    };
     let mut root_findings = Vec::new();
     let mut tiles = TileCheck::new();
     let mut check_roots = |roots: &StreamingRoot, findings: &mut Vec<Finding>| {

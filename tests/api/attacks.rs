@@ -15,7 +15,8 @@ on_both_backends!(
     read_only_roles_get_no_forms_and_pages_are_not_cached,
     case_files_are_owner_only,
     damaged_records_are_reported_never_crash,
-    unreferenced_files_are_reported_and_cleaned_on_request
+    unreferenced_files_are_reported_and_cleaned_on_request,
+    altered_or_deleted_audit_records_are_named_by_their_leaves
 );
 
 /// Runs SQL as an attacker with database access would: with the append-only triggers off.
@@ -527,4 +528,45 @@ async fn altered_or_deleted_checkpoints_are_found(app: TestApp) {
     let (code, out) = verify(&app, &[]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("no checkpoint of size {size}")), "{out}");
+}
+
+/// `verify` matches audit records to their leaves as stored, in order, without reading a leaf
+/// twice: an edited or deleted record, or one stored in another form, must still be judged by
+/// its leaf, and the records after it still matched.
+async fn altered_or_deleted_audit_records_are_named_by_their_leaves(app: TestApp) {
+    use diesel::prelude::*;
+    let dana = app.user("dana", Role::Investigator);
+    for _ in 0..4 {
+        app.open_incident(&dana, sample_incident()).await;
+    }
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "{out}");
+    let ids: Vec<i64> = {
+        use custos::db::schema::audit_events;
+        audit_events::table.order(audit_events::id.asc()).select(audit_events::id).load(&mut app.conn()).unwrap()
+    };
+    assert!(ids.len() >= 4, "one audit record per incident at least: {ids:?}");
+    let (edited, deleted, respaced) = (ids[0], ids[1], ids[2]);
+
+    // The same detail stored with other spacing: the same record, so no finding.
+    let detail: String = {
+        use custos::db::schema::audit_events;
+        audit_events::table.find(respaced).select(audit_events::detail).first(&mut app.conn()).unwrap()
+    };
+    let spaced: Value = serde_json::from_str(&detail).unwrap();
+    let spaced = serde_json::to_string_pretty(&spaced).unwrap().replace('\'', "''");
+    as_attacker(&app, &format!("UPDATE audit_events SET detail = '{spaced}' WHERE id = {respaced}"));
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 0, "a record stored in another form but the same is not damage: {out}");
+
+    // One record's action rewritten, the next deleted.
+    as_attacker(&app, &format!("UPDATE audit_events SET action = 'incident.forged' WHERE id = {edited}"));
+    as_attacker(&app, &format!("DELETE FROM audit_events WHERE id = {deleted}"));
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("audit record {edited} differs from its ledger leaf")), "{out}");
+    assert!(out.contains("incident.forged"), "what was found is shown: {out}");
+    assert!(out.contains(&format!("audit record {deleted} differs from its ledger leaf")), "{out}");
+    assert!(out.contains("no such record"), "{out}");
+    assert_eq!(out.matches("audit record").count(), 2, "the records after them still match their leaves: {out}");
 }
