@@ -41,10 +41,9 @@ fn run(verifier: &Path, dir: &Path) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-#[actix_web::test]
-async fn go_x_mod_verifies_checkpoints_and_proofs() {
-    let work = tempfile::tempdir().unwrap();
-    let Some(verifier) = go_verifier(work.path()) else { return };
+/// An app on SQLite with one investigator, an incident holding one exhibit, and the ledger
+/// head after it.
+async fn app_with_an_exhibit() -> (crate::common::TestApp, crate::common::TestUser, String, Value) {
     let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
     let dana = app.user("dana", Role::Investigator);
     let incident = app.open_incident(&dana, sample_incident()).await;
@@ -53,6 +52,14 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
         app.upload(&dana, number, sample_exhibit(), b"recording bytes".to_vec()).await.json().await.unwrap();
     let exhibit = exhibit["number"].as_str().unwrap().to_owned();
     let old: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    (app, dana, exhibit, old)
+}
+
+#[actix_web::test]
+async fn go_x_mod_verifies_checkpoints_and_proofs() {
+    let work = tempfile::tempdir().unwrap();
+    let Some(verifier) = go_verifier(work.path()) else { return };
+    let (app, dana, exhibit, old) = app_with_an_exhibit().await;
 
     let custody = format!("/api/v1/exhibits/{exhibit}/custody");
     app.post(&dana, &custody, &json!({ "action": "transferred", "to_custodian": "Lab" })).await;
@@ -130,14 +137,7 @@ async fn go_x_mod_verifies_checkpoints_and_proofs() {
 async fn go_x_mod_reads_the_log_as_tlog_tiles() {
     let work = tempfile::tempdir().unwrap();
     let Some(verifier) = go_verifier(work.path()) else { return };
-    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
-    let dana = app.user("dana", Role::Investigator);
-    let incident = app.open_incident(&dana, sample_incident()).await;
-    let number = incident["number"].as_str().unwrap();
-    let exhibit: Value =
-        app.upload(&dana, number, sample_exhibit(), b"recording bytes".to_vec()).await.json().await.unwrap();
-    let exhibit = exhibit["number"].as_str().unwrap().to_owned();
-    let old: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    let (app, dana, exhibit, old) = app_with_an_exhibit().await;
     // Past 65,536 leaves: a full level-1 tile and a level-2 entry above it.
     crate::tiles::seed_leaves(&app, 66_000);
     let custody = format!("/api/v1/exhibits/{exhibit}/custody");

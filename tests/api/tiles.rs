@@ -57,6 +57,19 @@ async fn get_at(app: &TestApp, base: &str, user: &TestUser, path: &str) -> reqwe
     app.client.get(format!("{base}{path}")).bearer_auth(&user.token).send().await.unwrap()
 }
 
+/// Records an analysis of `exhibit` through the instance at `base`.
+async fn analyzed_at(app: &TestApp, base: &str, user: &TestUser, exhibit: &str) {
+    let r = app
+        .client
+        .post(format!("{base}/api/v1/exhibits/{exhibit}/custody"))
+        .bearer_auth(&user.token)
+        .json(&json!({ "action": "analyzed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
 fn hashes(value: &Value) -> Vec<[u8; 32]> {
     value
         .as_array()
@@ -178,16 +191,7 @@ async fn the_tree_is_stored_as_tiles_that_clients_proofs_and_a_second_instance_r
     // two go on writing one log.
     let second = app.restart().unwrap();
     seed_leaves(&app, 300);
-    let custody = format!("/api/v1/exhibits/{exhibit}/custody");
-    let r = app
-        .client
-        .post(format!("{second}{custody}"))
-        .bearer_auth(&dana.token)
-        .json(&json!({ "action": "analyzed" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    analyzed_at(&app, &second, &dana, &exhibit).await;
     let at_second: Value = get_at(&app, &second, &dana, "/api/v1/ledger").await.json().await.unwrap();
     let at_first: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
     let size = at_first["tree_size"].as_i64().unwrap();
@@ -224,15 +228,7 @@ async fn a_damaged_tile_is_named_by_verify_and_never_signed_into_a_root(app: Tes
     // A new instance resumes from the tiles, finds they do not give the signed root, and
     // makes its edge from the leaves: what it signs next is the leaves' root.
     let second = app.restart().unwrap();
-    let r = app
-        .client
-        .post(format!("{second}/api/v1/exhibits/{exhibit}/custody"))
-        .bearer_auth(&dana.token)
-        .json(&json!({ "action": "analyzed" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    analyzed_at(&app, &second, &dana, &exhibit).await;
     let head: Value = get_at(&app, &second, &dana, "/api/v1/ledger").await.json().await.unwrap();
     let size = usize::try_from(head["tree_size"].as_i64().unwrap()).unwrap();
     assert_eq!(root_hex(&head), root_of_leaves(&app, size));
