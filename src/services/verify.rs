@@ -244,7 +244,8 @@ fn check_ledger(
 /// first record waiting. Anything else (a custody leaf, a record edited or deleted, a detail
 /// stored in another form) matches none and is left to `check_unclaimed_leaves`.
 pub struct AuditRecords {
-    ahead: std::collections::VecDeque<(i64, String)>,
+    /// The next records, each as the leaf it should be.
+    ahead: std::collections::VecDeque<String>,
     next_id: i64,
     done: bool,
 }
@@ -267,7 +268,7 @@ impl AuditRecords {
                     self.done = rows.is_empty();
                     for (id, row) in rows {
                         self.next_id = id.saturating_add(1);
-                        self.ahead.push_back((id, audit_leaf_as_stored(&row, id)));
+                        self.ahead.push_back(audit_leaf_as_stored(&row, id));
                     }
                 }
                 // A record that no longer reads: the rest are checked one by one, which names it.
@@ -275,7 +276,7 @@ impl AuditRecords {
                 Err(e) => return Err(e.into()),
             }
         }
-        match self.ahead.iter().take(AUDIT_LOOKAHEAD).position(|(_, stored)| stored == leaf) {
+        match self.ahead.iter().take(AUDIT_LOOKAHEAD).position(|stored| stored == leaf) {
             Some(n) => {
                 self.ahead.drain(..=n);
                 Ok(true)
