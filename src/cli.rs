@@ -530,12 +530,13 @@ fn verify(
                 report.leaves_checked
             );
             // Where the time went, so that a slow run says which part to look at.
+            let total = started.elapsed();
             println!(
                 "took {:.2} s: records and ledger {:.2} s, files {:.2} s, results recorded {:.2} s",
-                started.elapsed().as_secs_f64(),
+                total.as_secs_f64(),
                 records_done.as_secs_f64(),
                 (files_done - records_done).as_secs_f64(),
-                (started.elapsed() - files_done).as_secs_f64()
+                (total - files_done).as_secs_f64()
             );
             if let (Some(size), Some(root)) = (report.checkpoint_size, &report.checkpoint_root) {
                 println!("latest checkpoint: size {size}, root {root}, key {}", ledger.verifier_key());

@@ -586,8 +586,8 @@ fn read_chunk(
         };
         let exhibit = match found.as_mut() {
             Some(found) => found.remove(&id),
-            None => match repo::by_id(conn, id) {
-                Ok(exhibit) => exhibit,
+            None => match repo::by_ids(conn, &[id]) {
+                Ok(mut one) => one.remove(&id),
                 Err(e) if repo::is_damage(&e) => {
                     report.findings.push(unreadable(number.to_string(), e.to_string()));
                     continue;

@@ -31,7 +31,7 @@ async fn demo_dataset_loads_once(app: TestApp) {
     let exhibits: Vec<_> = custos::db::repo::evidence::keys_in_number_order(&mut conn, None)
         .unwrap()
         .into_iter()
-        .map(|key| custos::db::repo::evidence::by_id(&mut conn, key.unwrap().0).unwrap().unwrap())
+        .map(|key| custos::db::repo::evidence::find(&mut conn, key.unwrap().1).unwrap().unwrap())
         .collect();
     assert_eq!(exhibits.len(), summary.exhibits);
     let with_files: Vec<_> = exhibits.iter().filter_map(|e| e.file.as_ref()).collect();

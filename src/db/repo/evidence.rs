@@ -220,7 +220,8 @@ pub fn keys_in_number_order(
     Ok(keys)
 }
 
-/// The exhibits with these ids (at most `IN_LIST_CHUNK`), by id, in one query.
+/// The exhibits with these ids (at most `IN_LIST_CHUNK`; one, to read one alone), by id, in
+/// one query.
 pub fn by_ids(
     conn: &mut DbConnection,
     ids: &[ExhibitId],
@@ -230,16 +231,6 @@ pub fn by_ids(
     let rows: Vec<ExhibitRow> =
         exhibits::table.filter(exhibits::id.eq_any(&text)).select(ExhibitRow::as_select()).load(conn)?;
     rows.into_iter().map(|row| with_parent(conn, row).map(|x| (x.id, x))).collect()
-}
-
-/// One exhibit by id.
-pub fn by_id(conn: &mut DbConnection, id: ExhibitId) -> QueryResult<Option<Exhibit>> {
-    let row: Option<ExhibitRow> = exhibits::table
-        .filter(exhibits::id.eq(id.to_string()))
-        .select(ExhibitRow::as_select())
-        .first(conn)
-        .optional()?;
-    row.map(|row| with_parent(conn, row)).transpose()
 }
 
 /// Exhibits whose SHA-1 and MD5 the background pass has yet to compute.
