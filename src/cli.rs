@@ -490,6 +490,9 @@ fn verify(
         Ok(parts) => parts,
         Err(message) => return fail(2, &message),
     };
+    if let Err(e) = crate::db::map_reads(&mut conn) {
+        return fail(2, &format!("cannot configure the database: {e}"));
+    }
     let given = match checkpoint {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(note) => Some((path.display().to_string(), note)),

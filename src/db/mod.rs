@@ -230,6 +230,19 @@ where
     })
 }
 
+/// Maps an SQLite database file into memory for this connection's reads: a pass over the
+/// whole database (`custos verify`) then takes its pages from the page cache with the
+/// kernel's read-ahead, instead of one read call per 4 KiB page (measured on a million
+/// leaves: the records phase from 12 s to under 6 s from a cold cache). Only for a
+/// command-line connection: a disk error on a mapped page ends the process instead of
+/// failing one query, which a server must not risk. Nothing to do on PostgreSQL.
+pub fn map_reads(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(conn) => conn.batch_execute("PRAGMA mmap_size = 1099511627776"),
+        DbConnection::Postgresql(_) => Ok(()),
+    }
+}
+
 /// A trivial query: whether the database answers.
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("SELECT 1")

@@ -31,27 +31,50 @@ pub fn audit_record(row: &NewAuditEventRow, id: i64) -> Value {
 /// (older rows may hold another form). It is only compared with a leaf: equal bytes mean
 /// the record reproduces its leaf exactly; where they differ, `verify` falls back to
 /// `audit_record` and the full canonical encoding before it reports anything.
-pub fn audit_leaf_as_stored(row: &NewAuditEventRow, id: i64) -> String {
+pub fn audit_leaf_as_stored(row: &StoredAudit<'_>, id: i64) -> String {
     use crate::ledger::canonical::write_string;
-    let optional = |value: &Option<String>, out: &mut String| match value {
+    let optional = |value: Option<&str>, out: &mut String| match value {
         Some(text) => write_string(text, out),
         None => out.push_str("null"),
     };
     let mut out = String::with_capacity(row.detail.len() + row.action.len() + 200);
     out.push_str("{\"action\":");
-    write_string(&row.action, &mut out);
+    write_string(row.action, &mut out);
     out.push_str(",\"actor_id\":");
-    optional(&row.actor_id, &mut out);
+    optional(row.actor_id, &mut out);
     out.push_str(",\"at\":");
     write_string(&canonical_time(row.at), &mut out);
     out.push_str(",\"detail\":");
-    out.push_str(&row.detail);
+    out.push_str(row.detail);
     out.push_str(",\"id\":");
     out.push_str(&id.to_string());
     out.push_str(",\"incident_id\":");
-    optional(&row.incident_id, &mut out);
+    optional(row.incident_id, &mut out);
     out.push_str(",\"type\":\"audit_record\",\"version\":1}");
     out
+}
+
+/// The columns of a stored audit record that its leaf is written from, borrowed from wherever
+/// they were read into.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredAudit<'a> {
+    pub at: time::PrimitiveDateTime,
+    pub actor_id: Option<&'a str>,
+    pub action: &'a str,
+    pub incident_id: Option<&'a str>,
+    pub detail: &'a str,
+}
+
+impl<'a> StoredAudit<'a> {
+    pub fn of(row: &'a NewAuditEventRow) -> StoredAudit<'a> {
+        StoredAudit {
+            at: row.at,
+            actor_id: row.actor_id.as_deref(),
+            action: &row.action,
+            incident_id: row.incident_id.as_deref(),
+            detail: &row.detail,
+        }
+    }
 }
 
 /// Records who did what, and when, and adds it to the ledger. Call inside the transaction
@@ -106,7 +129,7 @@ mod tests {
             for (actor, incident) in [(Some("u-1"), Some("i-1")), (None, None)] {
                 let row = row(detail, actor, incident);
                 let canonical = to_canonical(&audit_record(&row, 42)).unwrap();
-                assert_eq!(audit_leaf_as_stored(&row, 42), canonical, "{detail}");
+                assert_eq!(audit_leaf_as_stored(&StoredAudit::of(&row), 42), canonical, "{detail}");
             }
         }
     }
@@ -118,10 +141,10 @@ mod tests {
         let mut spaced = row(&json!({ "a": 1 }), None, None);
         spaced.detail = "{ \"a\": 1 }".into();
         let canonical = to_canonical(&audit_record(&spaced, 7)).unwrap();
-        assert_ne!(audit_leaf_as_stored(&spaced, 7), canonical);
+        assert_ne!(audit_leaf_as_stored(&StoredAudit::of(&spaced), 7), canonical);
         let mut insertion_order = row(&json!({}), None, None);
         insertion_order.detail = r#"{"b":1,"a":2}"#.into();
         let canonical = to_canonical(&audit_record(&insertion_order, 7)).unwrap();
-        assert_ne!(audit_leaf_as_stored(&insertion_order, 7), canonical);
+        assert_ne!(audit_leaf_as_stored(&StoredAudit::of(&insertion_order), 7), canonical);
     }
 }

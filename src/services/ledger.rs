@@ -328,8 +328,7 @@ fn insert(conn: &mut DbConnection, tile: &FullTile) -> QueryResult<usize> {
 /// Appends a leaf (inside the caller's write transaction) and returns its index.
 pub fn append(conn: &mut DbConnection, kind: &str, record: &Value) -> Result<(i64, String), AppError> {
     let canonical = to_canonical(record).map_err(AppError::internal)?;
-    let idx = repo::next_index(conn)?;
-    repo::insert_leaf(conn, idx, kind, &canonical, now_utc())?;
+    let idx = repo::append_leaf(conn, kind, &canonical, now_utc())?;
     Ok((idx, canonical))
 }
 

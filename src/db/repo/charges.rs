@@ -182,20 +182,35 @@ pub fn insert_mapping(conn: &mut DbConnection, row: &NewMappingRow) -> QueryResu
 
 type MappingTuple = (
     (String, String, String, Option<String>, Option<String>, String, String, Option<String>),
-    (String, PrimitiveDateTime, PrimitiveDateTime),
+    (String, String, String, PrimitiveDateTime, PrimitiveDateTime),
     i32,
+    String,
     String,
     String,
 );
 
 type MappingQuery = diesel::dsl::IntoBoxed<
     'static,
-    diesel::dsl::InnerJoin<diesel::dsl::InnerJoin<mappings::table, charges::table>, exhibits::table>,
+    diesel::dsl::InnerJoinOn<
+        diesel::dsl::InnerJoin<
+            diesel::dsl::InnerJoin<diesel::dsl::InnerJoin<mappings::table, charges::table>, exhibits::table>,
+            incidents::table,
+        >,
+        users::table,
+        diesel::dsl::Eq<users::id, mappings::proposed_by>,
+    >,
     MultiBackend,
 >;
 
+/// Mappings with their count, exhibit, incident number and proposer, so that one statement
+/// reads a list however many people proposed it.
 fn mapping_query() -> MappingQuery {
-    mappings::table.inner_join(charges::table).inner_join(exhibits::table).into_boxed()
+    mappings::table
+        .inner_join(charges::table)
+        .inner_join(exhibits::table)
+        .inner_join(incidents::table)
+        .inner_join(users::table.on(users::id.eq(mappings::proposed_by)))
+        .into_boxed()
 }
 
 /// The order mappings are listed in.
@@ -208,6 +223,15 @@ enum MappingOrder {
 }
 
 fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrder) -> QueryResult<Vec<Mapping>> {
+    Ok(load_numbered(conn, query, order)?.into_iter().map(|(_, m)| m).collect())
+}
+
+/// Mappings, each with its incident's number.
+fn load_numbered(
+    conn: &mut DbConnection,
+    query: MappingQuery,
+    order: MappingOrder,
+) -> QueryResult<Vec<(String, Mapping)>> {
     let query = match order {
         MappingOrder::ByCount => query.order((
             charges::seq.asc(),
@@ -229,36 +253,24 @@ fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrd
                 mappings::status,
                 mappings::status_reason,
             ),
-            (mappings::proposed_by, mappings::proposed_at, mappings::updated_at),
+            (mappings::proposed_by, users::username, users::full_name, mappings::proposed_at, mappings::updated_at),
             charges::seq,
             exhibits::number,
             exhibits::id,
+            incidents::number,
         ))
         .load(conn)?;
-    let mut proposers: Vec<String> = rows.iter().map(|r| r.1.0.clone()).collect();
-    proposers.sort();
-    proposers.dedup();
-    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for chunk in proposers.chunks(super::IN_LIST_CHUNK) {
-        names.extend(
-            users::table
-                .filter(users::id.eq_any(chunk))
-                .select((users::id, users::username, users::full_name))
-                .load::<(String, String, String)>(conn)?
-                .into_iter()
-                .map(|(id, username, full_name)| (id, if full_name.is_empty() { username } else { full_name })),
-        );
-    }
     rows.into_iter()
         .map(
             |(
                 (id, charge_id, element_id, pin_kind, pin_cite, rationale, status, status_reason),
-                (by, at, updated),
+                (by, username, full_name, at, updated),
                 count,
                 number,
                 exhibit_id,
+                incident,
             )| {
-                Ok(Mapping {
+                let mapping = Mapping {
                     id: parse_stored("mapping id", &id)?,
                     count,
                     charge_id: parse_stored("charge id", &charge_id)?,
@@ -270,11 +282,12 @@ fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrd
                     rationale,
                     status: status.parse().map_err(|_: String| corrupt("mapping status", &status))?,
                     status_reason,
-                    proposed_by_name: names.get(&by).cloned().unwrap_or_else(|| by.clone()),
+                    proposed_by_name: if full_name.is_empty() { username } else { full_name },
                     proposed_by: parse_stored("user id", &by)?,
                     proposed_at: at,
                     updated_at: updated,
-                })
+                };
+                Ok((incident, mapping))
             },
         )
         .collect()
@@ -290,16 +303,8 @@ pub fn mappings_of_exhibit(conn: &mut DbConnection, exhibit: ExhibitId) -> Query
 
 /// A mapping and the number of its incident.
 pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Option<(Mapping, String)>> {
-    let id = id.to_string();
-    let incident: Option<String> = mappings::table
-        .inner_join(incidents::table)
-        .filter(mappings::id.eq(&id))
-        .select(incidents::number)
-        .first(conn)
-        .optional()?;
-    let Some(incident) = incident else { return Ok(None) };
-    let found = load_mappings(conn, mapping_query().filter(mappings::id.eq(id)), MappingOrder::ByCount)?;
-    Ok(found.into_iter().next().map(|m| (m, incident)))
+    let found = load_numbered(conn, mapping_query().filter(mappings::id.eq(id.to_string())), MappingOrder::ByCount)?;
+    Ok(found.into_iter().next().map(|(incident, m)| (m, incident)))
 }
 
 /// One page of the mappings waiting for review (proposed) in the incidents `user` may see, not
@@ -332,22 +337,8 @@ pub fn review_queue(
         waiting_count.select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
     );
     let found =
-        load_mappings(conn, waiting.limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
-    // The page's incident numbers: one lookup bounded by the page size.
-    let ids: Vec<String> = found.iter().map(|m| m.id.to_string()).collect();
-    let numbers: std::collections::HashMap<String, String> = mappings::table
-        .inner_join(incidents::table)
-        .filter(mappings::id.eq_any(&ids))
-        .select((mappings::id, incidents::number))
-        .load::<(String, String)>(conn)?
-        .into_iter()
-        .collect();
-    let mut out = Vec::with_capacity(found.len());
-    for mapping in found {
-        let number = numbers.get(&mapping.id.to_string()).cloned().ok_or(diesel::result::Error::NotFound)?;
-        out.push((number, mapping));
-    }
-    Ok((out, total))
+        load_numbered(conn, waiting.limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
+    Ok((found, total))
 }
 
 /// Changes a mapping's status, if it is still `expected`; returns the rows changed.

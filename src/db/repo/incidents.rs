@@ -230,10 +230,16 @@ pub fn find_id_by_number(conn: &mut DbConnection, number: IncidentNumber) -> Que
 
 /// The whole incident: details, parties, team, and who created and last changed it.
 pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Option<Incident>> {
-    let Some(row) = incidents::table
+    // Who created and who last changed it come in the same statement, each through its own
+    // alias of `users`: every service call loads its incident, so each statement saved here is
+    // saved on nearly every request.
+    let (creator, updater) = diesel::alias!(users as creator, users as updater);
+    let Some((row, created_by, updated_by)) = incidents::table
+        .inner_join(creator.on(creator.field(users::id).eq(incidents::created_by)))
+        .inner_join(updater.on(updater.field(users::id).eq(incidents::updated_by)))
         .filter(incidents::number.eq(number.to_string()))
-        .select(IncidentRow::as_select())
-        .first(conn)
+        .select((IncidentRow::as_select(), creator.field(users::username), updater.field(users::username)))
+        .first::<(IncidentRow, String, String)>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -267,8 +273,6 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
         })
         .collect::<QueryResult<Vec<_>>>()?;
     let (first_offense_date, last_offense_date) = (row.first_period()?, row.last_period()?);
-    let created_by = username_of(conn, &row.created_by)?;
-    let updated_by = username_of(conn, &row.updated_by)?;
 
     Ok(Some(Incident {
         id: row.id.parse().map_err(|_| corrupt("incident id", &row.id))?,
@@ -292,10 +296,6 @@ pub fn load(conn: &mut DbConnection, number: IncidentNumber) -> QueryResult<Opti
         updated_at: row.updated_at,
         members,
     }))
-}
-
-fn username_of(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
-    users::table.filter(users::id.eq(id)).select(users::username).first(conn)
 }
 
 fn modalities_of(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, Vec<AiModality>>> {

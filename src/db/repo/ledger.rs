@@ -4,27 +4,22 @@ use time::PrimitiveDateTime;
 use crate::db::DbConnection;
 use crate::db::schema::{ledger_checkpoints, ledger_leaves, ledger_tiles};
 
-/// The index the next leaf takes (run inside a write transaction).
-pub fn next_index(conn: &mut DbConnection) -> QueryResult<i64> {
-    let max: Option<i64> = ledger_leaves::table.select(diesel::dsl::max(ledger_leaves::idx)).first(conn)?;
-    Ok(max.map_or(0, |m| m + 1))
-}
-
-pub fn insert_leaf(
-    conn: &mut DbConnection,
-    idx: i64,
-    kind: &str,
-    leaf: &str,
-    at: PrimitiveDateTime,
-) -> QueryResult<usize> {
+/// Appends a leaf at the next index and returns that index, in one statement (run inside a
+/// write transaction, which serialises appenders): the index is read and taken together, so
+/// an append costs one round trip, not two.
+pub fn append_leaf(conn: &mut DbConnection, kind: &str, leaf: &str, at: PrimitiveDateTime) -> QueryResult<i64> {
+    use diesel::sql_types::{BigInt, Text, Timestamp};
+    let next = ledger_leaves::table.select((
+        diesel::dsl::sql::<BigInt>("COALESCE(MAX(idx) + 1, 0)"),
+        kind.into_sql::<Text>(),
+        leaf.into_sql::<Text>(),
+        at.into_sql::<Timestamp>(),
+    ));
     diesel::insert_into(ledger_leaves::table)
-        .values((
-            ledger_leaves::idx.eq(idx),
-            ledger_leaves::kind.eq(kind),
-            ledger_leaves::leaf.eq(leaf),
-            ledger_leaves::recorded_at.eq(at),
-        ))
-        .execute(conn)
+        .values(next)
+        .into_columns((ledger_leaves::idx, ledger_leaves::kind, ledger_leaves::leaf, ledger_leaves::recorded_at))
+        .returning(ledger_leaves::idx)
+        .get_result(conn)
 }
 
 /// Up to `limit` leaves from index `from` on, in order: (index, canonical bytes). `verify`
