@@ -577,34 +577,62 @@ pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Re
 
 /// Checks one exhibit's records: its chain link by link, and each event against its ledger
 /// leaf. The file is hashed later, with no database connection held.
-fn check_exhibit_records(
-    conn: &mut DbConnection,
+/// An exhibit's custody events as read for verification: those that read, in order, and the
+/// rows that no longer do (row id, problem).
+#[derive(Default)]
+struct StoredEvents {
+    events: Vec<CustodyEvent>,
+    unreadable: Vec<(String, String)>,
+}
+
+impl StoredEvents {
+    fn from_checked(checked: crate::db::repo::Checked<CustodyEvent>) -> StoredEvents {
+        let mut stored = StoredEvents::default();
+        for (row, event) in checked {
+            match event {
+                Ok(event) => stored.events.push(event),
+                Err(problem) => stored.unreadable.push((row, problem)),
+            }
+        }
+        stored
+    }
+}
+
+/// What checking one exhibit's records found, without the database, so that it can be done
+/// on another thread: the findings in order, and which of them must show the text of a leaf
+/// that differs from its event (only the leaves' hashes are held; the text is read after).
+struct ExhibitCheck {
+    findings: Vec<Finding>,
+    events: usize,
+    /// (position in `findings`, ledger index)
+    differing_leaves: Vec<(usize, i64)>,
+}
+
+fn check_exhibit(
     exhibit: &Exhibit,
-    stored_events: crate::db::repo::Checked<CustodyEvent>,
+    stored: &StoredEvents,
     leaves: &LeafHashes,
     seen_leaves: &mut [bool],
-    report: &mut VerificationReport,
-) -> Result<(), AppError> {
-    report.exhibits_checked += 1;
-    let mut events = Vec::new();
-    for (row, event) in stored_events {
-        match event {
-            Ok(event) => events.push(event),
-            Err(problem) => report.findings.push(finding(
+) -> Result<ExhibitCheck, AppError> {
+    let mut findings: Vec<Finding> = stored
+        .unreadable
+        .iter()
+        .map(|(row, problem)| {
+            finding(
                 Some(exhibit),
                 None,
                 None,
                 &format!("a custody event (row {row}) no longer reads"),
                 "a readable custody event",
                 problem,
-            )),
-        }
-    }
-    let (findings, canonical) = check_chain(exhibit, &events).map_err(AppError::internal)?;
-    report.events_checked += events.len();
-    report.findings.extend(findings);
+            )
+        })
+        .collect();
+    let events = &stored.events;
+    let (chain_findings, canonical) = check_chain(exhibit, events).map_err(AppError::internal)?;
+    findings.extend(chain_findings);
     // Not tampering, but as serious: problems the custody record itself states.
-    for open in open_discrepancies(&events) {
+    for open in open_discrepancies(events) {
         let mut recorded = finding(
             Some(exhibit),
             open.event,
@@ -614,8 +642,9 @@ fn check_exhibit_records(
             "open",
         );
         recorded.recorded = true;
-        report.findings.push(recorded);
+        findings.push(recorded);
     }
+    let mut differing_leaves = Vec::new();
     for (event, canonical) in events.iter().zip(canonical) {
         if let Some(seen) = usize::try_from(event.ledger_index).ok().and_then(|i| seen_leaves.get_mut(i)) {
             *seen = true;
@@ -623,18 +652,17 @@ fn check_exhibit_records(
         match leaves.holds(event.ledger_index, &canonical) {
             Some(true) => {}
             Some(false) => {
-                // Only the hash is held: the leaf's text is read again to show the difference.
-                let leaf = ledger_repo::leaf(conn, event.ledger_index)?.unwrap_or_default();
-                report.findings.push(finding(
+                differing_leaves.push((findings.len(), event.ledger_index));
+                findings.push(finding(
                     Some(exhibit),
                     Some(event.seq),
                     Some(event.ledger_index),
                     "the event differs from its ledger leaf",
-                    leaf,
+                    String::new(),
                     canonical,
-                ))
+                ));
             }
-            None => report.findings.push(finding(
+            None => findings.push(finding(
                 Some(exhibit),
                 Some(event.seq),
                 Some(event.ledger_index),
@@ -644,6 +672,20 @@ fn check_exhibit_records(
             )),
         }
     }
+    Ok(ExhibitCheck { findings, events: events.len(), differing_leaves })
+}
+
+/// Adds an exhibit's check to the report, with the text of each leaf that differs.
+fn merge_check(conn: &mut DbConnection, check: ExhibitCheck, report: &mut VerificationReport) -> Result<(), AppError> {
+    let ExhibitCheck { mut findings, events, differing_leaves } = check;
+    for (position, index) in differing_leaves {
+        if let Some(finding) = findings.get_mut(position) {
+            finding.expected = ledger_repo::leaf(conn, index)?.unwrap_or_default();
+        }
+    }
+    report.exhibits_checked += 1;
+    report.events_checked += events;
+    report.findings.extend(findings);
     Ok(())
 }
 
@@ -661,6 +703,16 @@ struct PendingExhibit {
     number: ExhibitNumber,
     /// The recorded SHA-256 and size of its file, if it has one.
     file: Option<(Box<str>, u64)>,
+}
+
+impl PendingExhibit {
+    fn of(exhibit: Exhibit) -> PendingExhibit {
+        PendingExhibit {
+            id: exhibit.id,
+            number: exhibit.number,
+            file: exhibit.file.map(|f| (f.sha256.into_boxed_str(), u64::try_from(f.size).unwrap_or(0))),
+        }
+    }
 }
 
 /// The exhibits a verification covers.
@@ -688,23 +740,19 @@ pub fn check_records(
         let leaves = check_ledger(conn, ledger, outside, whole_ledger, &mut report)?;
         let mut seen = vec![false; leaves.hashes.len()];
         let mut pending = Vec::new();
-        let mut check = |conn: &mut DbConnection, chunk: Vec<Exhibit>, report: &mut VerificationReport| {
-            check_chunk(conn, &chunk, &leaves, &mut seen, report)?;
-            pending.extend(chunk.into_iter().map(|x| PendingExhibit {
-                id: x.id,
-                number: x.number,
-                file: x.file.map(|f| (f.sha256.into_boxed_str(), u64::try_from(f.size).unwrap_or(0))),
-            }));
-            Result::<(), AppError>::Ok(())
-        };
         match scope {
-            Scope::One(exhibit) => check(conn, vec![*exhibit], &mut report)?,
+            Scope::One(exhibit) => {
+                let chunk = vec![*exhibit];
+                let events = read_events(conn, &chunk)?;
+                for (exhibit, stored) in chunk.iter().zip(&events) {
+                    let check = check_exhibit(exhibit, stored, &leaves, &mut seen)?;
+                    merge_check(conn, check, &mut report)?;
+                }
+                pending.extend(chunk.into_iter().map(PendingExhibit::of));
+            }
             Scope::Walk(incident) => {
                 let keys = repo::keys_in_number_order(conn, incident.as_deref())?;
-                for keys in keys.chunks(crate::db::repo::IN_LIST_CHUNK) {
-                    let chunk = read_chunk(conn, keys, &mut report)?;
-                    check(conn, chunk, &mut report)?;
-                }
+                walk(conn, &keys, &leaves, &mut seen, &mut report, &mut pending)?;
             }
         }
         if whole_ledger {
@@ -763,34 +811,90 @@ fn read_chunk(
     Ok(chunk)
 }
 
-/// Checks the records of a chunk of exhibits: their events read in one query; a chunk
+/// The custody events of a chunk of exhibits, in the chunk's order, in one query; a chunk
 /// holding a damaged row is read again exhibit by exhibit, so the damaged row names itself.
-fn check_chunk(
-    conn: &mut DbConnection,
-    chunk: &[Exhibit],
-    leaves: &LeafHashes,
-    seen: &mut [bool],
-    report: &mut VerificationReport,
-) -> Result<(), AppError> {
+fn read_events(conn: &mut DbConnection, chunk: &[Exhibit]) -> Result<Vec<StoredEvents>, AppError> {
     let ids: Vec<_> = chunk.iter().map(|x| x.id).collect();
     let mut by_exhibit = match repo::events_of_many(conn, &ids) {
         Ok(events) => Some(events),
         Err(e) if repo::is_damage(&e) => None,
         Err(e) => return Err(e.into()),
     };
-    for exhibit in chunk {
-        let stored = match by_exhibit.as_mut() {
-            Some(events) => events
-                .remove(&exhibit.id.to_string())
-                .unwrap_or_default()
-                .into_iter()
-                .map(|e| (e.id.clone(), Ok(e)))
-                .collect(),
-            None => repo::events_checked(conn, exhibit.id)?,
+    chunk
+        .iter()
+        .map(|exhibit| match by_exhibit.as_mut() {
+            Some(events) => Ok(StoredEvents {
+                events: events.remove(&exhibit.id.to_string()).unwrap_or_default(),
+                unreadable: Vec::new(),
+            }),
+            None => Ok(StoredEvents::from_checked(repo::events_checked(conn, exhibit.id)?)),
+        })
+        .collect()
+}
+
+/// A chunk of exhibits on its way through the walk: what was read, and what reading it found.
+struct WalkChunk {
+    exhibits: Vec<Exhibit>,
+    events: Vec<StoredEvents>,
+    read_findings: Vec<Finding>,
+}
+
+/// Walks the exhibits a chunk at a time: this thread reads each chunk's records, another
+/// checks the chunk before (chains, canonical encodings, leaf hashes), and the chunk comes
+/// back here to be added to the report in order (and freed by the thread that allocated it).
+fn walk(
+    conn: &mut DbConnection,
+    keys: &[Result<(ExhibitId, ExhibitNumber), String>],
+    leaves: &LeafHashes,
+    seen: &mut [bool],
+    report: &mut VerificationReport,
+    pending: &mut Vec<PendingExhibit>,
+) -> Result<(), AppError> {
+    type Checked = (WalkChunk, Result<Vec<ExhibitCheck>, AppError>);
+    std::thread::scope(|scope| {
+        let (to_checker, work) = std::sync::mpsc::sync_channel::<WalkChunk>(1);
+        let (to_reader, checked) = std::sync::mpsc::sync_channel::<Checked>(1);
+        scope.spawn(move || {
+            for chunk in work {
+                let checks = chunk
+                    .exhibits
+                    .iter()
+                    .zip(&chunk.events)
+                    .map(|(exhibit, stored)| check_exhibit(exhibit, stored, leaves, seen))
+                    .collect();
+                if to_reader.send((chunk, checks)).is_err() {
+                    return;
+                }
+            }
+        });
+        let gone = || AppError::internal("the exhibit checking thread stopped");
+        let mut add = |conn: &mut DbConnection, (chunk, checks): Checked| -> Result<(), AppError> {
+            report.findings.extend(chunk.read_findings);
+            for check in checks? {
+                merge_check(conn, check, report)?;
+            }
+            pending.extend(chunk.exhibits.into_iter().map(PendingExhibit::of));
+            Ok(())
         };
-        check_exhibit_records(conn, exhibit, stored, leaves, seen, report)?;
-    }
-    Ok(())
+        let mut in_flight = 0usize;
+        for keys in keys.chunks(crate::db::repo::IN_LIST_CHUNK) {
+            let mut read = VerificationReport::default();
+            let exhibits = read_chunk(conn, keys, &mut read)?;
+            let events = read_events(conn, &exhibits)?;
+            to_checker.send(WalkChunk { exhibits, events, read_findings: read.findings }).map_err(|_| gone())?;
+            in_flight += 1;
+            // One chunk is checked while the next is read.
+            if in_flight > 1 {
+                add(conn, checked.recv().map_err(|_| gone())?)?;
+                in_flight -= 1;
+            }
+        }
+        drop(to_checker);
+        for _ in 0..in_flight {
+            add(conn, checked.recv().map_err(|_| gone())?)?;
+        }
+        Ok(())
+    })
 }
 
 /// Total bytes of the files a pending verification will re-hash, for a progress bar.
@@ -897,16 +1001,23 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
             found.entry(number).or_insert((0, f.problem.as_str())).0 += 1;
         }
     }
+    let result = |exhibit: &PendingExhibit| match found.get(exhibit.number.to_string().as_str()) {
+        Some(&(problems, first)) => (problems, Some(first)),
+        None => (0, None),
+    };
+    // Rows go in by exhibit id, the order of the table's indexes on the exhibit, each with a
+    // time-ordered id: a run then writes each index page once, in key order, where rows in
+    // number order with random ids touched pages all over indexes that grow with every run.
+    let mut by_id: Vec<(String, &PendingExhibit)> = exhibits.iter().map(|x| (x.id.to_string(), x)).collect();
+    by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
-        for exhibit in &exhibits {
-            let number = exhibit.number.to_string();
-            let (problems, first) = match found.get(number.as_str()) {
-                Some(&(problems, first)) => (problems, Some(first)),
-                None => (0, None),
-            };
+        for (_, exhibit) in &by_id {
+            let (problems, first) = result(exhibit);
             repo::record_verification(conn, exhibit.id, at, problems == 0, problems, first)?;
-            if let Some(problem) = first {
-                let reason = format!("custody verification of {number} failed: {problem}");
+        }
+        for exhibit in &exhibits {
+            if let (_, Some(problem)) = result(exhibit) {
+                let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
                 crate::services::reopen::reopen_for_impaired_custody(conn, exhibit.id, &reason)?;
             }
         }

@@ -206,6 +206,50 @@ fn serve_demo_serves_the_login_page_and_the_demo_cases() {
     assert!(!result.contains("credential stuffing"), "the prosecutor is not on that team");
 }
 
+/// `verify` reads the exhibits a chunk of 500 at a time while another thread checks the chunk
+/// before: over more than one chunk, everything verifies, and an event whose ledger leaf was
+/// rewritten is named, in exhibit order, with the leaf's text beside the event's.
+#[test]
+fn verify_names_rewritten_event_leaves_across_chunks() {
+    use custos::db::schema::{custody_events, exhibits};
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = custos(&data).args(["demo", "--scale", "170", "--exhibits", "3"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let verified = custos(&data).arg("verify").output().unwrap();
+    let report = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert_eq!(verified.status.code(), Some(0), "{report}");
+    assert!(report.contains("checked 510 exhibits, 1020 custody events"), "{report}");
+
+    let mut conn = SqliteConnection::establish(data.join("custos.db").to_str().unwrap()).unwrap();
+    let transfers: Vec<(String, i64)> = custody_events::table
+        .inner_join(exhibits::table)
+        .filter(custody_events::action.eq("transferred"))
+        .order(custody_events::ledger_index.asc())
+        .select((exhibits::number, custody_events::ledger_index))
+        .load(&mut conn)
+        .unwrap();
+    let (first, last) = (transfers.first().unwrap().clone(), transfers.last().unwrap().clone());
+    diesel::sql_query("DROP TRIGGER ledger_leaves_no_update").execute(&mut conn).unwrap();
+    diesel::sql_query(format!(
+        "UPDATE ledger_leaves SET leaf = replace(leaf, 'Digital forensics lab', 'A lab of my own') \
+         WHERE idx IN ({}, {})",
+        first.1, last.1
+    ))
+    .execute(&mut conn)
+    .unwrap();
+    drop(conn);
+
+    let verified = custos(&data).arg("verify").output().unwrap();
+    let report = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert_eq!(verified.status.code(), Some(1), "{report}");
+    assert_eq!(report.matches("the event differs from its ledger leaf").count(), 2, "{report}");
+    assert!(report.contains("A lab of my own"), "the leaf as stored is shown: {report}");
+    let (at_first, at_last) = (report.find(&first.0).unwrap(), report.find(&last.0).unwrap());
+    assert!(at_first < at_last, "findings in exhibit order ({} then {}): {report}", first.0, last.0);
+}
+
 #[test]
 fn demo_scale_generates_a_dataset_that_verifies() {
     let dir = tempfile::tempdir().unwrap();

@@ -394,7 +394,8 @@ pub fn record_verification(
     use crate::db::schema::exhibit_verifications as v;
     diesel::insert_into(v::table)
         .values((
-            v::id.eq(uuid::Uuid::new_v4().to_string()),
+            // Time-ordered, so that each run's rows are appended to the primary key's index.
+            v::id.eq(uuid::Uuid::now_v7().to_string()),
             v::exhibit_id.eq(exhibit.to_string()),
             v::verified_at.eq(at),
             v::intact.eq(intact),
