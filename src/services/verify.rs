@@ -902,24 +902,27 @@ pub fn pending_bytes(pending: &PendingVerification) -> u64 {
     pending.exhibits.iter().filter_map(|x| x.file.as_ref()).map(|(_, size)| size).sum()
 }
 
-/// Second phase: re-hash every file in scope, on every core (one file per thread at a time;
-/// the progress callback runs on the calling thread). Needs no database connection, so that
-/// hashing up to 64 GiB never holds one of the pool's.
+/// Second phase: re-hash every file in scope, on every core (one file per thread at a time,
+/// four threads a core; the progress callback runs on the calling thread). Needs no database
+/// connection, so that hashing up to 64 GiB never holds one of the pool's.
 pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, progress: &mut dyn FnMut(u64)) {
     enum Hashed {
         Progress(u64),
         Done(usize, std::io::Result<(String, u64)>),
     }
-    let mut files: Vec<(usize, &str)> = pending
+    // In exhibit order, which is the order the files were written in (measured: faster from a
+    // cold cache than digest order, which is the store's directory order).
+    let files: Vec<(usize, &str)> = pending
         .exhibits
         .iter()
         .enumerate()
         .filter_map(|(i, x)| x.file.as_ref().map(|(sha256, _)| (i, &**sha256)))
         .collect();
-    // Read in digest order, which is the store's directory order: from a cold cache the
-    // directories are then read once each, in turn, not hopped between per exhibit.
-    files.sort_unstable_by(|a, b| a.1.cmp(b.1));
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, files.len().max(1));
+    // Four threads a core: from a cold cache most of the time per small file is waiting on the
+    // disk (its directories, its inode, its data), so more reads in flight at once go faster
+    // (measured on 92,000 files of 4 KiB: 8.6 s with a thread a core, 3.0-3.1 s with four);
+    // for large files the extra threads only share the cores.
+    let workers = (std::thread::available_parallelism().map_or(1, |n| n.get()) * 4).clamp(1, files.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<Option<std::io::Result<(String, u64)>>> = Vec::new();
     results.resize_with(pending.exhibits.len(), || None);
