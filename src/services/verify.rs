@@ -198,21 +198,21 @@ fn check_ledger(
     // so that reading and hashing overlap. The roots and tiles are made here, in index order.
     std::thread::scope(|scope| -> Result<(), AppError> {
         let (to_hasher, work) = std::sync::mpsc::sync_channel::<LeafWork>(2);
-        let (to_reader, hashed) = std::sync::mpsc::sync_channel::<Vec<HashedLeaf>>(2);
+        let (to_reader, hashed) = std::sync::mpsc::sync_channel::<HashedBatch>(2);
         scope.spawn(move || hash_leaves(&work, &to_reader));
         let gone = || AppError::internal("the leaf hashing thread stopped");
         let mut audit_feed = AuditFeed { next_id: i64::MIN, sent: 0, done: !audit };
-        let (mut from, mut sent_leaves, mut in_flight) = (0, 0usize, 0usize);
+        // Records the hasher has taken (matched or passed over), as of its last batch back.
+        let (mut from, mut taken, mut in_flight) = (0, 0usize, 0usize);
         loop {
             let batch = ledger_repo::leaves_batch(conn, from, LEAF_BATCH)?;
             let last_batch = batch.is_empty();
             if let Some(&(last, _)) = batch.last() {
                 from = last + 1;
-                sent_leaves += batch.len();
-                // Records go ahead of the leaves they may match: in an intact ledger each audit
-                // leaf takes exactly one record, so as many records as leaves (and the
-                // lookahead) are always enough.
-                while !audit_feed.done && audit_feed.sent < sent_leaves + AUDIT_LOOKAHEAD {
+                // Records go ahead of the leaves they may match, as many as the two batches of
+                // leaves in flight could take (in an intact ledger each audit leaf takes exactly
+                // one), and no more: the records waiting stay bounded however long the ledger.
+                while !audit_feed.done && audit_feed.sent < taken + RECORDS_AHEAD {
                     let rows = audit_feed.next(conn)?;
                     to_hasher.send(LeafWork::Records(PackedRecords::pack(&rows))).map_err(|_| gone())?;
                 }
@@ -223,7 +223,8 @@ fn check_ledger(
             while in_flight > usize::from(!last_batch) {
                 let batch = hashed.recv().map_err(|_| gone())?;
                 in_flight -= 1;
-                for HashedLeaf { idx, hash, audited } in batch {
+                taken = batch.records_taken;
+                for HashedLeaf { idx, hash, audited } in batch.leaves {
                     let expected_idx = i64::try_from(leaves.hashes.len()).unwrap_or(i64::MAX);
                     if idx != expected_idx {
                         report.findings.push(finding(
@@ -366,15 +367,25 @@ struct HashedLeaf {
     audited: bool,
 }
 
+/// A batch of leaves hashed, and how many audit records the hasher has taken so far.
+struct HashedBatch {
+    leaves: Vec<HashedLeaf>,
+    records_taken: usize,
+}
+
+/// Audit records the reader keeps sent ahead of those the hasher has taken: what the two
+/// batches of leaves it may hold could take, and the lookahead.
+const RECORDS_AHEAD: usize = 2 * LEAF_BATCH as usize + AUDIT_LOOKAHEAD;
+
 /// The hashing thread: each leaf hashed and matched against the audit records waiting, a
 /// batch at a time, until the reader hangs up.
-fn hash_leaves(work: &std::sync::mpsc::Receiver<LeafWork>, out: &std::sync::mpsc::SyncSender<Vec<HashedLeaf>>) {
+fn hash_leaves(work: &std::sync::mpsc::Receiver<LeafWork>, out: &std::sync::mpsc::SyncSender<HashedBatch>) {
     let mut audit = AuditRecords::default();
     for item in work {
         match item {
             LeafWork::Records(records) => audit.ahead.extend(records.leaves()),
             LeafWork::Leaves(batch) => {
-                let hashed = batch
+                let leaves = batch
                     .iter()
                     .map(|(idx, leaf)| HashedLeaf {
                         idx,
@@ -382,7 +393,7 @@ fn hash_leaves(work: &std::sync::mpsc::Receiver<LeafWork>, out: &std::sync::mpsc
                         audited: audit.claims(leaf),
                     })
                     .collect();
-                if out.send(hashed).is_err() {
+                if out.send(HashedBatch { leaves, records_taken: audit.taken }).is_err() {
                     return;
                 }
             }
@@ -429,6 +440,8 @@ impl AuditFeed {
 struct AuditRecords {
     /// The next records, each as the leaf it should be.
     ahead: std::collections::VecDeque<String>,
+    /// Records taken from `ahead` so far.
+    taken: usize,
 }
 
 /// How many waiting records a leaf is compared with: a record whose leaf is missing or
@@ -442,6 +455,7 @@ impl AuditRecords {
         match self.ahead.iter().take(AUDIT_LOOKAHEAD).position(|stored| stored == leaf) {
             Some(n) => {
                 self.ahead.drain(..=n);
+                self.taken += n + 1;
                 true
             }
             None => false,
