@@ -193,6 +193,17 @@ fn check_ledger(
         }
     };
     check_roots(&roots, &mut root_findings);
+    // Every leaf, stored or missing (an empty one in its place), goes into each structure the
+    // same way.
+    let mut add = |conn: &mut DbConnection, leaves: &mut LeafHashes, hash: [u8; 32], missing: bool, audited: bool| {
+        leaves.hashes.push(hash);
+        leaves.missing.push(missing);
+        leaves.audited.push(audited);
+        roots.push_hash(hash);
+        tiles.push(conn, hash)?;
+        check_roots(&roots, &mut root_findings);
+        Result::<(), AppError>::Ok(())
+    };
     // Two threads: this one reads leaves (and the audit records beside them) from the
     // database, the other hashes each leaf and matches it with its record, one batch behind,
     // so that reading and hashing overlap. The roots and tiles are made here, in index order.
@@ -237,21 +248,10 @@ fn check_ledger(
                         ));
                         // Keep positions aligned with indexes so later checks name the right leaves.
                         while i64::try_from(leaves.hashes.len()).unwrap_or(i64::MAX) < idx {
-                            let empty = leaf_hash(b"");
-                            leaves.hashes.push(empty);
-                            leaves.missing.push(true);
-                            leaves.audited.push(false);
-                            roots.push_hash(empty);
-                            tiles.push(conn, empty)?;
-                            check_roots(&roots, &mut root_findings);
+                            add(conn, &mut leaves, leaf_hash(b""), true, false)?;
                         }
                     }
-                    leaves.hashes.push(hash);
-                    leaves.missing.push(false);
-                    leaves.audited.push(audited);
-                    roots.push_hash(hash);
-                    tiles.push(conn, hash)?;
-                    check_roots(&roots, &mut root_findings);
+                    add(conn, &mut leaves, hash, false, audited)?;
                 }
             }
             if last_batch {
@@ -589,8 +589,6 @@ pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Re
     Ok(out)
 }
 
-/// Checks one exhibit's records: its chain link by link, and each event against its ledger
-/// leaf. The file is hashed later, with no database connection held.
 /// An exhibit's custody events as read for verification: those that read, in order, and the
 /// rows that no longer do (row id, problem).
 #[derive(Default)]
@@ -622,6 +620,8 @@ struct ExhibitCheck {
     differing_leaves: Vec<(usize, i64)>,
 }
 
+/// Checks one exhibit's records: its chain link by link, and each event against its ledger
+/// leaf. The file is hashed later, with no database connection held.
 fn check_exhibit(
     exhibit: &Exhibit,
     stored: &StoredEvents,
@@ -864,10 +864,10 @@ fn walk(
     report: &mut VerificationReport,
     pending: &mut Vec<PendingExhibit>,
 ) -> Result<(), AppError> {
-    type Checked = (WalkChunk, Result<Vec<ExhibitCheck>, AppError>);
+    type CheckedChunk = (WalkChunk, Result<Vec<ExhibitCheck>, AppError>);
     std::thread::scope(|scope| {
         let (to_checker, work) = std::sync::mpsc::sync_channel::<WalkChunk>(1);
-        let (to_reader, checked) = std::sync::mpsc::sync_channel::<Checked>(1);
+        let (to_reader, checked) = std::sync::mpsc::sync_channel::<CheckedChunk>(1);
         scope.spawn(move || {
             for chunk in work {
                 let checks = chunk
@@ -882,7 +882,7 @@ fn walk(
             }
         });
         let gone = || AppError::internal("the exhibit checking thread stopped");
-        let mut add = |conn: &mut DbConnection, (chunk, checks): Checked| -> Result<(), AppError> {
+        let mut add = |conn: &mut DbConnection, (chunk, checks): CheckedChunk| -> Result<(), AppError> {
             report.findings.extend(chunk.read_findings);
             for check in checks? {
                 merge_check(conn, check, report)?;
