@@ -572,7 +572,65 @@ impl<T> Page<T> {
     }
 }
 
-/// What a list of incidents may be narrowed to.
+/// One stretch of a list that grows with the office (incidents, the review queue), read by
+/// key from a cursor rather than by offset, so that the thousandth page costs what the first
+/// does; with the cursors of the stretches on either side and the total, counted up to a cap.
+#[derive(Debug, Clone)]
+pub struct Slice<T> {
+    pub items: Vec<T>,
+    pub per_page: i64,
+    pub total: i64,
+    /// Counting stopped at `total`: the list holds more than that.
+    pub capped: bool,
+    /// What to pass as `after` to read the next stretch; `None` at the list's end.
+    pub next: Option<String>,
+    /// What to pass as `before` to read the stretch before; `None` at the list's start.
+    pub previous: Option<String>,
+}
+
+impl<T> Slice<T> {
+    /// The total as pages state it: "1000" or "more than 1000".
+    pub fn total_words(&self) -> String {
+        if self.capped { format!("more than {}", self.total) } else { self.total.to_string() }
+    }
+}
+
+/// Where in a keyed list a stretch starts: at the start, just after a key (the next stretch),
+/// or just before one (the stretch before it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Position<K> {
+    #[default]
+    Start,
+    After(K),
+    Before(K),
+}
+
+impl<K: FromStr> Position<K> {
+    /// `after` and `before` as a query gives them (empty: absent); both at once is refused.
+    pub fn parse(after: &str, before: &str, errors: &mut ValidationErrors) -> Position<K> {
+        let key = |field: &str, value: &str, errors: &mut ValidationErrors| match value.trim() {
+            "" => None,
+            v => match v.parse::<K>() {
+                Ok(key) => Some(key),
+                Err(_) => {
+                    errors.add(field, "is not a key of this list (take it from the list's own links)");
+                    None
+                }
+            },
+        };
+        match (key("after", after, errors), key("before", before, errors)) {
+            (Some(_), Some(_)) => {
+                errors.add("before", "cannot be given with after");
+                Position::Start
+            }
+            (Some(k), None) => Position::After(k),
+            (None, Some(k)) => Position::Before(k),
+            (None, None) => Position::Start,
+        }
+    }
+}
+
+/// What a list of incidents may be narrowed to, and where the stretch shown starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IncidentFilter {
     pub status: Option<IncidentStatus>,
@@ -580,7 +638,7 @@ pub struct IncidentFilter {
     pub district: Option<String>,
     pub assignee: Option<String>,
     pub text: Option<String>,
-    pub page: i64,
+    pub position: Position<super::ids::IncidentNumber>,
     pub per_page: i64,
 }
 
@@ -591,19 +649,23 @@ pub const PER_PAGE_MAX: i64 = 100;
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawIncidentFilter {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub ai_modality: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub district: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub assignee: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub q: String,
-    #[serde(default)]
-    pub page: String,
-    #[serde(default)]
+    /// The incident number after which (older) the stretch shown starts.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub after: String,
+    /// The incident number before which (newer) the stretch shown ends.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub before: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub per_page: String,
 }
 
@@ -631,10 +693,10 @@ impl IncidentFilter {
                     }
                 },
             };
-        let page = number("page", &raw.page, 1, 100_000, &mut errors);
+        let position = Position::parse(&raw.after, &raw.before, &mut errors);
         let per_page = number("per_page", &raw.per_page, PER_PAGE_DEFAULT, PER_PAGE_MAX, &mut errors);
         errors.into_result()?;
-        Ok(IncidentFilter { status, ai_modality, district, assignee, text, page, per_page })
+        Ok(IncidentFilter { status, ai_modality, district, assignee, text, position, per_page })
     }
 }
 

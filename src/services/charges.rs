@@ -18,7 +18,7 @@ use crate::domain::charge::{
 use crate::domain::evidence::{Exhibit, ExhibitNumber};
 use crate::domain::ids::IncidentNumber;
 use crate::domain::ids::MappingId;
-use crate::domain::incident::{Incident, Page};
+use crate::domain::incident::{Incident, Position, Slice};
 use crate::domain::pin::{Pin, file_facts};
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
@@ -705,14 +705,13 @@ pub fn coverage(
 pub fn review_queue(
     conn: &mut DbConnection,
     user: &User,
-    page: i64,
+    position: Position<MappingId>,
     per_page: i64,
-) -> Result<Page<(String, Mapping)>, AppError> {
+) -> Result<Slice<(String, Mapping)>, AppError> {
     if !policy::reviews(user) {
-        return Ok(Page { items: Vec::new(), total: 0, page, per_page, capped: false });
+        return Ok(Slice { items: Vec::new(), per_page, total: 0, capped: false, next: None, previous: None });
     }
-    let (items, total) = repo::review_queue(conn, user.id, policy::sees_all(user), page, per_page)?;
-    Ok(Page { items, total: total.total, page, per_page, capped: total.capped })
+    Ok(repo::review_queue(conn, user.id, policy::sees_all(user), position, per_page)?)
 }
 
 /// One count's limitation deadline, for lists across incidents.

@@ -29,11 +29,11 @@ pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError>
     let member_of = if crate::domain::policy::sees_all(user) { None } else { Some(user.id) };
     let filter = IncidentFilter::parse(&RawIncidentFilter { per_page: "8".into(), ..Default::default() })?;
     let page = incidents::list(conn, user, &filter)?;
-    let reviews = charges::review_queue(conn, user, 1, 6)?;
+    let reviews = charges::review_queue(conn, user, crate::domain::incident::Position::Start, 6)?;
     Ok(Dashboard {
         incident_total: page.total_words(),
         incidents: page.items,
-        reviews_beyond: reviews.capped || reviews.total > i64::try_from(reviews.items.len()).unwrap_or(i64::MAX),
+        reviews_beyond: reviews.next.is_some(),
         review_total: reviews.total_words(),
         reviews: reviews.items,
         deadlines: charges::nearest_deadlines(conn, user, 6)?,

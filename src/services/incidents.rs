@@ -8,7 +8,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditAction;
 use crate::domain::ids::{IncidentId, IncidentNumber};
 use crate::domain::incident::{
-    Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, Page, RawIncident,
+    Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, IncidentSummary, Page, RawIncident, Slice,
 };
 use crate::domain::policy::{self, CaseWork};
 use crate::domain::user::User;
@@ -27,7 +27,7 @@ pub fn get(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Resu
     visible(repo::load(conn, number)?, user)
 }
 
-pub fn list(conn: &mut DbConnection, user: &User, filter: &IncidentFilter) -> Result<Page<IncidentSummary>, AppError> {
+pub fn list(conn: &mut DbConnection, user: &User, filter: &IncidentFilter) -> Result<Slice<IncidentSummary>, AppError> {
     let visibility = if policy::sees_all(user) { Visibility::All } else { Visibility::MemberOf(user.id) };
     Ok(repo::list(conn, filter, visibility)?)
 }

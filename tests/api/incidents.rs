@@ -40,7 +40,7 @@ async fn incidents_are_numbered_listed_filtered_and_edited(app: TestApp) {
     let fetched: Value = app.get(&dana, &format!("/api/v1/incidents/{number}")).await.json().await.unwrap();
     assert_eq!(fetched["title"], "Synthetic identity loan ring");
 
-    let list = |query: &'static str| {
+    let list = |query: String| {
         let app = &app;
         let dana = &dana;
         async move {
@@ -50,20 +50,26 @@ async fn incidents_are_numbered_listed_filtered_and_edited(app: TestApp) {
             (numbers, body)
         }
     };
-    let (all, body) = list("").await;
+    let (all, body) = list("".into()).await;
     assert_eq!(all.len(), 2);
     assert_eq!(all[0], number, "newest first");
     assert_eq!(body["total"], 2);
-    assert_eq!(list("?ai_modality=synthetic_identity").await.0, vec![number.clone()]);
-    assert_eq!(list("?district=n.d.%20ill.").await.0, vec![first["number"].as_str().unwrap().to_owned()]);
-    assert_eq!(list("?q=CFO").await.0.len(), 1, "search is case-insensitive over title");
-    assert_eq!(list("?q=credit%20union").await.0, vec![number.clone()], "search covers the summary");
-    assert_eq!(list("?q=100%25").await.0.len(), 0, "LIKE wildcards in the search are literal");
-    assert_eq!(list("?assignee=dana&status=intake").await.0.len(), 2);
-    assert_eq!(list("?status=charged").await.0.len(), 0);
-    let (page2, body) = list("?per_page=1&page=2").await;
-    assert_eq!(page2, vec![first["number"].as_str().unwrap().to_owned()]);
-    assert_eq!(body["pages"], 2);
+    assert_eq!(list("?ai_modality=synthetic_identity".into()).await.0, vec![number.clone()]);
+    assert_eq!(list("?district=n.d.%20ill.".into()).await.0, vec![first["number"].as_str().unwrap().to_owned()]);
+    assert_eq!(list("?q=CFO".into()).await.0.len(), 1, "search is case-insensitive over title");
+    assert_eq!(list("?q=credit%20union".into()).await.0, vec![number.clone()], "search covers the summary");
+    assert_eq!(list("?q=100%25".into()).await.0.len(), 0, "LIKE wildcards in the search are literal");
+    assert_eq!(list("?assignee=dana&status=intake".into()).await.0.len(), 2);
+    assert_eq!(list("?status=charged".into()).await.0.len(), 0);
+    // Read by key: the stretch after the newest is the older one, and the list ends there.
+    let (newest, body) = list("?per_page=1".into()).await;
+    assert_eq!((newest, body["previous_before"].clone()), (vec![number.clone()], Value::Null));
+    assert_eq!(body["next_after"], json!(number));
+    let (older, body) = list(format!("?per_page=1&after={number}")).await;
+    assert_eq!(older, vec![first["number"].as_str().unwrap().to_owned()]);
+    assert_eq!((body["next_after"].clone(), body["previous_before"].clone()), (Value::Null, first["number"].clone()));
+    let (back, _) = list(format!("?per_page=1&before={}", first["number"].as_str().unwrap())).await;
+    assert_eq!(back, vec![number.clone()]);
 
     // An edit with the version it saw succeeds and bumps the version.
     let edited = app

@@ -272,14 +272,44 @@ async fn a_review_queue_longer_than_the_count_says_more_than_it_counted(app: Tes
     let queue: Value = app.get(&paula, "/api/v1/reviews?per_page=500").await.json().await.unwrap();
     assert_eq!((queue["total"].as_i64(), queue["total_capped"].as_bool()), (Some(1000), Some(true)));
     assert_eq!(queue["items"].as_array().unwrap().len(), 500);
-    // Past the count, the pages still lead on: the third holds the rest.
-    let third: Value = app.get(&paula, "/api/v1/reviews?per_page=500&page=3").await.json().await.unwrap();
-    assert_eq!(third["items"].as_array().unwrap().len(), 201);
+    assert_eq!(queue["previous_before"], Value::Null, "the queue starts here");
+    // Past the count, the stretches still lead on, read by key: 1,201 proposals that share one
+    // proposal time are each read once, in id order within it, and the third stretch ends it.
+    let ids = |stretch: &Value| -> Vec<String> {
+        stretch["items"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut read = ids(&queue);
+    let mut stretch = queue.clone();
+    let mut stretches = 1;
+    while let Some(after) = stretch["next_after"].as_str() {
+        stretch = app.get(&paula, &format!("/api/v1/reviews?per_page=500&after={after}")).await.json().await.unwrap();
+        read.extend(ids(&stretch));
+        stretches += 1;
+    }
+    assert_eq!((stretches, ids(&stretch).len()), (3, 201));
+    let mut distinct = read.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 1201, "no proposal read twice or skipped");
+    // Back from the last stretch: the one before it, exactly as read forward.
+    let before = stretch["previous_before"].as_str().unwrap();
+    let second: Value =
+        app.get(&paula, &format!("/api/v1/reviews?per_page=500&before={before}")).await.json().await.unwrap();
+    assert_eq!(ids(&second), read[500..1000].to_vec());
+    assert_eq!(second["previous_before"].as_str(), Some(read[500].as_str()));
+    for bad in ["after=nonsense", "after=1&before=2", "per_page=0"] {
+        assert_eq!(app.get(&paula, &format!("/api/v1/reviews?{bad}")).await.status(), 422, "{bad}");
+    }
+    assert_eq!(app.get(&paula, "/api/v1/reviews?page=2").await.status(), 400, "pages are read by key now");
     let browser = app.browser();
     app.sign_in(&browser, "paula", PASSWORD).await;
     let page = browser.get(app.url("/reviews")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("more than 1000 waiting"), "{page}");
-    assert!(page.contains("Page 1 of 40 or more"), "{page}");
+    let next = format!("/reviews?after={}", read[24]);
+    assert!(page.contains(&format!("href=\"{next}\" rel=\"next\"")), "{page}");
+    let page = browser.get(app.url(&next)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("/mappings/{}", read[25])) && !page.contains(&format!("/mappings/{}\"", read[24])));
+    assert!(page.contains(&format!("href=\"/reviews?before={}\" rel=\"prev\"", read[25])), "{page}");
     let dashboard = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(dashboard.contains("(more than 1000 waiting)"), "{dashboard}");
     // Dana proposed them all: none of them waits for her.
@@ -345,14 +375,32 @@ async fn a_member_of_many_teams_sees_exactly_their_teams_newest_first(app: TestA
     expected.reverse();
     let expected: Vec<String> = expected.iter().map(|s| format!("{year}-{s:04}")).collect();
     let mut listed = Vec::new();
-    for page in 1..=3 {
+    let mut after = String::new();
+    loop {
         let body: Value =
-            app.get(&dana, &format!("/api/v1/incidents?per_page=100&page={page}")).await.json().await.unwrap();
+            app.get(&dana, &format!("/api/v1/incidents?per_page=100&after={after}")).await.json().await.unwrap();
         assert_eq!(body["total"].as_i64(), Some(i64::try_from(expected.len()).unwrap()));
         assert_eq!(body["total_capped"], false);
         listed.extend(body["items"].as_array().unwrap().iter().map(|i| i["number"].as_str().unwrap().to_owned()));
+        match body["next_after"].as_str() {
+            Some(next) => after = next.to_owned(),
+            None => break,
+        }
     }
     assert_eq!(listed, expected, "every one of Dana's teams, newest first, and none of Ivan's");
+    // The page reads the same list by key: 25 a page, each next link just past the last shown.
+    let browser = app.browser();
+    app.sign_in(&browser, "dana", PASSWORD).await;
+    let page = browser.get(app.url("/incidents?status=intake")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("{} to {}", expected[0], expected[24])), "{page}");
+    assert!(!page.contains("rel=\"prev\""), "the list's start has nothing before it");
+    let next = format!("/incidents?status=intake&#38;after={}", expected[24]);
+    assert!(page.contains(&format!("href=\"{next}\" rel=\"next\"")), "{page}");
+    let page = browser.get(app.url(&next.replace("&#38;", "&"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("{} to {}", expected[25], expected[49])), "{page}");
+    assert!(page.contains(&format!("href=\"/incidents?status=intake&#38;before={}\" rel=\"prev\"", expected[25])));
+    let bad = browser.get(app.url("/incidents?after=nonsense")).send().await.unwrap().text().await.unwrap();
+    assert!(bad.contains("The filter was ignored"), "{bad}");
     let filtered: Value = app.get(&dana, "/api/v1/incidents?per_page=100&status=intake").await.json().await.unwrap();
     assert_eq!(filtered["total"].as_i64(), Some(i64::try_from(expected.len()).unwrap()));
     let ivans: Value = app.get(&ivan, "/api/v1/incidents?per_page=100").await.json().await.unwrap();

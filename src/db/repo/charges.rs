@@ -9,6 +9,7 @@ use crate::db::{DbConnection, MultiBackend};
 use crate::domain::approx::OffenseDate;
 use crate::domain::charge::{Charge, Mapping, MappingStatus, Review};
 use crate::domain::ids::{ChargeId, ExhibitId, MappingId, UserId};
+use crate::domain::incident::{Position, Slice};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = charges)]
@@ -220,6 +221,8 @@ enum MappingOrder {
     ByCount,
     /// Oldest proposal first: how a review queue is worked.
     ByProposal,
+    /// Newest proposal first: a review queue read backward from a key.
+    ByProposalNewestFirst,
 }
 
 fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrder) -> QueryResult<Vec<Mapping>> {
@@ -240,6 +243,7 @@ fn load_numbered(
             mappings::proposed_at.asc(),
         )),
         MappingOrder::ByProposal => query.order((mappings::proposed_at.asc(), mappings::id.asc())),
+        MappingOrder::ByProposalNewestFirst => query.order((mappings::proposed_at.desc(), mappings::id.desc())),
     };
     let rows: Vec<MappingTuple> = query
         .select((
@@ -307,16 +311,17 @@ pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Optio
     Ok(found.into_iter().next().map(|(incident, m)| (m, incident)))
 }
 
-/// One page of the mappings waiting for review (proposed) in the incidents `user` may see, not
-/// proposed by `user`, oldest first, with their incident numbers, and how many wait (counted
-/// up to `COUNT_CAP`).
+/// One stretch of the mappings waiting for review (proposed) in the incidents `user` may see,
+/// not proposed by `user`, oldest first, with their incident numbers, read by key (proposal
+/// time, then id) from `position`, and how many wait (counted up to `COUNT_CAP`). A cursor
+/// that names no mapping reads as an empty stretch.
 pub fn review_queue(
     conn: &mut DbConnection,
     user: UserId,
     sees_all: bool,
-    page: i64,
+    position: Position<MappingId>,
     per_page: i64,
-) -> QueryResult<(Vec<(String, Mapping)>, super::Counted)> {
+) -> QueryResult<Slice<(String, Mapping)>> {
     let walk = !sees_all && super::incidents::walks_in_order(conn, user)?;
     let mut waiting = mapping_query()
         .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
@@ -333,12 +338,54 @@ pub fn review_queue(
     if !sees_all {
         waiting_count = super::incidents::on_team!(waiting_count, mappings::incident_id, user, walk);
     }
-    let total = super::Counted::from_rows(
+    let counted = super::Counted::from_rows(
         waiting_count.select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
     );
-    let found =
-        load_numbered(conn, waiting.limit(per_page).offset((page - 1).max(0) * per_page), MappingOrder::ByProposal)?;
-    Ok((found, total))
+    // The cursor's own place in the order: its proposal time (a mapping is never deleted).
+    let key = |conn: &mut DbConnection, id: MappingId| -> QueryResult<Option<(PrimitiveDateTime, String)>> {
+        let at = mappings::table
+            .filter(mappings::id.eq(id.to_string()))
+            .select(mappings::proposed_at)
+            .first::<PrimitiveDateTime>(conn)
+            .optional()?;
+        Ok(at.map(|at| (at, id.to_string())))
+    };
+    let page = per_page + 1;
+    let mut found = match position {
+        Position::Start => load_numbered(conn, waiting.limit(page), MappingOrder::ByProposal)?,
+        Position::After(id) => match key(conn, id)? {
+            None => Vec::new(),
+            Some((at, id)) => load_numbered(
+                conn,
+                waiting
+                    .filter(mappings::proposed_at.gt(at).or(mappings::proposed_at.eq(at).and(mappings::id.gt(id))))
+                    .limit(page),
+                MappingOrder::ByProposal,
+            )?,
+        },
+        Position::Before(id) => match key(conn, id)? {
+            None => Vec::new(),
+            Some((at, id)) => load_numbered(
+                conn,
+                waiting
+                    .filter(mappings::proposed_at.lt(at).or(mappings::proposed_at.eq(at).and(mappings::id.lt(id))))
+                    .limit(page),
+                MappingOrder::ByProposalNewestFirst,
+            )?,
+        },
+    };
+    let more = found.len() > usize::try_from(per_page).unwrap_or(usize::MAX);
+    found.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    if matches!(position, Position::Before(_)) {
+        found.reverse();
+    }
+    let (first, last) = (found.first().map(|(_, m)| m.id.to_string()), found.last().map(|(_, m)| m.id.to_string()));
+    let (next, previous) = match position {
+        Position::Start => (more.then_some(last).flatten(), None),
+        Position::After(_) => (more.then_some(last).flatten(), first),
+        Position::Before(_) => (last, more.then_some(first).flatten()),
+    };
+    Ok(Slice { items: found, per_page, total: counted.total, capped: counted.capped, next, previous })
 }
 
 /// Changes a mapping's status, if it is still `expected`; returns the rows changed.

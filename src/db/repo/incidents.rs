@@ -8,7 +8,8 @@ use crate::db::{DbConnection, MultiBackend};
 use crate::domain::approx::{Bound, Headcount, Period};
 use crate::domain::ids::{IncidentId, IncidentNumber, UserId};
 use crate::domain::incident::{
-    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentStatus, IncidentSummary, Member, Page, Subject, Victim,
+    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentStatus, IncidentSummary, Member, Position, Slice,
+    Subject, Victim,
 };
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -421,12 +422,13 @@ fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// One page of incidents matching `filter`, newest number first.
+/// One stretch of the incidents matching `filter`, newest number first, read by key from the
+/// filter's position (incident numbers order by year, then sequence).
 pub fn list(
     conn: &mut DbConnection,
     filter: &IncidentFilter,
     visibility: Visibility,
-) -> QueryResult<Page<IncidentSummary>> {
+) -> QueryResult<Slice<IncidentSummary>> {
     let unfiltered = filter.status.is_none()
         && filter.ai_modality.is_none()
         && filter.district.is_none()
@@ -452,12 +454,25 @@ pub fn list(
             .len(),
     };
     let counted = super::Counted::from_rows(counted);
-    let rows: Vec<IncidentRow> = filtered(filter, visibility, walk)
-        .order((incidents::year.desc(), incidents::seq.desc()))
-        .limit(filter.per_page)
-        .offset((filter.page - 1) * filter.per_page)
-        .select(IncidentRow::as_select())
-        .load(conn)?;
+    // One row past the stretch tells whether the list goes on in the direction read.
+    let query = filtered(filter, visibility, walk).limit(filter.per_page + 1).select(IncidentRow::as_select());
+    let newest_first = (incidents::year.desc(), incidents::seq.desc());
+    let mut rows: Vec<IncidentRow> = match filter.position {
+        Position::Start => query.order(newest_first).load(conn)?,
+        Position::After(key) => query
+            .filter(incidents::year.lt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.lt(key.seq()))))
+            .order(newest_first)
+            .load(conn)?,
+        Position::Before(key) => query
+            .filter(incidents::year.gt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.gt(key.seq()))))
+            .order((incidents::year.asc(), incidents::seq.asc()))
+            .load(conn)?,
+    };
+    let more = rows.len() > usize::try_from(filter.per_page).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(filter.per_page).unwrap_or(usize::MAX));
+    if matches!(filter.position, Position::Before(_)) {
+        rows.reverse();
+    }
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut modalities = modalities_of(conn, &ids)?;
     let items = rows
@@ -475,8 +490,16 @@ pub fn list(
                 updated_at: row.updated_at,
             })
         })
-        .collect::<QueryResult<Vec<_>>>()?;
-    Ok(Page { items, total: counted.total, page: filter.page, per_page: filter.per_page, capped: counted.capped })
+        .collect::<QueryResult<Vec<IncidentSummary>>>()?;
+    let (first, last) = (items.first().map(|i| i.number.to_string()), items.last().map(|i| i.number.to_string()));
+    let (next, previous) = match filter.position {
+        Position::Start => (more.then_some(last).flatten(), None),
+        // Read forward from a key: the key's own stretch lies before.
+        Position::After(_) => (more.then_some(last).flatten(), first),
+        // Read backward from a key: the key itself lies after.
+        Position::Before(_) => (last, more.then_some(first).flatten()),
+    };
+    Ok(Slice { items, total: counted.total, per_page: filter.per_page, capped: counted.capped, next, previous })
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

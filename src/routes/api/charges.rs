@@ -484,27 +484,15 @@ const QUEUE_PER_PAGE_MAX: i64 = 500;
 async fn queue(
     state: web::Data<AppState>,
     ApiUser(user): ApiUser,
-    query: web::Query<super::PageQuery>,
+    query: web::Query<super::SliceQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (page, per_page) = query.parse(QUEUE_PER_PAGE_MAX)?;
-    let queue = state.run(move |conn| service::review_queue(conn, &user, page, per_page)).await?;
-    let pages = queue.page_count();
-    Ok(HttpResponse::Ok().json(super::PageBody {
-        items: queue
-            .items
-            .iter()
-            .map(|(incident, m)| {
-                let mut v = mapping_json(m, None);
-                v["incident"] = json!(incident);
-                v
-            })
-            .collect::<Vec<_>>(),
-        page,
-        per_page,
-        total: queue.total,
-        pages,
-        total_capped: queue.capped,
-    }))
+    let (position, per_page) = query.parse(QUEUE_PER_PAGE_MAX)?;
+    let queue = state.run(move |conn| service::review_queue(conn, &user, position, per_page)).await?;
+    Ok(HttpResponse::Ok().json(super::SliceBody::of(queue, |(incident, m)| {
+        let mut v = mapping_json(&m, None);
+        v["incident"] = json!(incident);
+        v
+    })))
 }
 
 async fn deadlines(state: web::Data<AppState>, ApiUser(user): ApiUser) -> Result<HttpResponse, AppError> {

@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::{PageBody, rfc3339};
+use super::{PageBody, SliceBody, rfc3339};
 use crate::domain::approx::Bound;
 use crate::domain::ids::IncidentNumber;
 use crate::domain::incident::{
@@ -301,16 +301,8 @@ async fn list(
     query: web::Query<RawIncidentFilter>,
 ) -> Result<HttpResponse, AppError> {
     let filter = IncidentFilter::parse(&query)?;
-    let page = state.run(move |conn| service::list(conn, &user, &filter)).await?;
-    let pages = page.page_count();
-    Ok(HttpResponse::Ok().json(PageBody {
-        items: page.items.into_iter().map(IncidentSummaryView::from).collect::<Vec<_>>(),
-        page: page.page,
-        per_page: page.per_page,
-        total: page.total,
-        pages,
-        total_capped: page.capped,
-    }))
+    let slice = state.run(move |conn| service::list(conn, &user, &filter)).await?;
+    Ok(HttpResponse::Ok().json(SliceBody::of(slice, IncidentSummaryView::from)))
 }
 
 async fn create(

@@ -65,6 +65,63 @@ impl PageQuery {
     }
 }
 
+/// `?after=&before=&per_page=` of a list read by key: its start and 100 a stretch unless asked
+/// otherwise.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SliceQuery {
+    #[serde(default)]
+    pub after: String,
+    #[serde(default)]
+    pub before: String,
+    #[serde(default)]
+    pub per_page: Option<i64>,
+}
+
+impl SliceQuery {
+    /// Where the stretch starts, and its size (at most `max`).
+    pub fn parse<K: std::str::FromStr>(
+        &self,
+        max: i64,
+    ) -> Result<(crate::domain::incident::Position<K>, i64), crate::error::AppError> {
+        let mut errors = crate::domain::ValidationErrors::new();
+        let position = crate::domain::incident::Position::parse(&self.after, &self.before, &mut errors);
+        let per_page = self.per_page.unwrap_or(100.min(max));
+        if !(1..=max).contains(&per_page) {
+            errors.add("per_page", format!("must be between 1 and {max}"));
+        }
+        errors.into_result()?;
+        Ok((position, per_page))
+    }
+}
+
+/// One stretch of a list read by key, with the cursors to the stretches on either side.
+#[derive(Debug, Serialize)]
+pub struct SliceBody<T> {
+    pub items: Vec<T>,
+    pub per_page: i64,
+    pub total: i64,
+    /// Counting stopped at `total`: more match (counted up to 1,000).
+    pub total_capped: bool,
+    /// Pass as `after` to read the next stretch; null at the list's end.
+    pub next_after: Option<String>,
+    /// Pass as `before` to read the stretch before; null at the list's start.
+    pub previous_before: Option<String>,
+}
+
+impl<T> SliceBody<T> {
+    pub fn of<S>(slice: crate::domain::incident::Slice<S>, view: impl FnMut(S) -> T) -> SliceBody<T> {
+        SliceBody {
+            items: slice.items.into_iter().map(view).collect(),
+            per_page: slice.per_page,
+            total: slice.total,
+            total_capped: slice.capped,
+            next_after: slice.next,
+            previous_before: slice.previous,
+        }
+    }
+}
+
 /// A page of results with its position in the whole list.
 #[derive(Debug, Serialize)]
 pub struct PageBody<T> {

@@ -9,8 +9,8 @@ use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
 use crate::domain::approx::Period;
 use crate::domain::incident::{
-    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, RawIncident, RawIncidentFilter,
-    RawSubject, RawVictim, VictimKind,
+    AiModality, Incident, IncidentDraft, IncidentFilter, IncidentPatch, IncidentStatus, Position, RawIncident,
+    RawIncidentFilter, RawSubject, RawVictim, VictimKind,
 };
 use crate::domain::policy::{self, CaseWork};
 use crate::error::{AppError, PageError};
@@ -76,19 +76,24 @@ struct ListPage {
     /// How many match, in words ("more than 1000" past the count's cap).
     total: String,
     one: bool,
-    /// " or more" when the count stopped at its cap: the page count is then a floor.
-    pages_more: &'static str,
-    page: i64,
-    page_count: i64,
+    /// The first and last incident numbers shown, in words.
+    shown: String,
+    /// The list's start, when this is not it.
+    first_link: Option<String>,
     prev_link: Option<String>,
     next_link: Option<String>,
     can_create: bool,
     deadlines: Vec<super::views::DeadlineRow>,
 }
 
-fn page_link(filter: &RawIncidentFilter, page: i64) -> String {
+/// The list with the same filter, from `position` (a cursor the list gave).
+fn page_link(filter: &RawIncidentFilter, position: Position<&str>) -> String {
     let mut query = filter.clone();
-    query.page = page.to_string();
+    (query.after, query.before) = match position {
+        Position::Start => (String::new(), String::new()),
+        Position::After(key) => (key.to_owned(), String::new()),
+        Position::Before(key) => (String::new(), key.to_owned()),
+    };
     format!("/incidents?{}", serde_html_form::to_string(&query).unwrap_or_default())
 }
 
@@ -113,7 +118,6 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
             Ok((page, deadlines))
         })
         .await?;
-    let page_count = page.page_count();
     let rows = page
         .items
         .iter()
@@ -141,16 +145,20 @@ async fn list(state: web::Data<AppState>, user: SessionUser, req: HttpRequest) -
             |m| m.label(),
             |c| Some(c) == filter.ai_modality.map(|m| m.as_str()),
         ),
-        prev_link: (page.page > 1).then(|| page_link(&raw, page.page - 1)),
-        next_link: (page.page < page_count).then(|| page_link(&raw, page.page + 1)),
+        first_link: page.previous.is_some().then(|| page_link(&raw, Position::Start)),
+        prev_link: page.previous.as_deref().map(|key| page_link(&raw, Position::Before(key))),
+        next_link: page.next.as_deref().map(|key| page_link(&raw, Position::After(key))),
+        shown: page
+            .items
+            .first()
+            .zip(page.items.last())
+            .map(|(a, b)| format!("{} to {}", a.number, b.number))
+            .unwrap_or_default(),
         can_create: policy::open_incident(user.user()).is_ok(),
         deadlines: super::views::deadline_rows(&deadlines),
         rows,
         total: page.total_words(),
         one: page.total == 1 && !page.capped,
-        pages_more: if page.capped { " or more" } else { "" },
-        page: page.page,
-        page_count,
         filter: raw,
         filter_error,
         chrome: user.chrome,

@@ -81,6 +81,24 @@ impl PageQuery {
     }
 }
 
+/// `?after=K` or `?before=K` of a list read by key that takes nothing else.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CursorQuery {
+    #[serde(default)]
+    after: String,
+    #[serde(default)]
+    before: String,
+}
+
+impl CursorQuery {
+    pub fn position<K: std::str::FromStr>(&self) -> Result<crate::domain::incident::Position<K>, AppError> {
+        let mut errors = crate::domain::ValidationErrors::new();
+        let position = crate::domain::incident::Position::parse(&self.after, &self.before, &mut errors);
+        errors.into_result()?;
+        Ok(position)
+    }
+}
+
 pub use crate::domain::format_time;
 
 pub async fn not_found(_req: HttpRequest) -> HttpResponse {

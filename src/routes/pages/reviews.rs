@@ -220,10 +220,9 @@ struct QueuePage {
     /// Mappings waiting in all, in words; the page shows them a page at a time, oldest first.
     total: String,
     any_waiting: bool,
-    /// " or more" when the count stopped at its cap: the page count is then a floor.
-    pages_more: &'static str,
-    page: i64,
-    page_count: i64,
+    first_link: Option<String>,
+    previous_link: Option<String>,
+    next_link: Option<String>,
     reviewer: bool,
 }
 
@@ -233,17 +232,17 @@ const QUEUE_PER_PAGE: i64 = 25;
 async fn queue_page(
     state: web::Data<AppState>,
     user: SessionUser,
-    query: web::Query<super::PageQuery>,
+    query: web::Query<super::CursorQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let page = query.number()?;
+    let position = query.position()?;
     let viewer = user.user().clone();
-    let queue = state.run(move |conn| service::review_queue(conn, &viewer, page, QUEUE_PER_PAGE)).await?;
+    let queue = state.run(move |conn| service::review_queue(conn, &viewer, position, QUEUE_PER_PAGE)).await?;
     render(&QueuePage {
         total: queue.total_words(),
         any_waiting: queue.total > 0,
-        pages_more: if queue.capped { " or more" } else { "" },
-        page: queue.page,
-        page_count: queue.page_count(),
+        first_link: queue.previous.is_some().then(|| "/reviews".to_owned()),
+        previous_link: queue.previous.as_ref().map(|id| format!("/reviews?before={id}")),
+        next_link: queue.next.as_ref().map(|id| format!("/reviews?after={id}")),
         items: {
             let law = Law::catalog_only(service::catalog()?);
             queue.items.iter().map(|(incident, m)| mapping_view(incident, m, &law)).collect()
