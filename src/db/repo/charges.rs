@@ -221,8 +221,6 @@ enum MappingOrder {
     ByCount,
     /// Oldest proposal first: how a review queue is worked.
     ByProposal,
-    /// Newest proposal first: a review queue read backward from a key.
-    ByProposalNewestFirst,
 }
 
 fn load_mappings(conn: &mut DbConnection, query: MappingQuery, order: MappingOrder) -> QueryResult<Vec<Mapping>> {
@@ -243,7 +241,6 @@ fn load_numbered(
             mappings::proposed_at.asc(),
         )),
         MappingOrder::ByProposal => query.order((mappings::proposed_at.asc(), mappings::id.asc())),
-        MappingOrder::ByProposalNewestFirst => query.order((mappings::proposed_at.desc(), mappings::id.desc())),
     };
     let rows: Vec<MappingTuple> = query
         .select((
@@ -323,23 +320,18 @@ pub fn review_queue(
     per_page: i64,
 ) -> QueryResult<Slice<(String, Mapping)>> {
     let walk = !sees_all && super::incidents::walks_in_order(conn, user)?;
-    let mut waiting = mapping_query()
-        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
-        .filter(mappings::proposed_by.ne(user.to_string()));
-    if !sees_all {
-        waiting = super::incidents::on_team!(waiting, mappings::incident_id, user, walk);
-    }
-    // Counted on the mappings alone (each has its count and exhibit), by the status index, and
-    // only as far as `COUNT_CAP`.
-    let mut waiting_count = mappings::table
-        .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
-        .filter(mappings::proposed_by.ne(user.to_string()))
-        .into_boxed::<MultiBackend>();
-    if !sees_all {
-        waiting_count = super::incidents::on_team!(waiting_count, mappings::incident_id, user, walk);
-    }
+    // The mappings waiting, on the mappings alone (each has its count and exhibit): counted and
+    // read by key along the status index; the stretch's details are joined in afterwards, for
+    // its ids only, so that the planner is never handed the five-table join with the team check.
+    let waiting = || {
+        let query = mappings::table
+            .filter(mappings::status.eq(MappingStatus::Proposed.as_str()))
+            .filter(mappings::proposed_by.ne(user.to_string()))
+            .into_boxed::<MultiBackend>();
+        if sees_all { query } else { super::incidents::on_team!(query, mappings::incident_id, user, walk) }
+    };
     let counted = super::Counted::from_rows(
-        waiting_count.select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
+        waiting().select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
     );
     // The cursor's own place in the order: its proposal time (a mapping is never deleted).
     let key = |conn: &mut DbConnection, id: MappingId| -> QueryResult<Option<(PrimitiveDateTime, String)>> {
@@ -351,34 +343,32 @@ pub fn review_queue(
         Ok(at.map(|at| (at, id.to_string())))
     };
     let page = per_page + 1;
-    let mut found = match position {
-        Position::Start => load_numbered(conn, waiting.limit(page), MappingOrder::ByProposal)?,
+    let oldest_first = (mappings::proposed_at.asc(), mappings::id.asc());
+    let mut ids: Vec<String> = match position {
+        Position::Start => waiting().order(oldest_first).limit(page).select(mappings::id).load(conn)?,
         Position::After(id) => match key(conn, id)? {
             None => Vec::new(),
-            Some((at, id)) => load_numbered(
-                conn,
-                waiting
-                    .filter(mappings::proposed_at.gt(at).or(mappings::proposed_at.eq(at).and(mappings::id.gt(id))))
-                    .limit(page),
-                MappingOrder::ByProposal,
-            )?,
+            Some((at, id)) => waiting()
+                .filter(mappings::proposed_at.gt(at).or(mappings::proposed_at.eq(at).and(mappings::id.gt(id))))
+                .order(oldest_first)
+                .limit(page)
+                .select(mappings::id)
+                .load(conn)?,
         },
         Position::Before(id) => match key(conn, id)? {
             None => Vec::new(),
-            Some((at, id)) => load_numbered(
-                conn,
-                waiting
-                    .filter(mappings::proposed_at.lt(at).or(mappings::proposed_at.eq(at).and(mappings::id.lt(id))))
-                    .limit(page),
-                MappingOrder::ByProposalNewestFirst,
-            )?,
+            Some((at, id)) => waiting()
+                .filter(mappings::proposed_at.lt(at).or(mappings::proposed_at.eq(at).and(mappings::id.lt(id))))
+                .order((mappings::proposed_at.desc(), mappings::id.desc()))
+                .limit(page)
+                .select(mappings::id)
+                .load(conn)?,
         },
     };
-    let more = found.len() > usize::try_from(per_page).unwrap_or(usize::MAX);
-    found.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
-    if matches!(position, Position::Before(_)) {
-        found.reverse();
-    }
+    let more = ids.len() > usize::try_from(per_page).unwrap_or(usize::MAX);
+    ids.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    // A stretch's ids: as many as a page holds (at most 500), never a list that grows with data.
+    let found = load_numbered(conn, mapping_query().filter(mappings::id.eq_any(ids)), MappingOrder::ByProposal)?;
     let (first, last) = (found.first().map(|(_, m)| m.id.to_string()), found.last().map(|(_, m)| m.id.to_string()));
     let (next, previous) = match position {
         Position::Start => (more.then_some(last).flatten(), None),

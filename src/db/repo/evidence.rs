@@ -450,7 +450,9 @@ pub fn with_recorded_problems(
         .filter(custody_events::digest_matched.eq(false).or(custody_events::action.eq("discrepancy")))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(exhibits::incident_id.eq_any(super::incidents::teams_of(user)));
+        // Problems are rare: each is checked against the team, rather than the member's every
+        // team gathered first (10,000 rows for a member of 10,000 teams, to match none).
+        query = super::incidents::on_team!(query, exhibits::incident_id, user, true);
     }
     query.select(exhibits::number).distinct().load(conn)
 }
@@ -483,7 +485,8 @@ pub fn failed_verifications(
         .order(v::verified_at.desc())
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
-        query = query.filter(exhibits::incident_id.eq_any(super::incidents::teams_of(user)));
+        // Failures are rare: each is checked against the team (see `with_recorded_problems`).
+        query = super::incidents::on_team!(query, exhibits::incident_id, user, true);
     }
     let rows: Vec<(String, String, PrimitiveDateTime, Option<String>)> =
         query.select((exhibits::number, incidents::number, v::verified_at, v::first_problem)).load(conn)?;

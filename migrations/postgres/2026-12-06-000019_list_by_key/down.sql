@@ -1,0 +1,4 @@
+DROP STATISTICS incidents_summary_lower;
+DROP STATISTICS incidents_title_lower;
+DROP INDEX mappings_status_proposed;
+CREATE INDEX mappings_status_proposed ON mappings (status, proposed_at, id, proposed_by);
