@@ -1,3 +1,6 @@
+DROP INDEX custody_events_problems;
+CREATE INDEX custody_events_digest_matched ON custody_events (digest_matched);
+CREATE INDEX custody_events_action ON custody_events (action);
 DROP STATISTICS incidents_summary_lower;
 DROP STATISTICS incidents_title_lower;
 DROP INDEX mappings_status_proposed;

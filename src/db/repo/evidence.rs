@@ -447,7 +447,12 @@ pub fn with_recorded_problems(
 ) -> QueryResult<Vec<String>> {
     let mut query = custody_events::table
         .inner_join(exhibits::table)
-        .filter(custody_events::digest_matched.eq(false).or(custody_events::action.eq("discrepancy")))
+        // Written as the partial index `custody_events_problems` states it, word for word, so
+        // that both backends read that index; `IS FALSE` also lets PostgreSQL count the events
+        // with no digest check (NULL) out, where `NOT digest_matched` had it expect most rows.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "(custody_events.digest_matched IS FALSE OR custody_events.action = 'discrepancy')",
+        ))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
         // Problems are rare: each is checked against the team, rather than the member's every
