@@ -293,6 +293,27 @@ diesel::table! {
         intact -> Bool,
         problems -> Integer,
         first_problem -> Nullable<Text>,
+        run_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    verification_runs (id) {
+        id -> Text,
+        started_at -> Timestamp,
+        finished_at -> Timestamp,
+        incident_id -> Nullable<Text>,
+        exhibit_id -> Nullable<Text>,
+        exhibits -> Integer,
+        failed -> Integer,
+    }
+}
+
+diesel::table! {
+    exhibit_last_verified (exhibit_id) {
+        exhibit_id -> Text,
+        verified_at -> Timestamp,
+        run_id -> Nullable<Text>,
     }
 }
 
@@ -382,6 +403,7 @@ diesel::joinable!(mapping_reviews -> mappings (mapping_id));
 diesel::joinable!(memo_versions -> incidents (incident_id));
 diesel::joinable!(memo_approvals -> memo_versions (memo_version_id));
 diesel::joinable!(exhibit_verifications -> exhibits (exhibit_id));
+diesel::joinable!(exhibit_last_verified -> exhibits (exhibit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -405,6 +427,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     memo_versions,
     memo_approvals,
     exhibit_verifications,
+    verification_runs,
+    exhibit_last_verified,
     sessions,
     sign_in_failures,
     people,

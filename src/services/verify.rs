@@ -707,6 +707,16 @@ fn merge_check(conn: &mut DbConnection, check: ExhibitCheck, report: &mut Verifi
 pub struct PendingVerification {
     exhibits: Vec<PendingExhibit>,
     report: VerificationReport,
+    /// When the records were read, and what was covered: the run as it will be recorded.
+    started_at: time::PrimitiveDateTime,
+    covered: Covered,
+}
+
+/// What a verification run covered.
+enum Covered {
+    Everything,
+    Incident(String),
+    Exhibit(ExhibitId),
 }
 
 /// What a verification keeps of an exhibit once its records are checked: enough to re-hash
@@ -748,9 +758,15 @@ pub fn check_records(
     whole_ledger: bool,
     outside: &[OutsideCheckpoint],
 ) -> Result<PendingVerification, AppError> {
+    let started_at = crate::domain::now_utc();
     db::read_snapshot(conn, |conn| {
         let mut report = VerificationReport::default();
         let scope = scope(conn)?;
+        let covered = match &scope {
+            Scope::Walk(None) => Covered::Everything,
+            Scope::Walk(Some(incident)) => Covered::Incident(incident.clone()),
+            Scope::One(exhibit) => Covered::Exhibit(exhibit.id),
+        };
         let leaves = check_ledger(conn, ledger, outside, whole_ledger, &mut report)?;
         let mut seen = vec![false; leaves.hashes.len()];
         let mut pending = Vec::new();
@@ -772,7 +788,7 @@ pub fn check_records(
         if whole_ledger {
             check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
         }
-        Ok(PendingVerification { exhibits: pending, report })
+        Ok(PendingVerification { exhibits: pending, report, started_at, covered })
     })
 }
 
@@ -1007,7 +1023,7 @@ pub fn hash_files(pending: &mut PendingVerification, store: &dyn BlobStore, prog
 /// failures), and evidence whose custody no longer holds proves nothing until someone looks
 /// again, so its accepted mappings go back to review in the same transaction.
 pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> Result<VerificationReport, AppError> {
-    let PendingVerification { exhibits, report } = pending;
+    let PendingVerification { exhibits, report, started_at, covered } = pending;
     let at = crate::domain::now_utc();
     // What the record states was answered when it was recorded; the verification's own result
     // for an exhibit is whether anything was found altered, missing or unreadable: how many
@@ -1022,15 +1038,32 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
         Some(&(problems, first)) => (problems, Some(first)),
         None => (0, None),
     };
-    // Rows go in by exhibit id, the order of the table's indexes on the exhibit, each with a
-    // time-ordered id: a run then writes each index page once, in key order, where rows in
-    // number order with random ids touched pages all over indexes that grow with every run.
+    // Rows go in by exhibit id, the order of the tables' indexes on the exhibit: a run then
+    // writes each index page once, in key order.
     let mut by_id: Vec<(String, &PendingExhibit)> = exhibits.iter().map(|x| (x.id.to_string(), x)).collect();
     by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let run = uuid::Uuid::now_v7().to_string();
+    let failed = exhibits.iter().filter(|x| result(x).1.is_some()).count();
+    let (incident_id, exhibit_id) = match &covered {
+        Covered::Everything => (None, None),
+        Covered::Incident(id) => (Some(id.clone()), None),
+        Covered::Exhibit(id) => (None, Some(id.to_string())),
+    };
+    let count = |n: usize| i32::try_from(n).map_err(AppError::internal);
+    let new_run = repo::NewRun {
+        id: &run,
+        started_at,
+        finished_at: at,
+        incident_id: incident_id.as_deref(),
+        exhibit_id: exhibit_id.as_deref(),
+        exhibits: count(exhibits.len())?,
+        failed: count(failed)?,
+    };
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
+        repo::record_run(conn, &new_run)?;
         for (_, exhibit) in &by_id {
             let (problems, first) = result(exhibit);
-            repo::record_verification(conn, exhibit.id, at, problems == 0, problems, first)?;
+            repo::record_verification(conn, &run, exhibit.id, at, problems == 0, problems, first)?;
         }
         for exhibit in &exhibits {
             if let (_, Some(problem)) = result(exhibit) {

@@ -449,6 +449,8 @@ async fn damaged_records_are_reported_never_crash(app: TestApp) {
         &app,
         &format!(
             "DELETE FROM exhibit_verifications WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
+             DELETE FROM exhibit_last_verified WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
+             DELETE FROM verification_runs WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
              DELETE FROM custody_events WHERE exhibit_id IN (SELECT id FROM exhibits WHERE number = '{exhibit}'); \
              DELETE FROM exhibits WHERE number = '{exhibit}'"
         ),

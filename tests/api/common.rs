@@ -331,6 +331,8 @@ pub fn table_counts(conn: &mut DbConnection) -> Vec<(String, i64)> {
         ("memo_versions".into(), memo_versions::table.count().get_result(conn).unwrap()),
         ("memo_approvals".into(), memo_approvals::table.count().get_result(conn).unwrap()),
         ("exhibit_verifications".into(), exhibit_verifications::table.count().get_result(conn).unwrap()),
+        ("verification_runs".into(), verification_runs::table.count().get_result(conn).unwrap()),
+        ("exhibit_last_verified".into(), exhibit_last_verified::table.count().get_result(conn).unwrap()),
     ]
 }
 

@@ -382,60 +382,128 @@ pub fn all_sha256(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
     exhibits::table.filter(exhibits::sha256.is_not_null()).select(exhibits::sha256.assume_not_null()).load(conn)
 }
 
-/// Records the outcome of one exhibit's verification.
+/// One verification run as recorded: what it covered (every exhibit when neither an incident
+/// nor an exhibit is named), when, and what it found.
+pub struct NewRun<'a> {
+    pub id: &'a str,
+    pub started_at: PrimitiveDateTime,
+    pub finished_at: PrimitiveDateTime,
+    pub incident_id: Option<&'a str>,
+    pub exhibit_id: Option<&'a str>,
+    pub exhibits: i32,
+    pub failed: i32,
+}
+
+pub fn record_run(conn: &mut DbConnection, run: &NewRun<'_>) -> QueryResult<()> {
+    use crate::db::schema::verification_runs as r;
+    diesel::insert_into(r::table)
+        .values((
+            r::id.eq(run.id),
+            r::started_at.eq(run.started_at),
+            r::finished_at.eq(run.finished_at),
+            r::incident_id.eq(run.incident_id),
+            r::exhibit_id.eq(run.exhibit_id),
+            r::exhibits.eq(run.exhibits),
+            r::failed.eq(run.failed),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records what run `run` found of one exhibit: its result as a new row only where it differs
+/// from the exhibit's last recorded result (or it has none), and, always, that it was verified
+/// at `at`. A run that finds nothing new thus changes one row per exhibit and adds none.
 pub fn record_verification(
     conn: &mut DbConnection,
+    run: &str,
     exhibit: ExhibitId,
     at: PrimitiveDateTime,
     intact: bool,
     problems: i32,
     first_problem: Option<&str>,
 ) -> QueryResult<()> {
+    use crate::db::schema::exhibit_last_verified as last;
     use crate::db::schema::exhibit_verifications as v;
-    diesel::insert_into(v::table)
-        .values((
-            // Time-ordered, so that each run's rows are appended to the primary key's index.
-            v::id.eq(uuid::Uuid::now_v7().to_string()),
-            v::exhibit_id.eq(exhibit.to_string()),
-            v::verified_at.eq(at),
-            v::intact.eq(intact),
-            v::problems.eq(problems),
-            v::first_problem.eq(first_problem),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    let exhibit = exhibit.to_string();
+    let recorded: Option<(bool, i32, Option<String>)> = v::table
+        .filter(v::exhibit_id.eq(&exhibit))
+        .order((v::verified_at.desc(), v::id.desc()))
+        .select((v::intact, v::problems, v::first_problem))
+        .first(conn)
+        .optional()?;
+    if recorded.as_ref().map(|(i, p, f)| (*i, *p, f.as_deref())) != Some((intact, problems, first_problem)) {
+        diesel::insert_into(v::table)
+            .values((
+                // Time-ordered, so that each run's rows are appended to the primary key's index.
+                v::id.eq(uuid::Uuid::now_v7().to_string()),
+                v::exhibit_id.eq(&exhibit),
+                v::verified_at.eq(at),
+                v::intact.eq(intact),
+                v::problems.eq(problems),
+                v::first_problem.eq(first_problem),
+                v::run_id.eq(Some(run)),
+            ))
+            .execute(conn)?;
+    }
+    let changed = diesel::update(last::table.filter(last::exhibit_id.eq(&exhibit)))
+        .set((last::verified_at.eq(at), last::run_id.eq(Some(run))))
+        .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(last::table)
+            .values((last::exhibit_id.eq(&exhibit), last::verified_at.eq(at), last::run_id.eq(Some(run))))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
-/// The latest verification of each exhibit of an incident (those never verified are absent).
+/// The latest verification of each exhibit of an incident (those never verified are absent):
+/// when it was last verified, and the result recorded last.
 pub fn latest_verifications(
     conn: &mut DbConnection,
     incident_id: &str,
 ) -> QueryResult<std::collections::HashMap<ExhibitId, LatestVerification>> {
+    use crate::db::schema::exhibit_last_verified as last;
     use crate::db::schema::exhibit_verifications as v;
-    let rows: Vec<(String, PrimitiveDateTime, bool, Option<String>)> = v::table
+    let times: Vec<(String, PrimitiveDateTime)> = last::table
         .inner_join(exhibits::table)
         .filter(exhibits::incident_id.eq(incident_id.to_owned()))
-        .order((v::exhibit_id.asc(), v::verified_at.desc()))
-        .select((v::exhibit_id, v::verified_at, v::intact, v::first_problem))
+        .select((last::exhibit_id, last::verified_at))
+        .load(conn)?;
+    let times: std::collections::HashMap<String, PrimitiveDateTime> = times.into_iter().collect();
+    // Only results that changed are rows: an exhibit has one, or a few.
+    let rows: Vec<(String, bool, Option<String>)> = v::table
+        .inner_join(exhibits::table)
+        .filter(exhibits::incident_id.eq(incident_id.to_owned()))
+        .order((v::exhibit_id.asc(), v::verified_at.desc(), v::id.desc()))
+        .select((v::exhibit_id, v::intact, v::first_problem))
         .load(conn)?;
     let mut out = std::collections::HashMap::new();
-    for (exhibit, at, intact, problem) in rows {
+    for (exhibit, intact, problem) in rows {
+        let Some(&at) = times.get(&exhibit) else { continue };
         let id: ExhibitId = parse_stored("exhibit id", &exhibit)?;
         out.entry(id).or_insert(LatestVerification { at, intact, problem });
     }
     Ok(out)
 }
 
-/// One exhibit's latest verification, if it was ever verified.
+/// One exhibit's latest verification, if it was ever verified: when it was last verified, and
+/// the result recorded last.
 pub fn latest_verification(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Option<LatestVerification>> {
+    use crate::db::schema::exhibit_last_verified as last;
     use crate::db::schema::exhibit_verifications as v;
-    let row: Option<(PrimitiveDateTime, bool, Option<String>)> = v::table
-        .filter(v::exhibit_id.eq(exhibit.to_string()))
-        .order(v::verified_at.desc())
-        .select((v::verified_at, v::intact, v::first_problem))
+    let at: Option<PrimitiveDateTime> = last::table
+        .filter(last::exhibit_id.eq(exhibit.to_string()))
+        .select(last::verified_at)
         .first(conn)
         .optional()?;
-    Ok(row.map(|(at, intact, problem)| LatestVerification { at, intact, problem }))
+    let Some(at) = at else { return Ok(None) };
+    let row: Option<(bool, Option<String>)> = v::table
+        .filter(v::exhibit_id.eq(exhibit.to_string()))
+        .order((v::verified_at.desc(), v::id.desc()))
+        .select((v::intact, v::first_problem))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(intact, problem)| LatestVerification { at, intact, problem }))
 }
 
 /// Exhibits, in the incidents `member_of` is on (or all), with a custody event that records a
