@@ -867,7 +867,19 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!((f.status, f.page, f.per_page), (Some(IncidentStatus::Intake), 1, 10));
+        assert_eq!((f.status, f.position, f.per_page), (Some(IncidentStatus::Intake), Position::Start, 10));
+        let after = |after: &str, before: &str| {
+            IncidentFilter::parse(&RawIncidentFilter {
+                after: after.into(),
+                before: before.into(),
+                ..Default::default()
+            })
+        };
+        let key: crate::domain::ids::IncidentNumber = "2026-0042".parse().unwrap();
+        assert_eq!(after("2026-0042", "").unwrap().position, Position::After(key));
+        assert_eq!(after("", " 2026-0042 ").unwrap().position, Position::Before(key));
+        assert!(after("2026-0042", "2026-0041").is_err(), "after and before at once");
+        assert!(after("42", "").is_err(), "not an incident number");
         assert!(IncidentFilter::parse(&RawIncidentFilter { per_page: "1000".into(), ..Default::default() }).is_err());
         assert!(IncidentFilter::parse(&RawIncidentFilter { status: "open".into(), ..Default::default() }).is_err());
     }
