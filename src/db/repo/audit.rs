@@ -97,19 +97,21 @@ pub fn batch_from(conn: &mut DbConnection, from: i64, limit: i64) -> QueryResult
 
 /// The newest `limit` records about one incident, newest first.
 pub fn for_incident(conn: &mut DbConnection, incident_id: &str, limit: i64) -> QueryResult<Vec<AuditEntry>> {
-    audit_events::table
-        .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
-        .filter(audit_events::incident_id.eq(incident_id))
-        .order(audit_events::id.desc())
-        .limit(limit)
-        .select((
-            audit_events::id,
-            audit_events::at,
-            users::username.nullable(),
-            audit_events::action,
-            audit_events::detail,
-        ))
-        .load(conn)
+    crate::db::limited(
+        audit_events::table
+            .left_join(users::table.on(audit_events::actor_id.eq(users::id.nullable())))
+            .filter(audit_events::incident_id.eq(incident_id))
+            .order(audit_events::id.desc())
+            .select((
+                audit_events::id,
+                audit_events::at,
+                users::username.nullable(),
+                audit_events::action,
+                audit_events::detail,
+            )),
+        limit,
+    )
+    .load(conn)
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
@@ -132,18 +134,18 @@ pub fn recent(
         let walk = super::incidents::walks_in_order(conn, user)?;
         query = super::incidents::on_team!(query, incidents::id, user, walk);
     }
-    let rows: Vec<(String, i64, PrimitiveDateTime, Option<String>, String, String)> = query
-        .order(audit_events::id.desc())
-        .limit(limit)
-        .select((
+    let rows: Vec<(String, i64, PrimitiveDateTime, Option<String>, String, String)> = crate::db::limited(
+        query.order(audit_events::id.desc()).select((
             incidents::number,
             audit_events::id,
             audit_events::at,
             users::username.nullable(),
             audit_events::action,
             audit_events::detail,
-        ))
-        .load(conn)?;
+        )),
+        limit,
+    )
+    .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(number, id, at, actor, action, detail)| (number, AuditEntry { id, at, actor, action, detail }))

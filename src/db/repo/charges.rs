@@ -331,7 +331,7 @@ pub fn review_queue(
         if sees_all { query } else { super::incidents::on_team!(query, mappings::incident_id, user, walk) }
     };
     let counted = super::Counted::from_rows(
-        waiting().select(mappings::id).limit(super::COUNT_CAP + 1).load::<String>(conn)?.len(),
+        crate::db::limited(waiting().select(mappings::id), super::COUNT_CAP + 1).load::<String>(conn)?.len(),
     );
     // The cursor's own place in the order: its proposal time (a mapping is never deleted).
     let key = |conn: &mut DbConnection, id: MappingId| -> QueryResult<Option<(PrimitiveDateTime, String)>> {
@@ -345,24 +345,28 @@ pub fn review_queue(
     let page = per_page + 1;
     let oldest_first = (mappings::proposed_at.asc(), mappings::id.asc());
     let mut ids: Vec<String> = match position {
-        Position::Start => waiting().order(oldest_first).limit(page).select(mappings::id).load(conn)?,
+        Position::Start => crate::db::limited(waiting().order(oldest_first).select(mappings::id), page).load(conn)?,
         Position::After(id) => match key(conn, id)? {
             None => Vec::new(),
-            Some((at, id)) => waiting()
-                .filter(mappings::proposed_at.gt(at).or(mappings::proposed_at.eq(at).and(mappings::id.gt(id))))
-                .order(oldest_first)
-                .limit(page)
-                .select(mappings::id)
-                .load(conn)?,
+            Some((at, id)) => crate::db::limited(
+                waiting()
+                    .filter(mappings::proposed_at.gt(at).or(mappings::proposed_at.eq(at).and(mappings::id.gt(id))))
+                    .order(oldest_first)
+                    .select(mappings::id),
+                page,
+            )
+            .load(conn)?,
         },
         Position::Before(id) => match key(conn, id)? {
             None => Vec::new(),
-            Some((at, id)) => waiting()
-                .filter(mappings::proposed_at.lt(at).or(mappings::proposed_at.eq(at).and(mappings::id.lt(id))))
-                .order((mappings::proposed_at.desc(), mappings::id.desc()))
-                .limit(page)
-                .select(mappings::id)
-                .load(conn)?,
+            Some((at, id)) => crate::db::limited(
+                waiting()
+                    .filter(mappings::proposed_at.lt(at).or(mappings::proposed_at.eq(at).and(mappings::id.lt(id))))
+                    .order((mappings::proposed_at.desc(), mappings::id.desc()))
+                    .select(mappings::id),
+                page,
+            )
+            .load(conn)?,
         },
     };
     let more = ids.len() > usize::try_from(per_page).unwrap_or(usize::MAX);
@@ -620,16 +624,18 @@ pub fn nearest_deadlines(
         let walk = super::incidents::walks_in_order(conn, user)?;
         query = super::incidents::on_team!(query, charges::incident_id, user, walk);
     }
-    let rows: Vec<(ChargeRow, String, String)> = query
-        .order((
-            charges::limitation_listed.asc(),
-            charges::limitation_deadline.asc(),
-            charges::created_at.asc(),
-            charges::id.asc(),
-        ))
-        .limit(limit)
-        .select((ChargeRow::as_select(), incidents::number, incidents::title))
-        .load(conn)?;
+    let rows: Vec<(ChargeRow, String, String)> = crate::db::limited(
+        query
+            .order((
+                charges::limitation_listed.asc(),
+                charges::limitation_deadline.asc(),
+                charges::created_at.asc(),
+                charges::id.asc(),
+            ))
+            .select((ChargeRow::as_select(), incidents::number, incidents::title)),
+        limit,
+    )
+    .load(conn)?;
     rows.into_iter().map(|(row, number, title)| Ok((number, title, row.into_charge()?))).collect()
 }
 

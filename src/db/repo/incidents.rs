@@ -441,32 +441,43 @@ pub fn list(
     let counted = match visibility {
         // A member's whole list is their memberships, each of an existing incident (a foreign
         // key): counted on the membership index alone, not by looking up every incident.
-        Visibility::MemberOf(user) if unfiltered => incident_members::table
-            .filter(incident_members::user_id.eq(user.to_string()))
-            .select(incident_members::incident_id)
-            .limit(super::COUNT_CAP + 1)
-            .load::<String>(conn)?
-            .len(),
-        _ => filtered(filter, visibility, walk)
-            .select(incidents::id)
-            .limit(super::COUNT_CAP + 1)
+        Visibility::MemberOf(user) if unfiltered => crate::db::limited(
+            incident_members::table
+                .filter(incident_members::user_id.eq(user.to_string()))
+                .select(incident_members::incident_id),
+            super::COUNT_CAP + 1,
+        )
+        .load::<String>(conn)?
+        .len(),
+        _ => crate::db::limited(filtered(filter, visibility, walk).select(incidents::id), super::COUNT_CAP + 1)
             .load::<String>(conn)?
             .len(),
     };
     let counted = super::Counted::from_rows(counted);
     // One row past the stretch tells whether the list goes on in the direction read.
-    let query = filtered(filter, visibility, walk).limit(filter.per_page + 1).select(IncidentRow::as_select());
+    let query = filtered(filter, visibility, walk).select(IncidentRow::as_select());
     let newest_first = (incidents::year.desc(), incidents::seq.desc());
+    let page = filter.per_page + 1;
     let mut rows: Vec<IncidentRow> = match filter.position {
-        Position::Start => query.order(newest_first).load(conn)?,
-        Position::After(key) => query
-            .filter(incidents::year.lt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.lt(key.seq()))))
-            .order(newest_first)
-            .load(conn)?,
-        Position::Before(key) => query
-            .filter(incidents::year.gt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.gt(key.seq()))))
-            .order((incidents::year.asc(), incidents::seq.asc()))
-            .load(conn)?,
+        Position::Start => crate::db::limited(query.order(newest_first), page).load(conn)?,
+        Position::After(key) => crate::db::limited(
+            query
+                .filter(
+                    incidents::year.lt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.lt(key.seq()))),
+                )
+                .order(newest_first),
+            page,
+        )
+        .load(conn)?,
+        Position::Before(key) => crate::db::limited(
+            query
+                .filter(
+                    incidents::year.gt(key.year()).or(incidents::year.eq(key.year()).and(incidents::seq.gt(key.seq()))),
+                )
+                .order((incidents::year.asc(), incidents::seq.asc())),
+            page,
+        )
+        .load(conn)?,
     };
     let more = rows.len() > usize::try_from(filter.per_page).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(filter.per_page).unwrap_or(usize::MAX));
