@@ -676,11 +676,16 @@ pub fn add_tags(
 
 /// The coverage matrix: candidate counts ranked by statutory maximum, each element proven,
 /// proposed or a gap.
-pub fn coverage(
-    conn: &mut DbConnection,
-    user: &User,
-    number: IncidentNumber,
-) -> Result<(Incident, Vec<ChargeCoverage>, Law<'static>), AppError> {
+/// An incident's coverage: each count's elements and the exhibits offered for them, with the
+/// counts themselves and the law they are charged under, read with one load of the incident.
+pub struct Coverage {
+    pub incident: Incident,
+    pub rows: Vec<ChargeCoverage>,
+    pub charges: Vec<Charge>,
+    pub law: Law<'static>,
+}
+
+pub fn coverage(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Coverage, AppError> {
     let incident = incidents::get(conn, user, number)?;
     let incident_id = incident.id.to_string();
     let charges = repo::charges_of(conn, &incident_id)?;
@@ -697,7 +702,7 @@ pub fn coverage(
         &incident.details.victims,
         today(),
     );
-    Ok((incident, rows, law))
+    Ok(Coverage { incident, rows, charges, law })
 }
 
 /// Mappings waiting for this user's review: proposed by someone else, in incidents they may

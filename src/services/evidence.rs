@@ -374,9 +374,10 @@ pub fn with_status(
 ) -> Result<Vec<(Exhibit, Vec<CustodyEvent>, CustodyStatus)>, AppError> {
     let incident_id = incident.id.to_string();
     let latest = repo::latest_verifications(conn, &incident_id)?;
+    let mut events = repo::events_of_incident(conn, &incident_id)?;
     let mut out = Vec::new();
     for exhibit in repo::for_incident(conn, &incident_id)? {
-        let events = repo::events_of(conn, exhibit.id)?;
+        let events = events.remove(&exhibit.id.to_string()).unwrap_or_default();
         let status = custody_status(&exhibit, &events, latest.get(&exhibit.id));
         out.push((exhibit, events, status));
     }

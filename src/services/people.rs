@@ -19,8 +19,13 @@ use crate::services::{audit, incidents};
 /// The incident's people, defendants first.
 pub fn list(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<(Incident, Vec<Person>), AppError> {
     let incident = incidents::get(conn, user, number)?;
-    let people = repo::of_incident(conn, &incident.id.to_string())?;
+    let people = of_incident(conn, &incident)?;
     Ok((incident, people))
+}
+
+/// The people of an incident the caller has already read (and so may see).
+pub fn of_incident(conn: &mut DbConnection, incident: &Incident) -> Result<Vec<Person>, AppError> {
+    Ok(repo::of_incident(conn, &incident.id.to_string())?)
 }
 
 /// Adds a person to the incident.

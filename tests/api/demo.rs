@@ -61,7 +61,7 @@ async fn demo_dataset_loads_once(app: TestApp) {
         for m in custos::services::charges::mappings(&mut conn, &supervisor, incident.number).unwrap() {
             statuses.insert(m.status);
         }
-        let (_, rows, _) = custos::services::charges::coverage(&mut conn, &supervisor, incident.number).unwrap();
+        let rows = custos::services::charges::coverage(&mut conn, &supervisor, incident.number).unwrap().rows;
         for row in &rows {
             provable += usize::from(row.most_serious);
             cells.extend(row.cells.iter().map(|c| c.state));

@@ -128,12 +128,21 @@ pub fn incident_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<S
 }
 
 pub fn for_incident(conn: &mut DbConnection, incident_id: &str) -> QueryResult<Vec<Exhibit>> {
-    let rows: Vec<ExhibitRow> = exhibits::table
+    let parent = diesel::alias!(exhibits as parent);
+    let rows: Vec<(ExhibitRow, Option<String>)> = exhibits::table
+        .left_join(parent.on(exhibits::parent_id.eq(parent.field(exhibits::id).nullable())))
         .filter(exhibits::incident_id.eq(incident_id))
         .order(exhibits::seq.asc())
-        .select(ExhibitRow::as_select())
+        .select((ExhibitRow::as_select(), parent.field(exhibits::number).nullable()))
         .load(conn)?;
-    rows.into_iter().map(|row| with_parent(conn, row)).collect()
+    rows.into_iter().map(|(row, parent)| with_parent_number(row, parent)).collect()
+}
+
+/// An exhibit from its row and its parent's number, read with it in the same statement.
+fn with_parent_number(row: ExhibitRow, parent: Option<String>) -> QueryResult<Exhibit> {
+    let parent =
+        parent.map(|number| number.parse().map_err(|_: String| corrupt("exhibit number", &number))).transpose()?;
+    row.to_exhibit(parent)
 }
 
 /// One page of an incident's exhibits in number order, with the number of them in all:
@@ -228,9 +237,13 @@ pub fn by_ids(
 ) -> QueryResult<std::collections::HashMap<ExhibitId, Exhibit>> {
     debug_assert!(ids.len() <= super::IN_LIST_CHUNK);
     let text: Vec<String> = ids.iter().map(ToString::to_string).collect();
-    let rows: Vec<ExhibitRow> =
-        exhibits::table.filter(exhibits::id.eq_any(&text)).select(ExhibitRow::as_select()).load(conn)?;
-    rows.into_iter().map(|row| with_parent(conn, row).map(|x| (x.id, x))).collect()
+    let parent = diesel::alias!(exhibits as parent);
+    let rows: Vec<(ExhibitRow, Option<String>)> = exhibits::table
+        .left_join(parent.on(exhibits::parent_id.eq(parent.field(exhibits::id).nullable())))
+        .filter(exhibits::id.eq_any(&text))
+        .select((ExhibitRow::as_select(), parent.field(exhibits::number).nullable()))
+        .load(conn)?;
+    rows.into_iter().map(|(row, parent)| with_parent_number(row, parent).map(|x| (x.id, x))).collect()
 }
 
 /// Exhibits whose SHA-1 and MD5 the background pass has yet to compute.
@@ -317,6 +330,27 @@ pub fn events_of(conn: &mut DbConnection, exhibit: ExhibitId) -> QueryResult<Vec
         .select(CustodyEventRow::as_select())
         .load(conn)?;
     rows.iter().map(CustodyEventRow::to_event).collect()
+}
+
+/// The custody events of every exhibit of an incident, in one query: each exhibit's, in
+/// order, by exhibit id. Pages that judge every exhibit's custody read them this way rather
+/// than a query per exhibit.
+pub fn events_of_incident(
+    conn: &mut DbConnection,
+    incident_id: &str,
+) -> QueryResult<std::collections::HashMap<String, Vec<CustodyEvent>>> {
+    let rows: Vec<CustodyEventRow> = custody_events::table
+        .inner_join(exhibits::table)
+        .filter(exhibits::incident_id.eq(incident_id))
+        .order((custody_events::exhibit_id.asc(), custody_events::seq.asc()))
+        .select(CustodyEventRow::as_select())
+        .load(conn)?;
+    let mut out: std::collections::HashMap<String, Vec<CustodyEvent>> = std::collections::HashMap::new();
+    for row in rows {
+        let event = row.to_event()?;
+        out.entry(row.exhibit_id).or_default().push(event);
+    }
+    Ok(out)
 }
 
 /// The custody events of up to `IN_LIST_CHUNK` exhibits, in one query: each exhibit's, in

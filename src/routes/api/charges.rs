@@ -457,8 +457,8 @@ async fn coverage(
     };
     let (incident, rows, law, people) = state
         .run(move |conn| {
-            let (incident, rows, law) = service::coverage(conn, &user, number)?;
-            let (_, people) = crate::services::people::list(conn, &user, number)?;
+            let service::Coverage { incident, rows, law, .. } = service::coverage(conn, &user, number)?;
+            let people = crate::services::people::of_incident(conn, &incident)?;
             Ok((incident, rows, law, people))
         })
         .await?;

@@ -236,9 +236,8 @@ async fn coverage_page(
     let viewer = user.user().clone();
     let (incident, rows, charges, people, law) = state
         .run(move |conn| {
-            let (incident, rows, _) = service::coverage(conn, &viewer, number)?;
-            let (_, charges, law) = service::charges(conn, &viewer, number)?;
-            let (_, people) = crate::services::people::list(conn, &viewer, number)?;
+            let service::Coverage { incident, rows, charges, law } = service::coverage(conn, &viewer, number)?;
+            let people = crate::services::people::of_incident(conn, &incident)?;
             Ok((incident, rows, charges, people, law))
         })
         .await?;
