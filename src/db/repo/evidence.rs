@@ -345,12 +345,7 @@ pub fn events_of_incident(
         .order((custody_events::exhibit_id.asc(), custody_events::seq.asc()))
         .select(CustodyEventRow::as_select())
         .load(conn)?;
-    let mut out: std::collections::HashMap<String, Vec<CustodyEvent>> = std::collections::HashMap::new();
-    for row in rows {
-        let event = row.to_event()?;
-        out.entry(row.exhibit_id).or_default().push(event);
-    }
-    Ok(out)
+    by_exhibit(rows)
 }
 
 /// The custody events of up to `IN_LIST_CHUNK` exhibits, in one query: each exhibit's, in
@@ -367,6 +362,11 @@ pub fn events_of_many(
         .order((custody_events::exhibit_id.asc(), custody_events::seq.asc()))
         .select(CustodyEventRow::as_select())
         .load(conn)?;
+    by_exhibit(rows)
+}
+
+/// Custody event rows, ordered by exhibit and sequence, as each exhibit's events in order.
+fn by_exhibit(rows: Vec<CustodyEventRow>) -> QueryResult<std::collections::HashMap<String, Vec<CustodyEvent>>> {
     let mut out: std::collections::HashMap<String, Vec<CustodyEvent>> = std::collections::HashMap::new();
     for row in rows {
         let event = row.to_event()?;
