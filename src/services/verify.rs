@@ -1061,9 +1061,17 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
     };
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
         repo::record_run(conn, &new_run)?;
-        for (_, exhibit) in &by_id {
-            let (problems, first) = result(exhibit);
-            repo::record_verification(conn, &run, exhibit.id, at, problems == 0, problems, first)?;
+        // A chunk of exhibits a few statements: on PostgreSQL each statement is a round trip,
+        // and a statement per exhibit took 7-26 s for 20,000 exhibits.
+        for chunk in by_id.chunks(crate::db::repo::IN_LIST_CHUNK) {
+            let results: Vec<repo::VerificationResult<'_>> = chunk
+                .iter()
+                .map(|(_, exhibit)| {
+                    let (problems, first_problem) = result(exhibit);
+                    repo::VerificationResult { exhibit: exhibit.id, intact: problems == 0, problems, first_problem }
+                })
+                .collect();
+            repo::record_verifications(conn, &run, at, &results)?;
         }
         for exhibit in &exhibits {
             if let (_, Some(problem)) = result(exhibit) {

@@ -444,49 +444,73 @@ pub fn record_run(conn: &mut DbConnection, run: &NewRun<'_>) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Records what run `run` found of one exhibit: its result as a new row only where it differs
-/// from the exhibit's last recorded result (or it has none), and, always, that it was verified
-/// at `at`. A run that finds nothing new thus changes one row per exhibit and adds none.
-pub fn record_verification(
+/// What a run found of one exhibit.
+pub struct VerificationResult<'a> {
+    pub exhibit: ExhibitId,
+    pub intact: bool,
+    pub problems: i32,
+    pub first_problem: Option<&'a str>,
+}
+
+/// Records what run `run` found of a chunk of exhibits (at most `IN_LIST_CHUNK`), in a few
+/// statements whatever the chunk's size: a result row only for an exhibit whose result differs
+/// from its last recorded one (or that has none), and, for every one, that it was last
+/// verified at `at`. A run that finds nothing new adds no row and moves one row per exhibit.
+pub fn record_verifications(
     conn: &mut DbConnection,
     run: &str,
-    exhibit: ExhibitId,
     at: PrimitiveDateTime,
-    intact: bool,
-    problems: i32,
-    first_problem: Option<&str>,
+    results: &[VerificationResult<'_>],
 ) -> QueryResult<()> {
     use crate::db::schema::exhibit_last_verified as last;
     use crate::db::schema::exhibit_verifications as v;
-    let exhibit = exhibit.to_string();
-    let recorded: Option<(bool, i32, Option<String>)> = v::table
-        .filter(v::exhibit_id.eq(&exhibit))
-        .order((v::verified_at.desc(), v::id.desc()))
-        .select((v::intact, v::problems, v::first_problem))
-        .first(conn)
-        .optional()?;
-    if recorded.as_ref().map(|(i, p, f)| (*i, *p, f.as_deref())) != Some((intact, problems, first_problem)) {
+    debug_assert!(results.len() <= super::IN_LIST_CHUNK);
+    let ids: Vec<String> = results.iter().map(|r| r.exhibit.to_string()).collect();
+    // Each exhibit's recorded results, newest first: only its changes, so a few rows each.
+    let recorded: Vec<(String, bool, i32, Option<String>)> = v::table
+        .filter(v::exhibit_id.eq_any(&ids))
+        .order((v::exhibit_id.asc(), v::verified_at.desc(), v::id.desc()))
+        .select((v::exhibit_id, v::intact, v::problems, v::first_problem))
+        .load(conn)?;
+    let mut latest: std::collections::HashMap<&str, (bool, i32, Option<&str>)> = std::collections::HashMap::new();
+    for (exhibit, intact, problems, first) in &recorded {
+        latest.entry(exhibit.as_str()).or_insert((*intact, *problems, first.as_deref()));
+    }
+    // A new row only where the result changed: on a run that finds what the last one found,
+    // none; each is its own statement (the two backends share no multi-row insert here).
+    for (r, id) in results.iter().zip(&ids) {
+        if latest.get(id.as_str()) == Some(&(r.intact, r.problems, r.first_problem)) {
+            continue;
+        }
         diesel::insert_into(v::table)
             .values((
                 // Time-ordered, so that each run's rows are appended to the primary key's index.
                 v::id.eq(uuid::Uuid::now_v7().to_string()),
-                v::exhibit_id.eq(&exhibit),
+                v::exhibit_id.eq(id),
                 v::verified_at.eq(at),
-                v::intact.eq(intact),
-                v::problems.eq(problems),
-                v::first_problem.eq(first_problem),
+                v::intact.eq(r.intact),
+                v::problems.eq(r.problems),
+                v::first_problem.eq(r.first_problem),
                 v::run_id.eq(Some(run)),
             ))
             .execute(conn)?;
     }
-    let changed = diesel::update(last::table.filter(last::exhibit_id.eq(&exhibit)))
+    // Every exhibit of the chunk: verified at `at` by `run`, in two statements.
+    diesel::update(last::table.filter(last::exhibit_id.eq_any(&ids)))
         .set((last::verified_at.eq(at), last::run_id.eq(Some(run))))
         .execute(conn)?;
-    if changed == 0 {
-        diesel::insert_into(last::table)
-            .values((last::exhibit_id.eq(&exhibit), last::verified_at.eq(at), last::run_id.eq(Some(run))))
-            .execute(conn)?;
-    }
+    let never_verified = exhibits::table
+        .filter(exhibits::id.eq_any(&ids))
+        .filter(diesel::dsl::not(diesel::dsl::exists(last::table.filter(last::exhibit_id.eq(exhibits::id)))))
+        .select((
+            exhibits::id,
+            at.into_sql::<diesel::sql_types::Timestamp>(),
+            Some(run).into_sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(),
+        ));
+    diesel::insert_into(last::table)
+        .values(never_verified)
+        .into_columns((last::exhibit_id, last::verified_at, last::run_id))
+        .execute(conn)?;
     Ok(())
 }
 
