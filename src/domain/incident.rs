@@ -605,6 +605,33 @@ pub enum Position<K> {
     Before(K),
 }
 
+impl<K> Position<K> {
+    /// Rows read from this position in its own direction, one past a page (the query's
+    /// limit), as the stretch in the list's order, and whether the list goes on beyond it in
+    /// the direction read. Read before a key, rows come nearest first and are turned round.
+    pub fn stretch<T>(&self, mut rows: Vec<T>, per_page: i64) -> (Vec<T>, bool) {
+        let page = usize::try_from(per_page).unwrap_or(usize::MAX);
+        let more = rows.len() > page;
+        rows.truncate(page);
+        if matches!(self, Position::Before(_)) {
+            rows.reverse();
+        }
+        (rows, more)
+    }
+
+    /// The cursors (`next`, `previous`) of a stretch read from this position, given the keys
+    /// of its first and last items and whether `stretch` found more in the direction read.
+    pub fn cursors(&self, more: bool, first: Option<String>, last: Option<String>) -> (Option<String>, Option<String>) {
+        match self {
+            Position::Start => (last.filter(|_| more), None),
+            // Read forward from a key: the key's own stretch lies before.
+            Position::After(_) => (last.filter(|_| more), first),
+            // Read backward from a key: the key itself lies after.
+            Position::Before(_) => (last, first.filter(|_| more)),
+        }
+    }
+}
+
 impl<K: FromStr> Position<K> {
     /// `after` and `before` as a query gives them (empty: absent); both at once is refused.
     pub fn parse(after: &str, before: &str, errors: &mut ValidationErrors) -> Position<K> {
@@ -857,6 +884,20 @@ mod tests {
         assert!(!Closed.can_move_to(Closed));
         assert!(ChargingReview.can_move_to(Charged));
         assert_eq!(Charged.next_steps(), vec![Closed]);
+    }
+
+    #[test]
+    fn a_stretch_is_turned_into_list_order_and_its_cursors_follow_the_direction_read() {
+        let (rows, more) = Position::<i32>::Start.stretch(vec![9, 8, 7], 2);
+        assert_eq!((rows, more), (vec![9, 8], true));
+        let before = Position::Before(5);
+        let (rows, more) = before.stretch(vec![6, 7], 2);
+        assert_eq!((rows, more), (vec![7, 6], false), "read nearest first, shown in list order");
+        let key = |n: Option<&i32>| n.map(ToString::to_string);
+        assert_eq!(before.cursors(more, key(Some(&7)), key(Some(&6))), (Some("6".into()), None));
+        assert_eq!(before.cursors(true, key(Some(&7)), key(Some(&6))), (Some("6".into()), Some("7".into())));
+        assert_eq!(Position::After(9).cursors(false, key(Some(&8)), key(Some(&7))), (None, Some("8".into())));
+        assert_eq!(Position::<i32>::Start.cursors(true, key(Some(&9)), key(Some(&8))), (Some("8".into()), None));
     }
 
     #[test]

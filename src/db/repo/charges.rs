@@ -344,7 +344,7 @@ pub fn review_queue(
     };
     let page = per_page + 1;
     let oldest_first = (mappings::proposed_at.asc(), mappings::id.asc());
-    let mut ids: Vec<String> = match position {
+    let ids: Vec<String> = match position {
         Position::Start => crate::db::limited(waiting().order(oldest_first).select(mappings::id), page).load(conn)?,
         Position::After(id) => match key(conn, id)? {
             None => Vec::new(),
@@ -369,16 +369,11 @@ pub fn review_queue(
             .load(conn)?,
         },
     };
-    let more = ids.len() > usize::try_from(per_page).unwrap_or(usize::MAX);
-    ids.truncate(usize::try_from(per_page).unwrap_or(usize::MAX));
+    let (ids, more) = position.stretch(ids, per_page);
     // A stretch's ids: as many as a page holds (at most 500), never a list that grows with data.
     let found = load_numbered(conn, mapping_query().filter(mappings::id.eq_any(ids)), MappingOrder::ByProposal)?;
-    let (first, last) = (found.first().map(|(_, m)| m.id.to_string()), found.last().map(|(_, m)| m.id.to_string()));
-    let (next, previous) = match position {
-        Position::Start => (more.then_some(last).flatten(), None),
-        Position::After(_) => (more.then_some(last).flatten(), first),
-        Position::Before(_) => (last, more.then_some(first).flatten()),
-    };
+    let key = |item: Option<&(String, Mapping)>| item.map(|(_, m)| m.id.to_string());
+    let (next, previous) = position.cursors(more, key(found.first()), key(found.last()));
     Ok(Slice { items: found, per_page, total: counted.total, capped: counted.capped, next, previous })
 }
 

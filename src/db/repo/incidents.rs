@@ -458,7 +458,7 @@ pub fn list(
     let query = filtered(filter, visibility, walk).select(IncidentRow::as_select());
     let newest_first = (incidents::year.desc(), incidents::seq.desc());
     let page = filter.per_page + 1;
-    let mut rows: Vec<IncidentRow> = match filter.position {
+    let rows: Vec<IncidentRow> = match filter.position {
         Position::Start => crate::db::limited(query.order(newest_first), page).load(conn)?,
         Position::After(key) => crate::db::limited(
             query
@@ -479,11 +479,7 @@ pub fn list(
         )
         .load(conn)?,
     };
-    let more = rows.len() > usize::try_from(filter.per_page).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(filter.per_page).unwrap_or(usize::MAX));
-    if matches!(filter.position, Position::Before(_)) {
-        rows.reverse();
-    }
+    let (rows, more) = filter.position.stretch(rows, filter.per_page);
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut modalities = modalities_of(conn, &ids)?;
     let items = rows
@@ -502,14 +498,8 @@ pub fn list(
             })
         })
         .collect::<QueryResult<Vec<IncidentSummary>>>()?;
-    let (first, last) = (items.first().map(|i| i.number.to_string()), items.last().map(|i| i.number.to_string()));
-    let (next, previous) = match filter.position {
-        Position::Start => (more.then_some(last).flatten(), None),
-        // Read forward from a key: the key's own stretch lies before.
-        Position::After(_) => (more.then_some(last).flatten(), first),
-        // Read backward from a key: the key itself lies after.
-        Position::Before(_) => (last, more.then_some(first).flatten()),
-    };
+    let key = |item: Option<&IncidentSummary>| item.map(|i| i.number.to_string());
+    let (next, previous) = filter.position.cursors(more, key(items.first()), key(items.last()));
     Ok(Slice { items, total: counted.total, per_page: filter.per_page, capped: counted.capped, next, previous })
 }
 
