@@ -285,7 +285,6 @@ impl IncidentDraft {
             total: i64::try_from(self.victims.len()).unwrap_or(i64::MAX),
             page,
             per_page,
-            capped: false,
         }
     }
 
@@ -541,34 +540,20 @@ pub struct IncidentSummary {
     pub updated_at: time::PrimitiveDateTime,
 }
 
-/// One page of a list, with the total across all pages.
+/// One page of a list bounded by one incident (its exhibits, memo versions, victims), counted
+/// in full, with the total across all pages. Lists that grow with the office are read by key
+/// instead (`Slice`).
 #[derive(Debug, Clone)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
-    /// Counting stopped at `total`: the list holds more than that. Lists that grow with the
-    /// office (incidents, the review queue) are counted only so far, so that a page costs the
-    /// same in the tenth year as in the first.
-    pub capped: bool,
 }
 
 impl<T> Page<T> {
     pub fn page_count(&self) -> i64 {
-        let counted = ((self.total + self.per_page - 1) / self.per_page).max(1);
-        // Past the count, a full page may be followed by another.
-        let full = i64::try_from(self.items.len()).unwrap_or(i64::MAX) >= self.per_page;
-        match (self.capped, full) {
-            (true, true) => counted.max(self.page + 1),
-            (true, false) => counted.max(self.page),
-            (false, _) => counted,
-        }
-    }
-
-    /// The total as pages state it: "1000" or "more than 1000".
-    pub fn total_words(&self) -> String {
-        if self.capped { format!("more than {}", self.total) } else { self.total.to_string() }
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
     }
 }
 
@@ -752,23 +737,20 @@ mod tests {
     }
 
     #[test]
-    fn a_capped_count_is_stated_as_a_floor_and_its_pages_lead_on() {
-        let page = |items: usize, total: i64, page: i64, capped: bool| Page {
-            items: vec![(); items],
-            total,
-            page,
+    fn pages_are_counted_and_a_capped_count_is_stated_as_a_floor() {
+        let page = |items: usize, total: i64| Page { items: vec![(); items], total, page: 1, per_page: 25 };
+        assert_eq!(page(25, 60).page_count(), 3);
+        assert_eq!(page(0, 0).page_count(), 1);
+        let slice = |total: i64, capped: bool| Slice {
+            items: vec![(); 25],
             per_page: 25,
+            total,
             capped,
+            next: None,
+            previous: None,
         };
-        assert_eq!((page(25, 60, 1, false).page_count(), page(25, 60, 1, false).total_words()), (3, "60".into()));
-        assert_eq!(page(0, 0, 1, false).page_count(), 1);
-        let capped = page(25, 1000, 1, true);
-        assert_eq!((capped.page_count(), capped.total_words()), (40, "more than 1000".into()));
-        // Past the count a full page is followed by another; a short one is the last.
-        assert_eq!(page(25, 1000, 40, true).page_count(), 41);
-        assert_eq!(page(25, 1000, 57, true).page_count(), 58);
-        assert_eq!(page(7, 1000, 57, true).page_count(), 57);
-        assert_eq!(page(7, 1000, 3, true).page_count(), 40);
+        assert_eq!(slice(60, false).total_words(), "60");
+        assert_eq!(slice(1000, true).total_words(), "more than 1000");
     }
 
     #[test]

@@ -424,7 +424,7 @@ pub fn page_of(conn: &mut DbConnection, incident: &Incident, query: &ExhibitQuer
     };
     let filter = repo::ExhibitListFilter { kind: query.kind.map(|k| k.as_str().to_owned()), offered_for };
     let (items, total) = repo::page_of_incident(conn, &incident_id, &filter, query.page, query.per_page)?;
-    Ok(Page { items, total, page: query.page, per_page: query.per_page, capped: false })
+    Ok(Page { items, total, page: query.page, per_page: query.per_page })
 }
 
 /// Records a custody event by hand.

@@ -233,7 +233,7 @@ pub fn versions_page(
 ) -> Result<Page<MemoVersion>, AppError> {
     let (rows, total) = repo::page(conn, &incident.id.to_string(), page, per_page)?;
     let items = rows.into_iter().map(into_version).collect::<Result<_, _>>()?;
-    Ok(Page { items, total, page, per_page, capped: false })
+    Ok(Page { items, total, page, per_page })
 }
 
 /// A supervisor marks a version approved (once).

@@ -130,7 +130,8 @@ pub struct PageBody<T> {
     pub per_page: i64,
     pub total: i64,
     pub pages: i64,
-    /// Counting stopped at `total`: more match (the incident list and the review queue are
-    /// counted up to 1,000); `pages` then counts at least one page past the current full one.
+    /// Always false: the lists paged this way are bounded by one incident and counted in full
+    /// (the lists counted up to 1,000 are read by key, `SliceBody`). Kept in the response so
+    /// that its shape does not change for clients.
     pub total_capped: bool,
 }
