@@ -674,8 +674,6 @@ pub fn add_tags(
     Ok(repo::tags_of(conn, exhibit.id)?)
 }
 
-/// The coverage matrix: candidate counts ranked by statutory maximum, each element proven,
-/// proposed or a gap.
 /// An incident's coverage: each count's elements and the exhibits offered for them, with the
 /// counts themselves and the law they are charged under, read with one load of the incident.
 pub struct Coverage {
@@ -685,6 +683,8 @@ pub struct Coverage {
     pub law: Law<'static>,
 }
 
+/// The coverage matrix: candidate counts ranked by statutory maximum, each element proven,
+/// proposed or a gap.
 pub fn coverage(conn: &mut DbConnection, user: &User, number: IncidentNumber) -> Result<Coverage, AppError> {
     let incident = incidents::get(conn, user, number)?;
     let incident_id = incident.id.to_string();

@@ -1034,16 +1034,24 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
             found.entry(number).or_insert((0, f.problem.as_str())).0 += 1;
         }
     }
-    let result = |exhibit: &PendingExhibit| match found.get(exhibit.number.to_string().as_str()) {
-        Some(&(problems, first)) => (problems, Some(first)),
-        None => (0, None),
-    };
+    // Each exhibit's result, judged once, in number order.
+    let judged: Vec<(&PendingExhibit, repo::VerificationResult<'_>)> = exhibits
+        .iter()
+        .map(|exhibit| {
+            let (problems, first_problem) = match found.get(exhibit.number.to_string().as_str()) {
+                Some(&(problems, first)) => (problems, Some(first)),
+                None => (0, None),
+            };
+            (exhibit, repo::VerificationResult { exhibit: exhibit.id, intact: problems == 0, problems, first_problem })
+        })
+        .collect();
     // Rows go in by exhibit id, the order of the tables' indexes on the exhibit: a run then
     // writes each index page once, in key order.
-    let mut by_id: Vec<(String, &PendingExhibit)> = exhibits.iter().map(|x| (x.id.to_string(), x)).collect();
+    let mut by_id: Vec<(String, &repo::VerificationResult<'_>)> =
+        judged.iter().map(|(exhibit, result)| (exhibit.id.to_string(), result)).collect();
     by_id.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let run = uuid::Uuid::now_v7().to_string();
-    let failed = exhibits.iter().filter(|x| result(x).1.is_some()).count();
+    let failed = judged.iter().filter(|(_, result)| !result.intact).count();
     let (incident_id, exhibit_id) = match &covered {
         Covered::Everything => (None, None),
         Covered::Incident(id) => (Some(id.clone()), None),
@@ -1064,17 +1072,11 @@ pub fn record_results(conn: &mut DbConnection, pending: PendingVerification) -> 
         // A chunk of exhibits a few statements: on PostgreSQL each statement is a round trip,
         // and a statement per exhibit took 7-26 s for 20,000 exhibits.
         for chunk in by_id.chunks(crate::db::repo::IN_LIST_CHUNK) {
-            let results: Vec<repo::VerificationResult<'_>> = chunk
-                .iter()
-                .map(|(_, exhibit)| {
-                    let (problems, first_problem) = result(exhibit);
-                    repo::VerificationResult { exhibit: exhibit.id, intact: problems == 0, problems, first_problem }
-                })
-                .collect();
+            let results: Vec<&repo::VerificationResult<'_>> = chunk.iter().map(|(_, result)| *result).collect();
             repo::record_verifications(conn, &run, at, &results)?;
         }
-        for exhibit in &exhibits {
-            if let (_, Some(problem)) = result(exhibit) {
+        for (exhibit, result) in &judged {
+            if let Some(problem) = result.first_problem {
                 let reason = format!("custody verification of {} failed: {problem}", exhibit.number);
                 crate::services::reopen::reopen_for_impaired_custody(conn, exhibit.id, &reason)?;
             }

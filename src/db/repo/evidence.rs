@@ -74,13 +74,11 @@ impl ExhibitRow {
 fn with_parent(conn: &mut DbConnection, row: ExhibitRow) -> QueryResult<Exhibit> {
     let parent = match &row.parent_id {
         Some(parent_id) => {
-            let number: String =
-                exhibits::table.filter(exhibits::id.eq(parent_id)).select(exhibits::number).first(conn)?;
-            Some(number.parse().map_err(|_: String| corrupt("exhibit number", &number))?)
+            Some(exhibits::table.filter(exhibits::id.eq(parent_id)).select(exhibits::number).first(conn)?)
         }
         None => None,
     };
-    row.to_exhibit(parent)
+    with_parent_number(row, parent)
 }
 
 pub fn next_seq(conn: &mut DbConnection, incident_id: &str) -> QueryResult<i32> {
@@ -460,7 +458,7 @@ pub fn record_verifications(
     conn: &mut DbConnection,
     run: &str,
     at: PrimitiveDateTime,
-    results: &[VerificationResult<'_>],
+    results: &[&VerificationResult<'_>],
 ) -> QueryResult<()> {
     use crate::db::schema::exhibit_last_verified as last;
     use crate::db::schema::exhibit_verifications as v;
