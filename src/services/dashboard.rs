@@ -21,7 +21,7 @@ pub struct Dashboard {
     pub review_total: String,
     pub deadlines: Vec<Deadline>,
     /// Exhibits whose custody is impaired, with why: not to be relied on.
-    pub impaired: Vec<ImpairedExhibit>,
+    pub impaired: Impaired,
     pub activity: Vec<(String, AuditEntry)>,
 }
 
@@ -42,6 +42,19 @@ pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError>
     })
 }
 
+/// Candidates of each kind (a failed latest verification, an unresolved recorded problem) the
+/// dashboard reads: its cost stays bounded however much an office's history holds.
+const IMPAIRED_CANDIDATES: usize = 50;
+/// Impaired exhibits the dashboard lists.
+const IMPAIRED_SHOWN: usize = 12;
+
+/// The dashboard's impaired exhibits: those listed, and whether others have a failed latest
+/// verification or an unresolved recorded problem too.
+pub struct Impaired {
+    pub listed: Vec<ImpairedExhibit>,
+    pub beyond: bool,
+}
+
 /// An impaired exhibit on the dashboard.
 pub struct ImpairedExhibit {
     pub exhibit: ExhibitNumber,
@@ -50,13 +63,15 @@ pub struct ImpairedExhibit {
 
 /// The impaired exhibits of the incidents the user sees: those whose latest verification
 /// failed or whose record states a problem, each judged by the one custody status.
-fn impaired(
-    conn: &mut DbConnection,
-    member_of: Option<crate::domain::ids::UserId>,
-) -> Result<Vec<ImpairedExhibit>, AppError> {
-    let mut candidates: Vec<String> =
-        evidence_repo::failed_verifications(conn, member_of)?.into_iter().map(|f| f.exhibit).collect();
-    candidates.extend(evidence_repo::with_recorded_problems(conn, member_of)?);
+fn impaired(conn: &mut DbConnection, member_of: Option<crate::domain::ids::UserId>) -> Result<Impaired, AppError> {
+    // One more of each than is examined: whether there are others.
+    let mut failed = evidence_repo::failed_verifications(conn, member_of, IMPAIRED_CANDIDATES as i64 + 1)?;
+    let mut recorded = evidence_repo::with_recorded_problems(conn, member_of, IMPAIRED_CANDIDATES as i64 + 1)?;
+    let mut beyond = failed.len() > IMPAIRED_CANDIDATES || recorded.len() > IMPAIRED_CANDIDATES;
+    failed.truncate(IMPAIRED_CANDIDATES);
+    recorded.truncate(IMPAIRED_CANDIDATES);
+    let mut candidates: Vec<String> = failed.into_iter().map(|f| f.exhibit).collect();
+    candidates.extend(recorded);
     // In number order, which is not text order (E1000 follows E999).
     let mut numbers = candidates
         .iter()
@@ -70,8 +85,12 @@ fn impaired(
         let events = evidence_repo::events_of(conn, exhibit.id)?;
         let status = crate::services::evidence::custody_status_of(conn, &exhibit, &events)?;
         if !status.sound() {
+            if out.len() == IMPAIRED_SHOWN {
+                beyond = true;
+                break;
+            }
             out.push(ImpairedExhibit { exhibit: number, reasons: status.summary() });
         }
     }
-    Ok(out)
+    Ok(Impaired { listed: out, beyond })
 }

@@ -5,7 +5,7 @@ use super::{corrupt, parse_stored};
 use crate::db::DbConnection;
 use crate::db::schema::{custody_events, exhibits, incidents};
 use crate::domain::charge::MappingStatus;
-use crate::domain::custody::{CustodyDetails, CustodyEvent, LatestVerification};
+use crate::domain::custody::{CustodyAction, CustodyDetails, CustodyEvent, LatestVerification};
 use crate::domain::evidence::{Acquisition, Exhibit, ExhibitFile, ExhibitNumber};
 use crate::domain::ids::ExhibitId;
 
@@ -568,7 +568,9 @@ pub fn latest_verification(conn: &mut DbConnection, exhibit: ExhibitId) -> Query
 pub fn with_recorded_problems(
     conn: &mut DbConnection,
     member_of: Option<crate::domain::ids::UserId>,
+    limit: i64,
 ) -> QueryResult<Vec<String>> {
+    let resolved = diesel::alias!(custody_events as resolved);
     let mut query = custody_events::table
         .inner_join(exhibits::table)
         // Written as the partial index `custody_events_problems` states it, word for word, so
@@ -577,13 +579,26 @@ pub fn with_recorded_problems(
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
             "(custody_events.digest_matched IS FALSE OR custody_events.action = 'discrepancy')",
         ))
+        // A problem a later resolution cleared (later in time order, as custody status reads
+        // the history) is no candidate: resolved problems pile up over the years.
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            resolved
+                .filter(resolved.field(custody_events::exhibit_id).eq(custody_events::exhibit_id))
+                .filter(resolved.field(custody_events::action).eq(CustodyAction::Resolved.as_str()))
+                .filter(
+                    resolved.field(custody_events::occurred_at).gt(custody_events::occurred_at).or(resolved
+                        .field(custody_events::occurred_at)
+                        .eq(custody_events::occurred_at)
+                        .and(resolved.field(custody_events::seq).gt(custody_events::seq))),
+                ),
+        )))
         .into_boxed::<crate::db::MultiBackend>();
     if let Some(user) = member_of {
         // Problems are rare: each is checked against the team, rather than the member's every
         // team gathered first (10,000 rows for a member of 10,000 teams, to match none).
         query = super::incidents::on_team!(query, exhibits::incident_id, user, true);
     }
-    query.select(exhibits::number).distinct().load(conn)
+    crate::db::limited(query.select(exhibits::number).distinct().order(exhibits::number.asc()), limit).load(conn)
 }
 
 /// An exhibit whose latest verification failed.
@@ -600,6 +615,7 @@ pub struct FailedVerification {
 pub fn failed_verifications(
     conn: &mut DbConnection,
     member_of: Option<crate::domain::ids::UserId>,
+    limit: i64,
 ) -> QueryResult<Vec<FailedVerification>> {
     use crate::db::schema::exhibit_verifications as v;
     let later = diesel::alias!(crate::db::schema::exhibit_verifications as later);
@@ -617,8 +633,11 @@ pub fn failed_verifications(
         // Failures are rare: each is checked against the team (see `with_recorded_problems`).
         query = super::incidents::on_team!(query, exhibits::incident_id, user, true);
     }
-    let rows: Vec<(String, String, PrimitiveDateTime, Option<String>)> =
-        query.select((exhibits::number, incidents::number, v::verified_at, v::first_problem)).load(conn)?;
+    let rows: Vec<(String, String, PrimitiveDateTime, Option<String>)> = crate::db::limited(
+        query.select((exhibits::number, incidents::number, v::verified_at, v::first_problem)),
+        limit,
+    )
+    .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|(exhibit, incident, verified_at, problem)| FailedVerification {

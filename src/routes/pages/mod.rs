@@ -138,6 +138,8 @@ struct DashboardPage {
     reviewer: bool,
     deadlines: Vec<views::DeadlineRow>,
     impaired: Vec<DashImpaired>,
+    /// Other exhibits have a failed verification or an unresolved custody problem too.
+    impaired_beyond: bool,
     activity: Vec<DashActivity>,
     can_create: bool,
 }
@@ -166,8 +168,10 @@ async fn home(state: web::Data<AppState>, user: SessionUser) -> Result<HttpRespo
         review_total: d.review_total,
         reviewer: policy::reviews(user.user()),
         deadlines: views::deadline_rows(&d.deadlines),
+        impaired_beyond: d.impaired.beyond,
         impaired: d
             .impaired
+            .listed
             .iter()
             .map(|f| DashImpaired {
                 exhibit: f.exhibit.to_string(),
