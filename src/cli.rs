@@ -500,10 +500,14 @@ fn verify(
         },
         None => None,
     };
-    let outside = match verify::outside_checkpoints(&ledger, given.as_ref().map(|(p, n)| (p.as_str(), n.clone()))) {
-        Ok(outside) => outside,
-        Err(e) => return fail(2, &e.with_cause()),
-    };
+    // A whole check holds the ledger to every witnessed checkpoint; an incident's, which
+    // proves its leaves from the tiles, to the last (and any given).
+    let witnessed = if incident.is_none() { verify::Witnessed::All } else { verify::Witnessed::Last };
+    let outside =
+        match verify::outside_checkpoints(&ledger, witnessed, given.as_ref().map(|(p, n)| (p.as_str(), n.clone()))) {
+            Ok(outside) => outside,
+            Err(e) => return fail(2, &e.with_cause()),
+        };
     let scope = |conn: &mut crate::db::DbConnection| services::evidence::verification_scope(conn, incident);
     let started = std::time::Instant::now();
     let mut pending = match verify::check_records(&mut conn, &ledger, scope, incident.is_none(), &outside) {
@@ -532,6 +536,14 @@ fn verify(
                 report.bytes_hashed,
                 report.leaves_checked
             );
+            if incident.is_some() {
+                // A scoped check proves the incident's leaves into a checkpoint; it does not read
+                // the rest of the ledger, and says so.
+                println!(
+                    "{} of those leaves proved into the signed checkpoint by inclusion proofs; the rest of the ledger is checked by `custos verify` without --incident",
+                    report.leaves_proved
+                );
+            }
             // Where the time went, so that a slow run says which part to look at.
             let total = started.elapsed();
             println!(
@@ -548,7 +560,10 @@ fn verify(
                 report_orphans(&mut conn, &store, clean_orphans);
             }
             if report.intact() {
-                println!("OK: every file, custody chain and ledger leaf verifies");
+                match incident {
+                    Some(incident) => println!("OK: every file, custody chain and ledger leaf of {incident} verifies"),
+                    None => println!("OK: every file, custody chain and ledger leaf verifies"),
+                }
                 ExitCode::SUCCESS
             } else {
                 println!("PROBLEMS: {}", report.findings.len());

@@ -77,8 +77,9 @@ impl Ledger {
 
     /// The right edge of the tiled log, first caught up with every committed leaf: full
     /// tiles that filled on the way are stored (once; another instance may have stored the
-    /// same tile first). Costs nothing beyond one query when no leaf was added.
-    fn sync(&self, conn: &mut DbConnection) -> Result<TileLog, AppError> {
+    /// same tile first). Costs nothing beyond one query when no leaf was added. It writes, so
+    /// it is called before a read-only snapshot, never inside one.
+    pub fn sync(&self, conn: &mut DbConnection) -> Result<TileLog, AppError> {
         let mut edge = self.edge.lock().map_err(|_| AppError::internal("ledger edge poisoned"))?;
         let log = match edge.take() {
             Some(log) => catch_up(conn, log)?,
@@ -164,6 +165,33 @@ impl Ledger {
         Ok(notes)
     }
 
+    /// The last checkpoint in the witness file (none if it does not exist or is empty), read
+    /// from the file's end: one exhibit's check needs only the largest witnessed size, and the
+    /// file grows by a line every time the ledger does. A last line that cannot be read is an
+    /// `Err` saying so.
+    pub fn last_witnessed(&self) -> Result<Option<Result<String, String>>, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let cannot = |e: std::io::Error| format!("cannot read {}: {e}", self.witness.display());
+        let mut file = match std::fs::File::open(&self.witness) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot(e)),
+        };
+        // A line is one signed note (a few hundred bytes); the tail holds several.
+        let len = file.metadata().map_err(cannot)?.len();
+        file.seek(SeekFrom::Start(len.saturating_sub(WITNESS_TAIL))).map_err(cannot)?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(cannot)?;
+        let text = String::from_utf8_lossy(&tail);
+        let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else { return Ok(None) };
+        Ok(Some(
+            serde_json::from_str::<Value>(line)
+                .ok()
+                .and_then(|v| v["note"].as_str().map(str::to_owned))
+                .ok_or_else(|| format!("the last line of {WITNESS_FILE} is not a checkpoint record")),
+        ))
+    }
+
     /// The first `width` hashes of a tile, as C2SP `tlog-tiles` serves them (`NotFound` past
     /// the log's right edge).
     pub fn tile(&self, conn: &mut DbConnection, path: TilePath) -> Result<Vec<u8>, AppError> {
@@ -175,6 +203,9 @@ impl Ledger {
         }
     }
 }
+
+/// Bytes read from the end of the witness file for its last checkpoint.
+const WITNESS_TAIL: u64 = 16 * 1024;
 
 /// Leaves read per query while the tiles catch up.
 const LEAF_BATCH: i64 = 10_000;
@@ -371,6 +402,51 @@ pub fn inclusion_proofs(
             .collect::<Result<Vec<_>, _>>()
     })?;
     Ok((checkpoint, proofs))
+}
+
+/// Whether each leaf (index, stored bytes) is in the log whose root at `size` leaves is
+/// `root`: an inclusion proof made from the stored tiles (each read once, O(log n) per leaf)
+/// and checked against that root. A leaf that was altered, or a tile on its path, fails its
+/// proof (`false`); so does a tile that is missing or damaged.
+pub fn prove_leaves(
+    conn: &mut DbConnection,
+    edge: &TileLog,
+    size: u64,
+    root: &[u8; 32],
+    leaves: &[(u64, &[u8])],
+) -> Result<Vec<bool>, AppError> {
+    tiles(conn, edge, |reader| {
+        let mut proved = Vec::with_capacity(leaves.len());
+        for (index, leaf) in leaves {
+            proved.push(match reader.inclusion_proof(*index, size) {
+                Ok(path) => crate::ledger::tree::verify_inclusion(root, size, *index, leaf, &path),
+                Err(TileError::Store(e)) => return Err(TileError::Store(e)),
+                Err(_) => false,
+            });
+        }
+        Ok(proved)
+    })
+}
+
+/// Whether the log at `old` (size, root) is a prefix of the log at `new`: a consistency
+/// proof made from the stored tiles and checked against both roots.
+pub fn prove_consistent(
+    conn: &mut DbConnection,
+    edge: &TileLog,
+    old: (u64, [u8; 32]),
+    new: (u64, [u8; 32]),
+) -> Result<bool, AppError> {
+    if old.0 == new.0 {
+        return Ok(old.1 == new.1);
+    }
+    if old.0 == 0 || old.0 > new.0 {
+        return Ok(false);
+    }
+    tiles(conn, edge, |reader| match reader.consistency_proof(old.0, new.0) {
+        Ok(proof) => Ok(crate::ledger::tree::verify_consistency(&old.1, old.0, &new.1, new.0, &proof)),
+        Err(TileError::Store(e)) => Err(TileError::Store(e)),
+        Err(_) => Ok(false),
+    })
 }
 
 /// Proof that the log at checkpoint `from` is a prefix of the log at checkpoint `to`; both

@@ -26,6 +26,9 @@ pub struct VerificationReport {
     pub blobs_checked: usize,
     pub bytes_hashed: u64,
     pub leaves_checked: u64,
+    /// A scoped check (one exhibit's, one incident's): how many of its leaves an inclusion
+    /// proof put in the signed checkpoint.
+    pub leaves_proved: u64,
     pub checkpoint_size: Option<i64>,
     pub checkpoint_root: Option<String>,
     pub findings: Vec<Finding>,
@@ -58,8 +61,13 @@ pub struct LeafHashes {
     audited: Vec<bool>,
 }
 
-impl LeafHashes {
+/// Where a check finds the ledger leaf an event was recorded as.
+trait Leaves: Sync {
     /// Whether leaf `index` is stored and holds exactly `canonical`; None where it is missing.
+    fn holds(&self, index: i64, canonical: &str) -> Option<bool>;
+}
+
+impl Leaves for LeafHashes {
     fn holds(&self, index: i64, canonical: &str) -> Option<bool> {
         let i = usize::try_from(index).ok()?;
         if *self.missing.get(i)? {
@@ -571,18 +579,40 @@ pub struct OutsideCheckpoint {
     pub note: Result<String, String>,
 }
 
+/// Which of the witness file's checkpoints a check holds the ledger to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Witnessed {
+    /// Every line: the whole check, which reads the whole ledger anyway.
+    All,
+    /// The last line only (the largest; each before it is a prefix of it, which the whole
+    /// check proves): a scoped check, whose cost must not grow with the file, a line a write.
+    Last,
+}
+
 /// The witness file's checkpoints and any given to `verify`, for `check_records`.
-pub fn outside_checkpoints(ledger: &Ledger, given: Option<(&str, String)>) -> Result<Vec<OutsideCheckpoint>, AppError> {
-    let mut out: Vec<OutsideCheckpoint> = ledger
-        .witnessed_checkpoints()
-        .map_err(AppError::internal)?
-        .into_iter()
-        .enumerate()
-        .map(|(n, note)| OutsideCheckpoint {
-            source: format!("the witnessed checkpoint on line {} of the witness file", n + 1),
-            note,
-        })
-        .collect();
+pub fn outside_checkpoints(
+    ledger: &Ledger,
+    witnessed: Witnessed,
+    given: Option<(&str, String)>,
+) -> Result<Vec<OutsideCheckpoint>, AppError> {
+    let mut out: Vec<OutsideCheckpoint> = match witnessed {
+        Witnessed::All => ledger
+            .witnessed_checkpoints()
+            .map_err(AppError::internal)?
+            .into_iter()
+            .enumerate()
+            .map(|(n, note)| OutsideCheckpoint {
+                source: format!("the witnessed checkpoint on line {} of the witness file", n + 1),
+                note,
+            })
+            .collect(),
+        Witnessed::Last => ledger
+            .last_witnessed()
+            .map_err(AppError::internal)?
+            .map(|note| OutsideCheckpoint { source: "the last checkpoint in the witness file".to_owned(), note })
+            .into_iter()
+            .collect(),
+    };
     if let Some((source, note)) = given {
         out.push(OutsideCheckpoint { source: format!("the checkpoint given in {source}"), note: Ok(note) });
     }
@@ -625,7 +655,7 @@ struct ExhibitCheck {
 fn check_exhibit(
     exhibit: &Exhibit,
     stored: &StoredEvents,
-    leaves: &LeafHashes,
+    leaves: &dyn Leaves,
     seen_leaves: &mut [bool],
 ) -> Result<ExhibitCheck, AppError> {
     let mut findings: Vec<Finding> = stored
@@ -759,6 +789,9 @@ pub fn check_records(
     outside: &[OutsideCheckpoint],
 ) -> Result<PendingVerification, AppError> {
     let started_at = crate::domain::now_utc();
+    // One exhibit's check proves its leaves from the stored tiles, whose right edge is
+    // caught up (and any tile that filled stored) before the read-only snapshot begins.
+    let edge = if whole_ledger { None } else { Some(ledger.sync(conn)?) };
     db::read_snapshot(conn, |conn| {
         let mut report = VerificationReport::default();
         let scope = scope(conn)?;
@@ -767,29 +800,241 @@ pub fn check_records(
             Scope::Walk(Some(incident)) => Covered::Incident(incident.clone()),
             Scope::One(exhibit) => Covered::Exhibit(exhibit.id),
         };
-        let leaves = check_ledger(conn, ledger, outside, whole_ledger, &mut report)?;
-        let mut seen = vec![false; leaves.hashes.len()];
         let mut pending = Vec::new();
-        match scope {
-            Scope::One(exhibit) => {
-                let chunk = vec![*exhibit];
-                let events = read_events(conn, &chunk)?;
-                for (exhibit, stored) in chunk.iter().zip(&events) {
-                    let check = check_exhibit(exhibit, stored, &leaves, &mut seen)?;
-                    merge_check(conn, check, &mut report)?;
+        match (scope, &edge) {
+            (Scope::One(exhibit), Some(edge)) => {
+                let checkpoint = proving_checkpoint(conn, ledger, edge, outside, &mut report)?;
+                check_scoped(conn, edge, checkpoint.as_ref(), vec![*exhibit], &mut report, &mut pending)?;
+            }
+            (Scope::Walk(Some(incident)), Some(edge)) => {
+                let checkpoint = proving_checkpoint(conn, ledger, edge, outside, &mut report)?;
+                let keys = repo::keys_in_number_order(conn, Some(&incident))?;
+                for keys in keys.chunks(crate::db::repo::IN_LIST_CHUNK) {
+                    let exhibits = read_chunk(conn, keys, &mut report)?;
+                    check_scoped(conn, edge, checkpoint.as_ref(), exhibits, &mut report, &mut pending)?;
                 }
-                pending.extend(chunk.into_iter().map(PendingExhibit::of));
             }
-            Scope::Walk(incident) => {
-                let keys = repo::keys_in_number_order(conn, incident.as_deref())?;
+            (scope, _) => {
+                let leaves = check_ledger(conn, ledger, outside, whole_ledger, &mut report)?;
+                let mut seen = vec![false; leaves.hashes.len()];
+                let keys = match scope {
+                    Scope::Walk(incident) => repo::keys_in_number_order(conn, incident.as_deref())?,
+                    Scope::One(exhibit) => vec![Ok((exhibit.id, exhibit.number))],
+                };
                 walk(conn, &keys, &leaves, &mut seen, &mut report, &mut pending)?;
+                if whole_ledger {
+                    check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
+                }
             }
-        }
-        if whole_ledger {
-            check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
         }
         Ok(PendingVerification { exhibits: pending, report, started_at, covered })
     })
+}
+
+/// Checks some exhibits' records, each leaf proved into `checkpoint` (a scoped check).
+fn check_scoped(
+    conn: &mut DbConnection,
+    edge: &TileLog,
+    checkpoint: Option<&ProvingCheckpoint>,
+    exhibits: Vec<Exhibit>,
+    report: &mut VerificationReport,
+    pending: &mut Vec<PendingExhibit>,
+) -> Result<(), AppError> {
+    let events = read_events(conn, &exhibits)?;
+    for (exhibit, stored) in exhibits.iter().zip(&events) {
+        let leaves = prove_exhibit_leaves(conn, edge, checkpoint, exhibit, &stored.events, report)?;
+        let check = check_exhibit(exhibit, stored, &leaves, &mut [])?;
+        merge_check(conn, check, report)?;
+    }
+    pending.extend(exhibits.into_iter().map(PendingExhibit::of));
+    Ok(())
+}
+
+/// One exhibit's leaves, as stored, by ledger index.
+struct ExhibitLeaves {
+    hashes: std::collections::HashMap<i64, [u8; 32]>,
+}
+
+impl Leaves for ExhibitLeaves {
+    fn holds(&self, index: i64, canonical: &str) -> Option<bool> {
+        self.hashes.get(&index).map(|hash| *hash == leaf_hash(canonical.as_bytes()))
+    }
+}
+
+/// The signed checkpoint a scoped check proves leaves into.
+struct ProvingCheckpoint {
+    size: u64,
+    root: [u8; 32],
+    /// How findings name it.
+    what: String,
+}
+
+/// The ledger as a scoped check (one exhibit's, one incident's) needs it, at a cost that does
+/// not grow with the ledger: the latest signed checkpoint the tiles reach, its signature, and
+/// a consistency proof from each checkpoint held outside the database (the witness file's
+/// last, and any given) to it, so that a log rewritten or rolled back below them is found.
+/// Each record's leaves are then proved into it (`prove_exhibit_leaves`). The rest of the
+/// ledger is the whole check's (`custos verify`). None where there is no checkpoint to prove
+/// into, or the one there fails its signature (a finding).
+fn proving_checkpoint(
+    conn: &mut DbConnection,
+    ledger: &Ledger,
+    edge: &TileLog,
+    outside: &[OutsideCheckpoint],
+    report: &mut VerificationReport,
+) -> Result<Option<ProvingCheckpoint>, AppError> {
+    let verifier = ledger.verifier()?;
+    let edge_size = i64::try_from(edge.size()).map_err(AppError::internal)?;
+    let Some(row) = ledger_repo::latest_checkpoint_at_most(conn, edge_size)? else { return Ok(None) };
+    let what = format!("the stored checkpoint of size {}", row.tree_size);
+    let signed = match verifier.open_checkpoint(&row.signed_note) {
+        Ok(signed)
+            if i64::try_from(signed.size).ok() == Some(row.tree_size) && hex::encode(signed.root) == row.root_hash =>
+        {
+            signed
+        }
+        Ok(signed) => {
+            report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("{what} differs from its own signed note"),
+                format!("size {} root {}", signed.size, hex::encode(signed.root)),
+                format!("size {} root {}", row.tree_size, row.root_hash),
+            ));
+            return Ok(None);
+        }
+        Err(e) => {
+            report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("{what}: its signature does not verify"),
+                ledger.verifier_key(),
+                e.to_string(),
+            ));
+            return Ok(None);
+        }
+    };
+    report.checkpoint_size = Some(row.tree_size);
+    report.checkpoint_root = Some(hex::encode(signed.root));
+    let stored_size = ledger_repo::size(conn)?;
+    for outside in outside {
+        let note = match &outside.note {
+            Ok(note) => note,
+            Err(problem) => {
+                report.findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
+                continue;
+            }
+        };
+        let witnessed = match verifier.open_checkpoint(note) {
+            Ok(witnessed) => witnessed,
+            Err(e) => {
+                report.findings.push(finding(
+                    None,
+                    None,
+                    None,
+                    &format!("{}: its signature does not verify", outside.source),
+                    ledger.verifier_key(),
+                    e.to_string(),
+                ));
+                continue;
+            }
+        };
+        let witnessed_at = format!("size {} root {}", witnessed.size, hex::encode(witnessed.root));
+        let stored = ledger_repo::checkpoint(conn, i64::try_from(witnessed.size).unwrap_or(i64::MAX))?;
+        if stored.is_none_or(|row| row.root_hash != hex::encode(witnessed.root)) {
+            report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!(
+                    "{}: the database has no checkpoint of size {} with this root (deleted, altered, or the database was rolled back)",
+                    outside.source, witnessed.size
+                ),
+                witnessed_at.clone(),
+                "none".to_owned(),
+            ));
+        }
+        if i64::try_from(witnessed.size).unwrap_or(i64::MAX) > stored_size {
+            report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
+                witnessed.size.to_string(),
+                stored_size.to_string(),
+            ));
+        } else if witnessed.size <= signed.size
+            && !crate::services::ledger::prove_consistent(
+                conn,
+                edge,
+                (witnessed.size, witnessed.root),
+                (signed.size, signed.root),
+            )?
+        {
+            report.findings.push(finding(
+                None,
+                None,
+                None,
+                &format!("{what} does not extend {}: the ledger was rewritten below it", outside.source),
+                witnessed_at,
+                format!("no consistency proof to root {}", hex::encode(signed.root)),
+            ));
+        }
+    }
+    Ok(Some(ProvingCheckpoint { size: signed.size, root: signed.root, what }))
+}
+
+/// One exhibit's leaves: each read by index and, where the checkpoint covers it, proved into
+/// it from O(log n) stored tiles. A leaf rewritten together with its record (which the chain
+/// and the leaf alone cannot show) fails its proof. Events recorded after the checkpoint are
+/// compared with their leaves only, as the whole check does; the next write's checkpoint
+/// covers them.
+fn prove_exhibit_leaves(
+    conn: &mut DbConnection,
+    edge: &TileLog,
+    checkpoint: Option<&ProvingCheckpoint>,
+    exhibit: &Exhibit,
+    events: &[CustodyEvent],
+    report: &mut VerificationReport,
+) -> Result<ExhibitLeaves, AppError> {
+    let mut leaves = ExhibitLeaves { hashes: std::collections::HashMap::new() };
+    let mut texts = Vec::new();
+    for event in events {
+        if let Some(leaf) = ledger_repo::leaf(conn, event.ledger_index)? {
+            leaves.hashes.insert(event.ledger_index, leaf_hash(leaf.as_bytes()));
+            texts.push((event, leaf));
+        }
+    }
+    report.leaves_checked += u64::try_from(leaves.hashes.len()).unwrap_or(0);
+    let Some(checkpoint) = checkpoint else { return Ok(leaves) };
+    let covered: Vec<(&CustodyEvent, u64, &[u8])> = texts
+        .iter()
+        .filter_map(|(e, leaf)| {
+            u64::try_from(e.ledger_index).ok().filter(|i| *i < checkpoint.size).map(|i| (*e, i, leaf.as_bytes()))
+        })
+        .collect();
+    let to_prove: Vec<(u64, &[u8])> = covered.iter().map(|(_, i, leaf)| (*i, *leaf)).collect();
+    let proved = crate::services::ledger::prove_leaves(conn, edge, checkpoint.size, &checkpoint.root, &to_prove)?;
+    for ((event, _, _), proved) in covered.iter().zip(proved) {
+        if proved {
+            report.leaves_proved += 1;
+        } else {
+            report.findings.push(finding(
+                Some(exhibit),
+                Some(event.seq),
+                Some(event.ledger_index),
+                &format!(
+                    "the event's ledger leaf is not the one signed in {}: the leaf, or a stored tile on its proof, was altered",
+                    checkpoint.what
+                ),
+                format!("an inclusion proof to root {}", hex::encode(checkpoint.root)),
+                "a proof that fails",
+            ));
+        }
+    }
+    Ok(leaves)
 }
 
 /// The exhibits of a chunk of keys, in the keys' order, in one query; a chunk holding a
@@ -1096,7 +1341,8 @@ pub fn verify(
     whole_ledger: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<VerificationReport, AppError> {
-    let outside = outside_checkpoints(ledger, None)?;
+    let witnessed = if whole_ledger { Witnessed::All } else { Witnessed::Last };
+    let outside = outside_checkpoints(ledger, witnessed, None)?;
     let mut pending = check_records(conn, ledger, scope, whole_ledger, &outside)?;
     hash_files(&mut pending, store, progress);
     record_results(conn, pending)

@@ -273,6 +273,10 @@ async fn a_rolled_back_or_rewritten_ledger_is_found(app: TestApp) {
     let (code, out) = verify(&app, &[]);
     assert_eq!(code, 1, "the rollback went unnoticed: {out}");
     assert!(out.contains("rolled back"), "{out}");
+    // One exhibit's check, which reads only the witness file's last checkpoint, sees it too.
+    let report: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
+    assert_eq!(report["intact"], false, "{report}");
+    assert!(report.to_string().contains("rolled back"), "{report}");
     // Without the witness file the database alone cannot show it; a checkpoint kept
     // elsewhere can.
     std::fs::remove_file(&witness).unwrap();

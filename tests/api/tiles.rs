@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     the_tree_is_stored_as_tiles_that_clients_proofs_and_a_second_instance_read,
     a_damaged_tile_is_named_by_verify_and_never_signed_into_a_root,
+    one_exhibits_check_proves_its_leaves_against_the_signed_checkpoint,
 );
 
 /// Appends `count` leaves straight to the ledger table, in one statement (no tiles yet: the
@@ -235,4 +236,101 @@ async fn a_damaged_tile_is_named_by_verify_and_never_signed_into_a_root(app: Tes
     let (_, out) = verify(&app, &[]);
     assert!(out.contains("stored ledger tile 0/1 differs"), "{out}");
     assert!(!out.contains("Merkle root differs"), "no checkpoint was signed over the damaged tile:\n{out}");
+}
+
+/// Runs as an attacker who knows how records are hashed: the exhibit's last custody event and
+/// its ledger leaf rewritten together, so that its chain and its leaf still agree.
+fn rewrite_event_and_leaf(app: &TestApp, index: i64, from: &str, to: &str) {
+    let leaf = custos::db::repo::ledger::leaf(&mut app.conn(), index).unwrap().unwrap();
+    let rewritten = leaf.replace(&format!("\"to_custodian\":\"{from}\""), &format!("\"to_custodian\":\"{to}\""));
+    assert_ne!(leaf, rewritten, "the leaf names the custodian: {leaf}");
+    as_attacker(
+        app,
+        &format!(
+            "UPDATE custody_events SET to_custodian = '{to}', event_hash = '{hash}' WHERE ledger_index = {index}; \
+             UPDATE ledger_leaves SET leaf = '{rewritten}' WHERE idx = {index}",
+            hash = custos::ledger::event_hash(&rewritten),
+        ),
+    );
+}
+
+/// The check of one exhibit (the API's and the page's "Verify now") proves each of its leaves
+/// into the latest signed checkpoint from the stored tiles, and holds that checkpoint to the
+/// witness file's, instead of reading the whole ledger: a record rewritten together with its
+/// leaf (which its chain and its leaf alone cannot show) fails its proof, as does a damaged
+/// tile on its path; damage elsewhere in the ledger is `custos verify`'s to find.
+async fn one_exhibits_check_proves_its_leaves_against_the_signed_checkpoint(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let (exhibit, _) = exhibit_with_events(&app, &dana).await;
+    let verify_one = format!("/api/v1/exhibits/{exhibit}/verify");
+    let check = |report: &Value| report["report"].clone();
+    let intact: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(intact["intact"], true, "{intact}");
+    let head: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    assert_eq!(check(&intact)["checkpoint_size"], head["tree_size"], "{intact}");
+    assert_eq!(check(&intact)["leaves_checked"], 3, "its three events' leaves: {intact}");
+    assert_eq!(check(&intact)["leaves_proved"], 3, "{intact}");
+
+    // The transfer and its leaf rewritten together: only the proof can tell.
+    let events: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}")).await.json().await.unwrap();
+    let transfer = events["custody"].as_array().unwrap().iter().find(|e| e["action"] == "transferred").unwrap();
+    let index = transfer["ledger_index"].as_i64().unwrap();
+    rewrite_event_and_leaf(&app, index, "Lab", "Evidence locker");
+    let report: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(report["intact"], false, "{report}");
+    let found = check(&report);
+    let problems: Vec<&str> =
+        found["findings"].as_array().unwrap().iter().map(|f| f["problem"].as_str().unwrap()).collect();
+    assert_eq!(problems.len(), 1, "{report}");
+    assert!(problems[0].contains("is not the one signed in the stored checkpoint"), "{report}");
+    assert_eq!(check(&report)["findings"][0]["ledger_index"], index, "{report}");
+    assert_eq!(check(&report)["leaves_proved"], 2, "{report}");
+    // The incident's check proves the same way; the whole check finds the root changed.
+    let incident = &exhibit[..exhibit.rfind('-').unwrap()];
+    let (code, out) = verify(&app, &["--incident", incident]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not the one signed in the stored checkpoint") && out.contains(&exhibit), "{out}");
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Merkle root differs"), "{out}");
+    rewrite_event_and_leaf(&app, index, "Evidence locker", "Lab");
+    let (code, out) = verify(&app, &["--incident", incident]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("3 of those leaves proved into the signed checkpoint"), "{out}");
+    let report: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(report["intact"], true, "restored: {report}");
+
+    // Its leaves in a full tile, then that tile damaged where the exhibit's proofs pass.
+    seed_leaves(&app, 600);
+    let head: Value = app.get(&dana, "/api/v1/ledger").await.json().await.unwrap();
+    assert!(head["tree_size"].as_i64().unwrap() > 512);
+    let report: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(check(&report)["checkpoint_size"], head["tree_size"], "{report}");
+    let original = custos::db::repo::ledger::tile(&mut app.conn(), 0, 0).unwrap().unwrap();
+    let write_tile = |bytes: &[u8]| {
+        let value = match app.backend {
+            Backend::Sqlite => format!("X'{}'", hex::encode(bytes)),
+            Backend::Postgres => format!("decode('{}', 'hex')", hex::encode(bytes)),
+        };
+        as_attacker(&app, &format!("UPDATE ledger_tiles SET hashes = {value} WHERE level = 0 AND idx = 0"));
+    };
+    let mut damaged = original.clone();
+    // A hash beside the exhibit's leaves, on the path of their proofs.
+    let sibling = usize::try_from(index ^ 1).unwrap();
+    damaged[sibling * 32..(sibling + 1) * 32].fill(0);
+    write_tile(&damaged);
+    let report: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(report["intact"], false, "{report}");
+    assert!(report.to_string().contains("not the one signed"), "{report}");
+    write_tile(&original);
+
+    // A leaf of someone else's record altered: not this exhibit's proofs, which still hold;
+    // the whole-ledger check finds it.
+    as_attacker(&app, "UPDATE ledger_leaves SET leaf = '{\"seeded\":-1}' WHERE idx = 600");
+    let report: Value = app.get(&dana, &verify_one).await.json().await.unwrap();
+    assert_eq!(report["intact"], true, "{report}");
+    let (code, out) = verify(&app, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Merkle root differs"), "{out}");
 }

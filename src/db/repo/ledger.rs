@@ -37,6 +37,14 @@ pub fn leaf(conn: &mut DbConnection, idx: i64) -> QueryResult<Option<String>> {
     ledger_leaves::table.filter(ledger_leaves::idx.eq(idx)).select(ledger_leaves::leaf).first(conn).optional()
 }
 
+/// The index after the last stored leaf: an index lookup, where counting reads every row.
+pub fn size(conn: &mut DbConnection) -> QueryResult<i64> {
+    ledger_leaves::table
+        .select(diesel::dsl::max(ledger_leaves::idx))
+        .first::<Option<i64>>(conn)
+        .map(|m| m.map_or(0, |m| m + 1))
+}
+
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     ledger_leaves::table.count().get_result(conn)
 }
@@ -52,6 +60,16 @@ pub struct CheckpointRow {
 
 pub fn latest_checkpoint(conn: &mut DbConnection) -> QueryResult<Option<CheckpointRow>> {
     ledger_checkpoints::table
+        .order(ledger_checkpoints::tree_size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The largest stored checkpoint of at most `size` leaves.
+pub fn latest_checkpoint_at_most(conn: &mut DbConnection, size: i64) -> QueryResult<Option<CheckpointRow>> {
+    ledger_checkpoints::table
+        .filter(ledger_checkpoints::tree_size.le(size))
         .order(ledger_checkpoints::tree_size.desc())
         .select(CheckpointRow::as_select())
         .first(conn)

@@ -313,7 +313,7 @@ pub async fn run_verification(
     let ledger = state.ledger.clone();
     let mut pending = state
         .run(move |conn| {
-            let outside = verify::outside_checkpoints(ledger.as_ref(), None)?;
+            let outside = verify::outside_checkpoints(ledger.as_ref(), verify::Witnessed::Last, None)?;
             let scope = |conn: &mut crate::db::DbConnection| {
                 let (_, exhibit) = service::get(conn, &user, number)?;
                 Ok(verify::Scope::One(Box::new(exhibit)))

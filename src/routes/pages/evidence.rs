@@ -343,7 +343,10 @@ struct FindingView {
 struct VerificationView {
     intact: bool,
     at: String,
-    checkpoint: String,
+    /// What the file check established, in a clause.
+    file: &'static str,
+    /// What the ledger check established, in a clause.
+    ledger: String,
     findings: Vec<FindingView>,
 }
 
@@ -474,7 +477,22 @@ fn verification_view(report: &VerificationReport) -> VerificationView {
     VerificationView {
         intact: report.intact(),
         at: format_time(crate::domain::now_utc()),
-        checkpoint: report.checkpoint_size.map(|s| s.to_string()).unwrap_or_else(|| "none".into()),
+        file: if report.blobs_checked > 0 {
+            "the file re-hashes to its recorded SHA-256"
+        } else {
+            "it has no file to re-hash"
+        },
+        ledger: match report.checkpoint_size {
+            Some(size) if report.leaves_proved == report.leaves_checked => format!(
+                "each of its {} ledger leaves is proved, by an inclusion proof, to be in the ledger's signed checkpoint of size {size}",
+                report.leaves_checked
+            ),
+            Some(size) => format!(
+                "{} of its {} ledger leaves are proved, by inclusion proofs, to be in the ledger's signed checkpoint of size {size}; the others were recorded after it",
+                report.leaves_proved, report.leaves_checked
+            ),
+            None => "the ledger has no signed checkpoint yet to prove its leaves against".into(),
+        },
         findings: report
             .findings
             .iter()
