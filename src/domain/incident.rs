@@ -652,7 +652,16 @@ pub struct IncidentFilter {
     pub text: Option<String>,
     pub position: Position<super::ids::IncidentNumber>,
     pub per_page: i64,
+    /// How far the matches are counted (`COUNT_CAP`; less where a glance will do).
+    pub count_up_to: i64,
 }
+
+/// How far a list that grows with the office is counted (see `Slice::capped`): beyond it the
+/// page says "more than", and counting costs no more however large the office grows.
+pub const COUNT_CAP: i64 = 1000;
+/// How far the dashboard counts: its lists are a glance, and on PostgreSQL the counting with
+/// a team check on each row was most of the dashboard's time at 1,000.
+pub const GLANCE_COUNT_CAP: i64 = 100;
 
 pub const PER_PAGE_DEFAULT: i64 = 25;
 pub const PER_PAGE_MAX: i64 = 100;
@@ -708,7 +717,7 @@ impl IncidentFilter {
         let position = Position::parse(&raw.after, &raw.before, &mut errors);
         let per_page = number("per_page", &raw.per_page, PER_PAGE_DEFAULT, PER_PAGE_MAX, &mut errors);
         errors.into_result()?;
-        Ok(IncidentFilter { status, ai_modality, district, assignee, text, position, per_page })
+        Ok(IncidentFilter { status, ai_modality, district, assignee, text, position, per_page, count_up_to: COUNT_CAP })
     }
 }
 

@@ -706,17 +706,18 @@ pub fn coverage(conn: &mut DbConnection, user: &User, number: IncidentNumber) ->
 }
 
 /// Mappings waiting for this user's review: proposed by someone else, in incidents they may
-/// review. Empty for roles that do not review.
+/// review, counted up to `count_up_to`. Empty for roles that do not review.
 pub fn review_queue(
     conn: &mut DbConnection,
     user: &User,
     position: Position<MappingId>,
     per_page: i64,
+    count_up_to: i64,
 ) -> Result<Slice<(String, Mapping)>, AppError> {
     if !policy::reviews(user) {
         return Ok(Slice { items: Vec::new(), per_page, total: 0, capped: false, next: None, previous: None });
     }
-    Ok(repo::review_queue(conn, user.id, policy::sees_all(user), position, per_page)?)
+    Ok(repo::review_queue(conn, user.id, policy::sees_all(user), position, per_page, count_up_to)?)
 }
 
 /// One count's limitation deadline, for lists across incidents.

@@ -5,7 +5,7 @@ use crate::db::repo::audit::{self as audit_repo, AuditEntry};
 use crate::db::repo::evidence as evidence_repo;
 use crate::domain::charge::Mapping;
 use crate::domain::evidence::ExhibitNumber;
-use crate::domain::incident::{IncidentFilter, IncidentSummary, RawIncidentFilter};
+use crate::domain::incident::{GLANCE_COUNT_CAP, IncidentFilter, IncidentSummary, Position, RawIncidentFilter};
 use crate::domain::user::User;
 use crate::error::AppError;
 use crate::services::charges::{self, Deadline};
@@ -13,7 +13,7 @@ use crate::services::incidents;
 
 pub struct Dashboard {
     pub incidents: Vec<IncidentSummary>,
-    /// How many incidents the user sees, in words ("more than 1000" past the count's cap).
+    /// How many incidents the user sees, in words ("more than 100" past the glance's cap).
     pub incident_total: String,
     /// The oldest few waiting for review, whether more wait than are shown, and how many wait.
     pub reviews: Vec<(String, Mapping)>,
@@ -27,9 +27,10 @@ pub struct Dashboard {
 
 pub fn load(conn: &mut DbConnection, user: &User) -> Result<Dashboard, AppError> {
     let member_of = if crate::domain::policy::sees_all(user) { None } else { Some(user.id) };
-    let filter = IncidentFilter::parse(&RawIncidentFilter { per_page: "8".into(), ..Default::default() })?;
+    let mut filter = IncidentFilter::parse(&RawIncidentFilter { per_page: "8".into(), ..Default::default() })?;
+    filter.count_up_to = GLANCE_COUNT_CAP;
     let page = incidents::list(conn, user, &filter)?;
-    let reviews = charges::review_queue(conn, user, crate::domain::incident::Position::Start, 6)?;
+    let reviews = charges::review_queue(conn, user, Position::Start, 6, GLANCE_COUNT_CAP)?;
     Ok(Dashboard {
         incident_total: page.total_words(),
         incidents: page.items,

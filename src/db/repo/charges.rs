@@ -310,7 +310,7 @@ pub fn find_mapping(conn: &mut DbConnection, id: MappingId) -> QueryResult<Optio
 
 /// One stretch of the mappings waiting for review (proposed) in the incidents `user` may see,
 /// not proposed by `user`, oldest first, with their incident numbers, read by key (proposal
-/// time, then id) from `position`, and how many wait (counted up to `COUNT_CAP`). A cursor
+/// time, then id) from `position`, and how many wait (counted up to `count_up_to`). A cursor
 /// that names no mapping reads as an empty stretch.
 pub fn review_queue(
     conn: &mut DbConnection,
@@ -318,6 +318,7 @@ pub fn review_queue(
     sees_all: bool,
     position: Position<MappingId>,
     per_page: i64,
+    count_up_to: i64,
 ) -> QueryResult<Slice<(String, Mapping)>> {
     let walk = !sees_all && super::incidents::walks_in_order(conn, user)?;
     // The mappings waiting, on the mappings alone (each has its count and exhibit): counted and
@@ -331,7 +332,8 @@ pub fn review_queue(
         if sees_all { query } else { super::incidents::on_team!(query, mappings::incident_id, user, walk) }
     };
     let counted = super::Counted::from_rows(
-        crate::db::limited(waiting().select(mappings::id), super::COUNT_CAP + 1).load::<String>(conn)?.len(),
+        crate::db::limited(waiting().select(mappings::id), count_up_to + 1).load::<String>(conn)?.len(),
+        count_up_to,
     );
     // The cursor's own place in the order: its proposal time (a mapping is never deleted).
     let key = |conn: &mut DbConnection, id: MappingId| -> QueryResult<Option<(PrimitiveDateTime, String)>> {

@@ -445,15 +445,15 @@ pub fn list(
             incident_members::table
                 .filter(incident_members::user_id.eq(user.to_string()))
                 .select(incident_members::incident_id),
-            super::COUNT_CAP + 1,
+            filter.count_up_to + 1,
         )
         .load::<String>(conn)?
         .len(),
-        _ => crate::db::limited(filtered(filter, visibility, walk).select(incidents::id), super::COUNT_CAP + 1)
+        _ => crate::db::limited(filtered(filter, visibility, walk).select(incidents::id), filter.count_up_to + 1)
             .load::<String>(conn)?
             .len(),
     };
-    let counted = super::Counted::from_rows(counted);
+    let counted = super::Counted::from_rows(counted, filter.count_up_to);
     // One row past the stretch tells whether the list goes on in the direction read.
     let query = filtered(filter, visibility, walk).select(IncidentRow::as_select());
     let newest_first = (incidents::year.desc(), incidents::seq.desc());

@@ -17,10 +17,7 @@ pub mod users;
 /// bind parameters (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const IN_LIST_CHUNK: usize = 500;
 
-/// How far a list that grows with the office is counted (see `Page::capped`).
-pub(crate) const COUNT_CAP: i64 = 1000;
-
-/// A count that stopped at `COUNT_CAP`.
+/// A count that stopped at its cap (`domain::incident::COUNT_CAP`, or less).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counted {
     pub total: i64,
@@ -29,14 +26,10 @@ pub struct Counted {
 }
 
 impl Counted {
-    /// From the number of rows read with a limit of `COUNT_CAP + 1`.
-    pub(crate) fn from_rows(rows: usize) -> Counted {
+    /// From the number of rows read with a limit of `cap + 1`.
+    pub(crate) fn from_rows(rows: usize, cap: i64) -> Counted {
         let rows = i64::try_from(rows).unwrap_or(i64::MAX);
-        if rows > COUNT_CAP {
-            Counted { total: COUNT_CAP, capped: true }
-        } else {
-            Counted { total: rows, capped: false }
-        }
+        if rows > cap { Counted { total: cap, capped: true } } else { Counted { total: rows, capped: false } }
     }
 }
 

@@ -487,7 +487,9 @@ async fn queue(
     query: web::Query<super::SliceQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (position, per_page) = query.parse(QUEUE_PER_PAGE_MAX)?;
-    let queue = state.run(move |conn| service::review_queue(conn, &user, position, per_page)).await?;
+    let queue = state
+        .run(move |conn| service::review_queue(conn, &user, position, per_page, crate::domain::incident::COUNT_CAP))
+        .await?;
     Ok(HttpResponse::Ok().json(super::SliceBody::of(queue, |(incident, m)| {
         let mut v = mapping_json(&m, None);
         v["incident"] = json!(incident);

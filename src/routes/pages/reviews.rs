@@ -236,7 +236,11 @@ async fn queue_page(
 ) -> Result<HttpResponse, PageError> {
     let position = query.position()?;
     let viewer = user.user().clone();
-    let queue = state.run(move |conn| service::review_queue(conn, &viewer, position, QUEUE_PER_PAGE)).await?;
+    let queue = state
+        .run(move |conn| {
+            service::review_queue(conn, &viewer, position, QUEUE_PER_PAGE, crate::domain::incident::COUNT_CAP)
+        })
+        .await?;
     render(&QueuePage {
         total: queue.total_words(),
         any_waiting: queue.total > 0,
