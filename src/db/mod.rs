@@ -25,6 +25,19 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub type DbPool = Pool<ConnectionManager>;
 pub type PooledDb = PooledConnection<ConnectionManager>;
 
+/// Inserts `rows` (a `Vec` of value tuples) into `table` in one statement. A `MultiConnection`
+/// has no multi-row insert, but each backend does; where one statement a row is one round trip
+/// a row on PostgreSQL, this is the way to write many. The caller bounds `rows` (a chunk).
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConnection::Postgresql(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
 /// `query` with at most `limit` rows, the limit written into the statement as a number rather
 /// than bound as a parameter. PostgreSQL keeps one plan for a prepared statement only when it
 /// costs no more than planning it afresh for each call's values; with the limit unknown it

@@ -474,14 +474,14 @@ pub fn record_verifications(
     for (exhibit, intact, problems, first) in &recorded {
         latest.entry(exhibit.as_str()).or_insert((*intact, *problems, first.as_deref()));
     }
-    // A new row only where the result changed: on a run that finds what the last one found,
-    // none; each is its own statement (the two backends share no multi-row insert here).
-    for (r, id) in results.iter().zip(&ids) {
-        if latest.get(id.as_str()) == Some(&(r.intact, r.problems, r.first_problem)) {
-            continue;
-        }
-        diesel::insert_into(v::table)
-            .values((
+    // A new row only where the result changed (on a run that finds what the last one found,
+    // none), all of the chunk's in one statement.
+    let changed: Vec<_> = results
+        .iter()
+        .zip(&ids)
+        .filter(|(r, id)| latest.get(id.as_str()) != Some(&(r.intact, r.problems, r.first_problem)))
+        .map(|(r, id)| {
+            (
                 // Time-ordered, so that each run's rows are appended to the primary key's index.
                 v::id.eq(uuid::Uuid::now_v7().to_string()),
                 v::exhibit_id.eq(id),
@@ -490,8 +490,11 @@ pub fn record_verifications(
                 v::problems.eq(r.problems),
                 v::first_problem.eq(r.first_problem),
                 v::run_id.eq(Some(run)),
-            ))
-            .execute(conn)?;
+            )
+        })
+        .collect();
+    if !changed.is_empty() {
+        crate::insert_rows!(conn, v::table, &changed)?;
     }
     // Every exhibit of the chunk: verified at `at` by `run`, in two statements.
     diesel::update(last::table.filter(last::exhibit_id.eq_any(&ids)))
