@@ -5,6 +5,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 use crate::db::repo::audit::{self as audit_repo, NewAuditEventRow};
+use crate::db::repo::ledger::CheckpointRow;
 use crate::db::repo::{evidence as repo, ledger as ledger_repo};
 use crate::db::{self, DbConnection};
 use crate::domain::custody::{CustodyEvent, open_discrepancies};
@@ -13,6 +14,7 @@ use crate::domain::ids::ExhibitId;
 use crate::domain::verification::{Finding, check_chain, finding};
 use crate::error::AppError;
 use crate::ledger::canonical::to_canonical;
+use crate::ledger::note::{Checkpoint, VerifierKey};
 use crate::ledger::tiles::{FullTile, MAX_LEVELS, TileLog};
 use crate::ledger::tree::{StreamingRoot, leaf_hash};
 use crate::services::audit::{StoredAudit, audit_leaf_as_stored, audit_record};
@@ -97,78 +99,30 @@ fn check_ledger(
     let mut stored_sizes = std::collections::HashMap::new();
     let mut checkpoint_findings = Vec::new();
     for row in ledger_repo::all_checkpoints(conn)? {
-        let what = format!("the stored checkpoint of size {}", row.tree_size);
-        match verifier.open_checkpoint(&row.signed_note) {
-            Ok(signed) => {
-                if i64::try_from(signed.size).ok() != Some(row.tree_size) || hex::encode(signed.root) != row.root_hash {
-                    checkpoint_findings.push(finding(
-                        None,
-                        None,
-                        None,
-                        &format!("{what} differs from its own signed note"),
-                        format!("size {} root {}", signed.size, hex::encode(signed.root)),
-                        format!("size {} root {}", row.tree_size, row.root_hash),
-                    ));
-                }
-                stored_sizes.insert(signed.size, signed.root);
-                report.checkpoint_size = Some(row.tree_size);
-                report.checkpoint_root = Some(hex::encode(signed.root));
-                expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: what });
-            }
-            Err(e) => checkpoint_findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("{what}: its signature does not verify"),
-                ledger.verifier_key(),
-                e.to_string(),
-            )),
+        let (signed, problem) = open_stored(&verifier, ledger, &row);
+        checkpoint_findings.extend(problem);
+        if let Some(signed) = signed {
+            stored_sizes.insert(signed.size, signed.root);
+            report.checkpoint_size = Some(row.tree_size);
+            report.checkpoint_root = Some(hex::encode(signed.root));
+            expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: stored_name(&row) });
         }
     }
     for outside in outside {
-        let note = match &outside.note {
-            Ok(note) => note,
+        let signed = match open_outside(&verifier, ledger, outside) {
+            Ok(signed) => signed,
             Err(problem) => {
-                checkpoint_findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
+                checkpoint_findings.push(*problem);
                 continue;
             }
         };
-        match verifier.open_checkpoint(note) {
-            Ok(signed) => {
-                if stored_sizes.get(&signed.size) != Some(&signed.root) {
-                    checkpoint_findings.push(finding(
-                        None,
-                        None,
-                        None,
-                        &format!(
-                            "{}: the database has no checkpoint of size {} with this root (deleted, altered, or the database was rolled back)",
-                            outside.source, signed.size
-                        ),
-                        format!("size {} root {}", signed.size, hex::encode(signed.root)),
-                        "none".to_owned(),
-                    ));
-                }
-                if signed.size > stored {
-                    checkpoint_findings.push(finding(
-                        None,
-                        None,
-                        None,
-                        &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
-                        signed.size.to_string(),
-                        stored.to_string(),
-                    ));
-                }
-                expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: outside.source.clone() });
-            }
-            Err(e) => checkpoint_findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("{}: its signature does not verify", outside.source),
-                ledger.verifier_key(),
-                e.to_string(),
-            )),
+        if stored_sizes.get(&signed.size) != Some(&signed.root) {
+            checkpoint_findings.push(not_stored(outside, &signed));
         }
+        if signed.size > stored {
+            checkpoint_findings.push(rolled_back(outside, &signed, stored));
+        }
+        expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: outside.source.clone() });
     }
     // One streaming pass over the leaves: contiguity, each leaf's hash, and the root at each
     // checkpoint's size (a missing leaf counts as an empty one, so later roots still differ).
@@ -861,6 +815,95 @@ impl Leaves for ExhibitLeaves {
     }
 }
 
+/// How findings name a stored checkpoint.
+fn stored_name(row: &CheckpointRow) -> String {
+    format!("the stored checkpoint of size {}", row.tree_size)
+}
+
+/// A stored checkpoint opened with the ledger's key: its signed size and root (none where the
+/// signature fails), and the finding where the signature fails or the row differs from its note.
+fn open_stored(verifier: &VerifierKey, ledger: &Ledger, row: &CheckpointRow) -> (Option<Checkpoint>, Option<Finding>) {
+    let what = stored_name(row);
+    match verifier.open_checkpoint(&row.signed_note) {
+        Ok(signed) => {
+            let differs =
+                i64::try_from(signed.size).ok() != Some(row.tree_size) || hex::encode(signed.root) != row.root_hash;
+            let problem = differs.then(|| {
+                finding(
+                    None,
+                    None,
+                    None,
+                    &format!("{what} differs from its own signed note"),
+                    format!("size {} root {}", signed.size, hex::encode(signed.root)),
+                    format!("size {} root {}", row.tree_size, row.root_hash),
+                )
+            });
+            (Some(signed), problem)
+        }
+        Err(e) => (
+            None,
+            Some(finding(
+                None,
+                None,
+                None,
+                &format!("{what}: its signature does not verify"),
+                ledger.verifier_key(),
+                e.to_string(),
+            )),
+        ),
+    }
+}
+
+/// A checkpoint held outside the database, opened with the ledger's key, or the finding that
+/// says why it cannot be (unreadable, or not signed by this ledger's key).
+fn open_outside(
+    verifier: &VerifierKey,
+    ledger: &Ledger,
+    outside: &OutsideCheckpoint,
+) -> Result<Checkpoint, Box<Finding>> {
+    let note = outside
+        .note
+        .as_ref()
+        .map_err(|problem| Box::new(finding(None, None, None, &outside.source, "a signed checkpoint", problem)))?;
+    verifier.open_checkpoint(note).map_err(|e| {
+        Box::new(finding(
+            None,
+            None,
+            None,
+            &format!("{}: its signature does not verify", outside.source),
+            ledger.verifier_key(),
+            e.to_string(),
+        ))
+    })
+}
+
+/// The finding for an outside checkpoint the database holds no checkpoint for.
+fn not_stored(outside: &OutsideCheckpoint, signed: &Checkpoint) -> Finding {
+    finding(
+        None,
+        None,
+        None,
+        &format!(
+            "{}: the database has no checkpoint of size {} with this root (deleted, altered, or the database was rolled back)",
+            outside.source, signed.size
+        ),
+        format!("size {} root {}", signed.size, hex::encode(signed.root)),
+        "none".to_owned(),
+    )
+}
+
+/// The finding for a ledger shorter than an outside checkpoint.
+fn rolled_back(outside: &OutsideCheckpoint, signed: &Checkpoint, stored: u64) -> Finding {
+    finding(
+        None,
+        None,
+        None,
+        &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
+        signed.size.to_string(),
+        stored.to_string(),
+    )
+}
+
 /// The signed checkpoint a scoped check proves leaves into.
 struct ProvingCheckpoint {
     size: u64,
@@ -886,85 +929,31 @@ fn proving_checkpoint(
     let verifier = ledger.verifier()?;
     let edge_size = i64::try_from(edge.size()).map_err(AppError::internal)?;
     let Some(row) = ledger_repo::latest_checkpoint_at_most(conn, edge_size)? else { return Ok(None) };
-    let what = format!("the stored checkpoint of size {}", row.tree_size);
-    let signed = match verifier.open_checkpoint(&row.signed_note) {
-        Ok(signed)
-            if i64::try_from(signed.size).ok() == Some(row.tree_size) && hex::encode(signed.root) == row.root_hash =>
-        {
-            signed
-        }
-        Ok(signed) => {
-            report.findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("{what} differs from its own signed note"),
-                format!("size {} root {}", signed.size, hex::encode(signed.root)),
-                format!("size {} root {}", row.tree_size, row.root_hash),
-            ));
-            return Ok(None);
-        }
-        Err(e) => {
-            report.findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("{what}: its signature does not verify"),
-                ledger.verifier_key(),
-                e.to_string(),
-            ));
+    let what = stored_name(&row);
+    let signed = match open_stored(&verifier, ledger, &row) {
+        (Some(signed), None) => signed,
+        (_, problem) => {
+            report.findings.extend(problem);
             return Ok(None);
         }
     };
     report.checkpoint_size = Some(row.tree_size);
     report.checkpoint_root = Some(hex::encode(signed.root));
-    let stored_size = ledger_repo::size(conn)?;
+    let stored_size = u64::try_from(ledger_repo::size(conn)?).unwrap_or(0);
     for outside in outside {
-        let note = match &outside.note {
-            Ok(note) => note,
-            Err(problem) => {
-                report.findings.push(finding(None, None, None, &outside.source, "a signed checkpoint", problem));
-                continue;
-            }
-        };
-        let witnessed = match verifier.open_checkpoint(note) {
+        let witnessed = match open_outside(&verifier, ledger, outside) {
             Ok(witnessed) => witnessed,
-            Err(e) => {
-                report.findings.push(finding(
-                    None,
-                    None,
-                    None,
-                    &format!("{}: its signature does not verify", outside.source),
-                    ledger.verifier_key(),
-                    e.to_string(),
-                ));
+            Err(problem) => {
+                report.findings.push(*problem);
                 continue;
             }
         };
-        let witnessed_at = format!("size {} root {}", witnessed.size, hex::encode(witnessed.root));
         let stored = ledger_repo::checkpoint(conn, i64::try_from(witnessed.size).unwrap_or(i64::MAX))?;
         if stored.is_none_or(|row| row.root_hash != hex::encode(witnessed.root)) {
-            report.findings.push(finding(
-                None,
-                None,
-                None,
-                &format!(
-                    "{}: the database has no checkpoint of size {} with this root (deleted, altered, or the database was rolled back)",
-                    outside.source, witnessed.size
-                ),
-                witnessed_at.clone(),
-                "none".to_owned(),
-            ));
+            report.findings.push(not_stored(outside, &witnessed));
         }
-        if i64::try_from(witnessed.size).unwrap_or(i64::MAX) > stored_size {
-            report.findings.push(finding(
-                None,
-                None,
-                None,
-                &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
-                witnessed.size.to_string(),
-                stored_size.to_string(),
-            ));
+        if witnessed.size > stored_size {
+            report.findings.push(rolled_back(outside, &witnessed, stored_size));
         } else if witnessed.size <= signed.size
             && !crate::services::ledger::prove_consistent(
                 conn,
@@ -978,7 +967,7 @@ fn proving_checkpoint(
                 None,
                 None,
                 &format!("{what} does not extend {}: the ledger was rewritten below it", outside.source),
-                witnessed_at,
+                format!("size {} root {}", witnessed.size, hex::encode(witnessed.root)),
                 format!("no consistency proof to root {}", hex::encode(signed.root)),
             ));
         }
