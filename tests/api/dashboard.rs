@@ -61,6 +61,9 @@ async fn the_dashboard_shows_what_needs_attention(app: TestApp) {
     assert_eq!(report["intact"], false);
     let html = browser.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("Exhibits whose custody is impaired") && html.contains(&format!("/exhibits/{exhibit}")));
+    // Someone on no team of hers is told nothing of it, though the office now has one.
+    let html = stranger.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(!html.contains("Exhibits whose custody is impaired") && !html.contains(&exhibit), "{html}");
     // Restored and verified again: the alert clears.
     std::fs::write(&blob, b"call recording").unwrap();
     let report: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/verify")).await.json().await.unwrap();
