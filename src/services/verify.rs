@@ -44,10 +44,52 @@ impl VerificationReport {
 
 /// Checkpoints the log must agree with: those the database stores, those written to the
 /// witness file outside it, and any handed to `verify` (e.g. printed in a memo or a bundle).
+/// There is one for nearly every write, so each is kept small and named only if it differs.
 struct ExpectedRoot {
     size: u64,
     root: [u8; 32],
-    source: String,
+    /// None: the stored checkpoint of this size; Some(i): the i-th outside checkpoint.
+    outside: Option<usize>,
+}
+
+/// Stored checkpoints read and opened at a time: their signatures are checked on every core.
+const CHECKPOINT_BATCH: i64 = 10_000;
+
+/// Opens a batch of stored checkpoints on every core, in the batch's order.
+fn open_stored_batch(
+    verifier: &VerifierKey,
+    ledger: &Ledger,
+    rows: &[CheckpointRow],
+) -> Vec<(Option<Checkpoint>, Option<Finding>)> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let per_thread = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = rows
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || chunk.iter().map(|row| open_stored(verifier, ledger, row)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                // A thread that panicked opened nothing: its checkpoints count as unverifiable.
+                h.join().unwrap_or_default()
+            })
+            .collect()
+    })
+}
+
+/// A signed note's SHA-256, to know a byte-for-byte copy of a note already checked.
+fn note_digest(note: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(note.as_bytes()).into()
+}
+
+/// The size a signed note states (its second line), read without checking the signature:
+/// only to find the stored checkpoint it may be a copy of.
+fn note_size(note: &str) -> Option<u64> {
+    note.lines().nth(1)?.parse().ok()
 }
 
 /// Leaves `verify` reads from the database at a time.
@@ -96,33 +138,55 @@ fn check_ledger(
     report.leaves_checked = stored;
     let verifier = ledger.verifier()?;
     let mut expected: Vec<ExpectedRoot> = Vec::new();
-    let mut stored_sizes = std::collections::HashMap::new();
+    // Each stored checkpoint's root, and the digest of its note where the note verified and
+    // agrees with its row: a witnessed copy of that same note needs no second signature check.
+    let mut stored_sizes: std::collections::HashMap<u64, ([u8; 32], Option<[u8; 32]>)> =
+        std::collections::HashMap::new();
     let mut checkpoint_findings = Vec::new();
-    for row in ledger_repo::all_checkpoints(conn)? {
-        let (signed, problem) = open_stored(&verifier, ledger, &row);
-        checkpoint_findings.extend(problem);
-        if let Some(signed) = signed {
-            stored_sizes.insert(signed.size, signed.root);
+    let mut after = -1;
+    loop {
+        let rows = ledger_repo::checkpoints_after(conn, after, CHECKPOINT_BATCH)?;
+        let Some(last) = rows.last() else { break };
+        after = last.tree_size;
+        for (row, (signed, problem)) in rows.iter().zip(open_stored_batch(&verifier, ledger, &rows)) {
+            let Some(signed) = signed else {
+                checkpoint_findings.extend(problem);
+                continue;
+            };
+            let digest = problem.is_none().then(|| note_digest(&row.signed_note));
+            checkpoint_findings.extend(problem);
+            stored_sizes.insert(signed.size, (signed.root, digest));
             report.checkpoint_size = Some(row.tree_size);
             report.checkpoint_root = Some(hex::encode(signed.root));
-            expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: stored_name(&row) });
+            expected.push(ExpectedRoot { size: signed.size, root: signed.root, outside: None });
         }
     }
-    for outside in outside {
-        let signed = match open_outside(&verifier, ledger, outside) {
-            Ok(signed) => signed,
-            Err(problem) => {
-                checkpoint_findings.push(*problem);
-                continue;
-            }
+    for (i, outside) in outside.iter().enumerate() {
+        // A witnessed copy of a stored note that verified is that checkpoint: no second check.
+        let copy = outside.note.as_ref().ok().and_then(|note| {
+            let size = note_size(note)?;
+            let (root, digest) = stored_sizes.get(&size)?;
+            (*digest == Some(note_digest(note))).then_some((size, *root))
+        });
+        let (size, root) = match copy {
+            Some(known) => known,
+            None => match open_outside(&verifier, ledger, outside) {
+                Ok(signed) => {
+                    if stored_sizes.get(&signed.size).map(|(root, _)| root) != Some(&signed.root) {
+                        checkpoint_findings.push(not_stored(outside, &signed));
+                    }
+                    (signed.size, signed.root)
+                }
+                Err(problem) => {
+                    checkpoint_findings.push(*problem);
+                    continue;
+                }
+            },
         };
-        if stored_sizes.get(&signed.size) != Some(&signed.root) {
-            checkpoint_findings.push(not_stored(outside, &signed));
+        if size > stored {
+            checkpoint_findings.push(rolled_back(outside, size, stored));
         }
-        if signed.size > stored {
-            checkpoint_findings.push(rolled_back(outside, &signed, stored));
-        }
-        expected.push(ExpectedRoot { size: signed.size, root: signed.root, source: outside.source.clone() });
+        expected.push(ExpectedRoot { size, root, outside: Some(i) });
     }
     // One streaming pass over the leaves: contiguity, each leaf's hash, and the root at each
     // checkpoint's size (a missing leaf counts as an empty one, so later roots still differ).
@@ -147,7 +211,13 @@ fn check_ledger(
                     None,
                     None,
                     None,
-                    &format!("the ledger's Merkle root differs from {}: a leaf was altered or removed", e.source),
+                    &format!(
+                        "the ledger's Merkle root differs from {}: a leaf was altered or removed",
+                        match e.outside.and_then(|i| outside.get(i)) {
+                            Some(o) => o.source.clone(),
+                            None => format!("the stored checkpoint of size {}", e.size),
+                        }
+                    ),
                     format!("root {} at size {}", hex::encode(e.root), e.size),
                     format!("root {}", hex::encode(roots.root())),
                 ));
@@ -892,14 +962,14 @@ fn not_stored(outside: &OutsideCheckpoint, signed: &Checkpoint) -> Finding {
     )
 }
 
-/// The finding for a ledger shorter than an outside checkpoint.
-fn rolled_back(outside: &OutsideCheckpoint, signed: &Checkpoint, stored: u64) -> Finding {
+/// The finding for a ledger shorter than an outside checkpoint of `size` leaves.
+fn rolled_back(outside: &OutsideCheckpoint, size: u64, stored: u64) -> Finding {
     finding(
         None,
         None,
         None,
         &format!("the ledger holds fewer leaves than {}: it was rolled back", outside.source),
-        signed.size.to_string(),
+        size.to_string(),
         stored.to_string(),
     )
 }
@@ -953,7 +1023,7 @@ fn proving_checkpoint(
             report.findings.push(not_stored(outside, &witnessed));
         }
         if witnessed.size > stored_size {
-            report.findings.push(rolled_back(outside, &witnessed, stored_size));
+            report.findings.push(rolled_back(outside, witnessed.size, stored_size));
         } else if witnessed.size <= signed.size
             && !crate::services::ledger::prove_consistent(
                 conn,

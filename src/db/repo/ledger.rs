@@ -76,9 +76,15 @@ pub fn latest_checkpoint_at_most(conn: &mut DbConnection, size: i64) -> QueryRes
         .optional()
 }
 
-/// Every stored checkpoint, smallest first.
-pub fn all_checkpoints(conn: &mut DbConnection) -> QueryResult<Vec<CheckpointRow>> {
-    ledger_checkpoints::table.order(ledger_checkpoints::tree_size.asc()).select(CheckpointRow::as_select()).load(conn)
+/// Up to `limit` stored checkpoints of more than `after` leaves, smallest first: `verify`
+/// reads them a batch at a time (a checkpoint is signed after nearly every write).
+pub fn checkpoints_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<CheckpointRow>> {
+    ledger_checkpoints::table
+        .filter(ledger_checkpoints::tree_size.gt(after))
+        .order(ledger_checkpoints::tree_size.asc())
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(conn)
 }
 
 pub fn checkpoint(conn: &mut DbConnection, size: i64) -> QueryResult<Option<CheckpointRow>> {
