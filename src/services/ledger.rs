@@ -156,11 +156,10 @@ impl Ledger {
         };
         let mut notes = Vec::new();
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let note = serde_json::from_str::<Value>(line)
-                .ok()
-                .and_then(|v| v["note"].as_str().map(str::to_owned))
-                .ok_or_else(|| format!("line {} of {} is not a checkpoint record", n + 1, WITNESS_FILE));
-            notes.push(note);
+            notes.push(
+                witnessed_note(line)
+                    .ok_or_else(|| format!("line {} of {WITNESS_FILE} is not a checkpoint record", n + 1)),
+            );
         }
         Ok(notes)
     }
@@ -185,10 +184,7 @@ impl Ledger {
         let text = String::from_utf8_lossy(&tail);
         let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else { return Ok(None) };
         Ok(Some(
-            serde_json::from_str::<Value>(line)
-                .ok()
-                .and_then(|v| v["note"].as_str().map(str::to_owned))
-                .ok_or_else(|| format!("the last line of {WITNESS_FILE} is not a checkpoint record")),
+            witnessed_note(line).ok_or_else(|| format!("the last line of {WITNESS_FILE} is not a checkpoint record")),
         ))
     }
 
@@ -202,6 +198,11 @@ impl Ledger {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The signed note a line of the witness file holds (`{"note": "..."}`), if it holds one.
+fn witnessed_note(line: &str) -> Option<String> {
+    serde_json::from_str::<Value>(line).ok().and_then(|v| v["note"].as_str().map(str::to_owned))
 }
 
 /// Bytes read from the end of the witness file for its last checkpoint.

@@ -55,12 +55,11 @@ struct ExpectedRoot {
 /// Stored checkpoints read and opened at a time: their signatures are checked on every core.
 const CHECKPOINT_BATCH: i64 = 10_000;
 
-/// Opens a batch of stored checkpoints on every core, in the batch's order.
-fn open_stored_batch(
-    verifier: &VerifierKey,
-    ledger: &Ledger,
-    rows: &[CheckpointRow],
-) -> Vec<(Option<Checkpoint>, Option<Finding>)> {
+/// A stored checkpoint opened: its signed size and root, and what is wrong with it (`open_stored`).
+type Opened = (Option<Checkpoint>, Option<Finding>);
+
+/// Opens a batch of stored checkpoints on every core, one result a row, in the batch's order.
+fn open_stored_batch(verifier: &VerifierKey, ledger: &Ledger, rows: &[CheckpointRow]) -> Result<Vec<Opened>, AppError> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let per_thread = rows.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -70,13 +69,13 @@ fn open_stored_batch(
                 scope.spawn(move || chunk.iter().map(|row| open_stored(verifier, ledger, row)).collect::<Vec<_>>())
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                // A thread that panicked opened nothing: its checkpoints count as unverifiable.
-                h.join().unwrap_or_default()
-            })
-            .collect()
+        let mut opened = Vec::with_capacity(rows.len());
+        for handle in handles {
+            // A thread that stopped leaves its rows unchecked: the check cannot run, rather than
+            // pair the rest with the wrong rows.
+            opened.extend(handle.join().map_err(|_| AppError::internal("a checkpoint-checking thread stopped"))?);
+        }
+        Ok(opened)
     })
 }
 
@@ -148,7 +147,7 @@ fn check_ledger(
         let rows = ledger_repo::checkpoints_after(conn, after, CHECKPOINT_BATCH)?;
         let Some(last) = rows.last() else { break };
         after = last.tree_size;
-        for (row, (signed, problem)) in rows.iter().zip(open_stored_batch(&verifier, ledger, &rows)) {
+        for (row, (signed, problem)) in rows.iter().zip(open_stored_batch(&verifier, ledger, &rows)?) {
             let Some(signed) = signed else {
                 checkpoint_findings.extend(problem);
                 continue;
@@ -813,8 +812,8 @@ pub fn check_records(
     outside: &[OutsideCheckpoint],
 ) -> Result<PendingVerification, AppError> {
     let started_at = crate::domain::now_utc();
-    // One exhibit's check proves its leaves from the stored tiles, whose right edge is
-    // caught up (and any tile that filled stored) before the read-only snapshot begins.
+    // A scoped check proves its leaves from the stored tiles, whose right edge is caught up
+    // (and any tile that filled stored) before the read-only snapshot begins.
     let edge = if whole_ledger { None } else { Some(ledger.sync(conn)?) };
     db::read_snapshot(conn, |conn| {
         let mut report = VerificationReport::default();
@@ -865,8 +864,9 @@ fn check_scoped(
     pending: &mut Vec<PendingExhibit>,
 ) -> Result<(), AppError> {
     let events = read_events(conn, &exhibits)?;
-    for (exhibit, stored) in exhibits.iter().zip(&events) {
-        let leaves = prove_exhibit_leaves(conn, edge, checkpoint, exhibit, &stored.events, report)?;
+    let (leaves, proof_findings) = prove_leaves_of(conn, edge, checkpoint, &exhibits, &events, report)?;
+    for ((exhibit, stored), proof_findings) in exhibits.iter().zip(&events).zip(proof_findings) {
+        report.findings.extend(proof_findings);
         let check = check_exhibit(exhibit, stored, &leaves, &mut [])?;
         merge_check(conn, check, report)?;
     }
@@ -874,12 +874,12 @@ fn check_scoped(
     Ok(())
 }
 
-/// One exhibit's leaves, as stored, by ledger index.
-struct ExhibitLeaves {
+/// The leaves of the exhibits a scoped check reads, as stored, by ledger index.
+struct ScopedLeaves {
     hashes: std::collections::HashMap<i64, [u8; 32]>,
 }
 
-impl Leaves for ExhibitLeaves {
+impl Leaves for ScopedLeaves {
     fn holds(&self, index: i64, canonical: &str) -> Option<bool> {
         self.hashes.get(&index).map(|hash| *hash == leaf_hash(canonical.as_bytes()))
     }
@@ -892,8 +892,9 @@ fn stored_name(row: &CheckpointRow) -> String {
 
 /// A stored checkpoint opened with the ledger's key: its signed size and root (none where the
 /// signature fails), and the finding where the signature fails or the row differs from its note.
-fn open_stored(verifier: &VerifierKey, ledger: &Ledger, row: &CheckpointRow) -> (Option<Checkpoint>, Option<Finding>) {
-    let what = stored_name(row);
+fn open_stored(verifier: &VerifierKey, ledger: &Ledger, row: &CheckpointRow) -> Opened {
+    // Named only in a finding: the whole check opens one checkpoint for nearly every write.
+    let what = || stored_name(row);
     match verifier.open_checkpoint(&row.signed_note) {
         Ok(signed) => {
             let differs =
@@ -903,7 +904,7 @@ fn open_stored(verifier: &VerifierKey, ledger: &Ledger, row: &CheckpointRow) -> 
                     None,
                     None,
                     None,
-                    &format!("{what} differs from its own signed note"),
+                    &format!("{} differs from its own signed note", what()),
                     format!("size {} root {}", signed.size, hex::encode(signed.root)),
                     format!("size {} root {}", row.tree_size, row.root_hash),
                 )
@@ -916,7 +917,7 @@ fn open_stored(verifier: &VerifierKey, ledger: &Ledger, row: &CheckpointRow) -> 
                 None,
                 None,
                 None,
-                &format!("{what}: its signature does not verify"),
+                &format!("{}: its signature does not verify", what()),
                 ledger.verifier_key(),
                 e.to_string(),
             )),
@@ -1045,42 +1046,46 @@ fn proving_checkpoint(
     Ok(Some(ProvingCheckpoint { size: signed.size, root: signed.root, what }))
 }
 
-/// One exhibit's leaves: each read by index and, where the checkpoint covers it, proved into
-/// it from O(log n) stored tiles. A leaf rewritten together with its record (which the chain
-/// and the leaf alone cannot show) fails its proof. Events recorded after the checkpoint are
-/// compared with their leaves only, as the whole check does; the next write's checkpoint
-/// covers them.
-fn prove_exhibit_leaves(
+/// The leaves of some exhibits' events: read by index, a chunk of indexes a query, and, where
+/// the checkpoint covers them, proved into it with one reader of the stored tiles (each tile
+/// read once however many proofs share it). A leaf rewritten together with its record (which
+/// the chain and the leaf alone cannot show) fails its proof. Events recorded after the
+/// checkpoint are compared with their leaves only, as the whole check does; the next write's
+/// checkpoint covers them. The proofs' findings come back an exhibit at a time, in order.
+fn prove_leaves_of(
     conn: &mut DbConnection,
     edge: &TileLog,
     checkpoint: Option<&ProvingCheckpoint>,
-    exhibit: &Exhibit,
-    events: &[CustodyEvent],
+    exhibits: &[Exhibit],
+    events: &[StoredEvents],
     report: &mut VerificationReport,
-) -> Result<ExhibitLeaves, AppError> {
-    let mut leaves = ExhibitLeaves { hashes: std::collections::HashMap::new() };
-    let mut texts = Vec::new();
-    for event in events {
-        if let Some(leaf) = ledger_repo::leaf(conn, event.ledger_index)? {
-            leaves.hashes.insert(event.ledger_index, leaf_hash(leaf.as_bytes()));
-            texts.push((event, leaf));
-        }
+) -> Result<(ScopedLeaves, Vec<Vec<Finding>>), AppError> {
+    let indexes: Vec<i64> = events.iter().flat_map(|stored| stored.events.iter().map(|e| e.ledger_index)).collect();
+    let mut texts = std::collections::HashMap::new();
+    for chunk in indexes.chunks(crate::db::repo::IN_LIST_CHUNK) {
+        texts.extend(ledger_repo::leaves_at(conn, chunk)?);
     }
+    let leaves = ScopedLeaves { hashes: texts.iter().map(|(i, leaf)| (*i, leaf_hash(leaf.as_bytes()))).collect() };
     report.leaves_checked += u64::try_from(leaves.hashes.len()).unwrap_or(0);
-    let Some(checkpoint) = checkpoint else { return Ok(leaves) };
-    let covered: Vec<(&CustodyEvent, u64, &[u8])> = texts
+    let mut findings = vec![Vec::new(); exhibits.len()];
+    let Some(checkpoint) = checkpoint else { return Ok((leaves, findings)) };
+    // (position of the exhibit, its event, the leaf's index and bytes) for every covered leaf.
+    let covered: Vec<(usize, &CustodyEvent, u64, &[u8])> = events
         .iter()
-        .filter_map(|(e, leaf)| {
-            u64::try_from(e.ledger_index).ok().filter(|i| *i < checkpoint.size).map(|i| (*e, i, leaf.as_bytes()))
+        .enumerate()
+        .flat_map(|(x, stored)| stored.events.iter().map(move |e| (x, e)))
+        .filter_map(|(x, e)| {
+            let leaf = texts.get(&e.ledger_index)?;
+            u64::try_from(e.ledger_index).ok().filter(|i| *i < checkpoint.size).map(|i| (x, e, i, leaf.as_bytes()))
         })
         .collect();
-    let to_prove: Vec<(u64, &[u8])> = covered.iter().map(|(_, i, leaf)| (*i, *leaf)).collect();
+    let to_prove: Vec<(u64, &[u8])> = covered.iter().map(|(_, _, i, leaf)| (*i, *leaf)).collect();
     let proved = crate::services::ledger::prove_leaves(conn, edge, checkpoint.size, &checkpoint.root, &to_prove)?;
-    for ((event, _, _), proved) in covered.iter().zip(proved) {
+    for ((x, event, _, _), proved) in covered.iter().zip(proved) {
         if proved {
             report.leaves_proved += 1;
-        } else {
-            report.findings.push(finding(
+        } else if let (Some(exhibit), Some(found)) = (exhibits.get(*x), findings.get_mut(*x)) {
+            found.push(finding(
                 Some(exhibit),
                 Some(event.seq),
                 Some(event.ledger_index),
@@ -1093,7 +1098,7 @@ fn prove_exhibit_leaves(
             ));
         }
     }
-    Ok(leaves)
+    Ok((leaves, findings))
 }
 
 /// The exhibits of a chunk of keys, in the keys' order, in one query; a chunk holding a

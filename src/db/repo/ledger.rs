@@ -37,6 +37,15 @@ pub fn leaf(conn: &mut DbConnection, idx: i64) -> QueryResult<Option<String>> {
     ledger_leaves::table.filter(ledger_leaves::idx.eq(idx)).select(ledger_leaves::leaf).first(conn).optional()
 }
 
+/// The stored leaves at up to `IN_LIST_CHUNK` indexes, in one query: (index, canonical bytes).
+pub fn leaves_at(conn: &mut DbConnection, indexes: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    debug_assert!(indexes.len() <= super::IN_LIST_CHUNK);
+    ledger_leaves::table
+        .filter(ledger_leaves::idx.eq_any(indexes))
+        .select((ledger_leaves::idx, ledger_leaves::leaf))
+        .load(conn)
+}
+
 /// The index after the last stored leaf: an index lookup, where counting reads every row.
 pub fn size(conn: &mut DbConnection) -> QueryResult<i64> {
     ledger_leaves::table
