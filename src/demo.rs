@@ -36,6 +36,8 @@ pub const EVIDENCE_FILES: &[(&str, &[u8])] = &[
     ("vpn-appliance.log", include_bytes!("../fixtures/demo/evidence/vpn-appliance.log")),
     ("liveness-session-summary.json", include_bytes!("../fixtures/demo/evidence/liveness-session-summary.json")),
     ("loan-ledger-extract.csv", include_bytes!("../fixtures/demo/evidence/loan-ledger-extract.csv")),
+    ("agent-run-otel-trace.json", include_bytes!("../fixtures/demo/evidence/agent-run-otel-trace.json")),
+    ("synthetic-applicant-portrait.png", include_bytes!("../fixtures/demo/evidence/synthetic-applicant-portrait.png")),
 ];
 
 #[derive(Deserialize)]
@@ -115,6 +117,23 @@ struct DemoExhibit {
     source: String,
     acquisition: crate::domain::evidence::RawAcquisition,
     custody: Vec<crate::domain::custody::RawCustodyEvent>,
+    /// Analyses recorded right after registration ("agent_run"); an image, audio or video
+    /// file has its content credentials read in any case, as an upload would.
+    #[serde(default)]
+    analyze: Vec<crate::domain::analysis::AnalysisKind>,
+    #[serde(default)]
+    media_type: Option<String>,
+    /// The file is given C2PA content credentials declaring it AI-generated when the demo
+    /// loads, under a certificate generated then (see `analysis::credentials`): so its
+    /// SHA-256 differs from load to load and is not in evidence-SHA256SUMS.
+    #[serde(default)]
+    sign_c2pa: Option<DemoSigning>,
+}
+
+#[derive(Deserialize)]
+struct DemoSigning {
+    signer: String,
+    generator: String,
 }
 
 /// A candidate count of a demo incident (counts are numbered in file order per incident).
@@ -275,7 +294,7 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
             parent: e.parent.and_then(|p| registered.get(p)).map(|p| p.to_string()),
             sha256: None,
             file_name: e.file.clone(),
-            media_type: None,
+            media_type: e.media_type.clone(),
         };
         let prepared = services::evidence::prepare(conn, &user, incident, &raw)?;
         let blob = match &e.file {
@@ -285,8 +304,20 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
                     .find(|(n, _)| n == name)
                     .map(|(_, b)| *b)
                     .ok_or_else(|| bad_fixture(format!("no sample file {name}")))?;
+                let bytes = match &e.sign_c2pa {
+                    Some(s) => bytes::Bytes::from(
+                        crate::analysis::credentials::sign_as_ai_generated(
+                            e.media_type.as_deref().unwrap_or("application/octet-stream"),
+                            bytes,
+                            &s.signer,
+                            &s.generator,
+                        )
+                        .map_err(bad_fixture)?,
+                    ),
+                    None => bytes::Bytes::from_static(bytes),
+                };
                 let mut writer = store.begin().map_err(bad_fixture)?;
-                writer.write(bytes::Bytes::from_static(bytes)).map_err(bad_fixture)?;
+                writer.write(bytes).map_err(bad_fixture)?;
                 Some(writer.finish().map_err(bad_fixture)?)
             }
             None => None,
@@ -294,6 +325,28 @@ pub fn load(conn: &mut DbConnection, store: &dyn BlobStore, ledger: &Ledger) -> 
         let exhibit = services::evidence::register(conn, store, prepared, blob)?;
         for event in &e.custody {
             services::evidence::record_custody(conn, &user, exhibit.number, event)?;
+        }
+        let media = exhibit.file.as_ref().and_then(|f| f.media_type.as_deref());
+        if crate::analysis::credentials::applies_to(media) {
+            let kind = crate::domain::analysis::AnalysisKind::ContentCredentials;
+            services::analyses::run_now(
+                conn,
+                store,
+                &user,
+                exhibit.number,
+                kind,
+                services::analyses::Trigger::OnUpload,
+            )?;
+        }
+        for kind in &e.analyze {
+            services::analyses::run_now(
+                conn,
+                store,
+                &user,
+                exhibit.number,
+                *kind,
+                services::analyses::Trigger::OnRequest,
+            )?;
         }
         registered.push(exhibit.number);
     }

@@ -7,10 +7,11 @@
 //! (queries) -> the database. `domain` holds the pure types and rules, every permission rule
 //! among them (`domain::policy`). `documents` composes what the memo and the certification
 //! draft say, in the document model that `pdf` renders and the pages show. The leaves,
-//! `ledger`, `storage`, `statutes`, `pdf` and `documents::model`, know nothing of HTTP, the
+//! `analysis`, `ledger`, `storage`, `statutes`, `pdf` and `documents::model`, know nothing of HTTP, the
 //! database or the case; no service, repository or document reaches into `routes` or `startup`.
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod db;

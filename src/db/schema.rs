@@ -162,6 +162,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    analyses (id) {
+        id -> Text,
+        exhibit_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        tool -> Text,
+        tool_version -> Text,
+        exhibit_sha256 -> Text,
+        result -> Text,
+        result_sha256 -> Text,
+        summary -> Text,
+        custody_event_id -> Text,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ledger_leaves (idx) {
         idx -> BigInt,
         kind -> Text,
@@ -389,6 +407,7 @@ diesel::joinable!(charge_defendants -> charges (charge_id));
 diesel::joinable!(charge_defendants -> people (person_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(custody_events -> exhibits (exhibit_id));
+diesel::joinable!(analyses -> exhibits (exhibit_id));
 diesel::joinable!(exhibits -> incidents (incident_id));
 diesel::joinable!(incident_ai_modalities -> incidents (incident_id));
 diesel::joinable!(victims -> incidents (incident_id));
@@ -417,6 +436,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     exhibits,
     custody_events,
+    analyses,
     ledger_leaves,
     ledger_checkpoints,
     ledger_tiles,

@@ -76,6 +76,7 @@ vocabulary!(
         Offset => ("offset", "Byte offset or range"),
         Timestamp => ("timestamp", "Media time"),
         Region => ("region", "Image region"),
+        Span => ("span", "Trace span"),
     }
 );
 
@@ -353,7 +354,7 @@ impl MappingDraft {
             (Some(_), None) => errors.add("pin_cite", "give the place in the exhibit, or clear the pin cite kind"),
             (None, Some(_)) => errors.add(
                 "pin_kind",
-                "say what the pin cite is: a page, line, row, Bates number, byte offset, media time or image region",
+                "say what the pin cite is: a page, line, row, Bates number, byte offset, media time, image region or trace span",
             ),
             _ => {}
         }

@@ -44,6 +44,7 @@ mod vocabulary {
     }
 }
 
+pub mod analysis;
 pub mod approx;
 pub mod audit;
 pub mod charge;

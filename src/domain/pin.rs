@@ -33,6 +33,8 @@ pub enum Pin {
         w: u64,
         h: u64,
     },
+    /// A span of an OpenTelemetry trace, by its 16-hex-digit span id.
+    Span(String),
 }
 
 fn range(text: &str, one: impl Fn(&str) -> Option<u64>) -> Option<(u64, u64)> {
@@ -140,6 +142,11 @@ impl Pin {
             }
             K::Offset => range(cite, offset).map(|(a, b)| Pin::Bytes(a, b)),
             K::Timestamp => range(cite, time).map(|(a, b)| Pin::Time(a, b)),
+            K::Span => {
+                let id = cite.strip_prefix("span").unwrap_or(cite).trim();
+                (id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit()))
+                    .then(|| Pin::Span(id.to_ascii_lowercase()))
+            }
             K::Region => {
                 let n: Vec<Option<u64>> = cite.split(',').map(|p| p.trim().parse().ok()).collect();
                 match n.as_slice() {
@@ -159,6 +166,7 @@ impl Pin {
                 K::Offset => "a byte offset is a number such as 8192 or 0x2000, or a range such as 0x2000-0x20ff",
                 K::Timestamp => "a media time is hh:mm:ss or mm:ss, such as 00:01:23, or a range such as 00:01:23-00:02:10",
                 K::Region => "an image region is x, y, width, height in pixels, such as 120, 80, 300, 200",
+                K::Span => "a trace span is its span id, 16 hexadecimal digits such as 5b8aa5a2d2c872e8",
             }
             .to_owned()
         })
@@ -188,6 +196,7 @@ impl Pin {
             Pin::Time(a, b) if a == b => format!("at {}", clock(*a)),
             Pin::Time(a, b) => format!("at {}\u{2013}{}", clock(*a), clock(*b)),
             Pin::Region { x, y, w, h } => format!("region {w}\u{d7}{h} px at ({x}, {y})"),
+            Pin::Span(id) => format!("span {id}"),
         }
     }
 

@@ -289,6 +289,27 @@ fn check_pin_in_file(
         Err(AppError::NotFound(_)) => return Ok(()),
         Err(other) => return Err(other),
     };
+    if let Pin::Span(id) = &pin {
+        // A span is checked against the exhibit's agent-run timeline, which knows its spans.
+        use crate::domain::analysis::AnalysisKind;
+        let latest = crate::db::repo::analyses::latest(conn, exhibit.id, AnalysisKind::AgentRun, None)?;
+        return match latest {
+            None => Err(ValidationErrors::single(
+                "pin_cite",
+                format!(
+                    "{} has no agent-run timeline to check a span against: parse it as an agent-run record first",
+                    draft.exhibit
+                ),
+            )
+            .into()),
+            Some(a) if a.timeline().is_some_and(|t| t.find("span", id).is_none()) => Err(ValidationErrors::single(
+                "pin_cite",
+                format!("span {id} is not in the agent-run timeline of {} (analysis {})", draft.exhibit, a.record.seq),
+            )
+            .into()),
+            Some(_) => Ok(()),
+        };
+    }
     let Some(file) = exhibit.file else { return Ok(()) };
     let opened = store.open(&file.sha256).map_err(AppError::internal)?;
     let size = opened.metadata().map_err(AppError::internal)?.len();

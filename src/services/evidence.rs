@@ -172,7 +172,7 @@ fn row_of(exhibit: &Exhibit, parent_id: Option<ExhibitId>) -> ExhibitRow {
 
 /// Appends one event to the exhibit's chain and to the ledger (inside a write transaction).
 #[allow(clippy::too_many_arguments)]
-fn append_event(
+pub(crate) fn append_event(
     conn: &mut DbConnection,
     exhibit: &Exhibit,
     history: &[CustodyEvent],

@@ -1,6 +1,7 @@
 //! Use cases. Each takes a connection, guards with the rules of `domain::policy`, owns its transaction and
 //! records an audit event for every change.
 
+pub mod analyses;
 pub mod audit;
 pub mod bundle;
 pub mod charges;

@@ -717,6 +717,13 @@ pub fn limitation_deadline(offense_date: Date, years: u8) -> Date {
         .unwrap_or(offense_date)
 }
 
+/// Said with every suggestion that an operator's instruction to an AI agent bears on a count:
+/// the law as the research reference states it, with its labels (statutes.md, § 2 rows).
+pub const CAUSING_THROUGH_AN_AGENT: &str = "An instruction to an agent can show a willful causing under 18 U.S.C. \
+§ 2(b) [STAT text; application ANALYSIS: no case has decided § 2(b)'s application to autonomous software], \
+and it is evidence of the defendant's own mental state, which § 2(b) does not lower and which must still be proved \
+[STAT]. Launching the agent is not by itself proof of intent [ANALYSIS].";
+
 /// What the memo should prompt for each defense key in the catalog.
 pub fn defense_prompt(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {

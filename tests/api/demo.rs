@@ -34,12 +34,42 @@ async fn demo_dataset_loads_once(app: TestApp) {
         .map(|key| custos::db::repo::evidence::find(&mut conn, key.unwrap().1).unwrap().unwrap())
         .collect();
     assert_eq!(exhibits.len(), summary.exhibits);
-    let with_files: Vec<_> = exhibits.iter().filter_map(|e| e.file.as_ref()).collect();
-    assert_eq!(with_files.len(), sums.lines().count());
-    for file in with_files {
-        let line = sums.lines().find(|l| l.ends_with(file.name.as_deref().unwrap())).unwrap();
-        assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256);
+    let with_files: Vec<_> = exhibits.iter().filter(|e| e.file.is_some()).collect();
+    assert_eq!(with_files.len(), sums.lines().count() + 1, "every file but the one signed at load is listed");
+    use custos::domain::analysis::AnalysisKind;
+    for exhibit in with_files {
+        let file = exhibit.file.as_ref().unwrap();
+        match sums.lines().find(|l| l.ends_with(&format!("  {}", file.name.as_deref().unwrap()))) {
+            Some(line) => assert!(line.starts_with(&file.sha256), "{line} vs {}", file.sha256),
+            None => {
+                // Given content credentials when the demo loads: they declare AI generation,
+                // bind to the stored bytes, and were read as an upload's would be.
+                let reading =
+                    custos::db::repo::analyses::latest(&mut conn, exhibit.id, AnalysisKind::ContentCredentials, None)
+                        .unwrap()
+                        .expect("the signed demo image's credentials were read");
+                let c = reading.credentials().unwrap();
+                assert!(c.ai_declared.is_some(), "{c:?}");
+                assert_eq!(c.binding, custos::analysis::credentials::Binding::Holds);
+                assert_eq!(reading.record.exhibit_sha256, file.sha256);
+            }
+        }
     }
+    // The agent-run exhibit has its timeline: the operator's four instructions, nine tool
+    // executions, ordered although the trace lists its spans in the order they ended.
+    let run = exhibits
+        .iter()
+        .find(|e| e.file.as_ref().and_then(|f| f.name.as_deref()) == Some("agent-run-otel-trace.json"))
+        .unwrap();
+    let timeline =
+        custos::db::repo::analyses::latest(&mut conn, run.id, AnalysisKind::AgentRun, None).unwrap().unwrap();
+    let t = timeline.timeline().unwrap();
+    use custos::analysis::agent_run::StepKind;
+    assert_eq!(t.count(StepKind::Instruction), 4);
+    assert_eq!(t.count(StepKind::ToolCall), 9);
+    assert!(t.is_complete(), "{:?}", t.gaps);
+    let first_tool = t.steps.iter().find(|s| s.kind == StepKind::ToolCall).unwrap();
+    assert_eq!(first_tool.tool.as_deref(), Some("recon.scan"));
     assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
     let report = custos::services::verify::verify(
         &mut conn,

@@ -1,6 +1,7 @@
 //! Repository functions: one module per aggregate, each taking a connection and returning
 //! `QueryResult`. Row structs mirror tables; conversion to domain types happens here.
 
+pub mod analyses;
 pub mod audit;
 pub mod charges;
 pub mod evidence;

@@ -127,6 +127,7 @@ async fn list(
 /// Registers the prepared exhibit with its blob, signs a checkpoint, answers 201.
 async fn finish_registration(
     state: &web::Data<AppState>,
+    user: &crate::domain::user::User,
     prepared: service::PreparedExhibit,
     blob: Option<crate::storage::FinishedBlob>,
 ) -> Result<HttpResponse, AppError> {
@@ -141,6 +142,7 @@ async fn finish_registration(
             Ok((exhibit, events, status))
         })
         .await?;
+    super::analyses::read_credentials_after_upload(state, user, &exhibit);
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/exhibits/{}", exhibit.number)))
         .json(exhibit_json(&exhibit, Some((&events, &status)))))
@@ -190,7 +192,8 @@ async fn upload_multipart(
             raw.media_type = file.content_type().map(|m| m.to_string());
         }
     }
-    let prepared = state.run(move |conn| service::prepare(conn, &user, number, &raw)).await?;
+    let uploader = user.clone();
+    let prepared = state.run(move |conn| service::prepare(conn, &uploader, number, &raw)).await?;
     let blob = match next {
         Some(file) => Some(stream_to_blob(state.store.clone(), file, state.settings.max_upload_bytes).await?),
         None => None,
@@ -198,7 +201,7 @@ async fn upload_multipart(
     if payload.next().await.is_some() {
         return Err(AppError::bad_request("unexpected_part", "only 'metadata' and one 'file' part are accepted"));
     }
-    finish_registration(&state, prepared, blob).await
+    finish_registration(&state, &user, prepared, blob).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,9 +234,10 @@ async fn upload_raw(
     if declared.is_some_and(|n| n > state.settings.max_upload_bytes) {
         return Err(AppError::PayloadTooLarge);
     }
-    let prepared = state.run(move |conn| service::prepare(conn, &user, number, &raw)).await?;
+    let uploader = user.clone();
+    let prepared = state.run(move |conn| service::prepare(conn, &uploader, number, &raw)).await?;
     let blob = stream_to_blob(state.store.clone(), body, state.settings.max_upload_bytes).await?;
-    finish_registration(&state, prepared, Some(blob)).await
+    finish_registration(&state, &user, prepared, Some(blob)).await
 }
 
 #[derive(Debug, Deserialize)]

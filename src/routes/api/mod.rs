@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, for scripts. Bearer tokens only; errors are problem+json.
 
+pub mod analyses;
 pub mod charges;
 pub mod evidence;
 pub mod incidents;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(openapi))
         .configure(incidents::configure)
         .configure(evidence::configure)
+        .configure(analyses::configure)
         .configure(charges::configure)
         .configure(memos::configure)
         .configure(ledger::configure)

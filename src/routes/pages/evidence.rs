@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::views::Choice;
 use super::{format_time, redirect, render, render_with};
 use crate::domain::ValidationErrors;
+use crate::domain::analysis::{AnalysisKind, AnalysisRecord};
 use crate::domain::custody::{CustodyAction, CustodyEvent, RawCustodyEvent, current_custodian, in_time_order};
 use crate::domain::evidence::{Exhibit, ExhibitKind, RawAcquisition, RawExhibit};
 use crate::domain::ids::IncidentNumber;
@@ -298,6 +299,7 @@ async fn upload(
         .await;
     match result {
         Ok(exhibit) => {
+            crate::routes::api::analyses::read_credentials_after_upload(&state, user.user(), &exhibit);
             let digest = exhibit.file.as_ref().map(|f| format!(" SHA-256 {}.", f.sha256)).unwrap_or_default();
             auth::flash(&user.session, FlashKind::Success, format!("Exhibit {} registered.{digest}", exhibit.number));
             Ok(redirect(&format!("/exhibits/{}", exhibit.number)))
@@ -400,6 +402,12 @@ struct ShowPage {
     suggestions: Vec<SuggestionView>,
     has_charges: bool,
     actions: Vec<Choice>,
+    /// An image, audio or video file: content credentials apply.
+    media: bool,
+    can_analyse: bool,
+    analyses: Vec<AnalysisRow>,
+    credentials: Option<CredentialsView>,
+    caution: &'static str,
     form: CustodyForm,
     errors: ValidationErrors,
 }
@@ -519,14 +527,23 @@ async fn page(
     errors: ValidationErrors,
 ) -> Result<ShowPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, exhibit, events, (status, latest), elements): (_, Exhibit, Vec<CustodyEvent>, _, _) = state
+    let (incident, exhibit, events, (status, latest), elements, (analyses, credentials)): (
+        _,
+        Exhibit,
+        Vec<CustodyEvent>,
+        _,
+        _,
+        _,
+    ) = state
         .run(move |conn| {
             let (incident, exhibit) = service::get(conn, &viewer, number)?;
             let events = service::events(conn, &exhibit)?;
             let status = service::custody_status_of(conn, &exhibit, &events)?;
             let latest = service::latest_verification(conn, &exhibit)?;
             let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
-            Ok((incident, exhibit, events, (status, latest), elements))
+            let analyses = crate::services::analyses::of(conn, &exhibit)?;
+            let credentials = crate::services::analyses::latest_of(conn, &exhibit, AnalysisKind::ContentCredentials)?;
+            Ok((incident, exhibit, events, (status, latest), elements, (analyses, credentials)))
         })
         .await?;
     let incident_text = incident.number.to_string();
@@ -610,9 +627,111 @@ async fn page(
             .filter(|a| a.recordable())
             .map(|a| Choice { code: a.as_str(), label: a.label(), selected: false })
             .collect(),
+        media: crate::analysis::credentials::applies_to(exhibit.file.as_ref().and_then(|f| f.media_type.as_deref())),
+        can_analyse: can_write && !disposed && exhibit.file.is_some(),
+        analyses: analyses.iter().map(analysis_row).collect(),
+        credentials: credentials.as_ref().and_then(credentials_view),
+        caution: crate::analysis::credentials::ABSENCE_CAUTION,
         form,
         errors,
         chrome: user.chrome,
+    })
+}
+
+/// One recorded analysis, as the exhibit page lists it.
+struct AnalysisRow {
+    seq: i32,
+    kind: &'static str,
+    tool: String,
+    summary: String,
+    recorded: String,
+    custody_seq: i32,
+    link: Option<String>,
+}
+
+fn analysis_row(r: &AnalysisRecord) -> AnalysisRow {
+    AnalysisRow {
+        seq: r.seq,
+        kind: r.kind.label(),
+        tool: format!("{} {}", r.tool, r.tool_version),
+        summary: r.summary.clone(),
+        recorded: format!("{}, {}", r.recorded_by, format_time(r.recorded_at)),
+        custody_seq: r.custody_seq,
+        link: (r.kind == AnalysisKind::AgentRun)
+            .then(|| format!("/exhibits/{}/timeline?analysis={}", r.exhibit, r.seq)),
+    }
+}
+
+/// The latest content-credentials reading, as the exhibit page shows it.
+struct CredentialsView {
+    seq: i32,
+    summary: String,
+    read: bool,
+    ai_declared: Option<String>,
+    binding: &'static str,
+    binding_holds: bool,
+    claim_generator: String,
+    signer: String,
+    signer_status: &'static str,
+    signed_at: String,
+    actions: Vec<String>,
+    failures: Vec<String>,
+    recorded: String,
+    tool: String,
+}
+
+fn credentials_view(a: &crate::domain::analysis::Analysis) -> Option<CredentialsView> {
+    use crate::analysis::credentials::{Binding, Outcome};
+    let c = a.credentials()?;
+    let dash = || "\u{2014}".to_owned();
+    Some(CredentialsView {
+        seq: a.record.seq,
+        summary: c.summary(),
+        read: c.outcome == Outcome::Read,
+        ai_declared: c.ai_declared.clone(),
+        binding: match c.binding {
+            Binding::Holds => "holds: the file's bytes hash as the manifest recorded them",
+            Binding::Fails => "FAILS: the file's bytes were changed after the manifest was signed",
+            Binding::NotChecked => "not checked by the reader",
+        },
+        binding_holds: c.binding == Binding::Holds,
+        claim_generator: c.claim_generator.clone().unwrap_or_else(dash),
+        signer: c
+            .signer
+            .as_ref()
+            .map(|s| match (&s.common_name, &s.issuer) {
+                (Some(cn), Some(issuer)) => format!("{cn} (issued by {issuer})"),
+                (Some(cn), None) => cn.clone(),
+                (None, Some(issuer)) => format!("issued by {issuer}"),
+                (None, None) => dash(),
+            })
+            .unwrap_or_else(dash),
+        signer_status: c.signer.as_ref().map_or("", |s| s.status.label()),
+        signed_at: c.signer.as_ref().and_then(|s| s.signed_at.clone()).unwrap_or_else(|| "no time stamp".into()),
+        actions: c
+            .actions
+            .iter()
+            .map(|x| {
+                let mut line = x.action.clone();
+                if let Some(t) = &x.digital_source_type {
+                    line.push_str(&format!(" \u{b7} source type {t}"));
+                }
+                if let Some(agent) = &x.software_agent {
+                    line.push_str(&format!(" \u{b7} by {agent}"));
+                }
+                line
+            })
+            .collect(),
+        failures: c
+            .failures
+            .iter()
+            .map(|f| match &f.explanation {
+                Some(e) => format!("{} ({e})", f.code),
+                None => f.code.clone(),
+            })
+            .collect(),
+        recorded: format!("{}, {}", a.record.recorded_by, format_time(a.record.recorded_at)),
+        tool: format!("{} {}", a.record.tool, a.record.tool_version),
     })
 }
 

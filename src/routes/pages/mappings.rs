@@ -154,6 +154,14 @@ struct MappingQuery {
     element: String,
     #[serde(default)]
     exhibit: String,
+    /// Filled in from a suggestion (an agent-run step): the form shows them for a person to
+    /// check and change before anything is proposed.
+    #[serde(default)]
+    pin_kind: String,
+    #[serde(default)]
+    pin_cite: String,
+    #[serde(default)]
+    rationale: String,
 }
 
 async fn new_mapping(
@@ -169,8 +177,10 @@ async fn new_mapping(
     let form = MappingForm {
         target: q.count.map(|c| target_value(c, &q.element)).unwrap_or_default(),
         exhibit: q.exhibit,
+        pin_kind: q.pin_kind,
+        pin_cite: q.pin_cite,
+        rationale: q.rationale,
         back,
-        ..Default::default()
     };
     render(&mapping_form_page(&state, user, number, form, ValidationErrors::new()).await?)
 }

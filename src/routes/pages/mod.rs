@@ -1,6 +1,7 @@
 //! HTML pages for people, rendered on the server with askama. Forms carry a CSRF token and
 //! work without JavaScript.
 
+pub mod analyses;
 pub mod counts;
 pub mod evidence;
 pub mod incidents;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(incidents::configure)
         .configure(victims::configure)
         .configure(evidence::configure)
+        .configure(analyses::configure)
         .configure(reader::configure)
         .configure(statutes::configure)
         .configure(counts::configure)

@@ -1,0 +1,342 @@
+//! Analyses of an exhibit's file: an agent run parsed into a timeline, content credentials
+//! read. Each runs in three steps so that no pooled connection is held while a file is read:
+//! `prepare` (who may, which file), `analyze` (the file only), `record` (one transaction that
+//! appends an `analyzed` custody event, whose ledger leaf carries the tool, its version, the
+//! SHA-256 of the bytes it read and the SHA-256 of its result, and stores the result).
+
+use sha2::{Digest, Sha256};
+use std::io::Read;
+
+use crate::analysis::{agent_run, credentials};
+use crate::db::repo::analyses::{self as repo, NewAnalysisRow};
+use crate::db::repo::charges as charges_repo;
+use crate::db::{self, DbConnection};
+use crate::domain::ValidationErrors;
+use crate::domain::analysis::{Analysis, AnalysisKind, AnalysisRecord, Finding, RawAnalysisRequest};
+use crate::domain::charge::ChargeStatus;
+use crate::domain::custody::{CustodyAction, CustodyDetails};
+use crate::domain::evidence::{Exhibit, ExhibitNumber};
+use crate::domain::incident::Incident;
+use crate::domain::now_utc;
+use crate::domain::policy::{self, CaseWork};
+use crate::domain::user::User;
+use crate::error::AppError;
+use crate::ledger::canonical::to_canonical;
+use crate::services::evidence;
+use crate::storage::BlobStore;
+
+/// Why the analysis runs: recorded in the custody event's purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    OnUpload,
+    OnRequest,
+}
+
+/// An analysis about to run: the exhibit, the kind, and the file's recorded digest.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub exhibit: Exhibit,
+    pub kind: AnalysisKind,
+    pub sha256: String,
+    pub media_type: String,
+    pub trigger: Trigger,
+}
+
+/// Checks that `user` may analyse the exhibit's file, and that the analysis applies to it.
+pub fn prepare(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    raw: &RawAnalysisRequest,
+    trigger: Trigger,
+) -> Result<Prepared, AppError> {
+    let (incident, exhibit) = evidence::get(conn, user, number)?;
+    policy::work_on(user, &incident, CaseWork::RecordCustody)?;
+    let kind: AnalysisKind = raw.kind.trim().parse().map_err(|m: String| ValidationErrors::single("kind", m))?;
+    let Some(file) = &exhibit.file else {
+        return Err(ValidationErrors::single("kind", "the exhibit has no file to analyse").into());
+    };
+    let media_type = file.media_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned());
+    match kind {
+        AnalysisKind::ContentCredentials if !credentials::applies_to(Some(&media_type)) => {
+            return Err(ValidationErrors::single(
+                "kind",
+                format!("content credentials are read from image, audio and video files; this file is {media_type}"),
+            )
+            .into());
+        }
+        AnalysisKind::AgentRun if u64::try_from(file.size).unwrap_or(u64::MAX) > agent_run::MAX_RECORD_BYTES => {
+            return Err(ValidationErrors::single(
+                "kind",
+                format!("the record is larger than the {} MiB Custos parses", agent_run::MAX_RECORD_BYTES >> 20),
+            )
+            .into());
+        }
+        _ => {}
+    }
+    if evidence::events(conn, &exhibit)?.iter().any(|e| e.action == CustodyAction::Disposed) {
+        return Err(ValidationErrors::single(
+            "kind",
+            "the exhibit was disposed of; it takes no further custody events",
+        )
+        .into());
+    }
+    Ok(Prepared { sha256: file.sha256.clone(), exhibit, kind, media_type, trigger })
+}
+
+/// The result, and the SHA-256 of the bytes it was computed from.
+pub struct Analyzed {
+    pub finding: Finding,
+    pub read_sha256: String,
+}
+
+/// Runs the analysis on the stored file. Needs no database connection. A record the parser
+/// refuses is a validation error naming the line and the reason; nothing is recorded.
+pub fn analyze(store: &dyn BlobStore, prepared: &Prepared) -> Result<Analyzed, AppError> {
+    let mut file =
+        store.open(&prepared.sha256).map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+    match prepared.kind {
+        AnalysisKind::AgentRun => {
+            let mut bytes = Vec::new();
+            (&mut file)
+                .take(agent_run::MAX_RECORD_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+            let read_sha256 = hex::encode(Sha256::digest(&bytes));
+            let timeline = agent_run::parse(&bytes).map_err(|refusal| {
+                ValidationErrors::single("record", format!("the agent-run record was refused: {refusal}"))
+            })?;
+            Ok(Analyzed { finding: Finding::AgentRun(timeline), read_sha256 })
+        }
+        AnalysisKind::ContentCredentials => {
+            let (read_sha256, _) = crate::storage::sha256_of(std::io::BufReader::new(&mut file), |_| {})
+                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+            let file = store
+                .open(&prepared.sha256)
+                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+            let reading = credentials::read(&prepared.media_type, std::io::BufReader::new(file));
+            Ok(Analyzed { finding: Finding::ContentCredentials(reading), read_sha256 })
+        }
+    }
+}
+
+/// Records the analysis: an `analyzed` custody event (a ledger leaf) and the result, in one
+/// transaction. `user` is who asked for it, or who uploaded the file it ran on.
+pub fn record(
+    conn: &mut DbConnection,
+    user: &User,
+    prepared: &Prepared,
+    analyzed: Analyzed,
+) -> Result<Analysis, AppError> {
+    let finding = analyzed.finding;
+    let (tool, version) = finding.tool();
+    let result = to_canonical(&finding.to_json()).map_err(AppError::internal)?;
+    let result_sha256 = hex::encode(Sha256::digest(result.as_bytes()));
+    let summary = finding.summary();
+    let exhibit = &prepared.exhibit;
+    let id = db::write_transaction(conn, |conn| -> Result<String, AppError> {
+        let history = evidence::events(conn, exhibit)?;
+        if history.iter().any(|e| e.action == CustodyAction::Disposed) {
+            return Err(ValidationErrors::single(
+                "kind",
+                "the exhibit was disposed of; it takes no further custody events",
+            )
+            .into());
+        }
+        let seq = repo::next_seq(conn, exhibit.id)?;
+        let why = match prepared.trigger {
+            Trigger::OnUpload => "on upload",
+            Trigger::OnRequest => "on request",
+        };
+        let details = CustodyDetails {
+            purpose: Some(format!("{} by {tool} {version}, {why}", prepared.kind.label())),
+            digest_observed: Some(analyzed.read_sha256.clone()),
+            notes: format!(
+                "Analysis {seq}: {summary}. The file was read, never changed. Result SHA-256 {result_sha256}."
+            ),
+            ..Default::default()
+        };
+        let matched = analyzed.read_sha256 == prepared.sha256;
+        let event = evidence::append_event(
+            conn,
+            exhibit,
+            &history,
+            CustodyAction::Analyzed,
+            Some(user),
+            now_utc(),
+            details,
+            Some(matched),
+        )?;
+        if !matched {
+            // The custody event records the mismatch (and impairs the exhibit); the result of
+            // reading other bytes than the exhibit's is not kept as its analysis.
+            return Ok(String::new());
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        repo::insert(
+            conn,
+            &NewAnalysisRow {
+                id: id.clone(),
+                exhibit_id: exhibit.id.to_string(),
+                seq,
+                kind: prepared.kind.as_str().to_owned(),
+                tool: tool.to_owned(),
+                tool_version: version.to_owned(),
+                exhibit_sha256: analyzed.read_sha256.clone(),
+                result,
+                result_sha256,
+                summary,
+                custody_event_id: event.id,
+                recorded_by: Some(user.id.to_string()),
+                recorded_at: event.recorded_at,
+            },
+        )?;
+        Ok(id)
+    })?;
+    if id.is_empty() {
+        return Err(AppError::Conflict {
+            code: "digest-mismatch",
+            detail: "the stored file no longer hashes to the exhibit's SHA-256; the mismatch is recorded in its chain of custody and no analysis was kept".into(),
+        });
+    }
+    repo::latest(conn, exhibit.id, prepared.kind, None)?.ok_or(AppError::NotFound("analysis"))
+}
+
+/// Prepares, runs and records in one call, for the command line and the demo (which hold a
+/// connection throughout).
+pub fn run_now(
+    conn: &mut DbConnection,
+    store: &dyn BlobStore,
+    user: &User,
+    number: ExhibitNumber,
+    kind: AnalysisKind,
+    trigger: Trigger,
+) -> Result<Analysis, AppError> {
+    let prepared = prepare(conn, user, number, &RawAnalysisRequest { kind: kind.as_str().to_owned() }, trigger)?;
+    let analyzed = analyze(store, &prepared)?;
+    record(conn, user, &prepared, analyzed)
+}
+
+/// The exhibit's analyses, newest first (at most 50, without reading their results twice).
+pub fn list(conn: &mut DbConnection, user: &User, number: ExhibitNumber) -> Result<Vec<AnalysisRecord>, AppError> {
+    let (_, exhibit) = evidence::get(conn, user, number)?;
+    of(conn, &exhibit)
+}
+
+/// The analyses of an exhibit already read (newest 50).
+pub fn of(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<AnalysisRecord>, AppError> {
+    Ok(repo::of_exhibit(conn, exhibit.id, 50)?)
+}
+
+/// The latest analysis of `kind` of an exhibit already read.
+pub fn latest_of(conn: &mut DbConnection, exhibit: &Exhibit, kind: AnalysisKind) -> Result<Option<Analysis>, AppError> {
+    Ok(repo::latest(conn, exhibit.id, kind, None)?)
+}
+
+/// The exhibit's latest analysis of `kind` (or analysis `seq`), if any.
+pub fn latest(
+    conn: &mut DbConnection,
+    user: &User,
+    number: ExhibitNumber,
+    kind: AnalysisKind,
+    seq: Option<i32>,
+) -> Result<(Incident, Exhibit, Option<Analysis>), AppError> {
+    let (incident, exhibit) = evidence::get(conn, user, number)?;
+    let analysis = repo::latest(conn, exhibit.id, kind, seq)?;
+    Ok((incident, exhibit, analysis))
+}
+
+/// A suggested mapping from a timeline step to an element of one of the incident's counts.
+/// Custos never proposes or accepts it: a person opens the mapping form with it filled in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SuggestedMapping {
+    pub step: u32,
+    pub count: i32,
+    pub offense: String,
+    pub element_id: String,
+    pub element_text: String,
+    pub pin_kind: &'static str,
+    pub pin_cite: String,
+    pub rationale: String,
+    /// Why Custos suggests it.
+    pub because: String,
+}
+
+/// What a step's words suggest, and the words in an element's text that it bears on.
+fn bears_on(step: &agent_run::Step) -> Vec<(&'static str, &'static [&'static str])> {
+    use agent_run::{Signal, StepKind};
+    let mut out: Vec<(&'static str, &'static [&'static str])> = Vec::new();
+    match step.kind {
+        StepKind::Instruction | StepKind::SystemInstruction => {
+            out.push((
+                "the operator's own words to the agent bear on the defendant's mental state",
+                &["intent", "intentionally", "knowingly", "willfully"],
+            ));
+        }
+        StepKind::ToolCall => {
+            for signal in &step.signals {
+                let words: &'static [&'static str] = match signal {
+                    Signal::ExternalTarget => &["accessed", "access"],
+                    Signal::CredentialUse => &["accessed", "means of identification", "access device"],
+                    Signal::DataLeaving => &["obtained information", "obtained", "transmitted", "wire"],
+                    Signal::Destructive => &["damage"],
+                };
+                out.push((signal.label(), words));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Suggestions for the steps of `analysis`, against the counts of the exhibit's incident.
+pub fn suggestions(
+    conn: &mut DbConnection,
+    incident: &Incident,
+    analysis: &Analysis,
+) -> Result<Vec<SuggestedMapping>, AppError> {
+    let Some(timeline) = analysis.timeline() else { return Ok(Vec::new()) };
+    let catalog = crate::statutes::catalog().map_err(AppError::internal)?;
+    let charges = charges_repo::charges_of(conn, &incident.id.to_string())?;
+    let mut out = Vec::new();
+    for step in &timeline.steps {
+        let reasons = bears_on(step);
+        if reasons.is_empty() {
+            continue;
+        }
+        for charge in charges.iter().filter(|c| c.status != ChargeStatus::Dropped) {
+            let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
+            for element in offense.rows().filter(|e| e.kind == crate::statutes::ElementKind::Element) {
+                let text = element.text.to_ascii_lowercase();
+                let Some((because, _)) = reasons.iter().find(|(_, words)| words.iter().any(|w| text.contains(w)))
+                else {
+                    continue;
+                };
+                let (pin_kind, pin_cite) = step.cite.pin();
+                let mut rationale = format!(
+                    "{} ({}, {}): {}.",
+                    step.kind.label(),
+                    step.cite.text(),
+                    step.at.as_deref().unwrap_or("time not recorded"),
+                    step.summary()
+                );
+                if matches!(step.kind, agent_run::StepKind::Instruction | agent_run::StepKind::SystemInstruction) {
+                    rationale.push(' ');
+                    rationale.push_str(crate::statutes::CAUSING_THROUGH_AN_AGENT);
+                }
+                out.push(SuggestedMapping {
+                    step: step.n,
+                    count: charge.count,
+                    offense: offense.citation(),
+                    element_id: element.id.clone(),
+                    element_text: element.text.clone(),
+                    pin_kind,
+                    pin_cite,
+                    rationale,
+                    because: (*because).to_owned(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
