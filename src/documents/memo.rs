@@ -5,6 +5,8 @@ use askama::Template;
 use std::collections::HashMap;
 
 use super::model::{Block, Column, Document, Table};
+use crate::analysis::agent_run::{Step, StepKind};
+use crate::domain::analysis::{Analysis, Finding};
 use crate::domain::charge::{CellState, Charge, ChargeStatus, DeadlineState, Mapping, MappingStatus, coverage};
 use crate::domain::custody::{
     CustodyAction, CustodyEvent, Impairment, LatestVerification, current_custodian, custody_status,
@@ -85,6 +87,117 @@ pub struct MemoFacts {
     pub review_notes: HashMap<MappingId, String>,
     /// The incident's people, for the defendants of each count.
     pub people: Vec<Person>,
+    /// The latest analysis of each kind of each exhibit that has one (agent-run timelines,
+    /// content credentials), in exhibit order.
+    pub analyses: Vec<Analysis>,
+}
+
+/// Agent steps the chronology lists at most; the rest are counted and left to the timelines.
+const AGENT_LINES_MAX: usize = 300;
+
+/// A timeline step's time as the chronology sorts and states it.
+fn step_time(step: &Step) -> Option<time::PrimitiveDateTime> {
+    let t = time::OffsetDateTime::parse(step.at.as_deref()?, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = t.to_offset(time::UtcOffset::UTC);
+    Some(time::PrimitiveDateTime::new(t.date(), t.time()))
+}
+
+/// The chronology's lines from the agent-run timelines: each operator instruction and each
+/// tool execution, citing its exhibit, its step's place and the analysis; an incomplete record
+/// is said to be so. Steps the record gives no time sort last, as "time not recorded".
+fn agent_chronology(
+    analyses: &[Analysis],
+    intact: &HashMap<ExhibitNumber, bool>,
+) -> Vec<(time::PrimitiveDateTime, String, String)> {
+    let mut out = Vec::new();
+    let mut listed = 0usize;
+    for a in analyses {
+        let Some(t) = a.timeline() else { continue };
+        let r = &a.record;
+        let impaired = if intact.get(&r.exhibit).copied().unwrap_or(false) {
+            String::new()
+        } else {
+            format!(" {} is IMPAIRED: not to be relied on until its custody is cleared.", r.exhibit)
+        };
+        let first = t.steps.iter().find_map(step_time).unwrap_or(time::PrimitiveDateTime::MIN);
+        if !t.is_complete() {
+            out.push((
+                first,
+                date_text(first),
+                format!(
+                    "The agent-run record {} is INCOMPLETE (analysis {}): {}.",
+                    r.exhibit,
+                    r.seq,
+                    t.gaps.join("; ")
+                ),
+            ));
+        }
+        let steps: Vec<&Step> = t
+            .steps
+            .iter()
+            .filter(|s| matches!(s.kind, StepKind::Instruction | StepKind::SystemInstruction | StepKind::ToolCall))
+            .collect();
+        let room = AGENT_LINES_MAX.saturating_sub(listed);
+        for step in steps.iter().take(room) {
+            let what = match step.kind {
+                StepKind::Instruction => format!("Operator instruction to the agent: {}", quoted(step)),
+                StepKind::SystemInstruction => format!("Standing instructions given to the agent: {}", quoted(step)),
+                _ => {
+                    let mut line = format!("Agent {}", step.summary());
+                    if !step.targets.is_empty() {
+                        line.push_str(&format!("; target {}", step.targets.join(", ")));
+                    }
+                    line
+                }
+            };
+            let cite = format!("[Ex. {}, {}; analysis {}]", r.exhibit, step.cite.text(), r.seq);
+            let (sort, when) = match step_time(step) {
+                Some(at) => (at, format!("{} {}", at.date(), at.time().format(&TIME_OF_DAY).unwrap_or_default())),
+                None => (time::PrimitiveDateTime::MAX, "time not recorded".to_owned()),
+            };
+            out.push((sort, when, format!("{what} {cite}{impaired}")));
+        }
+        listed += steps.len().min(room);
+        if steps.len() > room {
+            out.push((
+                time::PrimitiveDateTime::MAX,
+                "\u{2014}".to_owned(),
+                format!(
+                    "{} further agent steps of {} are not listed here; its timeline (analysis {}) has every one.",
+                    steps.len() - room,
+                    r.exhibit,
+                    r.seq
+                ),
+            ));
+        }
+    }
+    out
+}
+
+const TIME_OF_DAY: &[time::format_description::FormatItem<'static>] =
+    time::macros::format_description!("[hour]:[minute]:[second]");
+
+/// A step's text in quotation marks.
+fn quoted(step: &Step) -> String {
+    format!("\u{201c}{}\u{201d}", step.text.as_deref().unwrap_or(""))
+}
+
+/// How the memo cites an analysis beside its exhibit.
+fn analysis_citation(a: &Analysis) -> String {
+    let r = &a.record;
+    let found = match &a.finding {
+        Finding::ContentCredentials(c) => format!("{}. {}", c.summary(), crate::analysis::credentials::ABSENCE_CAUTION),
+        Finding::AgentRun(_) => r.summary.clone(),
+    };
+    format!(
+        "{} {} (analysis {}; {} {}; result SHA-256 {}): {found}",
+        r.kind.label(),
+        r.exhibit,
+        r.seq,
+        r.tool,
+        r.tool_version,
+        r.result_sha256
+    )
 }
 
 /// What the memo says about the incident as it stands, everything but the narratives: a pure
@@ -142,6 +255,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             acquired: date_text(x.acquisition.acquired_at),
             authority: x.acquisition.legal_authority.clone(),
             authentication: authentication(x).to_owned(),
+            analyses: facts.analyses.iter().filter(|a| a.record.exhibit == x.number).map(analysis_citation).collect(),
         });
     }
     // An approximate date sorts by its first day and is stated as recorded ("in or about 2017").
@@ -168,6 +282,7 @@ pub fn compose(facts: &MemoFacts, law: &Law, today: time::Date) -> MemoContent {
             ));
         }
     }
+    chronology.extend(agent_chronology(&facts.analyses, &intact));
     chronology.sort_by_key(|entry| entry.0);
     handling.sort_by_key(|entry| entry.0);
 
@@ -783,7 +898,7 @@ pub fn document(content: &MemoContent, stamp: &VersionStamp<'_>) -> Document {
             .map(|x| {
                 vec![
                     vec![x.number.clone()],
-                    vec![x.kind.clone(), x.description.clone()],
+                    [vec![x.kind.clone(), x.description.clone()], x.analyses.clone()].concat(),
                     vec![x.authentication.clone()],
                     vec![x.custodian.clone()],
                 ]
@@ -981,6 +1096,7 @@ pub fn sample_content(exhibits: usize, charges: usize) -> MemoContent {
             acquired: "2026-03-01".into(),
             authority: "Search warrant 26-SW-1182".into(),
             authentication: "FRE 902(13)".into(),
+            analyses: Vec::new(),
         })
         .collect();
     let charge_list = (0..charges)
@@ -1197,6 +1313,7 @@ mod tests {
             exhibits: vec![(x, vec![event], None)],
             review_notes: HashMap::new(),
             people: vec![defendant],
+            analyses: Vec::new(),
         }
     }
 

@@ -75,11 +75,15 @@ impl Finding {
                 } else {
                     format!("INCOMPLETE: {} gap(s) in the record", t.gaps.len())
                 };
+                let system = match t.count(K::SystemInstruction) {
+                    0 => String::new(),
+                    n => format!(", {n} set(s) of system instructions"),
+                };
                 format!(
-                    "{}: {} steps, {} operator instruction(s), {} tool execution(s); {whole}",
+                    "{}: {} steps, {} operator instruction(s){system}, {} tool execution(s); {whole}",
                     t.format.label(),
                     t.steps.len(),
-                    t.count(K::Instruction) + t.count(K::SystemInstruction),
+                    t.count(K::Instruction),
                     t.count(K::ToolCall)
                 )
             }

@@ -64,6 +64,9 @@ pub struct MemoExhibit {
     pub authority: String,
     /// "FRE 902(14)", "FRE 902(13)", "FRE 902(11)" or "witness".
     pub authentication: String,
+    /// The latest analysis of each kind run on its file, cited with tool, version and digests.
+    #[serde(default)]
+    pub analyses: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

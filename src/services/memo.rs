@@ -72,7 +72,11 @@ fn gather(conn: &mut DbConnection, incident: &Incident) -> Result<MemoFacts, App
     }
     let review_notes = charge_repo::acceptance_notes(conn, &incident_id)?;
     let people = crate::db::repo::people::of_incident(conn, &incident_id)?;
-    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits, review_notes, people })
+    let mut analyses = Vec::new();
+    for kind in crate::domain::analysis::AnalysisKind::ALL {
+        analyses.extend(crate::db::repo::analyses::latest_of_incident(conn, &incident_id, *kind)?);
+    }
+    Ok(MemoFacts { incident: incident.clone(), charges, mappings, exhibits, review_notes, people, analyses })
 }
 
 /// What the memo says today about the incident as recorded (everything but the narratives).

@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod analyses;
 mod attacks;
 mod browser;
 mod bundle;

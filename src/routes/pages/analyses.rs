@@ -163,7 +163,7 @@ struct TimelineQuery {
 }
 
 fn counts(t: &Timeline) -> (usize, usize) {
-    (t.count(StepKind::Instruction) + t.count(StepKind::SystemInstruction), t.count(StepKind::ToolCall))
+    (t.count(StepKind::Instruction), t.count(StepKind::ToolCall))
 }
 
 async fn timeline(
