@@ -711,7 +711,7 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
             content_seen = true;
             let text = parts_text(&sys);
             if !text.is_empty() {
-                said.push((StepKind::SystemInstruction, "System instructions".into(), text, None));
+                said.push((StepKind::SystemInstruction, "gen_ai.system_instructions".into(), text, None));
             }
         }
         if let Some(input) = attr_json(&fs.attrs, "gen_ai.input.messages") {

@@ -11,10 +11,10 @@ on_both_backends!(
     content_credentials_are_read_on_upload,
 );
 
-const DEMO_TRACE: &[u8] = include_bytes!("../../fixtures/demo/evidence/agent-run-otel-trace.json");
+pub(crate) const DEMO_TRACE: &[u8] = include_bytes!("../../fixtures/demo/evidence/agent-run-otel-trace.json");
 
 /// Uploads `bytes` with its media type, as a browser or an evidence tool would.
-async fn upload_typed(
+pub(crate) async fn upload_typed(
     app: &TestApp,
     user: &TestUser,
     incident: &str,
@@ -171,7 +171,7 @@ async fn wait_for_credentials(app: &TestApp, user: &TestUser, exhibit: &str) -> 
 }
 
 /// A small PNG, made here.
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     hex::decode(
         "89504e470d0a1a0a0000000d494844520000000400000004080200000026930929000000294944415478da0dc7310100\
          000cc23084551867452170cb9724121b1713048be353a9adeb67323b370fa7631341061a2b550000000049454e44ae426082",

@@ -528,3 +528,82 @@ async fn a_case_of_real_size_reads_a_page_at_a_time() {
     assert!(incident_size < 120_000, "the incident page is {incident_size} characters");
     browser.quit().await.unwrap();
 }
+
+/// AI evidence in the browser: an investigator parses an agent-run record from its exhibit
+/// page and reads the timeline; a prosecutor opens a suggested mapping, filled in with the
+/// step's span; the content credentials of an uploaded image show on its page. Each page is
+/// screenshotted and checked with axe-core.
+#[actix_web::test]
+async fn an_agent_run_timeline_and_content_credentials_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let app = crate::common::spawn(Backend::Sqlite).await.unwrap();
+    let dana = app.user("dana", Role::Investigator);
+    let paula = app.user("paula", Role::Prosecutor);
+    let base = app.address.clone();
+    let number =
+        app.open_incident(&dana, crate::common::sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let r = app.post(&dana, &format!("/api/v1/incidents/{number}/members"), &json!({ "username": "paula" })).await;
+    assert!(r.status().is_success());
+    let r = app
+        .post(
+            &paula,
+            &format!("/api/v1/incidents/{number}/charges"),
+            &json!({ "offense": "CFAA-A5A", "concerns": "Encryption of the servers" }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let trace = crate::analyses::DEMO_TRACE.to_vec();
+    let run =
+        crate::analyses::upload_typed(&app, &dana, &number, "agent_trace", "export.json", "application/json", trace)
+            .await;
+    let run = run["number"].as_str().unwrap().to_owned();
+    let signed = custos::analysis::credentials::sign_as_ai_generated(
+        "image/png",
+        &crate::analyses::png(),
+        "test signer",
+        "FaceForge",
+    )
+    .unwrap();
+    let image =
+        crate::analyses::upload_typed(&app, &dana, &number, "ai_generated_content", "face.png", "image/png", signed)
+            .await;
+    let image = image["number"].as_str().unwrap().to_owned();
+
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = open_browser(&driver, profile.path()).await;
+    sign_in(&browser, &base, "dana").await;
+    browser.goto(format!("{base}/exhibits/{run}")).await.unwrap();
+    click_through(&browser, "form[action$='/analyses'] input[value='agent_run'] ~ button").await;
+    assert!(browser.current_url().await.unwrap().path().ends_with("/timeline"));
+    let text = page_text(&browser).await;
+    assert!(text.contains("Instruction, agent steps, effect"));
+    assert!(text.contains("Get into Cascade Valley Health"));
+    assert!(text.contains("ran exploit.run"));
+    assert!(text.contains("span c100000000000002"));
+    shot(&browser, "agent-run-timeline").await;
+
+    // The prosecutor follows a suggestion: the mapping form opens filled in, nothing proposed.
+    sign_in(&browser, &base, "paula").await;
+    browser.goto(format!("{base}/exhibits/{run}/timeline")).await.unwrap();
+    click_through(&browser, "section[aria-labelledby='suggested'] a.small").await;
+    assert!(browser.current_url().await.unwrap().path().ends_with("/mappings/new"));
+    let cite = browser.find(By::Id("pin_cite")).await.unwrap().value().await.unwrap().unwrap_or_default();
+    assert_eq!(cite.len(), 16, "the step's span id: {cite}");
+    shot(&browser, "mapping-from-agent-step").await;
+
+    // The image's content credentials, read when it was uploaded.
+    for _ in 0..100 {
+        browser.goto(format!("{base}/exhibits/{image}")).await.unwrap();
+        if page_text(&browser).await.contains("The manifest declares this content AI-generated.") {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = page_text(&browser).await;
+    assert!(text.contains("The manifest declares this content AI-generated."), "{text}");
+    assert!(text.contains("The absence of content credentials proves nothing"));
+    shot(&browser, "content-credentials").await;
+}

@@ -148,5 +148,30 @@ async fn demo_dataset_loads_once(app: TestApp) {
             assert!(text.contains("Not approved: draft") && text.contains("WORK PRODUCT - DRAFT"));
         }
         assert!(text.contains("Root hash (SHA-256, hex)"), "{}", incident.number);
+        if incident.title.starts_with("Autonomous agent intrusion") {
+            // The chronology tells the agent run from its timeline: the operator's words and
+            // the agent's acts, each citing the exhibit, the span and the analysis.
+            let raw = crate::common::pdf_raw_text(&pdf).unwrap();
+            let flat = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            let run = exhibits
+                .iter()
+                .find(|e| e.file.as_ref().and_then(|f| f.name.as_deref()) == Some("agent-run-otel-trace.json"))
+                .unwrap()
+                .number;
+            for expected in [
+                "Operator instruction to the agent: \u{201c}Get into Cascade Valley Health".to_owned(),
+                format!("[Ex. {run}, span b100000000000001, input message 1; analysis 1]"),
+                "Agent ran exploit.run".to_owned(),
+                format!("[Ex. {run}, span c100000000000002; analysis 1]"),
+                "Operator instruction to the agent: \u{201c}They have not paid. Encrypt every share".to_owned(),
+                format!("[Ex. {run}, span c200000000000001; analysis 1]"),
+                "Agent-run timeline".to_owned(),
+            ] {
+                assert!(flat.contains(&expected), "the memo lacks {expected:?}:\n{flat}");
+            }
+            let instruction = flat.find("They have not paid").unwrap();
+            let deploy = flat.find("Agent ran ransom.deploy").unwrap();
+            assert!(instruction < deploy, "the instruction comes before the act it caused");
+        }
     }
 }
