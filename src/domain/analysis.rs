@@ -30,7 +30,7 @@ pub struct RawAnalysisRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
     AgentRun(Timeline),
-    ContentCredentials(Credentials),
+    ContentCredentials(Box<Credentials>),
 }
 
 impl Finding {
@@ -61,7 +61,7 @@ impl Finding {
     pub fn from_json(kind: AnalysisKind, value: &str) -> Result<Finding, serde_json::Error> {
         Ok(match kind {
             AnalysisKind::AgentRun => Finding::AgentRun(serde_json::from_str(value)?),
-            AnalysisKind::ContentCredentials => Finding::ContentCredentials(serde_json::from_str(value)?),
+            AnalysisKind::ContentCredentials => Finding::ContentCredentials(Box::new(serde_json::from_str(value)?)),
         })
     }
 

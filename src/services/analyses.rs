@@ -115,7 +115,7 @@ pub fn analyze(store: &dyn BlobStore, prepared: &Prepared) -> Result<Analyzed, A
                 .open(&prepared.sha256)
                 .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
             let reading = credentials::read(&prepared.media_type, std::io::BufReader::new(file));
-            Ok(Analyzed { finding: Finding::ContentCredentials(reading), read_sha256 })
+            Ok(Analyzed { finding: Finding::ContentCredentials(Box::new(reading)), read_sha256 })
         }
     }
 }

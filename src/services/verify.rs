@@ -847,6 +847,7 @@ pub fn check_records(
                 walk(conn, &keys, &leaves, &mut seen, &mut report, &mut pending)?;
                 if whole_ledger {
                     check_unclaimed_leaves(conn, &leaves, &seen, &mut report)?;
+                    check_analyses(conn, &mut report)?;
                 }
             }
         }
@@ -1410,6 +1411,43 @@ pub fn verify(
     let mut pending = check_records(conn, ledger, scope, whole_ledger, &outside)?;
     hash_files(&mut pending, store, progress);
     record_results(conn, pending)
+}
+
+/// Every analysis's stored result must hash to the digest recorded with it, and that digest
+/// must be the one its custody event (whose leaf the ledger check covered) states: a result
+/// edited in the database shows up here. Read a window at a time.
+fn check_analyses(conn: &mut DbConnection, report: &mut VerificationReport) -> Result<(), AppError> {
+    use sha2::{Digest, Sha256};
+    let mut after = String::new();
+    loop {
+        let window = crate::db::repo::analyses::for_verification(conn, &after, LEAF_BATCH)?;
+        let Some(last) = window.last() else { return Ok(()) };
+        after = last.0.clone();
+        for (_, exhibit, event, notes, result, recorded) in &window {
+            let actual = hex::encode(Sha256::digest(result.as_bytes()));
+            let mut problem = |what: &str, expected: &str, found: &str| {
+                report.findings.push(Finding {
+                    recorded: false,
+                    exhibit: Some(exhibit.clone()),
+                    event: Some(*event),
+                    ledger_index: None,
+                    problem: what.to_owned(),
+                    expected: expected.to_owned(),
+                    found: found.to_owned(),
+                })
+            };
+            if &actual != recorded {
+                problem("an analysis's stored result does not hash to the digest recorded with it", recorded, &actual);
+            }
+            if !notes.contains(recorded.as_str()) {
+                problem(
+                    "an analysis's result digest is not the one its custody event records",
+                    &format!("result SHA-256 {recorded} in the event's notes"),
+                    notes,
+                );
+            }
+        }
+    }
 }
 
 /// Every ledger leaf must still have its record: a custody event or an audit record whose

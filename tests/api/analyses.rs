@@ -140,6 +140,32 @@ async fn agent_run_records_become_timelines_and_damaged_ones_change_nothing(app:
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("line 1: not a message of a known transcript format"));
 
+    // A result edited in the database, behind Custos's back, is found by `custos verify`.
+    let verify = || {
+        let out = app.custos(&["verify"]);
+        (
+            out.status.code().unwrap(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let (code, out) = verify();
+    assert_eq!(code, 0, "{out}");
+    let execute = |sql: &str| {
+        use diesel::connection::SimpleConnection;
+        app.conn().batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    };
+    match app.backend {
+        crate::common::Backend::Postgres => execute("ALTER TABLE analyses DISABLE TRIGGER analyses_append_only"),
+        crate::common::Backend::Sqlite => execute("DROP TRIGGER analyses_no_update"),
+    }
+    execute("UPDATE analyses SET result = REPLACE(result, 'exploit.run', 'nothing.run') WHERE seq = 1");
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("an analysis's stored result does not hash to the digest recorded with it") && out.contains(&run),
+        "{out}"
+    );
+
     // The pages: the timeline, and the exhibit's list of analyses.
     let browser = app.browser();
     app.sign_in(&browser, "paula", crate::common::PASSWORD).await;
@@ -155,7 +181,10 @@ async fn agent_run_records_become_timelines_and_damaged_ones_change_nothing(app:
         page.contains("Agent-run timeline")
             && page.contains("4 operator instruction(s), 1 set(s) of system instructions, 9 tool execution(s)"),
         "{page}"
-    );
+    );    // The exhibit page draws the chains too: the operator's words, then the agent's acts.
+    assert!(page.contains("Agent run: instruction, agent steps, effect"));
+    let said = page.find("They have not paid").unwrap();
+    assert!(page[said..].contains("ran ransom.deploy"), "the act follows the instruction that caused it");
 }
 
 async fn wait_for_credentials(app: &TestApp, user: &TestUser, exhibit: &str) -> Value {

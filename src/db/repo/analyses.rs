@@ -164,13 +164,26 @@ pub fn latest_of_incident(
         .collect()
 }
 
-/// Every analysis's stored result and recorded digest, a window at a time from `after` (by
-/// id): `custos verify` re-hashes each result.
-pub fn digests_after(conn: &mut DbConnection, after: &str, limit: i64) -> QueryResult<Vec<(String, String, String)>> {
+/// One analysis as `custos verify` checks it: its id, exhibit, the custody event recording
+/// it (sequence and notes), its stored result and the result's recorded SHA-256.
+pub type AnalysisCheck = (String, String, i32, String, String, String);
+
+/// Analyses a window at a time, by id after `after`: `custos verify` re-hashes each result and
+/// compares it with the digest its custody event (and so the ledger) recorded.
+pub fn for_verification(conn: &mut DbConnection, after: &str, limit: i64) -> QueryResult<Vec<AnalysisCheck>> {
     analyses::table
+        .inner_join(exhibits::table)
+        .inner_join(custody_events::table.on(custody_events::id.eq(analyses::custody_event_id)))
         .filter(analyses::id.gt(after))
         .order(analyses::id.asc())
         .limit(limit)
-        .select((analyses::id, analyses::result, analyses::result_sha256))
+        .select((
+            analyses::id,
+            exhibits::number,
+            custody_events::seq,
+            custody_events::notes,
+            analyses::result,
+            analyses::result_sha256,
+        ))
         .load(conn)
 }

@@ -59,22 +59,22 @@ async fn create(
 }
 
 /// One step as the page shows it.
-struct StepView {
-    n: u32,
-    depth: u32,
-    kind: &'static str,
-    kind_code: &'static str,
-    at: String,
-    cite: String,
-    summary: String,
-    targets: String,
-    status: &'static str,
-    result: String,
-    signals: Vec<&'static str>,
-    shortened: bool,
+pub(super) struct StepView {
+    pub(super) n: u32,
+    pub(super) depth: u32,
+    pub(super) kind: &'static str,
+    pub(super) kind_code: &'static str,
+    pub(super) at: String,
+    pub(super) cite: String,
+    pub(super) summary: String,
+    pub(super) targets: String,
+    pub(super) status: &'static str,
+    pub(super) result: String,
+    pub(super) signals: Vec<&'static str>,
+    pub(super) shortened: bool,
 }
 
-fn step_view(s: &Step) -> StepView {
+pub(super) fn step_view(s: &Step) -> StepView {
     StepView {
         n: s.n,
         depth: s.depth.min(6),
@@ -110,9 +110,9 @@ fn step_view(s: &Step) -> StepView {
     }
 }
 
-struct ChainView {
-    instruction: Option<StepView>,
-    steps: Vec<StepView>,
+pub(super) struct ChainView {
+    pub(super) instruction: Option<StepView>,
+    pub(super) steps: Vec<StepView>,
 }
 
 struct SuggestionRow {
@@ -123,6 +123,21 @@ struct SuggestionRow {
     element_text: String,
     because: String,
     link: String,
+}
+
+/// The timeline's chains as a page shows them, at most `limit` lines (instructions and steps).
+pub(super) fn chain_views(t: &Timeline, limit: usize) -> Vec<ChainView> {
+    let mut shown = 0usize;
+    let mut chains = Vec::new();
+    for c in t.chains() {
+        if shown >= limit {
+            break;
+        }
+        let steps: Vec<StepView> = c.steps.into_iter().take(limit.saturating_sub(shown + 1)).map(step_view).collect();
+        shown += steps.len() + 1;
+        chains.push(ChainView { instruction: c.instruction.map(step_view), steps });
+    }
+    chains
 }
 
 /// Steps shown on one page; the rest are named, never silently left out.
@@ -179,16 +194,7 @@ async fn timeline(
     let Some(t) = analysis.timeline() else { return Err(AppError::NotFound("agent-run timeline").into()) };
     let r = &analysis.record;
     let (instructions, tools) = counts(t);
-    let mut shown = 0usize;
-    let mut chains = Vec::new();
-    for c in t.chains() {
-        if shown >= STEPS_SHOWN {
-            break;
-        }
-        let steps: Vec<StepView> = c.steps.into_iter().take(STEPS_SHOWN - shown).map(step_view).collect();
-        shown += steps.len() + 1;
-        chains.push(ChainView { instruction: c.instruction.map(step_view), steps });
-    }
+    let chains = chain_views(t, STEPS_SHOWN);
     let suggestions = suggestions
         .into_iter()
         .map(|s| SuggestionRow {

@@ -408,6 +408,8 @@ struct ShowPage {
     analyses: Vec<AnalysisRow>,
     credentials: Option<CredentialsView>,
     caution: &'static str,
+    /// The latest agent-run timeline, drawn as its chains (the first `RUN_LINES` lines).
+    run: Option<RunView>,
     form: CustodyForm,
     errors: ValidationErrors,
 }
@@ -527,7 +529,7 @@ async fn page(
     errors: ValidationErrors,
 ) -> Result<ShowPage, PageError> {
     let viewer = user.user().clone();
-    let (incident, exhibit, events, (status, latest), elements, (analyses, credentials)): (
+    let (incident, exhibit, events, (status, latest), elements, (analyses, credentials, run)): (
         _,
         Exhibit,
         Vec<CustodyEvent>,
@@ -543,7 +545,11 @@ async fn page(
             let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
             let analyses = crate::services::analyses::of(conn, &exhibit)?;
             let credentials = crate::services::analyses::latest_of(conn, &exhibit, AnalysisKind::ContentCredentials)?;
-            Ok((incident, exhibit, events, (status, latest), elements, (analyses, credentials)))
+            let run = match analyses.iter().any(|a| a.kind == AnalysisKind::AgentRun) {
+                true => crate::services::analyses::latest_of(conn, &exhibit, AnalysisKind::AgentRun)?,
+                false => None,
+            };
+            Ok((incident, exhibit, events, (status, latest), elements, (analyses, credentials, run)))
         })
         .await?;
     let incident_text = incident.number.to_string();
@@ -632,10 +638,29 @@ async fn page(
         analyses: analyses.iter().map(analysis_row).collect(),
         credentials: credentials.as_ref().and_then(credentials_view),
         caution: crate::analysis::credentials::ABSENCE_CAUTION,
+        run: run.as_ref().and_then(|a| {
+            let t = a.timeline()?;
+            Some(RunView {
+                seq: a.record.seq,
+                complete: t.is_complete(),
+                chains: super::analyses::chain_views(t, RUN_LINES),
+                more: t.chains().iter().map(|c| c.steps.len() + 1).sum::<usize>() > RUN_LINES,
+            })
+        }),
         form,
         errors,
         chrome: user.chrome,
     })
+}
+
+/// Lines of the agent-run chains the exhibit page draws; the timeline page has every one.
+const RUN_LINES: usize = 40;
+
+struct RunView {
+    seq: i32,
+    complete: bool,
+    chains: Vec<super::analyses::ChainView>,
+    more: bool,
 }
 
 /// One recorded analysis, as the exhibit page lists it.
