@@ -181,7 +181,8 @@ async fn agent_run_records_become_timelines_and_damaged_ones_change_nothing(app:
         page.contains("Agent-run timeline")
             && page.contains("4 operator instruction(s), 1 set(s) of system instructions, 9 tool execution(s)"),
         "{page}"
-    );    // The exhibit page draws the chains too: the operator's words, then the agent's acts.
+    );
+    // The exhibit page draws the chains too: the operator's words, then the agent's acts.
     assert!(page.contains("Agent run: instruction, agent steps, effect"));
     let said = page.find("They have not paid").unwrap();
     assert!(page[said..].contains("ran ransom.deploy"), "the act follows the instruction that caused it");
