@@ -316,7 +316,23 @@ pub fn parse(bytes: &[u8]) -> Result<Timeline, Refusal> {
     if text.trim().is_empty() {
         return Err(Refusal::whole("the record is empty"));
     }
-    if looks_like_otlp(text) { parse_otlp(text) } else { parse_transcript(text) }
+    if looks_like_otlp(text) {
+        return parse_otlp(text);
+    }
+    // A whole conversation saved as one JSON document (an array of messages, or a request body
+    // with "messages") gives no line to cite each step by: say how to make it JSON Lines.
+    let head = text.trim_start();
+    if head.starts_with('[') || (head.starts_with("{\"messages\"") && text.trim().lines().count() > 1) {
+        let hint = if head.starts_with('[') { "jq -c '.[]'" } else { "jq -c '.messages[]'" };
+        return Err(Refusal::at(
+            1,
+            format!(
+                "the record is one JSON document holding a list of messages; transcripts are read as JSON Lines, \
+                 one message a line, so that each step is cited by its line (convert it with {hint})"
+            ),
+        ));
+    }
+    parse_transcript(text)
 }
 
 fn looks_like_otlp(text: &str) -> bool {
@@ -1585,6 +1601,13 @@ mod tests {
         let refusal = parse(unknown.as_bytes()).unwrap_err();
         assert_eq!(refusal.line, Some(2));
         assert!(refusal.reason.contains("not a message of a known transcript format"), "{refusal}");
+    }
+
+    #[test]
+    fn a_conversation_saved_as_one_json_document_is_refused_with_how_to_convert_it() {
+        let refusal = parse(b"[\n  {\"role\": \"user\", \"content\": \"hi\"}\n]\n").unwrap_err();
+        assert_eq!(refusal.line, Some(1));
+        assert!(refusal.reason.contains("jq -c '.[]'"), "{refusal}");
     }
 
     #[test]
