@@ -119,11 +119,11 @@ fn agent_chronology(
         } else {
             format!(" {} is IMPAIRED: not to be relied on until its custody is cleared.", r.exhibit)
         };
-        let first = t.steps.iter().find_map(step_time).unwrap_or(time::PrimitiveDateTime::MIN);
+        let first = t.steps.iter().find_map(step_time);
         if !t.is_complete() {
             out.push((
-                first,
-                date_text(first),
+                first.unwrap_or(time::PrimitiveDateTime::MIN),
+                first.map_or_else(|| "time not recorded".to_owned(), date_text),
                 format!(
                     "The agent-run record {} is INCOMPLETE (analysis {}): {}.",
                     r.exhibit,

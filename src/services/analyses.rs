@@ -289,54 +289,66 @@ fn bears_on(step: &agent_run::Step) -> Vec<(&'static str, &'static [&'static str
     out
 }
 
-/// Suggestions for the steps of `analysis`, against the counts of the exhibit's incident.
+/// Suggestions listed at most; the rest are counted.
+pub const SUGGESTIONS_MAX: usize = 200;
+
+/// Suggestions for the steps of `analysis`, against the counts of the exhibit's incident (at
+/// most `SUGGESTIONS_MAX`), and how many more there are.
 pub fn suggestions(
     conn: &mut DbConnection,
     incident: &Incident,
     analysis: &Analysis,
-) -> Result<Vec<SuggestedMapping>, AppError> {
-    let Some(timeline) = analysis.timeline() else { return Ok(Vec::new()) };
+) -> Result<(Vec<SuggestedMapping>, usize), AppError> {
+    let Some(timeline) = analysis.timeline() else { return Ok((Vec::new(), 0)) };
     let catalog = crate::statutes::catalog().map_err(AppError::internal)?;
     let charges = charges_repo::charges_of(conn, &incident.id.to_string())?;
+    // Each element of each live count once, with its text in lower case for matching.
+    let mut elements = Vec::new();
+    for charge in charges.iter().filter(|c| c.status != ChargeStatus::Dropped) {
+        let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
+        for element in offense.rows().filter(|e| e.kind == crate::statutes::ElementKind::Element) {
+            elements.push((charge.count, offense.citation(), element, element.text.to_ascii_lowercase()));
+        }
+    }
     let mut out = Vec::new();
+    let mut more = 0usize;
     for step in &timeline.steps {
         let reasons = bears_on(step);
         if reasons.is_empty() {
             continue;
         }
-        for charge in charges.iter().filter(|c| c.status != ChargeStatus::Dropped) {
-            let Some(offense) = catalog.offense(&charge.offense_id) else { continue };
-            for element in offense.rows().filter(|e| e.kind == crate::statutes::ElementKind::Element) {
-                let text = element.text.to_ascii_lowercase();
-                let Some((because, _)) = reasons.iter().find(|(_, words)| words.iter().any(|w| text.contains(w)))
-                else {
-                    continue;
-                };
-                let (pin_kind, pin_cite) = step.cite.pin();
-                let mut rationale = format!(
-                    "{} ({}, {}): {}.",
-                    step.kind.label(),
-                    step.cite.text(),
-                    step.at.as_deref().unwrap_or("time not recorded"),
-                    step.summary()
-                );
-                if matches!(step.kind, agent_run::StepKind::Instruction | agent_run::StepKind::SystemInstruction) {
-                    rationale.push(' ');
-                    rationale.push_str(crate::statutes::CAUSING_THROUGH_AN_AGENT);
-                }
-                out.push(SuggestedMapping {
-                    step: step.n,
-                    count: charge.count,
-                    offense: offense.citation(),
-                    element_id: element.id.clone(),
-                    element_text: element.text.clone(),
-                    pin_kind,
-                    pin_cite,
-                    rationale,
-                    because: (*because).to_owned(),
-                });
+        for (count, citation, element, text) in &elements {
+            let Some((because, _)) = reasons.iter().find(|(_, words)| words.iter().any(|w| text.contains(w))) else {
+                continue;
+            };
+            if out.len() >= SUGGESTIONS_MAX {
+                more += 1;
+                continue;
             }
+            let (pin_kind, pin_cite) = step.cite.pin();
+            let mut rationale = format!(
+                "{} ({}, {}): {}.",
+                step.kind.label(),
+                step.cite.text(),
+                step.at.as_deref().unwrap_or("time not recorded"),
+                step.summary()
+            );
+            if matches!(step.kind, agent_run::StepKind::Instruction | agent_run::StepKind::SystemInstruction) {
+                rationale.push(' ');
+                rationale.push_str(crate::statutes::CAUSING_THROUGH_AN_AGENT);
+            }
+            out.push(SuggestedMapping {
+                step: step.n,
+                count: *count,
+                offense: citation.clone(),
+                element_id: element.id.clone(),
+                element_text: element.text.clone(),
+                pin_kind,
+                pin_cite,
+                rationale,
+                because: (*because).to_owned(),
+            });
         }
     }
-    Ok(out)
+    Ok((out, more))
 }

@@ -145,7 +145,7 @@ pub async fn timeline_of(
     user: User,
     number: ExhibitNumber,
     seq: Option<i32>,
-) -> Result<(crate::domain::incident::Incident, Exhibit, Analysis, Vec<SuggestedMapping>), AppError> {
+) -> Result<(crate::domain::incident::Incident, Exhibit, Analysis, (Vec<SuggestedMapping>, usize)), AppError> {
     state
         .run(move |conn| {
             let (incident, exhibit, analysis) = service::latest(conn, &user, number, AnalysisKind::AgentRun, seq)?;
@@ -163,9 +163,10 @@ async fn timeline(
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, AppError> {
     let number = exhibit_number(&path)?;
-    let (_, _, analysis, suggestions) = timeline_of(&state, user, number, query.analysis).await?;
+    let (_, _, analysis, (suggestions, more)) = timeline_of(&state, user, number, query.analysis).await?;
     let mut json = analysis_json(&analysis);
     json["complete"] = serde_json::Value::from(analysis.timeline().is_some_and(|t| t.is_complete()));
     json["suggestions"] = serde_json::to_value(&suggestions).unwrap_or_default();
+    json["suggestions_not_listed"] = serde_json::Value::from(more);
     Ok(HttpResponse::Ok().json(json))
 }

@@ -94,9 +94,8 @@ pub(super) fn step_view(s: &Step) -> StepView {
             _ => s.summary(),
         },
         targets: s.targets.join(", "),
+        // A tool's success or failure is in its summary; only a missing outcome is said here.
         status: match (s.kind, s.status) {
-            (StepKind::ToolCall, StepStatus::Ok) => "succeeded",
-            (StepKind::ToolCall, StepStatus::Error) => "failed",
             (StepKind::ToolCall, StepStatus::Unset) => "outcome not recorded",
             _ => "",
         },
@@ -168,6 +167,7 @@ struct TimelinePage {
     steps: Vec<StepView>,
     steps_left_out: usize,
     suggestions: Vec<SuggestionRow>,
+    suggestions_not_listed: usize,
     can_propose: bool,
 }
 
@@ -188,7 +188,7 @@ async fn timeline(
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, PageError> {
     let number = exhibit_number(&path)?;
-    let (incident, exhibit, analysis, suggestions) =
+    let (incident, exhibit, analysis, (suggestions, suggestions_not_listed)) =
         timeline_of(&state, user.user().clone(), number, query.analysis).await?;
     let can_propose = policy::work_on(user.user(), &incident, CaseWork::ProposeMappings).is_ok();
     let Some(t) = analysis.timeline() else { return Err(AppError::NotFound("agent-run timeline").into()) };
@@ -242,6 +242,7 @@ async fn timeline(
         steps: t.steps.iter().take(STEPS_SHOWN).map(step_view).collect(),
         steps_left_out: t.steps.len().saturating_sub(STEPS_SHOWN),
         suggestions,
+        suggestions_not_listed,
         can_propose,
     })
 }
