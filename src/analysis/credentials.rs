@@ -209,8 +209,16 @@ impl Credentials {
     }
 }
 
-/// Reads the content credentials of `file`, of media type `media_type`, offline.
+/// Reads the content credentials of `file`, of media type `media_type`, offline. The reader
+/// parses untrusted bytes: should it panic on some file, the reading says so rather than
+/// taking the request (or the upload's background reading) down with it.
 pub fn read(media_type: &str, file: impl Read + Seek + Send) -> Credentials {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_unguarded(media_type, file))).unwrap_or_else(|_| {
+        Credentials::empty(Outcome::Unreadable, Some(format!("the C2PA reader {READER_VERSION} failed on this file")))
+    })
+}
+
+fn read_unguarded(media_type: &str, file: impl Read + Seek + Send) -> Credentials {
     let supported = c2pa::Reader::supported_mime_types();
     if !supported.iter().any(|m| m == media_type) {
         return Credentials::empty(
