@@ -606,4 +606,5 @@ async fn an_agent_run_timeline_and_content_credentials_in_the_browser() {
     assert!(text.contains("The manifest declares this content AI-generated."), "{text}");
     assert!(text.contains("The absence of content credentials proves nothing"));
     shot(&browser, "content-credentials").await;
+    browser.quit().await.unwrap();
 }
