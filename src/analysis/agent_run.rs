@@ -254,11 +254,39 @@ pub struct Timeline {
     pub steps: Vec<Step>,
     /// Why the record is not whole; empty only when nothing is known to be missing.
     pub gaps: Vec<String>,
+    /// In a preview: the instructions and tool executions of the record left out of it.
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub omitted: usize,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Instructions and tool executions a preview keeps: enough for the exhibit page and the
+/// memo, which never need the whole of a large record.
+pub const PREVIEW_STEPS: usize = 300;
 
 impl Timeline {
     pub fn is_complete(&self) -> bool {
         self.gaps.is_empty()
+    }
+
+    /// The timeline's first `max` instructions and tool executions (what its chains are made
+    /// of), with its gaps, and how many more there are. A pure function of the timeline, so
+    /// that `custos verify` can hold a stored preview to its result.
+    pub fn preview(&self, max: usize) -> Timeline {
+        let relevant =
+            |s: &&Step| matches!(s.kind, StepKind::Instruction | StepKind::SystemInstruction | StepKind::ToolCall);
+        let total = self.steps.iter().filter(relevant).count();
+        let steps: Vec<Step> = self.steps.iter().filter(relevant).take(max).cloned().collect();
+        Timeline {
+            format: self.format,
+            dialect: self.dialect.clone(),
+            omitted: self.omitted + total - steps.len(),
+            steps,
+            gaps: self.gaps.clone(),
+        }
     }
 
     pub fn count(&self, kind: StepKind) -> usize {
@@ -793,7 +821,7 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
                 .to_owned(),
         );
     }
-    Timeline { format: RecordFormat::OtlpJson, dialect: GENAI_CONVENTIONS.to_owned(), steps, gaps }
+    Timeline { format: RecordFormat::OtlpJson, dialect: GENAI_CONVENTIONS.to_owned(), steps, gaps, omitted: 0 }
 }
 
 /// The text parts of a message list or a part list, as the conventions shape them
@@ -1072,7 +1100,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
         dialects.insert("chat messages", ());
     }
     let dialect = dialects.keys().copied().collect::<Vec<_>>().join(", ");
-    Ok(Timeline { format: RecordFormat::TranscriptJsonl, dialect, steps, gaps })
+    Ok(Timeline { format: RecordFormat::TranscriptJsonl, dialect, steps, gaps, omitted: 0 })
 }
 
 fn timestamp_of(obj: &serde_json::Map<String, Value>) -> Option<Result<String, String>> {
@@ -1474,6 +1502,19 @@ mod tests {
                 .unwrap()
         };
         assert!(ordered.steps.windows(2).all(|w| at(&w[0]) <= at(&w[1])));
+    }
+
+    #[test]
+    fn a_preview_keeps_the_first_instructions_and_tool_executions_and_counts_the_rest() {
+        let t = parse(ANTHROPIC.as_bytes()).unwrap();
+        let p = t.preview(2);
+        assert_eq!(
+            p.steps.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            [StepKind::SystemInstruction, StepKind::Instruction]
+        );
+        assert_eq!(p.omitted, 2, "the two tool executions");
+        assert_eq!(t.preview(100).omitted, 0);
+        assert_eq!(t.preview(100).chains(), t.chains());
     }
 
     #[test]

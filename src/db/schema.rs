@@ -172,6 +172,7 @@ diesel::table! {
         exhibit_sha256 -> Text,
         result -> Text,
         result_sha256 -> Text,
+        preview -> Text,
         summary -> Text,
         custody_event_id -> Text,
         recorded_by -> Nullable<Text>,

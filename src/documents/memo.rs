@@ -158,13 +158,14 @@ fn agent_chronology(
             out.push((sort, when, format!("{what} {cite}{impaired}")));
         }
         listed += steps.len().min(room);
-        if steps.len() > room {
+        let left_out = steps.len().saturating_sub(room) + t.omitted;
+        if left_out > 0 {
             out.push((
                 time::PrimitiveDateTime::MAX,
                 "\u{2014}".to_owned(),
                 format!(
-                    "{} further agent steps of {} are not listed here; its timeline (analysis {}) has every one.",
-                    steps.len() - room,
+                    "{} further operator instructions and agent tool executions of {} are not listed here; its timeline (analysis {}) has every one.",
+                    left_out,
                     r.exhibit,
                     r.seq
                 ),

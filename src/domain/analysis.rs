@@ -65,6 +65,15 @@ impl Finding {
         })
     }
 
+    /// What the exhibit page and the memo read: the whole finding, but for a timeline only its
+    /// first instructions and tool executions (`agent_run::PREVIEW_STEPS`).
+    pub fn preview(&self) -> Finding {
+        match self {
+            Finding::AgentRun(t) => Finding::AgentRun(t.preview(crate::analysis::agent_run::PREVIEW_STEPS)),
+            Finding::ContentCredentials(c) => Finding::ContentCredentials(c.clone()),
+        }
+    }
+
     /// One sentence of what the analysis found.
     pub fn summary(&self) -> String {
         use crate::analysis::agent_run::StepKind as K;

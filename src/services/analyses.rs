@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 
 use crate::analysis::{agent_run, credentials};
-use crate::db::repo::analyses::{self as repo, NewAnalysisRow};
+use crate::db::repo::analyses::{self as repo, Form, NewAnalysisRow};
 use crate::db::repo::charges as charges_repo;
 use crate::db::{self, DbConnection};
 use crate::domain::ValidationErrors;
@@ -132,6 +132,7 @@ pub fn record(
     let (tool, version) = finding.tool();
     let result = to_canonical(&finding.to_json()).map_err(AppError::internal)?;
     let result_sha256 = hex::encode(Sha256::digest(result.as_bytes()));
+    let preview = to_canonical(&finding.preview().to_json()).map_err(AppError::internal)?;
     let summary = finding.summary();
     let exhibit = &prepared.exhibit;
     let id = db::write_transaction(conn, |conn| -> Result<String, AppError> {
@@ -185,6 +186,7 @@ pub fn record(
                 exhibit_sha256: analyzed.read_sha256.clone(),
                 result,
                 result_sha256,
+                preview,
                 summary,
                 custody_event_id: event.id,
                 recorded_by: Some(user.id.to_string()),
@@ -199,7 +201,7 @@ pub fn record(
             detail: "the stored file no longer hashes to the exhibit's SHA-256; the mismatch is recorded in its chain of custody and no analysis was kept".into(),
         });
     }
-    repo::latest(conn, exhibit.id, prepared.kind, None)?.ok_or(AppError::NotFound("analysis"))
+    repo::latest(conn, exhibit.id, prepared.kind, None, Form::Whole)?.ok_or(AppError::NotFound("analysis"))
 }
 
 /// Prepares, runs and records in one call, for the command line and the demo (which hold a
@@ -228,9 +230,14 @@ pub fn of(conn: &mut DbConnection, exhibit: &Exhibit) -> Result<Vec<AnalysisReco
     Ok(repo::of_exhibit(conn, exhibit.id, 50)?)
 }
 
-/// The latest analysis of `kind` of an exhibit already read.
-pub fn latest_of(conn: &mut DbConnection, exhibit: &Exhibit, kind: AnalysisKind) -> Result<Option<Analysis>, AppError> {
-    Ok(repo::latest(conn, exhibit.id, kind, None)?)
+/// The latest analysis of `kind` of an exhibit already read, with its preview (what the
+/// exhibit page shows; a large timeline is not read whole for it).
+pub fn latest_preview(
+    conn: &mut DbConnection,
+    exhibit: &Exhibit,
+    kind: AnalysisKind,
+) -> Result<Option<Analysis>, AppError> {
+    Ok(repo::latest(conn, exhibit.id, kind, None, Form::Preview)?)
 }
 
 /// The exhibit's latest analysis of `kind` (or analysis `seq`), if any.
@@ -242,7 +249,7 @@ pub fn latest(
     seq: Option<i32>,
 ) -> Result<(Incident, Exhibit, Option<Analysis>), AppError> {
     let (incident, exhibit) = evidence::get(conn, user, number)?;
-    let analysis = repo::latest(conn, exhibit.id, kind, seq)?;
+    let analysis = repo::latest(conn, exhibit.id, kind, seq, Form::Whole)?;
     Ok((incident, exhibit, analysis))
 }
 

@@ -292,7 +292,13 @@ fn check_pin_in_file(
     if let Pin::Span(id) = &pin {
         // A span is checked against the exhibit's agent-run timeline, which knows its spans.
         use crate::domain::analysis::AnalysisKind;
-        let latest = crate::db::repo::analyses::latest(conn, exhibit.id, AnalysisKind::AgentRun, None)?;
+        let latest = crate::db::repo::analyses::latest(
+            conn,
+            exhibit.id,
+            AnalysisKind::AgentRun,
+            None,
+            crate::db::repo::analyses::Form::Whole,
+        )?;
         return match latest {
             None => Err(ValidationErrors::single(
                 "pin_cite",

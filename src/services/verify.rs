@@ -1423,7 +1423,7 @@ fn check_analyses(conn: &mut DbConnection, report: &mut VerificationReport) -> R
         let window = crate::db::repo::analyses::for_verification(conn, &after, LEAF_BATCH)?;
         let Some(last) = window.last() else { return Ok(()) };
         after = last.0.clone();
-        for (_, exhibit, event, notes, result, recorded) in &window {
+        for (_, kind, exhibit, event, notes, result, recorded, preview) in &window {
             let actual = hex::encode(Sha256::digest(result.as_bytes()));
             let mut problem = |what: &str, expected: &str, found: &str| {
                 report.findings.push(Finding {
@@ -1438,6 +1438,19 @@ fn check_analyses(conn: &mut DbConnection, report: &mut VerificationReport) -> R
             };
             if &actual != recorded {
                 problem("an analysis's stored result does not hash to the digest recorded with it", recorded, &actual);
+            }
+            // The preview (what pages and memos read) must be the one the result gives.
+            let derived = kind
+                .parse::<crate::domain::analysis::AnalysisKind>()
+                .ok()
+                .and_then(|k| crate::domain::analysis::Finding::from_json(k, result).ok())
+                .and_then(|f| crate::ledger::canonical::to_canonical(&f.preview().to_json()).ok());
+            if derived.as_deref() != Some(preview.as_str()) {
+                problem(
+                    "an analysis's stored preview is not the one its result gives",
+                    derived.as_deref().unwrap_or("a result that reads"),
+                    preview,
+                );
             }
             if !notes.contains(recorded.as_str()) {
                 problem(

@@ -165,6 +165,11 @@ async fn agent_run_records_become_timelines_and_damaged_ones_change_nothing(app:
         out.contains("an analysis's stored result does not hash to the digest recorded with it") && out.contains(&run),
         "{out}"
     );
+    // And a preview (what the exhibit page and the memo read) edited apart from its result.
+    execute("UPDATE analyses SET preview = REPLACE(preview, 'exploit.run', 'nothing.run') WHERE seq = 2");
+    let (code, out) = verify();
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("an analysis's stored preview is not the one its result gives"), "{out}");
 
     // The pages: the timeline, and the exhibit's list of analyses.
     let browser = app.browser();

@@ -44,10 +44,15 @@ async fn demo_dataset_loads_once(app: TestApp) {
             None => {
                 // Given content credentials when the demo loads: they declare AI generation,
                 // bind to the stored bytes, and were read as an upload's would be.
-                let reading =
-                    custos::db::repo::analyses::latest(&mut conn, exhibit.id, AnalysisKind::ContentCredentials, None)
-                        .unwrap()
-                        .expect("the signed demo image's credentials were read");
+                let reading = custos::db::repo::analyses::latest(
+                    &mut conn,
+                    exhibit.id,
+                    AnalysisKind::ContentCredentials,
+                    None,
+                    custos::db::repo::analyses::Form::Whole,
+                )
+                .unwrap()
+                .expect("the signed demo image's credentials were read");
                 let c = reading.credentials().unwrap();
                 assert!(c.ai_declared.is_some(), "{c:?}");
                 assert_eq!(c.binding, custos::analysis::credentials::Binding::Holds);
@@ -61,8 +66,15 @@ async fn demo_dataset_loads_once(app: TestApp) {
         .iter()
         .find(|e| e.file.as_ref().and_then(|f| f.name.as_deref()) == Some("agent-run-otel-trace.json"))
         .unwrap();
-    let timeline =
-        custos::db::repo::analyses::latest(&mut conn, run.id, AnalysisKind::AgentRun, None).unwrap().unwrap();
+    let timeline = custos::db::repo::analyses::latest(
+        &mut conn,
+        run.id,
+        AnalysisKind::AgentRun,
+        None,
+        custos::db::repo::analyses::Form::Whole,
+    )
+    .unwrap()
+    .unwrap();
     let t = timeline.timeline().unwrap();
     use custos::analysis::agent_run::StepKind;
     assert_eq!(t.count(StepKind::Instruction), 4);

@@ -12,6 +12,9 @@ CREATE TABLE analyses (
     exhibit_sha256 TEXT NOT NULL,
     result TEXT NOT NULL,
     result_sha256 TEXT NOT NULL,
+    -- The result cut to what the exhibit page and the memo read (a large timeline's first
+    -- steps); `custos verify` holds it to the result.
+    preview TEXT NOT NULL,
     summary TEXT NOT NULL,
     custody_event_id TEXT NOT NULL REFERENCES custody_events (id),
     recorded_by TEXT REFERENCES users (id),

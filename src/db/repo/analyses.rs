@@ -19,6 +19,7 @@ pub struct NewAnalysisRow {
     pub exhibit_sha256: String,
     pub result: String,
     pub result_sha256: String,
+    pub preview: String,
     pub summary: String,
     pub custody_event_id: String,
     pub recorded_by: Option<String>,
@@ -112,12 +113,21 @@ pub fn of_exhibit(conn: &mut DbConnection, exhibit: ExhibitId, limit: i64) -> Qu
         .collect()
 }
 
-/// The exhibit's latest analysis of `kind`, or the one numbered `seq`.
+/// Which stored form of the result to read: the whole, or its preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Whole,
+    Preview,
+}
+
+/// The exhibit's latest analysis of `kind`, or the one numbered `seq`, with its result in
+/// `form`.
 pub fn latest(
     conn: &mut DbConnection,
     exhibit: ExhibitId,
     kind: AnalysisKind,
     seq: Option<i32>,
+    form: Form,
 ) -> QueryResult<Option<Analysis>> {
     let mut query = analyses::table
         .inner_join(exhibits::table)
@@ -128,17 +138,17 @@ pub fn latest(
     if let Some(seq) = seq {
         query = query.filter(analyses::seq.eq(seq));
     }
-    query
-        .order(analyses::seq.desc())
-        .select((RECORD, analyses::result))
-        .first::<(RecordTuple, String)>(conn)
-        .optional()?
-        .map(to_analysis)
-        .transpose()
+    let query = query.order(analyses::seq.desc());
+    let row = match form {
+        Form::Whole => query.select((RECORD, analyses::result)).first::<(RecordTuple, String)>(conn),
+        Form::Preview => query.select((RECORD, analyses::preview)).first::<(RecordTuple, String)>(conn),
+    };
+    row.optional()?.map(to_analysis).transpose()
 }
 
 /// The latest analysis of `kind` of each of the incident's exhibits that has one, in exhibit
-/// order: what the memo cites. One query; an incident holds a case's exhibits, not an office's.
+/// order, with its preview: what the memo cites. One query; an incident holds a case's
+/// exhibits, not an office's.
 pub fn latest_of_incident(
     conn: &mut DbConnection,
     incident_id: &str,
@@ -157,16 +167,17 @@ pub fn latest_of_incident(
                 .filter(later.field(analyses::seq).gt(analyses::seq)),
         )))
         .order(exhibits::seq.asc())
-        .select((RECORD, analyses::result))
+        .select((RECORD, analyses::preview))
         .load::<(RecordTuple, String)>(conn)?
         .into_iter()
         .map(to_analysis)
         .collect()
 }
 
-/// One analysis as `custos verify` checks it: its id, exhibit, the custody event recording
-/// it (sequence and notes), its stored result and the result's recorded SHA-256.
-pub type AnalysisCheck = (String, String, i32, String, String, String);
+/// One analysis as `custos verify` checks it: its id, kind, exhibit, the custody event
+/// recording it (sequence and notes), its stored result, the result's recorded SHA-256 and
+/// the stored preview.
+pub type AnalysisCheck = (String, String, String, i32, String, String, String, String);
 
 /// Analyses a window at a time, by id after `after`: `custos verify` re-hashes each result and
 /// compares it with the digest its custody event (and so the ledger) recorded.
@@ -179,11 +190,13 @@ pub fn for_verification(conn: &mut DbConnection, after: &str, limit: i64) -> Que
         .limit(limit)
         .select((
             analyses::id,
+            analyses::kind,
             exhibits::number,
             custody_events::seq,
             custody_events::notes,
             analyses::result,
             analyses::result_sha256,
+            analyses::preview,
         ))
         .load(conn)
 }

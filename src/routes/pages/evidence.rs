@@ -544,9 +544,10 @@ async fn page(
             let latest = service::latest_verification(conn, &exhibit)?;
             let elements = crate::services::charges::for_exhibit(conn, &incident, &exhibit)?;
             let analyses = crate::services::analyses::of(conn, &exhibit)?;
-            let credentials = crate::services::analyses::latest_of(conn, &exhibit, AnalysisKind::ContentCredentials)?;
+            let credentials =
+                crate::services::analyses::latest_preview(conn, &exhibit, AnalysisKind::ContentCredentials)?;
             let run = match analyses.iter().any(|a| a.kind == AnalysisKind::AgentRun) {
-                true => crate::services::analyses::latest_of(conn, &exhibit, AnalysisKind::AgentRun)?,
+                true => crate::services::analyses::latest_preview(conn, &exhibit, AnalysisKind::AgentRun)?,
                 false => None,
             };
             Ok((incident, exhibit, events, (status, latest), elements, (analyses, credentials, run)))
@@ -644,7 +645,7 @@ async fn page(
                 seq: a.record.seq,
                 complete: t.is_complete(),
                 chains: super::analyses::chain_views(t, RUN_LINES),
-                more: t.chains().iter().map(|c| c.steps.len() + 1).sum::<usize>() > RUN_LINES,
+                more: t.omitted > 0 || t.chains().iter().map(|c| c.steps.len() + 1).sum::<usize>() > RUN_LINES,
             })
         }),
         form,
