@@ -744,7 +744,9 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
                 step.shortened |= cut;
             }
         }
-        step.signals = signals(&step);
+        // The machine the agent ran on, as the trace's resource names it, is its own.
+        let own = attr_str(&fs.attrs, "host.name").map(|h| h.to_ascii_lowercase());
+        step.signals = signals(&step, own.as_deref());
         let n = u32::try_from(steps.len() + 1).unwrap_or(u32::MAX);
         step_of_span.insert(s.span_id.clone(), n);
 
@@ -900,7 +902,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
         let cite = |part: Option<String>| Cite { span: None, line: Some(line), part };
         let push = |steps: &mut Vec<Step>, mut step: Step| -> usize {
             step.at = at.clone();
-            step.signals = signals(&step);
+            step.signals = signals(&step, None);
             steps.push(step);
             steps.len() - 1
         };
@@ -1165,7 +1167,7 @@ fn set_arguments(step: &mut Step, args: Option<&Value>) {
     let (text, cut) = shorten(&compact(&parsed));
     step.arguments = Some(text);
     step.shortened |= cut;
-    step.signals = signals(step);
+    step.signals = signals(step, None);
 }
 
 fn attach_result(
@@ -1374,8 +1376,9 @@ const DESTRUCTIVE_WORDS: &[&str] = &[
 ];
 
 /// What a tool execution suggests. Word lists over the tool's name and arguments (never its
-/// result): a reason to look, never a finding.
-fn signals(step: &Step) -> Vec<Signal> {
+/// result): a reason to look, never a finding. `own_host` is the agent's own machine where
+/// the record names it (an OTLP resource's `host.name`).
+fn signals(step: &Step, own_host: Option<&str>) -> Vec<Signal> {
     if step.kind != StepKind::ToolCall {
         return Vec::new();
     }
@@ -1387,7 +1390,7 @@ fn signals(step: &Step) -> Vec<Signal> {
         .to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| said_raw.contains(w) || said.contains(&w.replace('_', " ")));
     let mut out = Vec::new();
-    if step.targets.iter().any(|t| !is_own_machine(t)) {
+    if step.targets.iter().any(|t| !is_own_machine(t) && Some(t.as_str()) != own_host) {
         out.push(Signal::ExternalTarget);
     }
     if has(CREDENTIAL_WORDS) {
@@ -1572,6 +1575,31 @@ mod tests {
         assert!(!timeline.is_complete());
         assert!(timeline.gaps.iter().any(|g| g.contains("00000000000000ff")), "{:?}", timeline.gaps);
         assert!(timeline.gaps.iter().any(|g| g.contains("no message content")), "{:?}", timeline.gaps);
+    }
+
+    #[test]
+    fn a_tool_run_against_the_agents_own_host_is_not_marked_as_against_another() {
+        let tool = |host: &str| {
+            span(
+                "00000000000000c3",
+                None,
+                1,
+                vec![
+                    kv("gen_ai.operation.name", "execute_tool"),
+                    kv("gen_ai.tool.name", "shell"),
+                    kv("gen_ai.tool.call.arguments", &format!(r#"{{"host":"{host}"}}"#)),
+                ],
+            )
+        };
+        let doc = |host: &str| {
+            serde_json::json!({ "resourceSpans": [ { "resource": { "attributes": [kv("host.name", "c2.example.net")] },
+                "scopeSpans": [ { "spans": [tool(host)] } ] } ] })
+            .to_string()
+        };
+        let t = parse(doc("c2.example.net").as_bytes()).unwrap();
+        assert!(t.steps[0].signals.is_empty(), "{:?}", t.steps[0].signals);
+        let t = parse(doc("fs02.victim.example").as_bytes()).unwrap();
+        assert_eq!(t.steps[0].signals, [Signal::ExternalTarget]);
     }
 
     #[test]
