@@ -121,7 +121,8 @@ pub fn analyze(store: &dyn BlobStore, prepared: &Prepared) -> Result<Analyzed, A
 }
 
 /// Records the analysis: an `analyzed` custody event (a ledger leaf) and the result, in one
-/// transaction. `user` is who asked for it, or who uploaded the file it ran on.
+/// transaction. `user` is who asked for it, or who uploaded the file it ran on. Returns the
+/// analysis with its preview (the whole result is read back with `latest`).
 pub fn record(
     conn: &mut DbConnection,
     user: &User,
@@ -132,10 +133,13 @@ pub fn record(
     let (tool, version) = finding.tool();
     let result = to_canonical(&finding.to_json()).map_err(AppError::internal)?;
     let result_sha256 = hex::encode(Sha256::digest(result.as_bytes()));
-    let preview = to_canonical(&finding.preview().to_json()).map_err(AppError::internal)?;
+    let shown = finding.preview();
+    let preview = to_canonical(&shown.to_json()).map_err(AppError::internal)?;
     let summary = finding.summary();
+    // The whole finding is in `result` now; a large timeline is not held twice.
+    drop(finding);
     let exhibit = &prepared.exhibit;
-    let id = db::write_transaction(conn, |conn| -> Result<String, AppError> {
+    let recorded = db::write_transaction(conn, |conn| -> Result<Option<AnalysisRecord>, AppError> {
         let history = evidence::events(conn, exhibit)?;
         if history.iter().any(|e| e.action == CustodyAction::Disposed) {
             return Err(ValidationErrors::single(
@@ -171,7 +175,7 @@ pub fn record(
         if !matched {
             // The custody event records the mismatch (and impairs the exhibit); the result of
             // reading other bytes than the exhibit's is not kept as its analysis.
-            return Ok(String::new());
+            return Ok(None);
         }
         let id = uuid::Uuid::new_v4().to_string();
         repo::insert(
@@ -185,23 +189,37 @@ pub fn record(
                 tool_version: version.to_owned(),
                 exhibit_sha256: analyzed.read_sha256.clone(),
                 result,
-                result_sha256,
+                result_sha256: result_sha256.clone(),
                 preview,
-                summary,
-                custody_event_id: event.id,
+                summary: summary.clone(),
+                custody_event_id: event.id.clone(),
                 recorded_by: Some(user.id.to_string()),
                 recorded_at: event.recorded_at,
             },
         )?;
-        Ok(id)
+        Ok(Some(AnalysisRecord {
+            id,
+            exhibit: exhibit.number,
+            seq,
+            kind: prepared.kind,
+            tool: tool.to_owned(),
+            tool_version: version.to_owned(),
+            exhibit_sha256: analyzed.read_sha256.clone(),
+            result_sha256,
+            summary,
+            custody_seq: event.seq,
+            ledger_index: event.ledger_index,
+            recorded_by: event.actor,
+            recorded_at: event.recorded_at,
+        }))
     })?;
-    if id.is_empty() {
+    let Some(record) = recorded else {
         return Err(AppError::Conflict {
             code: "digest-mismatch",
             detail: "the stored file no longer hashes to the exhibit's SHA-256; the mismatch is recorded in its chain of custody and no analysis was kept".into(),
         });
-    }
-    repo::latest(conn, exhibit.id, prepared.kind, None, Form::Whole)?.ok_or(AppError::NotFound("analysis"))
+    };
+    Ok(Analysis { record, finding: shown })
 }
 
 /// Prepares, runs and records in one call, for the command line and the demo (which hold a

@@ -72,7 +72,12 @@ async fn agent_run_records_become_timelines_and_damaged_ones_change_nothing(app:
     let first: Value = r.json().await.unwrap();
     assert_eq!(first["analysis"], 1);
     assert_eq!(first["tool"], "Custos agent-run parser");
+    // The answer carries the preview: the instructions and the tool executions.
+    assert_eq!(first["result_is_preview"], true);
+    let whole: Value = app.get(&dana, &format!("/api/v1/exhibits/{run}/analyses/1")).await.json().await.unwrap();
+    assert_eq!(whole["result"]["steps"].as_array().unwrap().len(), 20, "every step, model turns included");
     let steps = first["result"]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 14, "1 set of system instructions, 4 instructions, 9 tool executions");
     let instructions: Vec<&Value> = steps.iter().filter(|s| s["kind"] == "instruction").collect();
     assert_eq!(instructions.len(), 4);
     assert!(instructions[0]["text"].as_str().unwrap().starts_with("Get into Cascade Valley Health"));

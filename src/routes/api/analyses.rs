@@ -95,9 +95,13 @@ async fn create(
 ) -> Result<HttpResponse, AppError> {
     let number = exhibit_number(&path)?;
     let analysis = run_analysis(&state, user, number, body.into_inner(), Trigger::OnRequest).await?;
+    // For a timeline the answer carries its preview (instructions and tool executions, the
+    // first 300); every step is at the Location. A credentials reading is whole.
+    let mut json = analysis_json(&analysis);
+    json["result_is_preview"] = serde_json::Value::from(analysis.timeline().is_some());
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/exhibits/{number}/analyses/{}", analysis.record.seq)))
-        .json(analysis_json(&analysis)))
+        .json(json))
 }
 
 async fn list(
