@@ -131,13 +131,16 @@ pub fn record(
 ) -> Result<Analysis, AppError> {
     let finding = analyzed.finding;
     let (tool, version) = finding.tool();
-    let result = to_canonical(&finding.to_json()).map_err(AppError::internal)?;
-    let result_sha256 = hex::encode(Sha256::digest(result.as_bytes()));
     let shown = finding.preview();
     let preview = to_canonical(&shown.to_json()).map_err(AppError::internal)?;
     let summary = finding.summary();
-    // The whole finding is in `result` now; a large timeline is not held twice.
+    // A large timeline is held in one form at a time: the finding, then its JSON value, then
+    // the canonical text.
+    let value = finding.to_json();
     drop(finding);
+    let result = to_canonical(&value).map_err(AppError::internal)?;
+    drop(value);
+    let result_sha256 = hex::encode(Sha256::digest(result.as_bytes()));
     let exhibit = &prepared.exhibit;
     let recorded = db::write_transaction(conn, |conn| -> Result<Option<AnalysisRecord>, AppError> {
         let history = evidence::events(conn, exhibit)?;
