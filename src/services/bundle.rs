@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::db::DbConnection;
 use crate::db::repo::evidence as evidence_repo;
+use crate::domain::analysis::AnalysisRecord;
 use crate::domain::audit::AuditAction;
 use crate::domain::custody::CustodyEvent;
 use crate::domain::evidence::Exhibit;
@@ -46,7 +47,7 @@ fn xsd_time(at: time::PrimitiveDateTime) -> Value {
 
 /// The chain of custody as a CASE/UCO graph: each custody event an InvestigativeAction whose
 /// result is a ProvenanceRecord naming the exhibit, each action informed by the one before.
-fn case_graph(incident: &str, title: &str, exhibits: &[(Exhibit, Vec<CustodyEvent>)]) -> Value {
+fn case_graph(incident: &str, title: &str, exhibits: &[(Exhibit, Vec<CustodyEvent>, Vec<AnalysisRecord>)]) -> Value {
     let mut graph: Vec<Value> = Vec::new();
     let tool = iri("Tool", "custos");
     graph.push(json!({ "@id": tool, "@type": "uco-tool:Tool", "uco-core:name": "Custos", "uco-tool:version": env!("CARGO_PKG_VERSION") }));
@@ -62,7 +63,7 @@ fn case_graph(incident: &str, title: &str, exhibits: &[(Exhibit, Vec<CustodyEven
             .clone()
     };
     let mut records = Vec::new();
-    for (x, events) in exhibits {
+    for (x, events, _) in exhibits {
         let number = x.number.to_string();
         let item = iri(if x.file.is_some() { "File" } else { "ObservableObject" }, &number);
         let mut node = json!({ "@id": item, "uco-core:name": x.description });
@@ -155,6 +156,11 @@ fn write_json(path: &Path, value: &Value) -> Result<(), AppError> {
     std::fs::write(path, text + "\n").map_err(|e| AppError::internal(format!("cannot write {}: {e}", path.display())))
 }
 
+/// Where an analysis's result lies in a bundle.
+fn analysis_path(exhibit: &str, seq: i32) -> String {
+    format!("analyses/{exhibit}-{seq}.json")
+}
+
 /// Writes the bundle of one incident into `out`, a folder that must not exist yet (so nothing
 /// is ever written over). For the operator, who holds the data directory.
 pub fn export(
@@ -183,8 +189,22 @@ pub fn export(
             "name": f.name, "size": f.size, "sha256": f.sha256, "sha1": f.sha1, "md5": f.md5,
             "path": with_files.then(|| format!("files/{}", f.sha256)),
         })));
+        // Each analysis of the exhibit: its record here, its whole result as a file of its
+        // own (written below), bound to the custody event that records its digest.
+        let analyses = crate::db::repo::analyses::of_exhibit(conn, x.id, i64::MAX)?;
+        proof["analyses"] = json!(
+            analyses
+                .iter()
+                .rev()
+                .map(|a| json!({
+                    "analysis": a.seq, "kind": a.kind.as_str(), "tool": a.tool, "tool_version": a.tool_version,
+                    "exhibit_sha256": a.exhibit_sha256, "result_sha256": a.result_sha256, "summary": a.summary,
+                    "custody_event": a.custody_seq, "path": analysis_path(&a.exhibit.to_string(), a.seq),
+                }))
+                .collect::<Vec<_>>()
+        );
         items.push(proof);
-        with_events.push((x, history));
+        with_events.push((x, history, analyses));
     }
     // Build everything in a temporary folder beside the target, then rename: a reader never
     // sees half a bundle.
@@ -192,11 +212,21 @@ pub fn export(
     let _ = std::fs::remove_dir_all(&partial);
     let io = |e: std::io::Error| AppError::internal(format!("cannot write the bundle: {e}"));
     std::fs::create_dir_all(&partial).map_err(io)?;
+    // Analyses' results, one file each, read one at a time (a timeline can be tens of MB).
+    std::fs::create_dir_all(partial.join("analyses")).map_err(io)?;
+    for (x, _, analyses) in &with_events {
+        for a in analyses {
+            let kind = a.kind;
+            let whole = crate::db::repo::analyses::result_text(conn, x.id, kind, a.seq)?
+                .ok_or(AppError::NotFound("analysis"))?;
+            std::fs::write(partial.join(analysis_path(&x.number.to_string(), a.seq)), whole).map_err(io)?;
+        }
+    }
     let mut files = 0;
     if with_files {
         std::fs::create_dir_all(partial.join("files")).map_err(io)?;
         let mut sums = String::new();
-        for (x, _) in &with_events {
+        for (x, _, _) in &with_events {
             let Some(f) = &x.file else { continue };
             let target = partial.join("files").join(&f.sha256);
             if !target.exists() {
@@ -323,6 +353,40 @@ pub fn verify_bundle(path: &Path) -> Result<(usize, Vec<Finding>), String> {
                         "the inclusion proof fails",
                     ));
                 }
+            }
+        }
+        // Each analysis's result re-hashes to its digest, and that digest is the one its custody
+        // event (checked above against its hash and the signed log) records.
+        for a in x["analyses"].as_array().map(Vec::as_slice).unwrap_or_default() {
+            let rel = a["path"].as_str().unwrap_or_default();
+            let expected = a["result_sha256"].as_str().unwrap_or_default();
+            let event = a["custody_event"].as_i64().and_then(|s| i32::try_from(s).ok());
+            match std::fs::File::open(path.join(rel)).and_then(|f| sha256_of(std::io::BufReader::new(f), |_| {})) {
+                Ok((found, _)) if found == expected => {}
+                Ok((found, _)) => findings.push(finding(
+                    Some(number),
+                    event,
+                    "an analysis's result does not hash to its recorded digest",
+                    expected,
+                    found,
+                )),
+                Err(e) => {
+                    findings.push(finding(Some(number), event, "an analysis's result is missing", rel, e.to_string()))
+                }
+            }
+            let recorded = x["events"]
+                .as_array()
+                .and_then(|events| events.iter().find(|e| e["seq"].as_i64() == event.map(i64::from)))
+                .and_then(|e| serde_json::from_str::<Value>(e["canonical"].as_str().unwrap_or_default()).ok())
+                .and_then(|c| c["notes"].as_str().map(|n| n.contains(&format!("Result SHA-256 {expected}"))));
+            if recorded != Some(true) {
+                findings.push(finding(
+                    Some(number),
+                    event,
+                    "an analysis's digest is not the one its custody event records",
+                    format!("Result SHA-256 {expected} in custody event {}", event.unwrap_or(0)),
+                    "not there",
+                ));
             }
         }
         if let Some(file) = x["file"].as_object()

@@ -174,6 +174,22 @@ pub fn latest_of_incident(
         .collect()
 }
 
+/// The stored text of one analysis's whole result, as recorded (its digest is over these bytes).
+pub fn result_text(
+    conn: &mut DbConnection,
+    exhibit: ExhibitId,
+    kind: AnalysisKind,
+    seq: i32,
+) -> QueryResult<Option<String>> {
+    analyses::table
+        .filter(analyses::exhibit_id.eq(exhibit.to_string()))
+        .filter(analyses::kind.eq(kind.as_str()))
+        .filter(analyses::seq.eq(seq))
+        .select(analyses::result)
+        .first(conn)
+        .optional()
+}
+
 /// One analysis as `custos verify` checks it: its id, kind, exhibit, the custody event
 /// recording it (sequence and notes), its stored result, the result's recorded SHA-256 and
 /// the stored preview.
