@@ -22,7 +22,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use super::Refusal;
 
@@ -53,7 +54,7 @@ impl RecordFormat {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepKind {
     /// A human's message to the agent.
@@ -217,11 +218,16 @@ impl Step {
         }
     }
 
+    /// The step's text in quotation marks: how pages and the memo give an instruction.
+    pub fn quoted(&self) -> String {
+        format!("\u{201c}{}\u{201d}", self.text.as_deref().unwrap_or(""))
+    }
+
     /// One line saying what happened, for lists and the memo's chronology.
     pub fn summary(&self) -> String {
         match self.kind {
             StepKind::Instruction | StepKind::SystemInstruction => {
-                format!("{} wrote: \u{201c}{}\u{201d}", self.name, self.text.as_deref().unwrap_or(""))
+                format!("{} wrote: {}", self.name, self.quoted())
             }
             StepKind::ToolCall => {
                 let mut s = format!("ran {}", self.tool.as_deref().unwrap_or("a tool"));
@@ -291,10 +297,6 @@ impl Timeline {
 
     pub fn count(&self, kind: StepKind) -> usize {
         self.steps.iter().filter(|s| s.kind == kind).count()
-    }
-
-    pub fn step(&self, n: u32) -> Option<&Step> {
-        self.steps.get(usize::try_from(n).ok()?.checked_sub(1)?)
     }
 
     /// The record read as chains: each operator instruction, and the agent's steps after it
@@ -553,10 +555,19 @@ fn refusal_from_serde(e: &serde_json::Error, line_offset: u64) -> Refusal {
 }
 
 struct FlatSpan {
+    /// The span, its attributes taken out into `attrs`.
     span: OtlpSpan,
-    /// The attributes, and the resource's under them.
     attrs: HashMap<String, Value>,
+    /// Its resource's attributes, shared by the resource's spans.
+    resource: Rc<HashMap<String, Value>>,
     line: u64,
+}
+
+impl FlatSpan {
+    /// An attribute of the span, or else of its resource.
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.attrs.get(key).or_else(|| self.resource.get(key))
+    }
 }
 
 /// Reads OTLP JSON: one document, or one document a line.
@@ -587,15 +598,16 @@ pub fn parse_otlp(text: &str) -> Result<Timeline, Refusal> {
     let mut spans = Vec::new();
     for (doc, line) in documents {
         for rs in doc.resource_spans {
-            let resource: HashMap<String, Value> = rs
-                .resource
-                .map(|r| r.attributes.into_iter().map(|kv| (kv.key, kv.value.0)).collect())
-                .unwrap_or_default();
+            let resource: Rc<HashMap<String, Value>> = Rc::new(
+                rs.resource
+                    .map(|r| r.attributes.into_iter().map(|kv| (kv.key, kv.value.0)).collect())
+                    .unwrap_or_default(),
+            );
             for ss in rs.scope_spans {
-                for span in ss.spans {
-                    let mut attrs = resource.clone();
-                    attrs.extend(span.attributes.iter().map(|kv| (kv.key.clone(), kv.value.0.clone())));
-                    spans.push(FlatSpan { span, attrs, line });
+                for mut span in ss.spans {
+                    let attrs =
+                        std::mem::take(&mut span.attributes).into_iter().map(|kv| (kv.key, kv.value.0)).collect();
+                    spans.push(FlatSpan { span, attrs, resource: Rc::clone(&resource), line });
                 }
             }
         }
@@ -603,25 +615,25 @@ pub fn parse_otlp(text: &str) -> Result<Timeline, Refusal> {
     if spans.is_empty() {
         return Err(Refusal::whole("the trace holds no spans"));
     }
-    let mut seen = HashSet::new();
+    let mut ids = HashSet::new();
     for s in &spans {
-        if !seen.insert((s.span.trace_id.clone(), s.span.span_id.clone())) {
+        if !ids.insert((s.span.trace_id.clone(), s.span.span_id.clone())) {
             return Err(Refusal::at(
                 s.line,
                 format!("span {} appears twice in trace {}: the record is damaged", s.span.span_id, s.span.trace_id),
             ));
         }
     }
-    if !spans.iter().any(|s| s.attrs.contains_key("gen_ai.operation.name")) {
+    if !spans.iter().any(|s| s.get("gen_ai.operation.name").is_some()) {
         return Err(Refusal::whole(
             "no span carries gen_ai.operation.name: this is not a trace of a GenAI agent (OpenTelemetry GenAI semantic conventions)",
         ));
     }
-    Ok(otlp_timeline(spans))
+    Ok(otlp_timeline(spans, &ids))
 }
 
-fn attr_str(attrs: &HashMap<String, Value>, key: &str) -> Option<String> {
-    match attrs.get(key)? {
+fn attr_str(value: Option<&Value>) -> Option<String> {
+    match value? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Null => None,
         Value::String(_) => None,
@@ -631,17 +643,16 @@ fn attr_str(attrs: &HashMap<String, Value>, key: &str) -> Option<String> {
 
 /// A JSON-valued attribute: recorded as a JSON string (the conventions' wire form) or as a
 /// structured value.
-fn attr_json(attrs: &HashMap<String, Value>, key: &str) -> Option<Value> {
-    match attrs.get(key)? {
+fn attr_json(value: Option<&Value>) -> Option<Value> {
+    match value? {
         Value::String(s) => Some(serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.clone()))),
         other => Some(other.clone()),
     }
 }
 
-fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
+/// The timeline of `spans`, whose (trace, span) ids are `ids`.
+fn otlp_timeline(spans: Vec<FlatSpan>, ids: &HashSet<(String, String)>) -> Timeline {
     let mut gaps = Vec::new();
-    let ids: HashSet<(String, String)> =
-        spans.iter().map(|s| (s.span.trace_id.clone(), s.span.span_id.clone())).collect();
     let parent_of: HashMap<(String, String), String> = spans
         .iter()
         .filter_map(|s| Some(((s.span.trace_id.clone(), s.span.span_id.clone()), s.span.parent_span_id.clone()?)))
@@ -682,19 +693,20 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
     });
 
     let mut steps: Vec<Step> = Vec::new();
-    let mut step_of_span: HashMap<String, u32> = HashMap::new();
-    let mut instructions_seen: HashSet<(String, String)> = HashSet::new();
+    // Span ids are unique within a trace only.
+    let mut step_of_span: HashMap<(&str, &str), u32> = HashMap::new();
+    let mut instructions_seen: HashSet<(StepKind, String)> = HashSet::new();
     let mut content_seen = false;
     for (depth, fs) in &ordered {
         let s = &fs.span;
-        let op = attr_str(&fs.attrs, "gen_ai.operation.name");
+        let op = attr_str(fs.get("gen_ai.operation.name"));
         let kind = match op.as_deref() {
             Some("execute_tool") => StepKind::ToolCall,
             Some("invoke_agent") | Some("create_agent") | Some("invoke_workflow") => StepKind::AgentRun,
             Some(_) => StepKind::ModelTurn,
             None => StepKind::Other,
         };
-        let parent = s.parent_span_id.as_ref().and_then(|p| step_of_span.get(p).copied());
+        let parent = s.parent_span_id.as_deref().and_then(|p| step_of_span.get(&(s.trace_id.as_str(), p)).copied());
         let cite = Cite { span: Some(s.span_id.clone()), line: None, part: None };
         let mut step = Step::new(kind, cite, s.name.clone());
         step.depth = *depth;
@@ -706,36 +718,36 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
             Some(Value::Number(n)) if n.as_u64() == Some(1) => StepStatus::Ok,
             Some(Value::String(c)) if c == "STATUS_CODE_ERROR" => StepStatus::Error,
             Some(Value::String(c)) if c == "STATUS_CODE_OK" => StepStatus::Ok,
-            _ if fs.attrs.contains_key("error.type") => StepStatus::Error,
+            _ if fs.get("error.type").is_some() => StepStatus::Error,
             _ => StepStatus::Unset,
         };
-        step.actor = attr_str(&fs.attrs, "gen_ai.agent.name")
+        step.actor = attr_str(fs.get("gen_ai.agent.name"))
             .filter(|_| kind == StepKind::AgentRun)
-            .or_else(|| attr_str(&fs.attrs, "gen_ai.response.model"))
-            .or_else(|| attr_str(&fs.attrs, "gen_ai.request.model"));
+            .or_else(|| attr_str(fs.get("gen_ai.response.model")))
+            .or_else(|| attr_str(fs.get("gen_ai.request.model")));
         if kind == StepKind::ToolCall {
-            step.tool = attr_str(&fs.attrs, "gen_ai.tool.name");
-            step.call_id = attr_str(&fs.attrs, "gen_ai.tool.call.id");
-            let args = attr_json(&fs.attrs, "gen_ai.tool.call.arguments");
+            step.tool = attr_str(fs.get("gen_ai.tool.name"));
+            step.call_id = attr_str(fs.get("gen_ai.tool.call.id"));
+            let args = attr_json(fs.get("gen_ai.tool.call.arguments"));
             if let Some(args) = &args {
                 step.targets = targets_in(args);
                 let (text, cut) = shorten(&compact(args));
                 step.arguments = Some(text);
                 step.shortened |= cut;
             }
-            if let Some(result) = attr_json(&fs.attrs, "gen_ai.tool.call.result") {
+            if let Some(result) = attr_json(fs.get("gen_ai.tool.call.result")) {
                 let (text, cut) = shorten(&compact(&result));
                 step.text = Some(text);
                 step.shortened |= cut;
             }
         }
         for key in ["server.address", "url.full", "net.peer.name"] {
-            if let Some(host) = attr_str(&fs.attrs, key).and_then(|v| host_of(&v)) {
+            if let Some(host) = attr_str(fs.get(key)).and_then(|v| host_of(&v)) {
                 push_target(&mut step.targets, host);
             }
         }
         if kind == StepKind::ModelTurn
-            && let Some(out) = attr_json(&fs.attrs, "gen_ai.output.messages")
+            && let Some(out) = attr_json(fs.get("gen_ai.output.messages"))
         {
             content_seen = true;
             let (text, cut) = shorten(&message_texts(&out, &["assistant"]).join(" "));
@@ -745,22 +757,22 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
             }
         }
         // The machine the agent ran on, as the trace's resource names it, is its own.
-        let own = attr_str(&fs.attrs, "host.name").map(|h| h.to_ascii_lowercase());
+        let own = attr_str(fs.get("host.name")).map(|h| h.to_ascii_lowercase());
         step.signals = signals(&step, own.as_deref());
         let n = u32::try_from(steps.len() + 1).unwrap_or(u32::MAX);
-        step_of_span.insert(s.span_id.clone(), n);
+        step_of_span.insert((s.trace_id.as_str(), s.span_id.as_str()), n);
 
         // The operator's words: the system instructions and every user message, each once, at
         // the first span that records it.
         let mut said: Vec<(StepKind, String, String, Option<u64>)> = Vec::new();
-        if let Some(sys) = attr_json(&fs.attrs, "gen_ai.system_instructions") {
+        if let Some(sys) = attr_json(fs.get("gen_ai.system_instructions")) {
             content_seen = true;
             let text = parts_text(&sys);
             if !text.is_empty() {
                 said.push((StepKind::SystemInstruction, "gen_ai.system_instructions".into(), text, None));
             }
         }
-        if let Some(input) = attr_json(&fs.attrs, "gen_ai.input.messages") {
+        if let Some(input) = attr_json(fs.get("gen_ai.input.messages")) {
             content_seen = true;
             for (i, m) in input.as_array().into_iter().flatten().enumerate() {
                 let role = m.get("role").and_then(Value::as_str).unwrap_or("");
@@ -781,9 +793,7 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
                 "gen_ai.system.message" => StepKind::SystemInstruction,
                 _ => continue,
             };
-            let attrs: HashMap<String, Value> =
-                e.attributes.iter().map(|kv| (kv.key.clone(), kv.value.0.clone())).collect();
-            if let Some(content) = attr_json(&attrs, "content") {
+            if let Some(content) = attr_json(e.attributes.iter().find(|kv| kv.key == "content").map(|kv| &kv.value.0)) {
                 content_seen = true;
                 let text = match &content {
                     Value::String(s) => s.clone(),
@@ -797,7 +807,7 @@ fn otlp_timeline(spans: Vec<FlatSpan>) -> Timeline {
         let at = step.at.clone();
         steps.push(step);
         for (kind, part, text, time) in said {
-            if !instructions_seen.insert((format!("{kind:?}"), text.clone())) {
+            if !instructions_seen.insert((kind, text.clone())) {
                 continue;
             }
             let cite = Cite { span: Some(s.span_id.clone()), line: None, part: Some(part) };
@@ -863,16 +873,12 @@ fn message_texts(messages: &Value, roles: &[&str]) -> Vec<String> {
 
 // ----- Transcripts ----------------------------------------------------------------------------
 
-struct PendingCall {
-    step: usize,
-}
-
 /// Reads a JSON Lines transcript: one message (or Responses API item) a line.
 pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut calls: HashMap<String, PendingCall> = HashMap::new();
+    let mut calls: HashMap<String, usize> = HashMap::new();
     let mut gaps = Vec::new();
-    let mut dialects: BTreeMap<&'static str, ()> = BTreeMap::new();
+    let mut dialects: BTreeSet<&'static str> = BTreeSet::new();
     let mut lines = 0;
     for (i, raw_line) in text.lines().enumerate() {
         let line = i as u64 + 1;
@@ -908,7 +914,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
         };
         match (m.get("type").and_then(Value::as_str), m.get("role").and_then(Value::as_str)) {
             (Some("function_call"), _) => {
-                dialects.insert("OpenAI Responses", ());
+                dialects.insert("OpenAI Responses");
                 let id = str_field(m, &["call_id", "id"]);
                 let mut step = Step::new(StepKind::ToolCall, cite(None), "function_call");
                 step.tool = str_field(m, &["name"]);
@@ -916,25 +922,25 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
                 set_arguments(&mut step, m.get("arguments"));
                 let at = push(&mut steps, step);
                 if let Some(id) = id {
-                    calls.insert(id, PendingCall { step: at });
+                    calls.insert(id, at);
                 }
             }
             (Some("function_call_output"), _) => {
-                dialects.insert("OpenAI Responses", ());
+                dialects.insert("OpenAI Responses");
                 let id = str_field(m, &["call_id"]);
                 attach_result(&mut steps, &mut calls, &mut gaps, id, m.get("output"), false, line);
             }
             (Some("reasoning"), _) => {
-                dialects.insert("OpenAI Responses", ());
+                dialects.insert("OpenAI Responses");
                 push(&mut steps, Step::new(StepKind::ModelTurn, cite(None), "reasoning"));
             }
             (kind, Some(role)) => {
                 if kind == Some("message") {
-                    dialects.insert("OpenAI Responses", ());
+                    dialects.insert("OpenAI Responses");
                 }
                 let role = if role == "model" { "assistant" } else { role };
                 if m.contains_key("parts") {
-                    dialects.insert("Gemini", ());
+                    dialects.insert("Gemini");
                 }
                 let content = m.get("content").or_else(|| m.get("parts")).unwrap_or(&Value::Null);
                 match role {
@@ -943,7 +949,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
                         for (bi, block) in blocks(content).iter().enumerate() {
                             match block_type(block) {
                                 "tool_result" => {
-                                    dialects.insert("Anthropic Messages", ());
+                                    dialects.insert("Anthropic Messages");
                                     let id = block.get("tool_use_id").and_then(Value::as_str).map(str::to_owned);
                                     let failed = block.get("is_error").and_then(Value::as_bool).unwrap_or(false);
                                     attach_result(
@@ -1003,7 +1009,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
                         for block in blocks(content) {
                             match block_type(&block) {
                                 "tool_use" => {
-                                    dialects.insert("Anthropic Messages", ());
+                                    dialects.insert("Anthropic Messages");
                                     tool_calls.push((
                                         block.get("id").and_then(Value::as_str).map(str::to_owned),
                                         block.get("name").and_then(Value::as_str).map(str::to_owned),
@@ -1030,7 +1036,7 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
                             texts.push(s.trim().to_owned());
                         }
                         for tc in m.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
-                            dialects.insert("OpenAI Chat Completions", ());
+                            dialects.insert("OpenAI Chat Completions");
                             let f = tc.get("function").unwrap_or(&Value::Null);
                             tool_calls.push((
                                 tc.get("id").and_then(Value::as_str).map(str::to_owned),
@@ -1056,12 +1062,12 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
                             set_arguments(&mut step, input.as_ref());
                             let at = push(&mut steps, step);
                             if let Some(id) = id {
-                                calls.insert(id, PendingCall { step: at });
+                                calls.insert(id, at);
                             }
                         }
                     }
                     "tool" | "function" => {
-                        dialects.insert("OpenAI Chat Completions", ());
+                        dialects.insert("OpenAI Chat Completions");
                         let id = str_field(m, &["tool_call_id", "name"]);
                         attach_result(&mut steps, &mut calls, &mut gaps, id, m.get("content"), false, line);
                     }
@@ -1087,10 +1093,10 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
     if lines == 0 {
         return Err(Refusal::whole("the record is empty"));
     }
-    let mut open: Vec<(&String, &PendingCall)> = calls.iter().collect();
-    open.sort_by_key(|(_, c)| c.step);
-    for (id, c) in open {
-        let step = &steps[c.step];
+    let mut open: Vec<(&String, &usize)> = calls.iter().collect();
+    open.sort_by_key(|(_, at)| **at);
+    for (id, at) in open {
+        let step = &steps[*at];
         if step.status == StepStatus::Unset && step.result_line.is_none() {
             gaps.push(format!("{}: the tool call {id} has no result in the record", step.cite.text()));
         }
@@ -1099,9 +1105,9 @@ pub fn parse_transcript(text: &str) -> Result<Timeline, Refusal> {
         step.n = u32::try_from(i + 1).unwrap_or(u32::MAX);
     }
     if dialects.is_empty() {
-        dialects.insert("chat messages", ());
+        dialects.insert("chat messages");
     }
-    let dialect = dialects.keys().copied().collect::<Vec<_>>().join(", ");
+    let dialect = dialects.into_iter().collect::<Vec<_>>().join(", ");
     Ok(Timeline { format: RecordFormat::TranscriptJsonl, dialect, steps, gaps, omitted: 0 })
 }
 
@@ -1172,21 +1178,21 @@ fn set_arguments(step: &mut Step, args: Option<&Value>) {
 
 fn attach_result(
     steps: &mut [Step],
-    calls: &mut HashMap<String, PendingCall>,
+    calls: &mut HashMap<String, usize>,
     gaps: &mut Vec<String>,
     id: Option<String>,
     result: Option<&Value>,
     failed: bool,
     line: u64,
 ) {
-    let Some(call) = id.as_ref().and_then(|id| calls.get(id)) else {
+    let Some(&at) = id.as_ref().and_then(|id| calls.get(id)) else {
         gaps.push(format!(
             "line {line}: a tool result names call {}, which no earlier line made",
             id.as_deref().unwrap_or("(none)")
         ));
         return;
     };
-    let step = &mut steps[call.step];
+    let step = &mut steps[at];
     let text = match result {
         Some(Value::String(s)) => s.clone(),
         Some(v @ Value::Array(_)) => {
@@ -1382,12 +1388,10 @@ fn signals(step: &Step, own_host: Option<&str>) -> Vec<Signal> {
     if step.kind != StepKind::ToolCall {
         return Vec::new();
     }
-    let said = format!("{} {}", step.tool.as_deref().unwrap_or(""), step.arguments.as_deref().unwrap_or(""))
-        .to_ascii_lowercase()
-        .replace('_', " ")
-        .replace(".", " ");
     let said_raw = format!("{} {}", step.tool.as_deref().unwrap_or(""), step.arguments.as_deref().unwrap_or(""))
         .to_ascii_lowercase();
+    // "creds.dump", "api_key": the words also as words.
+    let said = said_raw.replace(['_', '.'], " ");
     let has = |words: &[&str]| words.iter().any(|w| said_raw.contains(w) || said.contains(&w.replace('_', " ")));
     let mut out = Vec::new();
     if step.targets.iter().any(|t| !is_own_machine(t) && Some(t.as_str()) != own_host) {

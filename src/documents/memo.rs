@@ -140,8 +140,8 @@ fn agent_chronology(
         let room = AGENT_LINES_MAX.saturating_sub(listed);
         for step in steps.iter().take(room) {
             let what = match step.kind {
-                StepKind::Instruction => format!("Operator instruction to the agent: {}", quoted(step)),
-                StepKind::SystemInstruction => format!("Standing instructions given to the agent: {}", quoted(step)),
+                StepKind::Instruction => format!("Operator instruction to the agent: {}", step.quoted()),
+                StepKind::SystemInstruction => format!("Standing instructions given to the agent: {}", step.quoted()),
                 _ => {
                     let mut line = format!("Agent {}", step.summary());
                     if !step.targets.is_empty() {
@@ -177,11 +177,6 @@ fn agent_chronology(
 
 const TIME_OF_DAY: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[hour]:[minute]:[second]");
-
-/// A step's text in quotation marks.
-fn quoted(step: &Step) -> String {
-    format!("\u{201c}{}\u{201d}", step.text.as_deref().unwrap_or(""))
-}
 
 /// How the memo cites an analysis beside its exhibit.
 fn analysis_citation(a: &Analysis) -> String {

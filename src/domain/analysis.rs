@@ -34,13 +34,6 @@ pub enum Finding {
 }
 
 impl Finding {
-    pub fn kind(&self) -> AnalysisKind {
-        match self {
-            Finding::AgentRun(_) => AnalysisKind::AgentRun,
-            Finding::ContentCredentials(_) => AnalysisKind::ContentCredentials,
-        }
-    }
-
     /// The tool and its version.
     pub fn tool(&self) -> (&'static str, &'static str) {
         match self {

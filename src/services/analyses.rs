@@ -5,7 +5,7 @@
 //! SHA-256 of the bytes it read and the SHA-256 of its result, and stores the result).
 
 use sha2::{Digest, Sha256};
-use std::io::Read;
+use std::io::{Read, Seek};
 
 use crate::analysis::{agent_run, credentials};
 use crate::db::repo::analyses::{self as repo, Form, NewAnalysisRow};
@@ -93,15 +93,12 @@ pub struct Analyzed {
 /// Runs the analysis on the stored file. Needs no database connection. A record the parser
 /// refuses is a validation error naming the line and the reason; nothing is recorded.
 pub fn analyze(store: &dyn BlobStore, prepared: &Prepared) -> Result<Analyzed, AppError> {
-    let mut file =
-        store.open(&prepared.sha256).map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+    let unreadable = |e: std::io::Error| AppError::internal(format!("the stored file cannot be read: {e}"));
+    let mut file = store.open(&prepared.sha256).map_err(unreadable)?;
     match prepared.kind {
         AnalysisKind::AgentRun => {
             let mut bytes = Vec::new();
-            (&mut file)
-                .take(agent_run::MAX_RECORD_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+            (&mut file).take(agent_run::MAX_RECORD_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
             let read_sha256 = hex::encode(Sha256::digest(&bytes));
             let timeline = agent_run::parse(&bytes).map_err(|refusal| {
                 ValidationErrors::single("record", format!("the agent-run record was refused: {refusal}"))
@@ -109,11 +106,11 @@ pub fn analyze(store: &dyn BlobStore, prepared: &Prepared) -> Result<Analyzed, A
             Ok(Analyzed { finding: Finding::AgentRun(timeline), read_sha256 })
         }
         AnalysisKind::ContentCredentials => {
-            let (read_sha256, _) = crate::storage::sha256_of(std::io::BufReader::new(&mut file), |_| {})
-                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
-            let file = store
-                .open(&prepared.sha256)
-                .map_err(|e| AppError::internal(format!("the stored file cannot be read: {e}")))?;
+            // The reader seeks about the file: its digest is a pass of its own, then the
+            // same file, rewound, is read.
+            let (read_sha256, _) =
+                crate::storage::sha256_of(std::io::BufReader::new(&mut file), |_| {}).map_err(unreadable)?;
+            file.rewind().map_err(unreadable)?;
             let reading = credentials::read(&prepared.media_type, std::io::BufReader::new(file));
             Ok(Analyzed { finding: Finding::ContentCredentials(Box::new(reading)), read_sha256 })
         }

@@ -214,13 +214,9 @@ pub fn export(
     std::fs::create_dir_all(&partial).map_err(io)?;
     // Analyses' results, one file each, read one at a time (a timeline can be tens of MB).
     std::fs::create_dir_all(partial.join("analyses")).map_err(io)?;
-    for (x, _, analyses) in &with_events {
-        for a in analyses {
-            let kind = a.kind;
-            let whole = crate::db::repo::analyses::result_text(conn, x.id, kind, a.seq)?
-                .ok_or(AppError::NotFound("analysis"))?;
-            std::fs::write(partial.join(analysis_path(&x.number.to_string(), a.seq)), whole).map_err(io)?;
-        }
+    for a in with_events.iter().flat_map(|(_, _, analyses)| analyses) {
+        let whole = crate::db::repo::analyses::result_text(conn, &a.id)?.ok_or(AppError::NotFound("analysis"))?;
+        std::fs::write(partial.join(analysis_path(&a.exhibit.to_string(), a.seq)), whole).map_err(io)?;
     }
     let mut files = 0;
     if with_files {

@@ -25,17 +25,7 @@ pub(crate) async fn upload_typed(
 ) -> Value {
     let mut metadata = sample_exhibit();
     metadata["kind"] = json!(kind);
-    let form = reqwest::multipart::Form::new()
-        .part("metadata", reqwest::multipart::Part::text(metadata.to_string()).mime_str("application/json").unwrap())
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()).mime_str(mime).unwrap());
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/incidents/{incident}/exhibits")))
-        .bearer_auth(&user.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = app.upload_as(user, incident, metadata, name, Some(mime), bytes).await;
     assert_eq!(r.status(), 201);
     r.json().await.unwrap()
 }

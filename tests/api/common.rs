@@ -255,12 +255,30 @@ impl TestApp {
 
     /// Uploads `bytes` as multipart (a `metadata` part, then a `file` part).
     pub async fn upload(&self, user: &TestUser, incident: &str, metadata: Value, bytes: Vec<u8>) -> reqwest::Response {
+        self.upload_as(user, incident, metadata, "evidence.bin", None, bytes).await
+    }
+
+    /// Uploads `bytes` as multipart, the file part named `name` and, where given, of media
+    /// type `mime` (as a browser or an evidence tool sends it).
+    pub async fn upload_as(
+        &self,
+        user: &TestUser,
+        incident: &str,
+        metadata: Value,
+        name: &str,
+        mime: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut file = reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned());
+        if let Some(mime) = mime {
+            file = file.mime_str(mime).unwrap();
+        }
         let form = reqwest::multipart::Form::new()
             .part(
                 "metadata",
                 reqwest::multipart::Part::text(metadata.to_string()).mime_str("application/json").unwrap(),
             )
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("evidence.bin"));
+            .part("file", file);
         self.client
             .post(self.url(&format!("/api/v1/incidents/{incident}/exhibits")))
             .bearer_auth(&user.token)

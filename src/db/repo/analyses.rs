@@ -175,19 +175,8 @@ pub fn latest_of_incident(
 }
 
 /// The stored text of one analysis's whole result, as recorded (its digest is over these bytes).
-pub fn result_text(
-    conn: &mut DbConnection,
-    exhibit: ExhibitId,
-    kind: AnalysisKind,
-    seq: i32,
-) -> QueryResult<Option<String>> {
-    analyses::table
-        .filter(analyses::exhibit_id.eq(exhibit.to_string()))
-        .filter(analyses::kind.eq(kind.as_str()))
-        .filter(analyses::seq.eq(seq))
-        .select(analyses::result)
-        .first(conn)
-        .optional()
+pub fn result_text(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    analyses::table.filter(analyses::id.eq(id)).select(analyses::result).first(conn).optional()
 }
 
 /// One analysis as `custos verify` checks it: its id, kind, exhibit, the custody event

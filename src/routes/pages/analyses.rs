@@ -87,10 +87,7 @@ pub(super) fn step_view(s: &Step) -> StepView {
         at: s.at.clone().unwrap_or_else(|| "time not recorded".into()),
         cite: s.cite.text(),
         summary: match s.kind {
-            StepKind::ToolCall => s.summary(),
-            StepKind::Instruction | StepKind::SystemInstruction => {
-                format!("\u{201c}{}\u{201d}", s.text.as_deref().unwrap_or(""))
-            }
+            StepKind::Instruction | StepKind::SystemInstruction => s.quoted(),
             _ => s.summary(),
         },
         targets: s.targets.join(", "),
@@ -100,8 +97,7 @@ pub(super) fn step_view(s: &Step) -> StepView {
             _ => "",
         },
         result: match s.kind {
-            StepKind::ToolCall => s.text.clone().unwrap_or_default(),
-            StepKind::ModelTurn => s.text.clone().unwrap_or_default(),
+            StepKind::ToolCall | StepKind::ModelTurn => s.text.clone().unwrap_or_default(),
             _ => String::new(),
         },
         signals: s.signals.iter().map(|g| g.label()).collect(),
@@ -124,19 +120,24 @@ struct SuggestionRow {
     link: String,
 }
 
-/// The timeline's chains as a page shows them, at most `limit` lines (instructions and steps).
-pub(super) fn chain_views(t: &Timeline, limit: usize) -> Vec<ChainView> {
+/// The timeline's chains as a page shows them, at most `limit` lines (instructions and steps),
+/// and whether any were left out (here, or already from the preview it was made of).
+pub(super) fn chain_views(t: &Timeline, limit: usize) -> (Vec<ChainView>, bool) {
     let mut shown = 0usize;
     let mut chains = Vec::new();
+    let mut left_out = t.omitted > 0;
     for c in t.chains() {
         if shown >= limit {
+            left_out = true;
             break;
         }
-        let steps: Vec<StepView> = c.steps.into_iter().take(limit.saturating_sub(shown + 1)).map(step_view).collect();
+        let room = limit.saturating_sub(shown + 1);
+        left_out |= c.steps.len() > room;
+        let steps: Vec<StepView> = c.steps.into_iter().take(room).map(step_view).collect();
         shown += steps.len() + 1;
         chains.push(ChainView { instruction: c.instruction.map(step_view), steps });
     }
-    chains
+    (chains, left_out)
 }
 
 /// Steps shown on one page; the rest are named, never silently left out.
@@ -164,6 +165,8 @@ struct TimelinePage {
     instructions: usize,
     tools: usize,
     chains: Vec<ChainView>,
+    /// The chains stop at `STEPS_SHOWN` lines.
+    chains_cut: bool,
     steps: Vec<StepView>,
     steps_left_out: usize,
     suggestions: Vec<SuggestionRow>,
@@ -194,7 +197,7 @@ async fn timeline(
     let Some(t) = analysis.timeline() else { return Err(AppError::NotFound("agent-run timeline").into()) };
     let r = &analysis.record;
     let (instructions, tools) = counts(t);
-    let chains = chain_views(t, STEPS_SHOWN);
+    let (chains, chains_cut) = chain_views(t, STEPS_SHOWN);
     let suggestions = suggestions
         .into_iter()
         .map(|s| SuggestionRow {
@@ -239,6 +242,7 @@ async fn timeline(
         instructions,
         tools,
         chains,
+        chains_cut,
         steps: t.steps.iter().take(STEPS_SHOWN).map(step_view).collect(),
         steps_left_out: t.steps.len().saturating_sub(STEPS_SHOWN),
         suggestions,

@@ -641,12 +641,8 @@ async fn page(
         caution: crate::analysis::credentials::ABSENCE_CAUTION,
         run: run.as_ref().and_then(|a| {
             let t = a.timeline()?;
-            Some(RunView {
-                seq: a.record.seq,
-                complete: t.is_complete(),
-                chains: super::analyses::chain_views(t, RUN_LINES),
-                more: t.omitted > 0 || t.chains().iter().map(|c| c.steps.len() + 1).sum::<usize>() > RUN_LINES,
-            })
+            let (chains, more) = super::analyses::chain_views(t, RUN_LINES);
+            Some(RunView { seq: a.record.seq, complete: t.is_complete(), chains, more })
         }),
         form,
         errors,
