@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     agent_run_records_become_timelines_and_damaged_ones_change_nothing,
     content_credentials_are_read_on_upload,
+    an_analysis_of_a_changed_file_records_the_mismatch_and_keeps_nothing,
 );
 
 pub(crate) const DEMO_TRACE: &[u8] = include_bytes!("../../fixtures/demo/evidence/agent-run-otel-trace.json");
@@ -263,4 +264,28 @@ async fn content_credentials_are_read_on_upload(app: TestApp) {
     let r = analyse(&app, &dana, text["number"].as_str().unwrap(), "content_credentials").await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("content credentials are read from image, audio and video files"));
+}
+
+/// The stored file changed behind Custos's back: the analysis records, in the custody chain,
+/// that the bytes it read are not the exhibit's (impairing it), keeps no result, and says so.
+async fn an_analysis_of_a_changed_file_records_the_mismatch_and_keeps_nothing(app: TestApp) {
+    let dana = app.user("dana", Role::Investigator);
+    let number = app.open_incident(&dana, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let run =
+        upload_typed(&app, &dana, &number, "agent_trace", "export.json", "application/json", DEMO_TRACE.to_vec()).await;
+    let (exhibit, sha256) = (run["number"].as_str().unwrap().to_owned(), run["sha256"].as_str().unwrap().to_owned());
+    let blob = app.data_dir.path().join("blobs/sha256").join(&sha256[0..2]).join(&sha256[2..4]).join(&sha256);
+    let changed = String::from_utf8(DEMO_TRACE.to_vec()).unwrap().replacen("exploit.run", "nothing.run", 1);
+    std::fs::write(&blob, changed).unwrap();
+
+    let r = analyse(&app, &dana, &exhibit, "agent_run").await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("no longer hashes to the exhibit's SHA-256"));
+    let body: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}")).await.json().await.unwrap();
+    let event = body["custody"].as_array().unwrap().iter().find(|e| e["action"] == "analyzed").unwrap().clone();
+    assert_eq!(event["digest_matched"], false);
+    assert_ne!(event["digest_observed"], json!(sha256));
+    assert_eq!(body["custody_status"]["sound"], false, "{}", body["custody_status"]);
+    let list: Value = app.get(&dana, &format!("/api/v1/exhibits/{exhibit}/analyses")).await.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "no analysis kept");
 }
