@@ -21,6 +21,19 @@ pub struct Cli {
     /// Settings file (TOML; keys as the long flags with '_' for '-') [default: ./custos.toml if present]
     #[arg(long, global = true, env = "CUSTOS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Evidence in an S3-compatible bucket, s3://bucket/prefix (endpoint, region and keys from
+    /// AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) [default: the
+    /// data directory]
+    #[arg(long, global = true, env = "CUSTOS_BLOB_STORE", value_name = "URL")]
+    pub blob_store: Option<String>,
+    /// The ledger's signing key (or CUSTOS_LEDGER_KEY holding it) [default: ledger.key in the
+    /// data directory]; every instance of one deployment must have the same
+    #[arg(long, global = true, env = "CUSTOS_LEDGER_KEY_FILE", value_name = "FILE")]
+    pub ledger_key_file: Option<PathBuf>,
+    /// The key that signs sign-in cookies (or CUSTOS_SESSION_KEY holding it, in hex) [default:
+    /// session.key in the data directory]; every instance must have the same
+    #[arg(long, global = true, env = "CUSTOS_SESSION_KEY_FILE", value_name = "FILE")]
+    pub session_key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -83,6 +96,22 @@ pub enum Command {
         #[arg(value_name = "PATH")]
         path: std::path::PathBuf,
     },
+    /// The evidence store
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobsCommand {
+    /// Copies every evidence file of the data directory (and the witnessed checkpoints) into
+    /// a bucket, hashing each as it streams and storing it only if its SHA-256 is its name;
+    /// files already there are checked, not copied again. Exit 0 all copied, 1 a file failed
+    /// its digest, 2 could not run
+    Migrate {
+        /// The bucket, s3://bucket/prefix
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,8 +130,15 @@ pub enum MemoCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
-    /// Prints the ledger's verifier key (signed-note format), for outside verifiers
-    Key,
+    /// Prints the ledger's verifier key (signed-note format), for outside verifiers, and says
+    /// where the signing key comes from
+    Key {
+        /// Instead, writes a new signing key and session key to DIR/ledger.key and
+        /// DIR/session.key (readable by their owner only; never over existing files), to give
+        /// every instance of a deployment the same keys
+        #[arg(long, value_name = "DIR")]
+        generate: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -217,13 +253,29 @@ pub fn run() -> ExitCode {
         Command::Export { incident, out, with_files } => export(&settings, &incident, &out, with_files),
         Command::VerifyBundle { path } => verify_bundle(&path),
         Command::Demo { scale, exhibits } => demo_scale(&settings, scale, exhibits),
-        Command::Ledger(LedgerCommand::Key) => match crate::services::ledger::Ledger::open(&settings.data_dir) {
-            Ok(ledger) => {
-                println!("{}", ledger.verifier_key());
+        Command::Ledger(LedgerCommand::Key { generate: Some(dir) }) => match startup::generate_keys(&dir) {
+            Ok(verifier) => {
+                println!("{verifier}");
+                eprintln!(
+                    "wrote {0}/ledger.key and {0}/session.key; start every instance with --ledger-key-file {0}/ledger.key \
+                     --session-key-file {0}/session.key (or CUSTOS_LEDGER_KEY and CUSTOS_SESSION_KEY holding them)",
+                    dir.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(message) => fail(2, &message),
         },
+        Command::Ledger(LedgerCommand::Key { generate: None }) => match startup::ledger_key(&settings) {
+            Ok((key, source)) => {
+                println!("{}", key.verifier_key());
+                eprintln!(
+                    "signing key: {source}; every instance must use the same one (--ledger-key-file or CUSTOS_LEDGER_KEY, and the same --session-key-file or CUSTOS_SESSION_KEY)"
+                );
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(2, &message),
+        },
+        Command::Blobs(BlobsCommand::Migrate { to }) => blobs_migrate(&settings, &to),
         Command::Token(TokenCommand::Create { username }) => with_connection(&settings, |conn| {
             services::users::issue_token(conn, &username).map(|issued| {
                 println!("{}", issued.token);
@@ -243,8 +295,14 @@ pub fn run() -> ExitCode {
 
 fn settings(cli: &Cli) -> Result<Settings, String> {
     let file = FileSettings::read(cli.config.as_deref())?;
-    let mut overrides =
-        Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), ..Default::default() };
+    let mut overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        blob_store: cli.blob_store.clone(),
+        ledger_key_file: cli.ledger_key_file.clone(),
+        session_key_file: cli.session_key_file.clone(),
+        ..Default::default()
+    };
     if let Command::Serve(args) = &cli.command {
         overrides.bind = args.bind.clone();
         overrides.workers = args.workers;
@@ -304,13 +362,11 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
             Err(message) => return fail(2, &message),
         };
         if load_demo {
-            let loaded = crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs"))
-                .map_err(|e| e.to_string())
-                .and_then(|store| {
-                    let ledger = crate::services::ledger::Ledger::open(&settings.data_dir)?;
-                    let mut conn = pool.get().map_err(|e| e.to_string())?;
-                    demo::load_if_empty(&mut conn, &store, &ledger).map_err(|e| e.with_cause())
-                });
+            let loaded = startup::open_store(&settings).and_then(|store| {
+                let ledger = startup::open_ledger(&settings, store.as_ref())?;
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                demo::load_if_empty(&mut conn, store.as_ref(), &ledger).map_err(|e| e.with_cause())
+            });
             match loaded {
                 Ok(Some(summary)) => {
                     println!(
@@ -346,15 +402,15 @@ fn serve(settings: Settings, load_demo: bool) -> ExitCode {
 fn export(settings: &Settings, incident: &str, out: &std::path::Path, with_files: bool) -> ExitCode {
     let Ok(number) = incident.parse() else { return fail(2, &format!("'{incident}' is not an incident number")) };
     let opened = startup::open_connection(settings).and_then(|conn| {
-        let store = crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs")).map_err(|e| e.to_string())?;
-        let ledger = crate::services::ledger::Ledger::open(&settings.data_dir)?;
+        let store = startup::open_store(settings)?;
+        let ledger = startup::open_ledger(settings, store.as_ref())?;
         Ok((conn, store, ledger))
     });
     let (mut conn, store, ledger) = match opened {
         Ok(parts) => parts,
         Err(message) => return fail(2, &message),
     };
-    match services::bundle::export(&mut conn, &store, &ledger, number, out, with_files) {
+    match services::bundle::export(&mut conn, store.as_ref(), &ledger, number, out, with_files) {
         Ok(summary) => {
             println!(
                 "wrote {}: {} exhibits, {} custody events, {} files",
@@ -374,17 +430,15 @@ fn demo_scale(settings: &Settings, incidents: usize, exhibits: usize) -> ExitCod
     if exhibits == 0 || incidents == 0 {
         return fail(2, "--scale and --exhibits must be at least 1");
     }
-    let store = match crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs")) {
+    let store = match startup::open_store(settings) {
         Ok(store) => store,
-        Err(e) => return fail(2, &format!("cannot open the evidence store: {e}")),
+        Err(message) => return fail(2, &message),
     };
     let started = std::time::Instant::now();
     with_connection(settings, |conn| {
-        let summary = demo::scale(conn, &store, incidents, exhibits)?;
+        let summary = demo::scale(conn, store.as_ref(), incidents, exhibits)?;
         // A signed checkpoint over what was added, as the server signs after each write.
-        crate::services::ledger::Ledger::open(&settings.data_dir)
-            .map_err(crate::error::AppError::internal)?
-            .checkpoint(conn)?;
+        startup::open_ledger(settings, store.as_ref()).map_err(crate::error::AppError::internal)?.checkpoint(conn)?;
         println!(
             "added {} incidents, {} exhibits, {} mappings in {:.1} s (users scale.investigator, scale.prosecutor and scale.supervisor, password {})",
             summary.incidents,
@@ -441,7 +495,7 @@ fn memo_export(settings: &Settings, incident: &str, version: Option<i32>, out: &
 
 /// Lists evidence files no exhibit references and, if asked, removes the old ones. They are
 /// not evidence (no exhibit, no custody), so they do not change verify's verdict.
-fn report_orphans(conn: &mut crate::db::DbConnection, store: &crate::storage::LocalBlobStore, clean: bool) {
+fn report_orphans(conn: &mut crate::db::DbConnection, store: &dyn crate::storage::BlobStore, clean: bool) {
     let orphans = match services::verify::orphan_files(conn, store) {
         Ok(orphans) => orphans,
         Err(e) => {
@@ -449,10 +503,20 @@ fn report_orphans(conn: &mut crate::db::DbConnection, store: &crate::storage::Lo
             return;
         }
     };
-    if orphans.is_empty() {
+    let leftovers = match store.leftovers() {
+        Ok(leftovers) => leftovers,
+        Err(e) => {
+            println!("could not look for interrupted uploads: {e}");
+            Vec::new()
+        }
+    };
+    if orphans.is_empty() && leftovers.is_empty() {
         return;
     }
-    println!("evidence files that no exhibit references: {}", orphans.len());
+    let hour_ago = std::time::SystemTime::now() - services::verify::ORPHAN_GRACE;
+    if !orphans.is_empty() {
+        println!("evidence files that no exhibit references: {}", orphans.len());
+    }
     for orphan in &orphans {
         let note = if orphan.recent { " (written within the hour: perhaps an upload finishing; kept)" } else { "" };
         println!("- {} ({} bytes){note}", orphan.sha256, orphan.bytes);
@@ -466,6 +530,23 @@ fn report_orphans(conn: &mut crate::db::DbConnection, store: &crate::storage::Lo
             }
         }
     }
+    if !leftovers.is_empty() {
+        println!("temporary files of interrupted uploads in {}: {}", store.location(), leftovers.len());
+    }
+    for leftover in &leftovers {
+        let recent = leftover.modified > hour_ago;
+        let note = if recent { " (written within the hour: perhaps an upload in progress; kept)" } else { "" };
+        println!("- tmp/{} ({} bytes){note}", leftover.name, leftover.size);
+    }
+    if clean && leftovers.iter().any(|l| l.modified <= hour_ago) {
+        match store.remove_leftovers(services::verify::ORPHAN_GRACE) {
+            Ok(removed) => {
+                tracing::warn!(removed, "removed temporary files of interrupted uploads");
+                println!("  removed {removed} temporary file(s) over an hour old");
+            }
+            Err(e) => println!("  could not remove them: {e}"),
+        }
+    }
     if !clean {
         println!("(custos verify --clean-orphans removes those over an hour old)");
     }
@@ -477,13 +558,11 @@ fn verify(
     checkpoint: Option<&std::path::Path>,
     clean_orphans: bool,
 ) -> ExitCode {
-    use crate::services::ledger::Ledger;
     use crate::services::verify;
-    use crate::storage::LocalBlobStore;
 
     let opened = startup::open_connection(settings).and_then(|conn| {
-        let store = LocalBlobStore::open(settings.data_dir.join("blobs")).map_err(|e| e.to_string())?;
-        let ledger = Ledger::open(&settings.data_dir)?;
+        let store = startup::open_store(settings)?;
+        let ledger = startup::open_ledger(settings, store.as_ref())?;
         Ok((conn, store, ledger))
     });
     let (mut conn, store, ledger) = match opened {
@@ -522,7 +601,7 @@ fn verify(
     );
     let records_done = started.elapsed();
     bar.set_message("re-hashing evidence");
-    verify::hash_files(&mut pending, &store, &mut |n| bar.inc(n));
+    verify::hash_files(&mut pending, store.as_ref(), &mut |n| bar.inc(n));
     bar.finish_and_clear();
     let files_done = started.elapsed();
     let result = verify::record_results(&mut conn, pending);
@@ -557,7 +636,7 @@ fn verify(
                 println!("latest checkpoint: size {size}, root {root}, key {}", ledger.verifier_key());
             }
             if incident.is_none() {
-                report_orphans(&mut conn, &store, clean_orphans);
+                report_orphans(&mut conn, store.as_ref(), clean_orphans);
             }
             if report.intact() {
                 match incident {
@@ -575,4 +654,115 @@ fn verify(
         }
         Err(e) => fail(2, &e.with_cause()),
     }
+}
+
+/// `custos blobs migrate --to s3://...`: every file of the data directory's evidence store into
+/// the bucket, each hashed as it streams and stored at its address only if its SHA-256 is its
+/// name; then the witnessed checkpoints. Safe to run again: files already in the bucket are
+/// not copied twice.
+fn blobs_migrate(settings: &Settings, to: &str) -> ExitCode {
+    use crate::storage::BlobStore;
+    let source = match crate::storage::LocalBlobStore::open(settings.data_dir.join("blobs")) {
+        Ok(store) => store,
+        Err(e) => return fail(2, &format!("cannot open the data directory's evidence store: {e}")),
+    };
+    let target = match crate::storage::s3::S3BlobStore::open(to, settings.max_upload_bytes) {
+        Ok(store) => store,
+        Err(message) => return fail(2, &message),
+    };
+    let verifier = match startup::ledger_key(settings) {
+        Ok((key, _)) => key.verifier_key(),
+        Err(message) => return fail(2, &message),
+    };
+    let stored = match source.stored() {
+        Ok(stored) => stored,
+        Err(e) => return fail(2, &format!("cannot list {}: {e}", source.location())),
+    };
+    let total: u64 = stored.iter().map(|b| b.size).sum();
+    println!(
+        "copying {} evidence files ({total} bytes) from {} to {}",
+        stored.len(),
+        source.location(),
+        target.location()
+    );
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("copying evidence");
+    let (mut copied, mut present, mut failed) = (0usize, 0usize, Vec::new());
+    for blob in &stored {
+        match copy_blob(&source, &target, blob, &bar) {
+            Ok(true) => copied += 1,
+            Ok(false) => present += 1,
+            Err(why) => failed.push(format!("{}: {why}", blob.sha256)),
+        }
+    }
+    bar.finish_and_clear();
+    println!("copied {copied} files; {present} were already in the bucket at the same size");
+    let witness = settings.data_dir.join(crate::services::ledger::WITNESS_FILE);
+    let verifier = match crate::ledger::note::VerifierKey::parse(&verifier) {
+        Ok(verifier) => verifier,
+        Err(e) => return fail(2, &e.to_string()),
+    };
+    match crate::services::ledger::migrate_witness(&witness, &target, &verifier) {
+        Ok((n, refused)) => {
+            println!("copied {n} witnessed checkpoints");
+            failed.extend(refused);
+        }
+        Err(message) => return fail(2, &message),
+    }
+    if failed.is_empty() {
+        println!(
+            "OK: every file's SHA-256 matched its name. Run Custos with --blob-store {} (and the same keys); custos verify re-hashes every file from the bucket",
+            target.location()
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!("PROBLEMS: {}", failed.len());
+        for f in &failed {
+            println!("- {f}");
+        }
+        ExitCode::from(1)
+    }
+}
+
+/// Copies one blob; `Ok(false)` if the bucket already holds it at the same size.
+fn copy_blob(
+    source: &crate::storage::LocalBlobStore,
+    target: &crate::storage::s3::S3BlobStore,
+    blob: &crate::storage::StoredBlob,
+    bar: &indicatif::ProgressBar,
+) -> Result<bool, String> {
+    use crate::storage::BlobStore;
+    use std::io::Read;
+    let there = target.open(&blob.sha256).map(|f| f.len());
+    match there {
+        Ok(size) if size == blob.size => {
+            bar.inc(blob.size);
+            return Ok(false);
+        }
+        Ok(size) => return Err(format!("the bucket holds {size} bytes under this address, not {}", blob.size)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let mut file = source.open(&blob.sha256).map_err(|e| e.to_string())?;
+    let mut writer = target.begin().map_err(|e| e.to_string())?;
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        writer.write(bytes::Bytes::copy_from_slice(&buffer[..n])).map_err(|e| e.to_string())?;
+        bar.inc(n as u64);
+    }
+    let finished = writer.finish().map_err(|e| e.to_string())?;
+    if finished.sha256 != blob.sha256 {
+        // Dropped uncommitted: nothing is stored under either digest.
+        return Err(format!("the file's SHA-256 is now {}; not copied", finished.sha256));
+    }
+    target.commit(finished).map_err(|e| e.to_string())?;
+    Ok(true)
 }

@@ -28,6 +28,10 @@ pub struct FileSettings {
     pub secure_cookies: Option<bool>,
     pub log: Option<String>,
     pub max_upload_bytes: Option<u64>,
+    /// `s3://bucket/prefix` for evidence in object storage; unset, the data directory.
+    pub blob_store: Option<String>,
+    pub ledger_key_file: Option<PathBuf>,
+    pub session_key_file: Option<PathBuf>,
 }
 
 impl FileSettings {
@@ -60,6 +64,12 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub log: String,
     pub max_upload_bytes: u64,
+    pub blob_store: Option<String>,
+    /// The ledger's signing key and the session key, when not in the data directory (every
+    /// instance of one deployment must have the same). `CUSTOS_LEDGER_KEY` and
+    /// `CUSTOS_SESSION_KEY` may hold the keys themselves instead.
+    pub ledger_key_file: Option<PathBuf>,
+    pub session_key_file: Option<PathBuf>,
 }
 
 impl Settings {
@@ -87,6 +97,9 @@ impl Settings {
             secure_cookies: overrides.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             log: overrides.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             max_upload_bytes: overrides.max_upload_bytes.or(file.max_upload_bytes).unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            blob_store: overrides.blob_store.or(file.blob_store).filter(|s| !s.trim().is_empty()),
+            ledger_key_file: overrides.ledger_key_file.or(file.ledger_key_file),
+            session_key_file: overrides.session_key_file.or(file.session_key_file),
         })
     }
 }

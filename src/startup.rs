@@ -14,9 +14,12 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::AppError;
+use crate::ledger::note::LedgerKey;
 use crate::routes;
 use crate::services::evidence;
 use crate::services::ledger::Ledger;
+use crate::services::ledger::WitnessLog;
+use crate::storage::s3::S3BlobStore;
 use crate::storage::{BlobStore, LocalBlobStore};
 
 /// What every request handler can reach.
@@ -24,7 +27,7 @@ use crate::storage::{BlobStore, LocalBlobStore};
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Arc<Settings>,
-    pub store: Arc<LocalBlobStore>,
+    pub store: Arc<dyn BlobStore>,
     pub ledger: Arc<Ledger>,
 }
 
@@ -61,7 +64,12 @@ pub fn open_connection(settings: &Settings) -> Result<DbConnection, String> {
     Ok(conn)
 }
 
+/// Makes the data directory, unless the instance is stateless (PostgreSQL and a bucket), when
+/// it keeps nothing there.
 fn create_data_dir(settings: &Settings) -> Result<(), String> {
+    if settings.blob_store.is_some() && !matches!(settings.database, crate::db::DatabaseTarget::Sqlite(_)) {
+        return Ok(());
+    }
     crate::storage::create_private_dir(&settings.data_dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))
 }
@@ -73,23 +81,108 @@ fn migrate(conn: &mut DbConnection) -> Result<(), String> {
     Ok(())
 }
 
-/// The key that signs session cookies, kept in the data directory so that a restart (or a
-/// second instance sharing the directory) keeps everyone signed in.
-pub fn session_key(data_dir: &Path) -> Result<Key, String> {
-    let path = data_dir.join("session.key");
+/// Opens the evidence store the settings name: the data directory's `blobs`, or a bucket.
+pub fn open_store(settings: &Settings) -> Result<Arc<dyn BlobStore>, String> {
+    match &settings.blob_store {
+        Some(address) => Ok(Arc::new(S3BlobStore::open(address, settings.max_upload_bytes)?)),
+        None => LocalBlobStore::open(settings.data_dir.join("blobs"))
+            .map(|store| Arc::new(store) as Arc<dyn BlobStore>)
+            .map_err(|e| format!("cannot open the evidence store: {e}")),
+    }
+}
+
+/// Opens the ledger: its signing key from the settings, its witness beside the evidence.
+pub fn open_ledger(settings: &Settings, store: &dyn BlobStore) -> Result<Ledger, String> {
+    let (key, _) = ledger_key(settings)?;
+    let witness = match store.as_bucket() {
+        Some(bucket) => WitnessLog::Bucket(bucket.clone()),
+        None => WitnessLog::File(settings.data_dir.join(crate::services::ledger::WITNESS_FILE)),
+    };
+    Ok(Ledger::new(key, witness))
+}
+
+/// A secret's text, from the first of: the variable `variable` holding it, the file the
+/// settings name, the data directory's file. Only a single instance with its evidence in the
+/// data directory makes the data directory's file on first start; instances that keep their
+/// evidence in a bucket must all be given the same keys, so none may invent its own.
+fn secret(
+    settings: &Settings,
+    variable: &str,
+    given: Option<&Path>,
+    file: &str,
+    make: impl FnOnce() -> Result<String, String>,
+) -> Result<(String, String), String> {
+    if let Ok(text) = std::env::var(variable)
+        && !text.trim().is_empty()
+    {
+        return Ok((text, format!("the variable {variable}")));
+    }
+    let (path, may_create) = match given {
+        Some(path) => (path.to_path_buf(), false),
+        None => (settings.data_dir.join(file), settings.blob_store.is_none()),
+    };
     match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let bytes = hex::decode(text.trim()).map_err(|_| format!("{} is not a hex key", path.display()))?;
-            Key::try_from(bytes.as_slice()).map_err(|_| format!("{} is too short for a session key", path.display()))
+        Ok(text) => Ok((text, path.display().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && may_create => {
+            let text = make()?;
+            crate::storage::write_private(&path, text.as_bytes())?;
+            Ok((text, path.display().to_string()))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut bytes = [0u8; 64];
-            rand::fill(&mut bytes);
-            crate::storage::write_private(&path, hex::encode(bytes).as_bytes())?;
-            Key::try_from(bytes.as_slice()).map_err(|e| e.to_string())
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && given.is_none() => Err(format!(
+            "no {file}: with evidence in a bucket every instance must be given the same keys \
+             (custos ledger key --generate DIR writes a pair; then --ledger-key-file and --session-key-file, \
+             or CUSTOS_LEDGER_KEY and CUSTOS_SESSION_KEY)"
+        )),
         Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
+}
+
+/// The ledger's signing key and where it came from.
+pub fn ledger_key(settings: &Settings) -> Result<(LedgerKey, String), String> {
+    let (text, source) = secret(
+        settings,
+        "CUSTOS_LEDGER_KEY",
+        settings.ledger_key_file.as_deref(),
+        crate::services::ledger::KEY_FILE,
+        new_ledger_key_text,
+    )?;
+    let key = LedgerKey::parse(&text).map_err(|e| format!("{source}: {e}"))?;
+    Ok((key, source))
+}
+
+/// The key that signs session cookies: every instance behind one address must have the same,
+/// so that a sign-in at one is good at all.
+pub fn session_key(settings: &Settings) -> Result<Key, String> {
+    let (text, source) =
+        secret(settings, "CUSTOS_SESSION_KEY", settings.session_key_file.as_deref(), "session.key", || {
+            Ok(new_session_key_text())
+        })?;
+    let bytes = hex::decode(text.trim()).map_err(|_| format!("{source} is not a hex key"))?;
+    Key::try_from(bytes.as_slice()).map_err(|_| format!("{source} is too short for a session key (64 bytes)"))
+}
+
+fn new_ledger_key_text() -> Result<String, String> {
+    let mut id = [0u8; 4];
+    rand::fill(&mut id);
+    let key = LedgerKey::generate(&format!("custos.ledger/{}", hex::encode(id))).map_err(|e| e.to_string())?;
+    Ok(format!("{}\n", key.to_private_text()))
+}
+
+fn new_session_key_text() -> String {
+    let mut bytes = [0u8; 64];
+    rand::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// Writes a new pair of keys, `ledger.key` and `session.key`, into `dir` (made if need be),
+/// never over existing files; returns the ledger's verifier key.
+pub fn generate_keys(dir: &Path) -> Result<String, String> {
+    crate::storage::create_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let ledger = new_ledger_key_text()?;
+    let verifier = LedgerKey::parse(&ledger).map_err(|e| e.to_string())?.verifier_key();
+    crate::storage::write_private(&dir.join(crate::services::ledger::KEY_FILE), ledger.as_bytes())?;
+    crate::storage::write_private(&dir.join("session.key"), new_session_key_text().as_bytes())?;
+    Ok(verifier)
 }
 
 pub struct Application {
@@ -105,14 +198,19 @@ impl Application {
     }
 
     pub fn build_with_pool(settings: Settings, pool: DbPool) -> Result<Application, String> {
-        let key = session_key(&settings.data_dir)?;
-        let store = LocalBlobStore::open(settings.data_dir.join("blobs"))
-            .map_err(|e| format!("cannot open the evidence store: {e}"))?;
-        let removed = store.remove_temporary().map_err(|e| format!("cannot clean the evidence store: {e}"))?;
+        let key = session_key(&settings)?;
+        let store = open_store(&settings)?;
+        // One instance owns a data directory, so any temporary file there is from an upload
+        // that died with it; a bucket is shared, and another instance may be uploading now.
+        let grace = match settings.blob_store {
+            Some(_) => crate::services::verify::ORPHAN_GRACE,
+            None => std::time::Duration::ZERO,
+        };
+        let removed = store.remove_leftovers(grace).map_err(|e| format!("cannot clean the evidence store: {e}"))?;
         if removed > 0 {
             tracing::warn!(removed, "removed temporary files of interrupted uploads");
         }
-        let ledger = Ledger::open(&settings.data_dir)?;
+        let ledger = open_ledger(&settings, store.as_ref())?;
         // A bad statute catalog stops the server before it serves anything; a new catalog
         // release sends mappings of changed elements back to review.
         let catalog = crate::statutes::catalog()?;
@@ -140,7 +238,7 @@ impl Application {
         let listener =
             TcpListener::bind(&settings.bind).map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let state = AppState { pool, settings: Arc::new(settings), store: Arc::new(store), ledger: Arc::new(ledger) };
+        let state = AppState { pool, settings: Arc::new(settings), store, ledger: Arc::new(ledger) };
         actix_web::rt::spawn(keep_ledger(state.clone()));
         let server = serve(listener, state, key)?;
         Ok(Application { port, server })

@@ -63,9 +63,6 @@ pub async fn respond(
         .and_then(|r| r.to_str().ok())
         .is_some_and(|r| !r.trim().starts_with("bytes=0-"));
     let (_, file) = state.run(move |conn| service::open_file(conn, &user, number, access, !continuing)).await?;
-    let path = state.store.path_of(&file.sha256).map_err(AppError::internal)?;
-    let named =
-        web::block(move || NamedFile::open(path)).await.map_err(AppError::internal)?.map_err(AppError::internal)?;
     let name = safe_name(&file, number);
     let ascii: String = name.chars().map(|c| if c.is_ascii() { c } else { '_' }).collect();
     let shown = match access {
@@ -85,12 +82,19 @@ pub async fn respond(
     };
     let csp = if shown.as_ref().is_some_and(|m| m.essence_str() == "application/pdf") { PDF } else { SANDBOX };
     let sha = hex::decode(&file.sha256).map_err(AppError::internal)?;
-    let mut response = named
-        .set_content_type(shown.unwrap_or(mime::APPLICATION_OCTET_STREAM))
-        .set_content_disposition(disposition)
-        .use_last_modified(false)
-        .prefer_utf8(true)
-        .into_response(&req);
+    let content_type = shown.unwrap_or(mime::APPLICATION_OCTET_STREAM);
+    let mut response = match state.store.local_path(&file.sha256) {
+        Some(path) => web::block(move || NamedFile::open(path))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)?
+            .set_content_type(content_type)
+            .set_content_disposition(disposition)
+            .use_last_modified(false)
+            .prefer_utf8(true)
+            .into_response(&req),
+        None => streamed(&req, state.store.clone(), file.sha256.clone(), content_type, disposition).await?,
+    };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(csp));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
@@ -103,6 +107,70 @@ pub async fn respond(
         headers.insert(header::HeaderName::from_static("repr-digest"), v);
     }
     Ok(response)
+}
+
+/// Bytes read from the store per chunk sent.
+const CHUNK: usize = 256 * 1024;
+
+/// A file from a store that is not a local directory: read in a blocking thread and streamed,
+/// with the first range of a `Range` request honoured (206), as for a local file.
+async fn streamed(
+    req: &HttpRequest,
+    store: std::sync::Arc<dyn crate::storage::BlobStore>,
+    sha256: String,
+    content_type: mime::Mime,
+    disposition: ContentDisposition,
+) -> Result<HttpResponse, AppError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut opened =
+        web::block(move || store.open(&sha256)).await.map_err(AppError::internal)?.map_err(AppError::internal)?;
+    let len = opened.len();
+    let asked = req.headers().get(header::RANGE).and_then(|r| r.to_str().ok());
+    let (start, length, partial) = match asked.map(|r| actix_files::HttpRange::parse(r, len)) {
+        None => (0, len, false),
+        Some(Ok(ranges)) if !ranges.is_empty() => (ranges[0].start, ranges[0].length, true),
+        Some(_) => {
+            return Ok(HttpResponse::RangeNotSatisfiable()
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{len}")))
+                .finish());
+        }
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<std::io::Result<web::Bytes>>(8);
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut sent = || -> std::io::Result<()> {
+            opened.seek(SeekFrom::Start(start))?;
+            let mut left = length;
+            let mut buffer = vec![0u8; CHUNK];
+            while left > 0 {
+                let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
+                let n = opened.read(&mut buffer[..want])?;
+                if n == 0 {
+                    return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the stored file ended early"));
+                }
+                left -= n as u64;
+                if tx.blocking_send(Ok(web::Bytes::copy_from_slice(&buffer[..n]))).is_err() {
+                    return Ok(()); // the client went away
+                }
+            }
+            Ok(())
+        };
+        if let Err(e) = sent() {
+            tracing::warn!(error = %e, "streaming an evidence file failed");
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut builder = if partial { HttpResponse::PartialContent() } else { HttpResponse::Ok() };
+    builder
+        .content_type(content_type)
+        .insert_header(disposition)
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .no_chunking(length);
+    if partial {
+        let end = (start + length).saturating_sub(1);
+        builder.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
+    }
+    Ok(builder.streaming(body))
 }
 
 #[cfg(test)]

@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::AppError;
-use crate::storage::{BlobStore, FinishedBlob, LocalBlobStore};
+use crate::storage::{BlobStore, FinishedBlob};
 
 /// Chunks in flight between the network and the disk (each at most 64 KiB from actix).
 const CHANNEL_DEPTH: usize = 32;
 
 /// Writes the stream to a temporary blob, fsynced. Past `limit` bytes, or if the client goes
 /// away, the temporary file is deleted and nothing remains.
-pub async fn stream_to_blob<S, E>(store: Arc<LocalBlobStore>, mut body: S, limit: u64) -> Result<FinishedBlob, AppError>
+pub async fn stream_to_blob<S, E>(store: Arc<dyn BlobStore>, mut body: S, limit: u64) -> Result<FinishedBlob, AppError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,

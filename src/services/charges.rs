@@ -318,7 +318,7 @@ fn check_pin_in_file(
     }
     let Some(file) = exhibit.file else { return Ok(()) };
     let opened = store.open(&file.sha256).map_err(AppError::internal)?;
-    let size = opened.metadata().map_err(AppError::internal)?.len();
+    let size = opened.len();
     let facts =
         file_facts(std::io::BufReader::new(opened), size, file.media_type.as_deref()).map_err(AppError::internal)?;
     pin.check(&facts).map_err(|why| ValidationErrors::single("pin_cite", format!("{why} ({})", draft.exhibit)).into())

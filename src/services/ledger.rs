@@ -17,6 +17,7 @@ use crate::ledger::tiles::{
     FullTile, MAX_LEVELS, TILE_WIDTH, TileError, TileLog, TilePath, TileReader, full_tiles, join, split, tile_root,
 };
 use crate::ledger::tree::leaf_hash;
+use crate::storage::s3::S3BlobStore;
 use diesel::QueryResult;
 use diesel::connection::Connection;
 
@@ -26,40 +27,148 @@ pub struct Ledger {
     /// The right edge of the tiled tree over committed leaves (read back from the database
     /// after commit); unset until first read from the stored tiles.
     edge: Mutex<Option<TileLog>>,
-    /// The witness file: every checkpoint this instance signed or saw, kept outside the
-    /// database, so that a database rolled back to an earlier state cannot pass `verify`.
-    witness: PathBuf,
+    /// Every checkpoint this instance signed or saw, kept outside the database, so that a
+    /// database rolled back to an earlier state cannot pass `verify`.
+    witness: WitnessLog,
     /// The largest tree size written to the witness file by this process.
     witnessed: Mutex<i64>,
 }
 
-const KEY_FILE: &str = "ledger.key";
+/// The signing key's file in the data directory, unless given elsewhere.
+pub const KEY_FILE: &str = "ledger.key";
 /// One JSON line per checkpoint: `{"note": "<signed note>"}`. Append-only, fsynced.
 pub const WITNESS_FILE: &str = "checkpoints.witness";
+/// Below an evidence bucket's prefix: one object per witnessed checkpoint.
+const WITNESS_OBJECTS: &str = "witness";
+
+/// A witnessed record: where it is, in words, and its signed note (or why it is none).
+pub type WitnessedNote = (String, Result<String, String>);
+
+/// Where checkpoints are witnessed outside the database: a file in the data directory, or,
+/// where evidence is in a bucket (instances keep no local state), objects in the bucket. Each
+/// object is named by the checkpoint's size counted down from the largest `u64`, so that a
+/// listing, in name order, gives the largest first.
+pub enum WitnessLog {
+    File(PathBuf),
+    Bucket(S3BlobStore),
+}
+
+impl WitnessLog {
+    fn object_name(size: i64) -> String {
+        format!("{:020}.json", u64::MAX - u64::try_from(size).unwrap_or(0))
+    }
+
+    fn append(&self, size: i64, line: &str) -> Result<(), String> {
+        match self {
+            WitnessLog::File(path) => {
+                crate::storage::append_durably(path, line).map_err(|e| format!("writing {}: {e}", path.display()))
+            }
+            WitnessLog::Bucket(bucket) => bucket
+                .put_small(&[WITNESS_OBJECTS, &Self::object_name(size)], format!("{line}\n").into_bytes())
+                .map_err(|e| format!("witnessing a checkpoint in {}: {e}", bucket.address())),
+        }
+    }
+
+    /// Every witnessed line, oldest first, each with where it is, in words.
+    fn all(&self) -> Result<Vec<(String, String)>, String> {
+        match self {
+            WitnessLog::File(path) => {
+                let text = match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+                    Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+                };
+                Ok(text
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+                    .map(|(n, line)| (format!("line {} of the witness file", n + 1), line.to_owned()))
+                    .collect())
+            }
+            WitnessLog::Bucket(bucket) => {
+                let cannot =
+                    |e: std::io::Error| format!("cannot read the witnessed checkpoints in {}: {e}", bucket.address());
+                let mut names = bucket.names(&[WITNESS_OBJECTS]).map_err(cannot)?;
+                names.reverse();
+                let lines = bucket.get_many(WITNESS_OBJECTS, &names).map_err(cannot)?;
+                Ok(names
+                    .into_iter()
+                    .zip(lines)
+                    .map(|(name, bytes)| {
+                        (
+                            format!("{WITNESS_OBJECTS}/{name} in {}", bucket.address()),
+                            String::from_utf8_lossy(&bytes).trim().to_owned(),
+                        )
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    /// The last witnessed line, read without reading the rest.
+    fn last(&self) -> Result<Option<(String, String)>, String> {
+        match self {
+            WitnessLog::File(path) => {
+                use std::io::{Read, Seek, SeekFrom};
+                let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+                let mut file = match std::fs::File::open(path) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(cannot(e)),
+                };
+                // A line is one signed note (a few hundred bytes); the tail holds several.
+                let len = file.metadata().map_err(cannot)?.len();
+                file.seek(SeekFrom::Start(len.saturating_sub(WITNESS_TAIL))).map_err(cannot)?;
+                let mut tail = Vec::new();
+                file.read_to_end(&mut tail).map_err(cannot)?;
+                let text = String::from_utf8_lossy(&tail);
+                Ok(text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(|line| ("the last line of the witness file".to_owned(), line.to_owned())))
+            }
+            WitnessLog::Bucket(bucket) => {
+                let cannot =
+                    |e: std::io::Error| format!("cannot read the witnessed checkpoints in {}: {e}", bucket.address());
+                let Some(name) = bucket.first_name(&[WITNESS_OBJECTS]).map_err(cannot)? else { return Ok(None) };
+                let bytes = bucket.get_small(&[WITNESS_OBJECTS, &name]).map_err(cannot)?;
+                Ok(Some((
+                    format!("{WITNESS_OBJECTS}/{name} in {}", bucket.address()),
+                    String::from_utf8_lossy(&bytes).trim().to_owned(),
+                )))
+            }
+        }
+    }
+}
+
+/// Copies the witness file's checkpoints into a bucket's witness, each checked against the
+/// ledger's key first (a line that is no checkpoint signed by `verifier` is not copied, and
+/// is named); returns how many were copied.
+pub fn migrate_witness(
+    file: &Path,
+    bucket: &S3BlobStore,
+    verifier: &VerifierKey,
+) -> Result<(usize, Vec<String>), String> {
+    let (from, to) = (WitnessLog::File(file.to_path_buf()), WitnessLog::Bucket(bucket.clone()));
+    let (mut copied, mut refused) = (0, Vec::new());
+    for (place, line) in from.all()? {
+        match witnessed_note(&line).map(|note| verifier.open_checkpoint(&note)) {
+            Some(Ok(checkpoint)) => {
+                let size = i64::try_from(checkpoint.size).map_err(|e| e.to_string())?;
+                to.append(size, &line)?;
+                copied += 1;
+            }
+            _ => refused.push(format!("{place} is not a checkpoint signed by this ledger's key; not copied")),
+        }
+    }
+    Ok((copied, refused))
+}
 
 impl Ledger {
-    /// Loads the signing key from the data directory, creating it on first start.
-    pub fn open(data_dir: &Path) -> Result<Ledger, String> {
-        let path = data_dir.join(KEY_FILE);
-        let key = match std::fs::read_to_string(&path) {
-            Ok(text) => LedgerKey::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut id = [0u8; 4];
-                rand::fill(&mut id);
-                let key =
-                    LedgerKey::generate(&format!("custos.ledger/{}", hex::encode(id))).map_err(|e| e.to_string())?;
-                crate::storage::write_private(&path, format!("{}\n", key.to_private_text()).as_bytes())?;
-                key
-            }
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        };
-        Ok(Ledger {
-            verifier: key.verifier_key(),
-            key,
-            edge: Mutex::new(None),
-            witness: data_dir.join(WITNESS_FILE),
-            witnessed: Mutex::new(0),
-        })
+    /// A ledger signing with `key`, witnessing its checkpoints in `witness`.
+    pub fn new(key: LedgerKey, witness: WitnessLog) -> Ledger {
+        Ledger { verifier: key.verifier_key(), key, edge: Mutex::new(None), witness, witnessed: Mutex::new(0) }
     }
 
     /// `<name>+<key id>+<public key>`: give it to anyone who must check the ledger.
@@ -140,52 +249,32 @@ impl Ledger {
             return Ok(());
         }
         let line = serde_json::json!({ "note": row.signed_note }).to_string();
-        crate::storage::append_durably(&self.witness, &line)
-            .map_err(|e| AppError::internal(format!("writing {}: {e}", self.witness.display())))?;
+        self.witness.append(row.tree_size, &line).map_err(AppError::internal)?;
         *witnessed = row.tree_size;
         Ok(())
     }
 
-    /// The signed notes in the witness file, oldest first (none if it does not exist yet);
-    /// a line that cannot be read (cut short by a crash, or edited) is an `Err` naming it.
-    pub fn witnessed_checkpoints(&self) -> Result<Vec<Result<String, String>>, String> {
-        let text = match std::fs::read_to_string(&self.witness) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(format!("cannot read {}: {e}", self.witness.display())),
-        };
-        let mut notes = Vec::new();
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            notes.push(
-                witnessed_note(line)
-                    .ok_or_else(|| format!("line {} of {WITNESS_FILE} is not a checkpoint record", n + 1)),
-            );
-        }
-        Ok(notes)
+    /// The witnessed signed notes, oldest first (none if none yet), each with where it is; a
+    /// record that cannot be read (cut short by a crash, or edited) is an `Err` naming it.
+    pub fn witnessed_checkpoints(&self) -> Result<Vec<WitnessedNote>, String> {
+        Ok(self
+            .witness
+            .all()?
+            .into_iter()
+            .map(|(place, line)| {
+                let note = witnessed_note(&line).ok_or_else(|| format!("{place} is not a checkpoint record"));
+                (place, note)
+            })
+            .collect())
     }
 
-    /// The last checkpoint in the witness file (none if it does not exist or is empty), read
-    /// from the file's end: one exhibit's check needs only the largest witnessed size, and the
-    /// file grows by a line every time the ledger does. A last line that cannot be read is an
-    /// `Err` saying so.
-    pub fn last_witnessed(&self) -> Result<Option<Result<String, String>>, String> {
-        use std::io::{Read, Seek, SeekFrom};
-        let cannot = |e: std::io::Error| format!("cannot read {}: {e}", self.witness.display());
-        let mut file = match std::fs::File::open(&self.witness) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(cannot(e)),
-        };
-        // A line is one signed note (a few hundred bytes); the tail holds several.
-        let len = file.metadata().map_err(cannot)?.len();
-        file.seek(SeekFrom::Start(len.saturating_sub(WITNESS_TAIL))).map_err(cannot)?;
-        let mut tail = Vec::new();
-        file.read_to_end(&mut tail).map_err(cannot)?;
-        let text = String::from_utf8_lossy(&tail);
-        let Some(line) = text.lines().rev().find(|l| !l.trim().is_empty()) else { return Ok(None) };
-        Ok(Some(
-            witnessed_note(line).ok_or_else(|| format!("the last line of {WITNESS_FILE} is not a checkpoint record")),
-        ))
+    /// The last witnessed checkpoint (none if none yet), read alone: one exhibit's check needs
+    /// only the largest witnessed size, and the witness grows every time the ledger does.
+    pub fn last_witnessed(&self) -> Result<Option<WitnessedNote>, String> {
+        Ok(self.witness.last()?.map(|(place, line)| {
+            let note = witnessed_note(&line).ok_or_else(|| format!("{place} is not a checkpoint record"));
+            (place, note)
+        }))
     }
 
     /// The first `width` hashes of a tile, as C2SP `tlog-tiles` serves them (`NotFound` past

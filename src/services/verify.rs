@@ -623,16 +623,15 @@ pub fn outside_checkpoints(
             .witnessed_checkpoints()
             .map_err(AppError::internal)?
             .into_iter()
-            .enumerate()
-            .map(|(n, note)| OutsideCheckpoint {
-                source: format!("the witnessed checkpoint on line {} of the witness file", n + 1),
-                note,
-            })
+            .map(|(place, note)| OutsideCheckpoint { source: format!("the witnessed checkpoint at {place}"), note })
             .collect(),
         Witnessed::Last => ledger
             .last_witnessed()
             .map_err(AppError::internal)?
-            .map(|note| OutsideCheckpoint { source: "the last checkpoint in the witness file".to_owned(), note })
+            .map(|(place, note)| OutsideCheckpoint {
+                source: format!("the last witnessed checkpoint, at {place}"),
+                note,
+            })
             .into_iter()
             .collect(),
     };
@@ -1567,16 +1566,17 @@ pub struct OrphanFile {
 
 /// Files in the evidence store that no exhibit references. Read after the database, so that
 /// a file stored and recorded meanwhile is seen as referenced or as recent.
-pub fn orphan_files(
-    conn: &mut DbConnection,
-    store: &crate::storage::LocalBlobStore,
-) -> Result<Vec<OrphanFile>, AppError> {
+pub fn orphan_files(conn: &mut DbConnection, store: &dyn BlobStore) -> Result<Vec<OrphanFile>, AppError> {
     let referenced: HashSet<String> = repo::all_sha256(conn)?.into_iter().collect();
     let stored = store.stored().map_err(|e| AppError::internal(format!("reading the evidence store: {e}")))?;
-    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    let hour_ago = std::time::SystemTime::now() - ORPHAN_GRACE;
     Ok(stored
         .into_iter()
-        .filter(|(sha256, _, _)| !referenced.contains(sha256))
-        .map(|(sha256, bytes, modified)| OrphanFile { sha256, bytes, recent: modified > hour_ago })
+        .filter(|blob| !referenced.contains(&blob.sha256))
+        .map(|blob| OrphanFile { sha256: blob.sha256, bytes: blob.size, recent: blob.modified > hour_ago })
         .collect())
 }
+
+/// How long a stored file no exhibit references, or a temporary upload, is left alone: it may
+/// be an upload finishing now, on this instance or another.
+pub const ORPHAN_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);

@@ -66,6 +66,7 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     pub client: reqwest::Client,
     pub database_url: Option<String>,
+    pub settings: Settings,
     _pg: Option<PgTestDatabase>,
 }
 
@@ -114,13 +115,52 @@ pub async fn spawn_with_pool(backend: Backend, pool_size: u32) -> Option<TestApp
     };
     let mut settings = test_settings(data_dir.path(), pg.as_ref().map(|p| p.url.clone()));
     settings.pool_size = pool_size;
+    Some(start(settings, data_dir, backend, pg))
+}
+
+fn start(settings: Settings, data_dir: tempfile::TempDir, backend: Backend, pg: Option<PgTestDatabase>) -> TestApp {
     let pool = startup::open_database(&settings).unwrap();
-    let app = Application::build_with_pool(settings, pool.clone()).unwrap();
+    let app = Application::build_with_pool(settings.clone(), pool.clone()).unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let database_url = pg.as_ref().map(|p| p.url.clone());
-    Some(TestApp { address, pool, backend, data_dir, client, database_url, _pg: pg })
+    TestApp { address, pool, backend, data_dir, client, database_url, settings, _pg: pg }
+}
+
+/// The S3-compatible bucket for tests (`CUSTOS_TEST_S3`, e.g. `s3://custos-test`, with the
+/// endpoint and keys in the `AWS_*` variables), as a fresh prefix of its own for one test. Under
+/// CI it must be configured; elsewhere a test without it is skipped.
+pub fn bucket_for_test() -> Option<String> {
+    match std::env::var("CUSTOS_TEST_S3") {
+        Ok(base) if !base.trim().is_empty() => {
+            Some(format!("{}/test-{}", base.trim().trim_end_matches('/'), uuid::Uuid::new_v4().simple()))
+        }
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but CUSTOS_TEST_S3 is not set: the object-storage tests must run under CI");
+            }
+            eprintln!("skipped: object-storage test (set CUSTOS_TEST_S3 and the AWS_* variables to run it)");
+            None
+        }
+    }
+}
+
+/// Starts the app as a stateless instance: PostgreSQL, evidence in a bucket of its own, and
+/// keys given by file (as every instance of a deployment is given the same). `None` where
+/// PostgreSQL or the bucket is not configured here (outside CI).
+pub async fn spawn_on_bucket() -> Option<TestApp> {
+    init_test_log();
+    let bucket = bucket_for_test()?;
+    let pg = PgTestDatabase::create()?;
+    let data_dir = tempfile::tempdir().unwrap();
+    let keys = data_dir.path().join("keys");
+    startup::generate_keys(&keys).unwrap();
+    let mut settings = test_settings(&data_dir.path().join("unused"), Some(pg.url.clone()));
+    settings.blob_store = Some(bucket);
+    settings.ledger_key_file = Some(keys.join("ledger.key"));
+    settings.session_key_file = Some(keys.join("session.key"));
+    Some(start(settings, data_dir, Backend::Postgres, Some(pg)))
 }
 
 /// Starts `custos serve --demo` as a process of its own on a free port, on `data_dir` (and
@@ -181,8 +221,7 @@ impl TestApp {
     /// Starts a second server on this app's database and data directory, as a restart would
     /// (running every start-up check again), and returns its address.
     pub fn restart(&self) -> Result<String, String> {
-        let settings = test_settings(self.data_dir.path(), self.database_url.clone());
-        let app = Application::build_with_pool(settings, self.pool.clone())?;
+        let app = Application::build_with_pool(self.settings.clone(), self.pool.clone())?;
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         Ok(address)
@@ -232,12 +271,31 @@ impl TestApp {
 
     /// Runs the `custos` binary against this app's data directory and database.
     pub fn custos(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// The `custos` binary, set to this app's data directory, database, evidence store and keys.
+    pub fn command(&self) -> std::process::Command {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
-        command.env_remove("DATABASE_URL").env_remove("CUSTOS_CONFIG").arg("--data-dir").arg(self.data_dir.path());
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("CUSTOS_CONFIG")
+            .env_remove("CUSTOS_BLOB_STORE")
+            .arg("--data-dir")
+            .arg(&self.settings.data_dir);
         if let Some(url) = &self.database_url {
             command.arg("--database-url").arg(url);
         }
-        command.args(args).output().unwrap()
+        if let Some(bucket) = &self.settings.blob_store {
+            command.arg("--blob-store").arg(bucket);
+        }
+        if let Some(key) = &self.settings.ledger_key_file {
+            command.arg("--ledger-key-file").arg(key);
+        }
+        if let Some(key) = &self.settings.session_key_file {
+            command.arg("--session-key-file").arg(key);
+        }
+        command
     }
 
     /// Records a charged defendant on the incident and returns their id, for counts to charge.

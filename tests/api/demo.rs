@@ -7,14 +7,18 @@ on_both_backends!(demo_dataset_loads_once);
 
 async fn demo_dataset_loads_once(app: TestApp) {
     let mut conn = app.conn();
-    let store = custos::storage::LocalBlobStore::open(app.data_dir.path().join("blobs")).unwrap();
-    let ledger = custos::services::ledger::Ledger::open(app.data_dir.path()).unwrap();
-    let summary = custos::demo::load_if_empty(&mut conn, &store, &ledger).unwrap().expect("empty database loads");
+    let store = custos::startup::open_store(&app.settings).unwrap();
+    let ledger = custos::startup::open_ledger(&app.settings, store.as_ref()).unwrap();
+    let summary =
+        custos::demo::load_if_empty(&mut conn, store.as_ref(), &ledger).unwrap().expect("empty database loads");
     assert!(summary.incidents >= 3);
     for role in ["investigator", "prosecutor", "supervisor", "auditor", "admin"] {
         assert!(summary.users.iter().any(|(_, r)| r.as_str() == role), "no demo {role}");
     }
-    assert!(custos::demo::load_if_empty(&mut conn, &store, &ledger).unwrap().is_none(), "a second load adds nothing");
+    assert!(
+        custos::demo::load_if_empty(&mut conn, store.as_ref(), &ledger).unwrap().is_none(),
+        "a second load adds nothing"
+    );
 
     let supervisor =
         custos::services::users::authenticate(&mut conn, "elena.park", custos::demo::DEMO_PASSWORD).unwrap().unwrap();
@@ -85,7 +89,7 @@ async fn demo_dataset_loads_once(app: TestApp) {
     assert!(exhibits.iter().any(|e| e.parent.is_some()), "a derived exhibit");
     let report = custos::services::verify::verify(
         &mut conn,
-        &store,
+        store.as_ref(),
         &ledger,
         |c| custos::services::evidence::verification_scope(c, None),
         true,

@@ -28,6 +28,7 @@ mod interop;
 mod memo_pages;
 mod memo_pdf;
 mod memos;
+mod object_store;
 mod openapi;
 mod pages;
 mod pins;

@@ -74,7 +74,12 @@ fn window(from: u64, to: u64) -> (u64, u64) {
     (start, end)
 }
 
-fn read_body(file: std::fs::File, media_type: &str, pin: &Pin, view: &str) -> std::io::Result<(Body, Option<String>)> {
+fn read_body(
+    file: crate::storage::StoredFile,
+    media_type: &str,
+    pin: &Pin,
+    view: &str,
+) -> std::io::Result<(Body, Option<String>)> {
     let text_like =
         media_type.starts_with("text/") || media_type == "message/rfc822" || media_type == "application/json";
     Ok(match pin {
@@ -187,11 +192,11 @@ async fn show(
     let pin = Pin::parse(kind, &query.cite).map_err(|e| AppError::bad_request("invalid_pin", e))?;
     let viewer = user.user().clone();
     let (_, file) = state.run(move |conn| service::open_file(conn, &viewer, number, FileAccess::View, true)).await?;
-    let opened = crate::storage::BlobStore::open(state.store.as_ref(), &file.sha256).map_err(AppError::internal)?;
+    let store = state.store.clone();
     let media_type = file.media_type.unwrap_or_default().split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let view = format!("/exhibits/{number}/view");
     let reading = pin.clone();
-    let (body, note) = web::block(move || read_body(opened, &media_type, &reading, &view))
+    let (body, note) = web::block(move || read_body(store.open(&file.sha256)?, &media_type, &reading, &view))
         .await
         .map_err(AppError::internal)?
         .map_err(AppError::internal)?;
