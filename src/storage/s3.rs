@@ -87,14 +87,20 @@ impl std::fmt::Display for S3Address {
     }
 }
 
-/// The runtime the client's calls run on, shut down without waiting when the store goes (a
-/// runtime may not be dropped from inside another's tasks).
+/// The runtime the client's calls run on. When the store goes, deletions of discarded
+/// temporary objects still under way are given a few seconds to finish (a command that exits
+/// at once would otherwise leave them); inside another runtime, where no thread may wait, it
+/// is shut down without waiting, and `verify --clean-orphans` finds any leftover.
 struct Io(Option<tokio::runtime::Runtime>);
 
 impl Drop for Io {
     fn drop(&mut self) {
         if let Some(runtime) = self.0.take() {
-            runtime.shutdown_background();
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                runtime.shutdown_timeout(Duration::from_secs(10));
+            }
         }
     }
 }
@@ -274,14 +280,25 @@ impl BlobStore for S3BlobStore {
             }
             match client.head(&target).await {
                 // Same content already stored: keep the one copy.
-                Ok(_) => Ok(()),
-                Err(object_store::Error::NotFound { .. }) => client.copy(&from, &target).await,
-                Err(e) => Err(e),
+                Ok(_) => {}
+                Err(object_store::Error::NotFound { .. }) => client.copy(&from, &target).await?,
+                Err(e) => return Err(e),
             }
+            // Committed; a temporary object that cannot be deleted now is a leftover for
+            // `verify --clean-orphans`, not a failed upload.
+            if let Err(e) = client.delete(&from).await {
+                tracing::warn!(path = %from, error = %e, "could not delete a committed upload's temporary object");
+            }
+            Ok(())
         });
-        // The temporary object goes whatever happened; on failure nothing is at the address.
-        temp.discard();
-        committed?.map_err(from_store)
+        match committed? {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Nothing is at the address; the temporary object goes too.
+                temp.discard();
+                Err(from_store(e))
+            }
+        }
     }
 
     fn open(&self, sha256: &str) -> io::Result<StoredFile> {
@@ -401,16 +418,27 @@ impl ObjectWriter {
             let _entered = inner.handle.enter();
             let upload = inner.handle.block_on(inner.client.put_multipart(&path)).map_err(from_store)?;
             let mut parts = WriteMultipart::new_with_chunk_size(upload, inner.part_size);
+            let mut written = 0u64;
             while let Ok(chunk) = queue.recv() {
                 if let Err(e) = inner.handle.block_on(parts.wait_for_capacity(PARTS_IN_FLIGHT)) {
                     let _ = inner.handle.block_on(parts.abort());
                     return Err(from_store(e));
                 }
+                written += chunk.len() as u64;
                 parts.put(chunk);
             }
             if !keeping.load(Ordering::SeqCst) {
                 // Abandoned: the parts already sent are dropped with the upload.
                 return inner.handle.block_on(parts.abort()).map_err(from_store);
+            }
+            if written == 0 {
+                // A multipart upload needs a part; an empty file is one empty object.
+                inner.handle.block_on(parts.abort()).map_err(from_store)?;
+                return inner
+                    .handle
+                    .block_on(inner.client.put(&path, PutPayload::default()))
+                    .map(drop)
+                    .map_err(from_store);
             }
             inner.handle.block_on(parts.finish()).map(drop).map_err(from_store)
         })?;

@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 
 on_both_backends!(a_bundle_verifies_offline_and_names_what_was_altered);
 
+mod in_a_bucket {
+    in_a_bucket_too!(a_bundle_verifies_offline_and_names_what_was_altered);
+}
+
 fn run_ok(out: &std::process::Output) -> String {
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()

@@ -210,6 +210,23 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs a scenario once more on a stateless instance: PostgreSQL, evidence in a bucket.
+#[macro_export]
+macro_rules! in_a_bucket_too {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[actix_web::test]
+                async fn postgres_and_a_bucket() {
+                    if let Some(app) = $crate::common::spawn_on_bucket().await {
+                        super::super::$scenario(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
 /// A user with an API token.
 #[derive(Debug, Clone)]
 pub struct TestUser {

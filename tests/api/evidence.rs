@@ -14,6 +14,13 @@ on_both_backends!(
     evidence_files_download_and_view_safely_and_are_recorded,
 );
 
+mod in_a_bucket {
+    in_a_bucket_too!(
+        custody_events_chain_and_follow_the_rules,
+        evidence_files_download_and_view_safely_and_are_recorded
+    );
+}
+
 fn sample_bytes(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 251) as u8).collect()
 }

@@ -7,6 +7,10 @@ use serde_json::json;
 
 on_both_backends!(evidence_from_the_pages, the_evidence_list_pages_filters_and_narrows_to_an_element);
 
+mod in_a_bucket {
+    in_a_bucket_too!(evidence_from_the_pages);
+}
+
 fn upload_form(csrf: Option<&str>, bytes: Vec<u8>) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     if let Some(csrf) = csrf {

@@ -312,3 +312,59 @@ async fn two_instances_behind_one_address_share_sessions_and_one_ledger() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("checked 12 exhibits"), "{out}");
 }
+
+#[actix_web::test]
+async fn a_data_directory_migrates_into_a_bucket_and_verifies_there() {
+    let Some(bucket) = crate::common::bucket_for_test() else { return };
+    // The demo dataset, on SQLite and the data directory, as `serve --demo` loads it.
+    let data_dir = tempfile::tempdir().unwrap();
+    let settings = crate::common::test_settings(data_dir.path(), None);
+    let pool = custos::startup::open_database(&settings).unwrap();
+    let local = custos::startup::open_store(&settings).unwrap();
+    let ledger = custos::startup::open_ledger(&settings, local.as_ref()).unwrap();
+    custos::demo::load_if_empty(&mut pool.get().unwrap(), local.as_ref(), &ledger).unwrap().unwrap();
+    ledger.checkpoint(&mut pool.get().unwrap()).unwrap();
+    let files = local.stored().unwrap();
+    assert!(files.len() > 5, "the demo's evidence files");
+    let custos = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+        command.env_remove("DATABASE_URL").env_remove("CUSTOS_BLOB_STORE").arg("--data-dir").arg(data_dir.path());
+        exit_code(&command.args(args).output().unwrap())
+    };
+
+    let (code, out) = custos(&["blobs", "migrate", "--to", &bucket]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("copied {} files", files.len())), "{out}");
+    let (code, out) = custos(&["--blob-store", &bucket, "verify"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK: every file"), "{out}");
+    let in_bucket = custos::storage::s3::S3BlobStore::open(&bucket, 1 << 30).unwrap();
+    let moved: Vec<_> = in_bucket.stored().unwrap().into_iter().map(|b| (b.sha256, b.size)).collect();
+    assert_eq!(moved, files.iter().map(|b| (b.sha256.clone(), b.size)).collect::<Vec<_>>());
+    assert!(!in_bucket.names(&["witness"]).unwrap().is_empty(), "the witnessed checkpoints moved too");
+
+    // Run again: nothing copied twice. A local file that no longer hashes to its name is named
+    // and not copied, and the command says so.
+    let (code, out) = custos(&["blobs", "migrate", "--to", &bucket]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("copied 0 files; {} were already", files.len())), "{out}");
+    let damaged = format!("{bucket}-damaged");
+    let victim = &files[0];
+    let path =
+        custos::storage::LocalBlobStore::open(data_dir.path().join("blobs")).unwrap().path_of(&victim.sha256).unwrap();
+    std::fs::write(&path, b"rewritten").unwrap();
+    let (code, out) = custos(&["blobs", "migrate", "--to", &damaged]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&victim.sha256) && out.contains("not copied"), "{out}");
+    let other = custos::storage::s3::S3BlobStore::open(&damaged, 1 << 30).unwrap();
+    assert!(!other.contains(&victim.sha256).unwrap(), "nothing stored under the digest it no longer has");
+
+    // With evidence in a bucket an instance never makes its own keys.
+    let empty = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
+    command.env_remove("CUSTOS_LEDGER_KEY").arg("--data-dir").arg(empty.path());
+    let (code, out) = exit_code(&command.args(["--blob-store", &bucket, "ledger", "key"]).output().unwrap());
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("ledger key --generate"), "{out}");
+    assert!(!empty.path().join("ledger.key").exists());
+}
