@@ -116,17 +116,22 @@ pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|_error, _req| AppError::NotFound("resource").into())
 }
 
-/// Liveness and database status, for load balancers and operators.
+/// Liveness, and the status of the database and the evidence store, for load balancers and
+/// operators: 503 unless both answer.
 async fn health(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.settings.database.backend_name();
-    let result = state.run(crate::services::health::database).await;
-    match result {
-        Ok(()) => {
-            HttpResponse::Ok().json(json!({ "status": "ok", "database": { "backend": backend, "status": "ok" } }))
-        }
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "unavailable", "database": { "backend": backend, "status": "unreachable" } })),
-    }
+    let database = state.run(crate::services::health::database).await.is_ok();
+    let store = state.store.clone();
+    let kind = store.kind();
+    let evidence = web::block(move || crate::services::health::evidence_store(store.as_ref())).await;
+    let evidence = matches!(evidence, Ok(Ok(())));
+    let word = |ok: bool| if ok { "ok" } else { "unreachable" };
+    let body = json!({
+        "status": if database && evidence { "ok" } else { "unavailable" },
+        "database": { "backend": backend, "status": word(database) },
+        "evidence_store": { "kind": kind, "status": word(evidence) },
+    });
+    if database && evidence { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 /// The stylesheet and scripts, compiled in: served by the app itself, never from a CDN.

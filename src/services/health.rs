@@ -7,3 +7,8 @@ use crate::error::AppError;
 pub fn database(conn: &mut DbConnection) -> Result<(), AppError> {
     Ok(db::ping(conn)?)
 }
+
+/// The evidence store answers (a directory is there; a bucket lists).
+pub fn evidence_store(store: &dyn crate::storage::BlobStore) -> Result<(), AppError> {
+    store.check().map_err(|e| AppError::internal(format!("evidence store {}: {e}", store.location())))
+}

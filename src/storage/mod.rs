@@ -156,6 +156,11 @@ pub trait BlobStore: Send + Sync {
     }
     /// Where the store is, for messages: a directory or an `s3://` address.
     fn location(&self) -> String;
+    /// Whether the store answers now (for the health check): the directory is there, or the
+    /// bucket lists.
+    fn check(&self) -> io::Result<()>;
+    /// `directory` or `s3`, for the health check.
+    fn kind(&self) -> &'static str;
     /// The bucket, where the store is one (the ledger witnesses its checkpoints there).
     fn as_bucket(&self) -> Option<&s3::S3BlobStore> {
         None
@@ -306,6 +311,14 @@ impl BlobStore for LocalBlobStore {
 
     fn local_path(&self, sha256: &str) -> Option<PathBuf> {
         self.path_of(sha256).ok()
+    }
+
+    fn check(&self) -> io::Result<()> {
+        fs::read_dir(self.root.join("sha256")).map(drop)
+    }
+
+    fn kind(&self) -> &'static str {
+        "directory"
     }
 
     fn location(&self) -> String {

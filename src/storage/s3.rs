@@ -15,9 +15,9 @@
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ClientConfigKey, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -169,8 +169,14 @@ impl S3BlobStore {
     /// endpoint). The bucket is listed once, so that a wrong address or key stops start-up.
     pub fn open(address: &str, max_upload: u64) -> Result<S3BlobStore, String> {
         let address = S3Address::parse(address)?;
+        // The client's default limit of 30 s on a whole request: a streamed read that outlives
+        // it resumes where it was (tested), but a server-side copy of a large object (the
+        // commit) may take longer. Instead a request may take a day, and a read that waits two
+        // minutes for a byte fails.
         let client = AmazonS3Builder::from_env()
             .with_bucket_name(&address.bucket)
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "24h")
+            .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::ReadTimeout), "120s")
             .build()
             .map_err(|e| format!("the evidence bucket {address}: {e}"))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -187,12 +193,7 @@ impl S3BlobStore {
             _io: Io(Some(runtime)),
         };
         let store = S3BlobStore { inner: Arc::new(inner), active: Arc::new(AtomicUsize::new(0)) };
-        let (client, probe) = (store.inner.client.clone(), store.inner.path(&["sha256"]));
-        store
-            .inner
-            .run(async move { client.list_with_delimiter(Some(&probe)).await })
-            .and_then(|listed| listed.map_err(from_store))
-            .map_err(|e| format!("cannot reach the evidence bucket {address}: {e}"))?;
+        store.check().map_err(|e| format!("cannot reach the evidence bucket {address}: {e}"))?;
         Ok(store)
     }
 
@@ -381,6 +382,15 @@ impl BlobStore for S3BlobStore {
 
     fn as_bucket(&self) -> Option<&S3BlobStore> {
         Some(self)
+    }
+
+    fn check(&self) -> io::Result<()> {
+        let (client, probe) = (self.inner.client.clone(), self.inner.path(&["sha256"]));
+        self.inner.run(async move { client.list_with_delimiter(Some(&probe)).await })?.map(drop).map_err(from_store)
+    }
+
+    fn kind(&self) -> &'static str {
+        "s3"
     }
 }
 

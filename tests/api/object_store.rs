@@ -78,6 +78,8 @@ async fn evidence_in_a_bucket_streams_in_downloads_verifies_and_exports() {
     let store = store(&app);
     let ivy = app.user("ivy", Role::Investigator);
     let incident = app.open_incident(&ivy, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let health: Value = app.client.get(app.url("/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["evidence_store"], serde_json::json!({ "kind": "s3", "status": "ok" }));
 
     // 20 MiB and 5 bytes: two whole 8 MiB parts and a short last one.
     let bytes = patterned((20 << 20) + 5, 0);
@@ -367,4 +369,26 @@ async fn a_data_directory_migrates_into_a_bucket_and_verifies_there() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("ledger key --generate"), "{out}");
     assert!(!empty.path().join("ledger.key").exists());
+}
+
+/// A reader that pauses longer than the client's 30 s request limit (a download to a slow
+/// client, a verification waiting for a disk) still reads every byte, in order.
+#[actix_web::test]
+async fn a_read_paused_past_the_clients_request_limit_completes() {
+    let Some(bucket) = crate::common::bucket_for_test() else { return };
+    let store = custos::storage::s3::S3BlobStore::open(&bucket, 1 << 30).unwrap();
+    let bytes = patterned(64 << 20, 1);
+    let mut writer = store.begin().unwrap();
+    for chunk in bytes.chunks(1 << 20) {
+        writer.write(bytes::Bytes::copy_from_slice(chunk)).unwrap();
+    }
+    let finished = writer.finish().unwrap();
+    let sha256 = finished.sha256.clone();
+    store.commit(finished).unwrap();
+    let mut file = store.open(&sha256).unwrap();
+    let mut read = vec![0u8; 1 << 20];
+    file.read_exact(&mut read).unwrap();
+    std::thread::sleep(Duration::from_secs(40));
+    file.read_to_end(&mut read).unwrap();
+    assert!(read == bytes, "every byte, in order, after the pause");
 }

@@ -195,6 +195,18 @@ async fn health_headers_and_error_pages(app: TestApp) {
         crate::common::Backend::Postgres => "postgresql",
     };
     assert_eq!(body["database"]["backend"], expected);
+    assert_eq!(body["evidence_store"], serde_json::json!({ "kind": "directory", "status": "ok" }));
+    // An evidence store that stops answering takes the instance out of the balancer's rotation.
+    let folder = app.data_dir.path().join("blobs").join("sha256");
+    std::fs::rename(&folder, folder.with_extension("away")).unwrap();
+    let down = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(down.status(), 503);
+    let body: serde_json::Value = down.json().await.unwrap();
+    assert_eq!(
+        (body["status"].as_str(), body["evidence_store"]["status"].as_str()),
+        (Some("unavailable"), Some("unreachable"))
+    );
+    std::fs::rename(folder.with_extension("away"), &folder).unwrap();
 
     let login = app.client.get(app.url("/login")).send().await.unwrap();
     let headers = login.headers();
