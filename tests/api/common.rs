@@ -166,19 +166,24 @@ pub async fn spawn_on_bucket() -> Option<TestApp> {
 /// Starts `custos serve --demo` as a process of its own on a free port, on `data_dir` (and
 /// PostgreSQL at `database_url`, if given); returns the process and the URL it serves.
 pub fn serve_demo(data_dir: &std::path::Path, database_url: Option<&str>) -> (std::process::Child, String) {
-    use std::io::BufRead;
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_custos"));
     command
         .env_remove("DATABASE_URL")
         .arg("--data-dir")
         .arg(data_dir)
         .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--log", "warn"])
-        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
     if let Some(url) = database_url {
         command.arg("--database-url").arg(url);
     }
-    let mut child = command.spawn().unwrap();
+    serving(command)
+}
+
+/// Starts a `custos serve` command (its stdout piped) and returns the process and the URL it
+/// says it serves.
+pub fn serving(mut command: std::process::Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = command.stdout(std::process::Stdio::piped()).spawn().unwrap();
     let url = std::io::BufReader::new(child.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)

@@ -7,7 +7,7 @@ use crate::common::{PASSWORD, TestApp, independent_digests, sample_exhibit, samp
 use custos::domain::user::Role;
 use custos::storage::BlobStore;
 use serde_json::Value;
-use std::io::{BufRead, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
@@ -39,19 +39,9 @@ fn exit_code(output: &std::process::Output) -> (i32, String) {
 
 /// Starts `custos serve` as a process of its own on this app's database, bucket and keys.
 fn serve(app: &TestApp) -> (Child, String) {
-    let mut child = app
-        .command()
-        .args(["serve", "--bind", "127.0.0.1:0", "--log", "warn"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let url = std::io::BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|line| line.strip_prefix("Custos is serving on ").map(|u| u.trim().trim_end_matches('/').to_owned()))
-        .expect("no serving line");
-    (child, url)
+    let mut command = app.command();
+    command.args(["serve", "--bind", "127.0.0.1:0", "--log", "warn"]).stderr(Stdio::inherit());
+    crate::common::serving(command)
 }
 
 async fn upload_to(base: &str, token: &str, incident: &str, bytes: Vec<u8>) -> Value {
