@@ -382,3 +382,119 @@ async fn a_read_paused_past_the_clients_request_limit_completes() {
     file.read_to_end(&mut read).unwrap();
     assert!(read == bytes, "every byte, in order, after the pause");
 }
+
+/// A TCP relay to the object store that can be broken: once `limit` bytes have gone up through
+/// it, every connection is cut and new ones are refused, until it is mended.
+struct Relay {
+    port: u16,
+    broken: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    limit: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Relay {
+    fn start(upstream: String) -> Relay {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let broken = std::sync::Arc::new(AtomicBool::new(false));
+        let sent = std::sync::Arc::new(AtomicU64::new(0));
+        let limit = std::sync::Arc::new(AtomicU64::new(u64::MAX));
+        let (b, s, l) = (broken.clone(), sent.clone(), limit.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if b.load(Ordering::SeqCst) {
+                    continue; // refused: dropped at once
+                }
+                let Ok(server) = std::net::TcpStream::connect(&upstream) else { continue };
+                let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream, up: bool| {
+                    let (b, s, l) = (b.clone(), s.clone(), l.clone());
+                    std::thread::spawn(move || {
+                        let mut buffer = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match from.read(&mut buffer) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            if up && s.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > l.load(Ordering::SeqCst) {
+                                b.store(true, Ordering::SeqCst);
+                            }
+                            if b.load(Ordering::SeqCst) || to.write_all(&buffer[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = from.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                };
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap(), true);
+                pipe(server, client, false);
+            }
+        });
+        Relay { port, broken, sent, limit }
+    }
+
+    fn break_after(&self, bytes: u64) {
+        use std::sync::atomic::Ordering;
+        self.limit.store(self.sent.load(Ordering::SeqCst) + bytes, Ordering::SeqCst);
+    }
+
+    fn mend(&self) {
+        use std::sync::atomic::Ordering;
+        self.limit.store(u64::MAX, Ordering::SeqCst);
+        self.broken.store(false, Ordering::SeqCst);
+    }
+}
+
+/// The object store failing in the middle of an upload (every connection to it cut, new ones
+/// refused, through the client's retries): the upload fails, no exhibit is recorded, nothing
+/// is at a content address and no temporary object is left. Once the store is back, the same
+/// instance takes the same upload.
+#[actix_web::test]
+async fn a_store_failing_mid_upload_leaves_no_exhibit_and_no_object() {
+    let Some(app) = spawn_on_bucket().await else { return };
+    let store = store(&app);
+    let ivy = app.user("ivy", Role::Investigator);
+    let incident = app.open_incident(&ivy, sample_incident()).await["number"].as_str().unwrap().to_owned();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let relay = Relay::start(endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned());
+    let mut command = app.command();
+    command
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", relay.port))
+        .args(["serve", "--bind", "127.0.0.1:0", "--log", "error"])
+        .stderr(Stdio::null());
+    let (mut server, base) = crate::common::serving(command);
+
+    let before = app.snapshot();
+    relay.break_after(12 << 20);
+    let bytes = patterned(40 << 20, 11);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "metadata",
+            reqwest::multipart::Part::text(sample_exhibit().to_string()).mime_str("application/json").unwrap(),
+        )
+        .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name("evidence.bin"));
+    let failed = reqwest::Client::new()
+        .post(format!("{base}/api/v1/incidents/{incident}/exhibits"))
+        .bearer_auth(&ivy.token)
+        .multipart(form)
+        .send()
+        .await;
+    if let Ok(response) = failed {
+        assert_eq!(response.status(), 500, "the upload fails with the store");
+    } // or the server closed the connection while the client was still sending
+    assert!(relay.broken.load(std::sync::atomic::Ordering::SeqCst), "the store did fail mid-upload");
+    assert_eq!(app.snapshot(), before, "no exhibit, no custody event");
+    assert!(store.stored().unwrap().is_empty(), "nothing at a content address");
+    no_leftovers(store.as_ref()).await;
+
+    relay.mend();
+    let exhibit = upload_to(&base, &ivy.token, &incident, bytes.clone()).await;
+    assert_eq!(exhibit["sha256"], independent_digests(&bytes).0.as_str());
+    assert_eq!(store.stored().unwrap().len(), 1);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let (code, out) = exit_code(&app.custos(&["verify"]));
+    assert_eq!(code, 0, "{out}");
+}
