@@ -537,14 +537,14 @@ fn report_orphans(conn: &mut crate::db::DbConnection, store: &dyn crate::storage
         let recent = leftover.modified > hour_ago;
         let note = if recent { " (written within the hour: perhaps an upload in progress; kept)" } else { "" };
         println!("- tmp/{} ({} bytes){note}", leftover.name, leftover.size);
-    }
-    if clean && leftovers.iter().any(|l| l.modified <= hour_ago) {
-        match store.remove_leftovers(services::verify::ORPHAN_GRACE) {
-            Ok(removed) => {
-                tracing::warn!(removed, "removed temporary files of interrupted uploads");
-                println!("  removed {removed} temporary file(s) over an hour old");
+        if clean && !recent {
+            match store.remove_leftover(&leftover.name) {
+                Ok(()) => {
+                    tracing::warn!(name = %leftover.name, bytes = leftover.size, "removed a temporary file of an interrupted upload");
+                    println!("  removed");
+                }
+                Err(e) => println!("  could not remove it: {e}"),
             }
-            Err(e) => println!("  could not remove them: {e}"),
         }
     }
     if !clean {
@@ -594,13 +594,8 @@ fn verify(
         Err(crate::error::AppError::NotFound(_)) => return fail(2, &format!("no incident {}", incident.unwrap_or(""))),
         Err(e) => return fail(2, &e.with_cause()),
     };
-    let bar = indicatif::ProgressBar::new(verify::pending_bytes(&pending));
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = byte_progress(verify::pending_bytes(&pending), "re-hashing evidence");
     let records_done = started.elapsed();
-    bar.set_message("re-hashing evidence");
     verify::hash_files(&mut pending, store.as_ref(), &mut |n| bar.inc(n));
     bar.finish_and_clear();
     let files_done = started.elapsed();
@@ -685,12 +680,7 @@ fn blobs_migrate(settings: &Settings, to: &str) -> ExitCode {
         source.location(),
         target.location()
     );
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("copying evidence");
+    let bar = byte_progress(total, "copying evidence");
     let (mut copied, mut present, mut failed) = (0usize, 0usize, Vec::new());
     for blob in &stored {
         match copy_blob(&source, &target, blob, &bar) {
@@ -736,7 +726,6 @@ fn copy_blob(
     bar: &indicatif::ProgressBar,
 ) -> Result<bool, String> {
     use crate::storage::BlobStore;
-    use std::io::Read;
     let there = target.open(&blob.sha256).map(|f| f.len());
     match there {
         Ok(size) if size == blob.size => {
@@ -747,22 +736,24 @@ fn copy_blob(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e.to_string()),
     }
-    let mut file = source.open(&blob.sha256).map_err(|e| e.to_string())?;
-    let mut writer = target.begin().map_err(|e| e.to_string())?;
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| e.to_string())?;
-        if n == 0 {
-            break;
-        }
-        writer.write(bytes::Bytes::copy_from_slice(&buffer[..n])).map_err(|e| e.to_string())?;
-        bar.inc(n as u64);
-    }
-    let finished = writer.finish().map_err(|e| e.to_string())?;
+    let file = source.open(&blob.sha256).map_err(|e| e.to_string())?;
+    let finished =
+        target.begin().and_then(|writer| writer.copy_from(file, |n| bar.inc(n))).map_err(|e| e.to_string())?;
     if finished.sha256 != blob.sha256 {
         // Dropped uncommitted: nothing is stored under either digest.
         return Err(format!("the file's SHA-256 is now {}; not copied", finished.sha256));
     }
     target.commit(finished).map_err(|e| e.to_string())?;
     Ok(true)
+}
+
+/// A progress bar over `total` bytes, for the long passes of `verify` and `blobs migrate`.
+fn byte_progress(total: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(message);
+    bar
 }

@@ -271,6 +271,23 @@ fn finding(
     Finding::new(exhibit.map(str::to_owned), event, None, problem, expected, found)
 }
 
+/// A finding, at `(exhibit, event)`, if the bundle's file `rel` (in the bundle `dir`) does
+/// not hash to `expected` (`differs`) or cannot be read (`missing`, naming the file).
+fn digest_differs(
+    dir: &Path,
+    rel: &str,
+    expected: &str,
+    (exhibit, event): (Option<&str>, Option<i32>),
+    differs: &str,
+    missing: &str,
+) -> Option<Finding> {
+    match std::fs::File::open(dir.join(rel)).and_then(|f| sha256_of(std::io::BufReader::new(f), |_| {})) {
+        Ok((found, _)) if found == expected => None,
+        Ok((found, _)) => Some(finding(exhibit, event, differs, expected, found)),
+        Err(e) => Some(finding(exhibit, event, missing, rel, e.to_string())),
+    }
+}
+
 fn decode_hash(text: &str) -> Option<[u8; 32]> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(text).ok()?.try_into().ok()
@@ -357,19 +374,14 @@ pub fn verify_bundle(path: &Path) -> Result<(usize, Vec<Finding>), String> {
             let rel = a["path"].as_str().unwrap_or_default();
             let expected = a["result_sha256"].as_str().unwrap_or_default();
             let event = a["custody_event"].as_i64().and_then(|s| i32::try_from(s).ok());
-            match std::fs::File::open(path.join(rel)).and_then(|f| sha256_of(std::io::BufReader::new(f), |_| {})) {
-                Ok((found, _)) if found == expected => {}
-                Ok((found, _)) => findings.push(finding(
-                    Some(number),
-                    event,
-                    "an analysis's result does not hash to its recorded digest",
-                    expected,
-                    found,
-                )),
-                Err(e) => {
-                    findings.push(finding(Some(number), event, "an analysis's result is missing", rel, e.to_string()))
-                }
-            }
+            findings.extend(digest_differs(
+                path,
+                rel,
+                expected,
+                (Some(number), event),
+                "an analysis's result does not hash to its recorded digest",
+                "an analysis's result is missing",
+            ));
             let recorded = x["events"]
                 .as_array()
                 .and_then(|events| events.iter().find(|e| e["seq"].as_i64() == event.map(i64::from)))
@@ -389,19 +401,14 @@ pub fn verify_bundle(path: &Path) -> Result<(usize, Vec<Finding>), String> {
             && let Some(rel) = file.get("path").and_then(Value::as_str)
         {
             let expected = file.get("sha256").and_then(Value::as_str).unwrap_or_default();
-            match std::fs::File::open(path.join(rel)).and_then(|f| sha256_of(std::io::BufReader::new(f), |_| {})) {
-                Ok((found, _)) if found == expected => {}
-                Ok((found, _)) => findings.push(finding(
-                    Some(number),
-                    None,
-                    "the file's SHA-256 differs from the recorded one",
-                    expected,
-                    found,
-                )),
-                Err(e) => {
-                    findings.push(finding(Some(number), None, "the file is missing or unreadable", rel, e.to_string()))
-                }
-            }
+            findings.extend(digest_differs(
+                path,
+                rel,
+                expected,
+                (Some(number), None),
+                "the file's SHA-256 differs from the recorded one",
+                "the file is missing or unreadable",
+            ));
         }
     }
     Ok((checked, findings))

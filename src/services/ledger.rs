@@ -257,24 +257,13 @@ impl Ledger {
     /// The witnessed signed notes, oldest first (none if none yet), each with where it is; a
     /// record that cannot be read (cut short by a crash, or edited) is an `Err` naming it.
     pub fn witnessed_checkpoints(&self) -> Result<Vec<WitnessedNote>, String> {
-        Ok(self
-            .witness
-            .all()?
-            .into_iter()
-            .map(|(place, line)| {
-                let note = witnessed_note(&line).ok_or_else(|| format!("{place} is not a checkpoint record"));
-                (place, note)
-            })
-            .collect())
+        Ok(self.witness.all()?.into_iter().map(read_witnessed).collect())
     }
 
     /// The last witnessed checkpoint (none if none yet), read alone: one exhibit's check needs
     /// only the largest witnessed size, and the witness grows every time the ledger does.
     pub fn last_witnessed(&self) -> Result<Option<WitnessedNote>, String> {
-        Ok(self.witness.last()?.map(|(place, line)| {
-            let note = witnessed_note(&line).ok_or_else(|| format!("{place} is not a checkpoint record"));
-            (place, note)
-        }))
+        Ok(self.witness.last()?.map(read_witnessed))
     }
 
     /// The first `width` hashes of a tile, as C2SP `tlog-tiles` serves them (`NotFound` past
@@ -287,6 +276,12 @@ impl Ledger {
             Err(e) => Err(e),
         }
     }
+}
+
+/// A witnessed record read: where it is, and its signed note or why it holds none.
+fn read_witnessed((place, line): (String, String)) -> WitnessedNote {
+    let note = witnessed_note(&line).ok_or_else(|| format!("{place} is not a checkpoint record"));
+    (place, note)
 }
 
 /// The signed note a line of the witness file holds (`{"note": "..."}`), if it holds one.

@@ -144,8 +144,18 @@ pub trait BlobStore: Send + Sync {
     fn remove(&self, sha256: &str) -> io::Result<()>;
     /// Temporary uploads the store holds.
     fn leftovers(&self) -> io::Result<Vec<Leftover>>;
+    /// Removes one temporary upload, by the name `leftovers` gave it.
+    fn remove_leftover(&self, name: &str) -> io::Result<()>;
     /// Removes temporary uploads last written more than `older_than` ago; returns how many.
-    fn remove_leftovers(&self, older_than: Duration) -> io::Result<usize>;
+    fn remove_leftovers(&self, older_than: Duration) -> io::Result<usize> {
+        let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut removed = 0;
+        for leftover in self.leftovers()?.into_iter().filter(|l| l.modified <= cutoff) {
+            self.remove_leftover(&leftover.name)?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
     /// Whether an upload is streaming in right now. Background work (the SHA-1/MD5 pass)
     /// waits while one is, so that it never slows an upload.
     fn ingesting(&self) -> bool;
@@ -165,6 +175,13 @@ pub trait BlobStore: Send + Sync {
     fn as_bucket(&self) -> Option<&s3::S3BlobStore> {
         None
     }
+}
+
+/// A temporary upload's name, as `leftovers` lists them: one plain name in the store's
+/// `tmp/`, nothing that names another place.
+pub fn leftover_name(name: &str) -> io::Result<&str> {
+    let plain = !name.is_empty() && !name.contains(['/', '\\']) && name != "." && name != "..";
+    if plain { Ok(name) } else { Err(io::Error::new(io::ErrorKind::InvalidInput, "not a temporary upload's name")) }
 }
 
 /// The content address's layout, the same in a directory and in a bucket: `sha256/ab/cd/<hex>`.
@@ -293,16 +310,8 @@ impl BlobStore for LocalBlobStore {
         Ok(out)
     }
 
-    fn remove_leftovers(&self, older_than: Duration) -> io::Result<usize> {
-        let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
-        let mut removed = 0;
-        for leftover in self.leftovers()? {
-            if leftover.modified <= cutoff {
-                fs::remove_file(self.root.join("tmp").join(&leftover.name))?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    fn remove_leftover(&self, name: &str) -> io::Result<()> {
+        fs::remove_file(self.root.join("tmp").join(leftover_name(name)?))
     }
 
     fn ingesting(&self) -> bool {
@@ -611,6 +620,20 @@ impl IngestWriter {
 
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Streams `reader` to the end into this blob, 1 MiB at a time, telling `progress` of
+    /// each block; then finishes it.
+    pub fn copy_from(mut self, mut reader: impl Read, mut progress: impl FnMut(u64)) -> io::Result<FinishedBlob> {
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                return self.finish();
+            }
+            self.write(Bytes::copy_from_slice(&buffer[..n]))?;
+            progress(n as u64);
+        }
     }
 
     /// Waits for the hash and the writes (fsynced to disk, or the multipart upload

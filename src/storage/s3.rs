@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 
 use super::{
     BlobStore, FinishedBlob, IngestWriter, Leftover, Sink, StoredBlob, StoredFile, Temporary, content_address,
-    valid_sha256,
+    leftover_name, valid_sha256,
 };
 
 /// S3's limit on the parts of one multipart upload.
@@ -359,17 +359,9 @@ impl BlobStore for S3BlobStore {
             .collect())
     }
 
-    fn remove_leftovers(&self, older_than: Duration) -> io::Result<usize> {
-        let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
-        let mut removed = 0;
-        for leftover in self.leftovers()? {
-            if leftover.modified <= cutoff {
-                let (client, path) = (self.inner.client.clone(), self.inner.path(&["tmp", &leftover.name]));
-                self.inner.run(async move { client.delete(&path).await })?.map_err(from_store)?;
-                removed += 1;
-            }
-        }
-        Ok(removed)
+    fn remove_leftover(&self, name: &str) -> io::Result<()> {
+        let (client, path) = (self.inner.client.clone(), self.inner.path(&["tmp", leftover_name(name)?]));
+        self.inner.run(async move { client.delete(&path).await })?.map_err(from_store)
     }
 
     fn ingesting(&self) -> bool {

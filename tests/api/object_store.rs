@@ -368,11 +368,7 @@ async fn a_read_paused_past_the_clients_request_limit_completes() {
     let Some(bucket) = crate::common::bucket_for_test() else { return };
     let store = custos::storage::s3::S3BlobStore::open(&bucket, 1 << 30).unwrap();
     let bytes = patterned(64 << 20, 1);
-    let mut writer = store.begin().unwrap();
-    for chunk in bytes.chunks(1 << 20) {
-        writer.write(bytes::Bytes::copy_from_slice(chunk)).unwrap();
-    }
-    let finished = writer.finish().unwrap();
+    let finished = store.begin().unwrap().copy_from(&bytes[..], |_| {}).unwrap();
     let sha256 = finished.sha256.clone();
     store.commit(finished).unwrap();
     let mut file = store.open(&sha256).unwrap();

@@ -26,7 +26,16 @@ pub struct NewAnalysisRow {
     pub recorded_at: PrimitiveDateTime,
 }
 
-type RecordColumns = (
+/// Names the columns of an `AnalysisRecord` once, as the tuple type diesel selects and as
+/// its value.
+macro_rules! record_columns {
+    ($($column:path),* $(,)?) => {
+        type RecordColumns = ($($column,)*);
+        const RECORD: RecordColumns = ($($column,)*);
+    };
+}
+
+record_columns!(
     analyses::id,
     exhibits::number,
     analyses::seq,
@@ -43,22 +52,6 @@ type RecordColumns = (
 );
 type RecordTuple =
     (String, String, i32, String, String, String, String, String, String, i32, i64, String, PrimitiveDateTime);
-
-const RECORD: RecordColumns = (
-    analyses::id,
-    exhibits::number,
-    analyses::seq,
-    analyses::kind,
-    analyses::tool,
-    analyses::tool_version,
-    analyses::exhibit_sha256,
-    analyses::result_sha256,
-    analyses::summary,
-    custody_events::seq,
-    custody_events::ledger_index,
-    custody_events::actor,
-    analyses::recorded_at,
-);
 
 fn to_record(row: RecordTuple) -> QueryResult<AnalysisRecord> {
     let (id, number, seq, kind, tool, tool_version, exhibit_sha256, result_sha256, summary, cseq, idx, actor, at) = row;
